@@ -1,0 +1,54 @@
+// distanceTable(X, n, M, k, D, threads, control) -> Promise<Float32Array(n*k)>
+#include "../core/distances.h"
+#include "registry.h"
+#include "worker.h"
+
+namespace ackaddon {
+namespace {
+
+class DistanceWorker : public PromiseWorker {
+ public:
+  DistanceWorker(Napi::Env env, Napi::Float32Array X, int64_t n, Napi::Float32Array M, int64_t k, int64_t D,
+                 int threads, double* control)
+      : PromiseWorker(env, "ackmeans.distanceTable"), X_(X.Data()), M_(M.Data()), n_(n), k_(k), D_(D),
+        threads_(threads) {
+    Keep(X);
+    Keep(M);
+    control_.attach(control);
+    out_.allocate(size_t(n) * size_t(k));
+  }
+
+ protected:
+  void Run() override { ack::distance_table(X_, n_, M_, k_, D_, out_.data, threads_, control_); }
+  Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
+
+ private:
+  const float* X_;
+  const float* M_;
+  int64_t n_, k_, D_;
+  int threads_;
+  OwnedArray<float> out_;
+};
+
+Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
+  auto X = argFloat32(info, 0, "images");
+  int64_t n = argInt(info, 1, "n");
+  auto M = argFloat32(info, 2, "references");
+  int64_t k = argInt(info, 3, "k");
+  int64_t D = argInt(info, 4, "dim");
+  int threads = static_cast<int>(argInt(info, 5, "threads"));
+  double* control = argControl(info, 6);
+  if (n < 1 || k < 1 || D < 1 || threads < 1) throw Napi::RangeError::New(info.Env(), "n, k, dim, threads must be >= 1");
+  if (X.ElementLength() != size_t(n * D)) throw Napi::RangeError::New(info.Env(), "images must hold n*dim values");
+  if (M.ElementLength() != size_t(k * D)) throw Napi::RangeError::New(info.Env(), "references must hold k*dim values");
+  auto* w = new DistanceWorker(info.Env(), X, n, M, k, D, threads, control);
+  w->Keep(info[6]);
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+Registrar reg("distanceTable", DistanceTable);
+
+}  // namespace
+}  // namespace ackaddon

@@ -1,0 +1,58 @@
+// info() -> build and machine facts; gemmPeak(kind, m, n, k, threads, reps) -> Promise<GFLOP/s>
+#include "../core/blas.h"
+#include "../core/info.h"
+#include "registry.h"
+#include "worker.h"
+
+namespace ackaddon {
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ack::BuildInfo b = ack::build_info();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fftw", b.fftwVersion);
+  o.Set("openblas", b.openblasConfig);
+  o.Set("openblasCore", b.openblasCore);
+  o.Set("simd", b.simd);
+  o.Set("ompMaxThreads", b.ompMaxThreads);
+  o.Set("hardwareThreads", b.hardwareThreads);
+  o.Set("compiler", b.compiler);
+  o.Set("napiVersion", NAPI_VERSION);
+  return o;
+}
+
+class GemmPeakWorker : public PromiseWorker {
+ public:
+  GemmPeakWorker(Napi::Env env, char kind, int m, int n, int k, int threads, int reps)
+      : PromiseWorker(env, "ackmeans.gemmPeak"), kind_(kind), m_(m), n_(n), k_(k), threads_(threads), reps_(reps) {}
+
+ protected:
+  void Run() override { gflops_ = ack::gemm_peak(kind_, m_, n_, k_, threads_, reps_); }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, gflops_); }
+
+ private:
+  char kind_;
+  int m_, n_, k_, threads_, reps_;
+  double gflops_ = 0;
+};
+
+Napi::Value GemmPeak(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw typeError(info.Env(), "kind", "'s' or 'c'");
+  std::string kind = info[0].As<Napi::String>();
+  if (kind != "s" && kind != "c") throw Napi::RangeError::New(info.Env(), "kind must be 's' or 'c'");
+  int m = int(argInt(info, 1, "m")), n = int(argInt(info, 2, "n")), k = int(argInt(info, 3, "k"));
+  int threads = int(argInt(info, 4, "threads")), reps = int(argInt(info, 5, "reps"));
+  if (m < 1 || n < 1 || k < 1 || threads < 1 || reps < 1)
+    throw Napi::RangeError::New(info.Env(), "m, n, k, threads, reps must be >= 1");
+  auto* w = new GemmPeakWorker(info.Env(), kind[0], m, n, k, threads, reps);
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+Registrar regInfo("info", Info);
+Registrar regPeak("gemmPeak", GemmPeak);
+
+}  // namespace
+}  // namespace ackaddon

@@ -1,0 +1,146 @@
+// Shared plumbing of the Node-API layer: a Promise-returning AsyncWorker, argument
+// readers that throw TypeError naming the argument, and output arrays that adopt
+// native memory. Validation of values (ranges, sizes) lives in TypeScript.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../core/control.h"
+
+namespace ackaddon {
+
+// Runs Execute() on the libuv pool; resolves with Result() or rejects. A cancelled job
+// rejects with an Error whose code is "ABORT_ERR"; other failures keep their message.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  // Keeps a JavaScript value (an input array, the control block) alive for the job.
+  void Keep(Napi::Value v) { kept_.push_back(Napi::Persistent(v.As<Napi::Object>())); }
+
+ protected:
+  virtual void Run() = 0;
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+  void Execute() final {
+    try {
+      Run();
+    } catch (const ack::Cancelled&) {
+      cancelled_ = true;
+      SetError("cancelled");
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory");
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() final {
+    Napi::HandleScope scope(Env());
+    try {
+      deferred_.Resolve(Result(Env()));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) final {
+    Napi::HandleScope scope(Env());
+    Napi::Error err = Napi::Error::New(Env(), e.Message());
+    err.Set("code", Napi::String::New(Env(), cancelled_ ? "ABORT_ERR" : "ERR_ACKMEANS_NATIVE"));
+    deferred_.Reject(err.Value());
+  }
+
+  ack::Control control_;
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> kept_;
+  bool cancelled_ = false;
+};
+
+inline Napi::TypeError typeError(Napi::Env env, const std::string& name, const char* what) {
+  return Napi::TypeError::New(env, name + " must be " + what);
+}
+
+inline Napi::Float32Array argFloat32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw typeError(info.Env(), name, "a Float32Array");
+  return info[i].As<Napi::Float32Array>();
+}
+
+inline Napi::Float64Array argFloat64(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw typeError(info.Env(), name, "a Float64Array");
+  return info[i].As<Napi::Float64Array>();
+}
+
+inline Napi::Int32Array argInt32Array(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw typeError(info.Env(), name, "an Int32Array");
+  return info[i].As<Napi::Int32Array>();
+}
+
+inline int64_t argInt(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) throw typeError(info.Env(), name, "a number");
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (v != static_cast<double>(static_cast<int64_t>(v))) throw typeError(info.Env(), name, "an integer");
+  return static_cast<int64_t>(v);
+}
+
+inline double argNumber(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsNumber()) throw typeError(info.Env(), name, "a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+inline bool argBool(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsBoolean()) throw typeError(info.Env(), name, "a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+// The control block: Float64Array(3) [cancel, done, total], shared with JavaScript.
+inline double* argControl(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Float64Array a = argFloat64(info, i, "control");
+  if (a.ElementLength() < 3) throw Napi::RangeError::New(info.Env(), "control must have 3 elements");
+  return a.Data();
+}
+
+// A heap buffer of T that becomes a typed array without a copy (freed by V8's finaliser).
+template <class T>
+struct OwnedArray {
+  T* data = nullptr;
+  size_t length = 0;
+  void allocate(size_t n) {
+    release();
+    data = static_cast<T*>(std::malloc(std::max<size_t>(1, n) * sizeof(T)));
+    if (!data) throw std::bad_alloc();
+    length = n;
+  }
+  void release() {
+    std::free(data);
+    data = nullptr;
+    length = 0;
+  }
+  ~OwnedArray() { release(); }
+};
+
+template <class ArrayT, class T>
+inline ArrayT adopt(Napi::Env env, OwnedArray<T>& owned) {
+  T* p = owned.data;
+  size_t len = owned.length;
+  owned.data = nullptr;
+  owned.length = 0;
+  auto buffer = Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T),
+                                       [](Napi::Env, void* d) { std::free(d); });
+  return ArrayT::New(env, len, buffer, 0);
+}
+
+}  // namespace ackaddon

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * The `ackmeans` command line. Each command lives in src/cli/<name>.ts and registers itself.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { register as registerDoctor } from './cli/doctor.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command();
+program
+  .name('ackmeans')
+  .description('Balanced unsupervised 2D classification of cryo-EM particle images (ACK-means)')
+  .version(pkg.version)
+  .showHelpAfterError('(run with --help for usage)');
+
+registerDoctor(program);
+
+program.exitOverride((err) => {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
+  process.exit(err.exitCode === 1 ? 2 : err.exitCode);
+});
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,54 @@
+/**
+ * Helpers shared by the CLI commands: one clear line on failure, a non-zero exit.
+ */
+import { AckmeansError } from '../errors.js';
+
+/** Exit codes: 1 = the job or input failed, 2 = the command line is wrong. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** One line describing `err` for a person: the message, with the file when it has one. */
+export function describeError(err: unknown): string {
+  if (err instanceof AckmeansError) return err.message;
+  if (err instanceof DOMException && err.name === 'AbortError') return 'cancelled';
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Wraps a command action: errors print `ackmeans: <one line>` on stderr and set a non-zero exit
+ * code (2 for TypeError/RangeError, which are argument mistakes). Set ACKMEANS_DEBUG=1 to see stacks.
+ */
+export function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void> | void,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      const line = describeError(err);
+      process.stderr.write(`ackmeans: ${line.replace(/^ackmeans:\s*/, '')}\n`);
+      if (process.env.ACKMEANS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = err instanceof TypeError || err instanceof RangeError ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  };
+}
+
+/** Parses a CLI integer option, naming the option in the error. */
+export function parseIntOption(name: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!Number.isInteger(v)) throw new RangeError(`${name} must be an integer, got "${value}"`);
+    return v;
+  };
+}
+
+/** Parses a CLI number option, naming the option in the error. */
+export function parseNumberOption(name: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v))
+      throw new RangeError(`${name} must be a number, got "${value}"`);
+    return v;
+  };
+}
