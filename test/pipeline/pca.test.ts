@@ -27,7 +27,9 @@ function referencePca(X: Float32Array, n: number, d: number): { values: number[]
   for (let i = 0; i < n; i++)
     for (let a = 0; a < d; a++)
       for (let b = 0; b < d; b++) A[a][b] += (X[i * d + a] - mean[a]) * (X[i * d + b] - mean[b]);
-  const V = Array.from({ length: d }, (_, a) => Array.from({ length: d }, (_, b) => (a === b ? 1 : 0)));
+  const V = Array.from({ length: d }, (_, a) =>
+    Array.from({ length: d }, (_, b): number => (a === b ? 1 : 0)),
+  );
   for (let sweep = 0; sweep < 50; sweep++) {
     let off = 0;
     for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += A[p][q] ** 2;
