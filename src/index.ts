@@ -22,3 +22,8 @@ export {
   type ClusteringState,
   type IterationRecord,
 } from './cluster/index.js';
+export { viewDirection, angularDistance, type AngularDistanceOptions, type Vec3 } from './eval/angles.js';
+export { adjustedRandIndex } from './eval/ari.js';
+export { type AngularStats } from './eval/histogram.js';
+export { type SizeStats, sizeStats } from './eval/sizes.js';
+export { evaluateClasses, type ClassesInput, type EvaluateOptions, type Evaluation } from './eval/metrics.js';
