@@ -27,3 +27,4 @@ export { adjustedRandIndex } from './eval/ari.js';
 export { type AngularStats } from './eval/histogram.js';
 export { type SizeStats, sizeStats } from './eval/sizes.js';
 export { evaluateClasses, type ClassesInput, type EvaluateOptions, type Evaluation } from './eval/metrics.js';
+export * from './io/index.js';
