@@ -7,7 +7,7 @@
  * does) moves the content at x to R(ψ)·(x + o), with R(ψ) = [[cos ψ, −sin ψ], [sin ψ, cos ψ]]
  * and o = (_rlnOriginX, _rlnOriginY) in pixels: first the translation that centres the
  * particle, then the in-plane rotation. RELION has no 2D mirror; ours is a last flip y → −y
- * about the centre, reported in the column {@link MIRROR_LABEL}.
+ * about the centre, reported in the column {@link MIRROR_COLUMN}.
  *
  * This is exactly the alignment engine's convention (src/align/align.ts: translate by the
  * shift, rotate by ψ, mirror y), so an engine pose at the working box becomes a RELION pose by
@@ -25,10 +25,10 @@ export interface RelionPose {
   mirror: boolean;
 }
 
-/** The custom STAR label of the mirror flag (0/1): RELION 3.1 reads and keeps unknown labels' rows. */
-export const MIRROR_LABEL = '_ackMirror';
-/** The custom STAR label of the per-particle alignment score (higher is a better match to the class). */
-export const SCORE_LABEL = '_ackScore';
+/** The custom STAR column of the mirror flag (0/1); RELION 3.1 keeps unknown columns (with a warning). */
+export const MIRROR_COLUMN = 'ackMirror';
+/** The custom STAR column of the per-particle alignment score (higher is a better match to the class). */
+export const SCORE_COLUMN = 'ackScore';
 
 /**
  * Applies a {@link RelionPose} to a box×box image by bilinear interpolation (pixels that come
