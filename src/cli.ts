@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerDoctor } from './cli/doctor.js';
+import { register as registerSelect } from './cli/select.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -18,6 +19,7 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerDoctor(program);
+registerSelect(program);
 
 program.exitOverride((err) => {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);

@@ -36,7 +36,11 @@ export interface ParticleTable {
   pixelSize: number;
 }
 
-/** A STAR table for a bare stack: an optics block and `_rlnImageName` = `000001@path`. */
+/**
+ * A STAR table for a bare stack: an optics block and `_rlnImageName` = `000001@path`. RELION 3.1
+ * needs voltage, Cs and amplitude contrast in the optics block: a bare stack carries none, so
+ * these are placeholders (300 kV, 2.7 mm, 0.1) and the images are taken as not phase-flipped.
+ */
 export function stackTable(stackPath: string, count: number, box: number, pixelSize: number): ParticleTable {
   const optics = StarBlock.fromColumns('optics', {
     rlnOpticsGroup: [1],
@@ -44,6 +48,9 @@ export function stackTable(stackPath: string, count: number, box: number, pixelS
     rlnImagePixelSize: [pixelSize],
     rlnImageSize: [box],
     rlnImageDimensionality: [2],
+    rlnVoltage: [300],
+    rlnSphericalAberration: [2.7],
+    rlnAmplitudeContrast: [0.1],
   });
   const names = Array.from({ length: count }, (_, i) => `${String(i + 1).padStart(6, '0')}@${stackPath}`);
   const particles = StarBlock.fromColumns('particles', {
