@@ -6,6 +6,28 @@ export { AckmeansError } from './errors.js';
 export { info, type NativeInfo } from './native.js';
 export { type JobOptions, type Progress } from './job.js';
 export { distanceTable, type DistanceTableOptions } from './distances.js';
+export {
+  cluster,
+  runClustering,
+  VectorSource,
+  METHODS,
+  CLUSTERING_DEFAULTS,
+  type ClusterOptions,
+  type RunClusteringOptions,
+  type DissimilaritySource,
+  type References,
+  type Method,
+  type ClusteringOptions,
+  type ClusteringResult,
+  type ClusteringState,
+  type IterationRecord,
+} from './cluster/index.js';
+export { viewDirection, angularDistance, type AngularDistanceOptions, type Vec3 } from './eval/angles.js';
+export { adjustedRandIndex } from './eval/ari.js';
+export { type AngularStats } from './eval/histogram.js';
+export { type SizeStats, sizeStats } from './eval/sizes.js';
+export { evaluateClasses, type ClassesInput, type EvaluateOptions, type Evaluation } from './eval/metrics.js';
+export * from './io/index.js';
 export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';
-export { eulerMatrix, matrixToEuler, viewingDirection, angularDistance, type Matrix3 } from './sim/euler.js';
+export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';

@@ -3,7 +3,7 @@
  *
  * `eulerMatrix` is RELION's A(rot, tilt, psi), the rotation that takes the reference frame to
  * the particle's frame: a 2D image coordinate (x, y, 0) comes from Aᵀ·(x, y, 0) in the map, and
- * the third row of A is the viewing direction.
+ * the third row of A is the viewing direction (`viewDirection` in eval/angles.ts).
  */
 
 /** A 3×3 rotation matrix, row-major. */
@@ -52,28 +52,4 @@ export function matrixToEuler(m: Matrix3): { rot: number; tilt: number; psi: num
   const rot = Math.atan2(m[7], m[6]) / DEG;
   const psi = Math.atan2(m[5], -m[2]) / DEG;
   return { rot, tilt, psi };
-}
-
-/** The viewing direction of (rot, tilt): (sin tilt·cos rot, sin tilt·sin rot, cos tilt). */
-export function viewingDirection(rot: number, tilt: number): [number, number, number] {
-  const sb = Math.sin(tilt * DEG);
-  return [sb * Math.cos(rot * DEG), sb * Math.sin(rot * DEG), Math.cos(tilt * DEG)];
-}
-
-/**
- * Angle in degrees between the viewing directions of two projections (rot, tilt pairs).
- * With `mirror`, a view and its opposite count as the same: arccos(|v1·v2|).
- */
-export function angularDistance(
-  rot1: number,
-  tilt1: number,
-  rot2: number,
-  tilt2: number,
-  mirror = false,
-): number {
-  const a = viewingDirection(rot1, tilt1);
-  const b = viewingDirection(rot2, tilt2);
-  let c = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-  if (mirror) c = Math.abs(c);
-  return Math.acos(Math.min(1, Math.max(-1, c))) / DEG;
 }
