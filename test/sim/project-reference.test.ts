@@ -1,18 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { readMrc, readStar } from '../../src/io/index.js';
 import { project, projectMatrices } from '../../src/sim/project.js';
-import { readMrcFloat32 } from '../helpers/mrc.js';
 import { readNpyFloat32 } from '../helpers/npy.js';
 import { describeShared, sharedFile } from '../helpers/shared.js';
 import { pearson } from '../helpers/stats.js';
-
-/** Data rows of a small STAR file (the lines naming an image), split on blanks. */
-function starRows(path: string): string[][] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('@'))
-    .map((l) => l.trim().split(/\s+/));
-}
 
 function correlations(got: Float32Array, want: Float32Array, pixels: number): number[] {
   const out: number[] = [];
@@ -26,9 +17,9 @@ function correlations(got: Float32Array, want: Float32Array, pixels: number): nu
 describeShared('projector against the shared toy projections', () => {
   it('reproduces 1000 trilinear line integrals at R_iᵀ·(x, y, z) + 15 (r ≥ 0.999 on each)', async () => {
     const dir = sharedFile('projections', 'toy');
-    const vol = readMrcFloat32(`${dir}/toymodel_small_nocenter.mrc`);
+    const vol = await readMrc(`${dir}/toymodel_small_nocenter.mrc`);
     const rot = readNpyFloat32(`${dir}/toy_angles.rot.npy`);
-    const want = readMrcFloat32(`${dir}/toy_projections.mrcs`);
+    const want = await readMrc(`${dir}/toy_projections.mrcs`);
     const n = rot.shape[0];
     const m = new Float64Array(9 * n);
     for (let i = 0; i < n; i++)
@@ -62,22 +53,29 @@ describeShared("projector against RELION's projections of the 70S ribosome", () 
     // The shifted set loses a little more (r ≥ 0.98): RELION shifts circularly in Fourier space,
     // so density pushed out of one edge comes back at the other; a real-space shift drops it.
     it(`${name}: r ≥ ${shifted ? 0.98 : 0.995} on every image (issue: ≥ 0.93)`, async () => {
-      const vol = readMrcFloat32(mapFile);
-      const rows = starRows(`${dir}/${name}.star`);
-      const want = readMrcFloat32(`${dir}/${name}.mrcs`);
-      const col = (k: number) => Float64Array.from(rows, (r) => Number(r[k]));
+      const vol = await readMrc(mapFile);
+      const star = await readStar(`${dir}/${name}.star`);
+      const particles = star.block('particles');
+      if (!particles) throw new Error(`${name}.star has no data_particles block`);
+      const want = await readMrc(`${dir}/${name}.mrcs`);
+      // The shifted set gives its origins in pixels (_rlnOriginX/Y) at 1 Å/px.
+      const col = (label: string) => {
+        const c = particles.numeric(label) ?? particles.numeric(label.replace('Angst', ''));
+        if (!c) throw new Error(`${name}.star has no ${label}`);
+        return c;
+      };
       const got = await project(
         vol.data,
         65,
-        { rot: col(0), tilt: col(1), psi: col(2) },
+        { rot: col('rlnAngleRot'), tilt: col('rlnAngleTilt'), psi: col('rlnAnglePsi') },
         {
           imageCentre: 33,
           pixelSize: 1,
-          ...(shifted ? { originXAngst: col(3), originYAngst: col(4) } : {}),
+          ...(shifted ? { originXAngst: col('rlnOriginXAngst'), originYAngst: col('rlnOriginYAngst') } : {}),
         },
       );
       const r = correlations(got, want.data, 65 * 65);
-      expect(r).toHaveLength(rows.length);
+      expect(r).toHaveLength(particles.rowCount);
       for (const x of r) expect(x).toBeGreaterThanOrEqual(shifted ? 0.98 : 0.995);
     });
   }
