@@ -11,3 +11,14 @@ export { adjustedRandIndex } from './eval/ari.js';
 export { type AngularStats } from './eval/histogram.js';
 export { type SizeStats, sizeStats } from './eval/sizes.js';
 export { evaluateClasses, type ClassesInput, type EvaluateOptions, type Evaluation } from './eval/metrics.js';
+export { evaluateFiles, type EvaluateFilesOptions } from './eval/evaluate.js';
+export { evaluationToJson, formatEvaluationTable, type LabelledEvaluation } from './eval/format.js';
+export {
+  writeClassifyReport,
+  writeEvaluationReport,
+  type ClassifyReport,
+  type EvaluationReport,
+  type EvaluationResult,
+  type IterationRecord,
+  type Trace,
+} from './report/report.js';
