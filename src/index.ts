@@ -6,6 +6,22 @@ export { AckmeansError } from './errors.js';
 export { info, type NativeInfo } from './native.js';
 export { type JobOptions, type Progress } from './job.js';
 export { distanceTable, type DistanceTableOptions } from './distances.js';
+export {
+  cluster,
+  runClustering,
+  VectorSource,
+  METHODS,
+  CLUSTERING_DEFAULTS,
+  type ClusterOptions,
+  type RunClusteringOptions,
+  type DissimilaritySource,
+  type References,
+  type Method,
+  type ClusteringOptions,
+  type ClusteringResult,
+  type ClusteringState,
+  type IterationRecord,
+} from './cluster/index.js';
 export { viewDirection, angularDistance, type AngularDistanceOptions, type Vec3 } from './eval/angles.js';
 export { adjustedRandIndex } from './eval/ari.js';
 export { type AngularStats } from './eval/histogram.js';
@@ -19,6 +35,7 @@ export {
   type ClassifyReport,
   type EvaluationReport,
   type EvaluationResult,
-  type IterationRecord,
+  type TraceRecord,
   type Trace,
 } from './report/report.js';
+export * from './io/index.js';

@@ -7,22 +7,26 @@ import { join } from 'node:path';
 import { type Evaluation } from '../eval/metrics.js';
 import { sizeStats } from '../eval/sizes.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { convergenceChart, histogramChart, sizesChart } from './charts.js';
+import { convergenceChart, histogramChart, type SigmaSeries, sizesChart } from './charts.js';
 import { type Cell, figure, paragraph, reportHtml, type Section, table } from './html.js';
 import { montagePng } from './montage.js';
 import { vegaLiteToPng } from './render.js';
 
-/** One iteration of a classification run: σ, and optionally its time and other numbers (d_c…). */
-export interface IterationRecord {
+/**
+ * One iteration of a classification run: σ, and optionally its number, its time and other
+ * numbers (d_c, J…) — the clustering driver's `IterationRecord` fits as it is.
+ */
+export interface TraceRecord {
   /** Fraction of images whose class changed in this iteration. */
   sigma: number;
+  /** Iteration number (0 for the initial assignment); default: 1, 2, … in order. */
+  iteration?: number;
   /** Wall time of the iteration, seconds. */
   seconds?: number;
-  [key: string]: unknown;
 }
 
-/** A run's convergence: one record per iteration, or just the σ values. */
-export type Trace = readonly IterationRecord[] | readonly number[];
+/** A run's convergence: one record per iteration, or just the σ values of iterations 1, 2, …. */
+export type Trace = readonly TraceRecord[] | readonly number[];
 
 /** What {@link writeClassifyReport} shows. */
 export interface ClassifyReport {
@@ -56,9 +60,18 @@ export interface EvaluationReport {
   title: string;
 }
 
-/** The σ of each iteration of a trace. */
-export function sigmaOf(trace: Trace): number[] {
-  return trace.map((r) => (typeof r === 'number' ? r : r.sigma));
+/** The iteration number of each record of a trace. */
+function iterationsOf(trace: Trace): number[] {
+  return trace.map((r, i) => (typeof r === 'number' || r.iteration === undefined ? i + 1 : r.iteration));
+}
+
+/** A trace as a chart series. */
+function series(label: string, trace: Trace): SigmaSeries {
+  return {
+    label,
+    iterations: iterationsOf(trace),
+    sigma: trace.map((r) => (typeof r === 'number' ? r : r.sigma)),
+  };
 }
 
 /**
@@ -69,17 +82,18 @@ export function sigmaOf(trace: Trace): number[] {
 export async function writeClassifyReport(outDir: string, report: ClassifyReport): Promise<string[]> {
   const { classAverages, box, sizes, trace, title, params } = report;
   if (!(sizes instanceof Int32Array)) throw new TypeError('sizes must be an Int32Array');
-  const sigma = sigmaOf(trace);
+  const convergence = series(title, trace);
+  const sigma = convergence.sigma;
   const montage = montagePng(classAverages, box, sizes);
   const sizesPng = await vegaLiteToPng(sizesChart([{ label: title, sizes }]));
-  const convergencePng = await vegaLiteToPng(convergenceChart([{ label: title, sigma }]));
+  const convergencePng = await vegaLiteToPng(convergenceChart([convergence]));
   const stats = sizeStats(sizes);
   const n = sizes.reduce((a, s) => a + s, 0);
   const seconds = secondsOf(trace);
   const summary: [string, Cell][] = [
     ['images', n],
     ['classes', sizes.length],
-    ['iterations', sigma.length],
+    ['iterations', iterationsOf(trace).filter((i) => i > 0).length],
     ['final σ', sigma.at(-1)],
     ['total time (s)', seconds],
     ['class-size CV', stats.sizeCv],
@@ -157,9 +171,7 @@ export async function writeEvaluationReport(outDir: string, report: EvaluationRe
     { heading: 'Class sizes', body: figure(sizesPng, 'Class sizes sorted ascending; flat is balanced.') },
   ];
   if (traced.length > 0) {
-    const png = await vegaLiteToPng(
-      convergenceChart(traced.map((r) => ({ label: r.label, sigma: sigmaOf(r.trace!) }))),
-    );
+    const png = await vegaLiteToPng(convergenceChart(traced.map((r) => series(r.label, r.trace!))));
     files.push(['convergence.png', png]);
     sections.push({
       heading: 'Convergence',
@@ -223,14 +235,18 @@ function secondsOf(trace: Trace): number | undefined {
 /** Iteration-by-iteration table: σ and every other numeric field the records carry. */
 function iterationTable(trace: Trace): string {
   const keys = ['sigma'];
+  const fields = (r: TraceRecord | number) => (typeof r === 'number' ? { sigma: r } : (r as object));
   for (const r of trace)
-    if (typeof r !== 'number')
-      for (const [key, v] of Object.entries(r))
-        if (typeof v === 'number' && !keys.includes(key)) keys.push(key);
-  const rows = trace.map((r, i) => [
-    i + 1,
-    ...keys.map((key) => (typeof r === 'number' ? r : (r[key] as number))),
-  ]);
+    for (const [key, v] of Object.entries(fields(r)))
+      if (typeof v === 'number' && key !== 'iteration' && !keys.includes(key)) keys.push(key);
+  const iterations = iterationsOf(trace);
+  const rows = trace.map((r, i) => {
+    const f = fields(r) as Record<string, unknown>;
+    return [
+      iterations[i],
+      ...keys.map((key) => (typeof f[key] === 'number' ? (f[key] as number) : undefined)),
+    ];
+  });
   return table(['iteration', ...keys.map((key) => (key === 'sigma' ? 'σ' : key))], rows);
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cluster } from '../../src/cluster/index.js';
 import { writeClassifyReport, writeEvaluationReport } from '../../src/report/report.js';
 import { discAverages, twoEvaluations } from './fixtures.js';
 import { decodePng } from './png.js';
@@ -25,14 +26,15 @@ describe('writeClassifyReport', () => {
   it('writes report.html and three PNGs that decode, with the key numbers', async () => {
     const out = join(dir, 'classify', 'nested');
     const sizes = Int32Array.from([30, 0, 12, 1, 57, 20]);
+    const trace = [
+      { sigma: 0.6, seconds: 1.5, dc: 12.5 },
+      { sigma: 0.05, seconds: 1.25, dc: 11 },
+    ];
     const paths = await writeClassifyReport(out, {
       classAverages: discAverages(6, 40),
       box: 40,
       sizes,
-      trace: [
-        { sigma: 0.6, seconds: 1.5, dc: 12.5 },
-        { sigma: 0.05, seconds: 1.25, dc: 11 },
-      ],
+      trace,
       title: 'ACK-means <test>',
       params: { beta: 0.5, pipeline: 'mra' },
     });
@@ -54,6 +56,25 @@ describe('writeClassifyReport', () => {
     expect(html).toMatch(/<td>total time \(s\)<\/td><td class="num">2.75<\/td>/);
     expect(html).toContain('<th>dc</th>');
     expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('takes the result of cluster() as it is (trace from iteration 0)', async () => {
+    const box = 16;
+    const data = discAverages(60, box, 7);
+    const result = await cluster(data, { dim: box * box, k: 5, seed: 3 });
+    const paths = await writeClassifyReport(join(dir, 'classify-run'), {
+      classAverages: result.references,
+      box,
+      sizes: result.sizes,
+      trace: result.trace,
+      title: 'ACK-means on discs',
+      params: { k: 5, seed: 3 },
+    });
+    const html = readFileSync(paths[0], 'utf8');
+    expect(html).toMatch(/<tr><td class="num">0<\/td><td class="num">1<\/td>/); // iteration 0, σ = 1
+    expect(html).toContain('<th>lambda</th>');
+    expect(html).toMatch(new RegExp(`<td>iterations</td><td class="num">${result.trace.length - 1}</td>`));
+    expect(decodePng(paths[1]).colours).toBeGreaterThan(10);
   });
 });
 
