@@ -6,6 +6,7 @@ export { AckmeansError } from './errors.js';
 export { info, type NativeInfo } from './native.js';
 export { type JobOptions, type Progress } from './job.js';
 export { distanceTable, type DistanceTableOptions } from './distances.js';
+export { startServer, type ServerOptions, type RunningServer } from './server/serve.js';
 export {
   cluster,
   runClustering,
@@ -42,3 +43,12 @@ export * from './io/index.js';
 export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';
 export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';
+export {
+  ctfImage,
+  ctfImageFull,
+  applyCtf,
+  phaseFlip,
+  type CtfParameters,
+  type CtfBatch,
+  type CtfJobOptions,
+} from './ctf.js';
