@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { register as registerClassify } from './cli/classify.js';
 import { register as registerDoctor } from './cli/doctor.js';
 import { register as registerEvaluate } from './cli/evaluate.js';
 import { register as registerSelect } from './cli/select.js';
@@ -26,6 +27,7 @@ program.exitOverride((err) => {
 });
 
 registerDoctor(program);
+registerClassify(program);
 registerEvaluate(program);
 registerSelect(program);
 
