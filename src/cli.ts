@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerDoctor } from './cli/doctor.js';
+import { register as registerInfo } from './cli/info.js';
+import { register as registerValidate } from './cli/validate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -18,6 +20,8 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerDoctor(program);
+registerInfo(program);
+registerValidate(program);
 
 program.exitOverride((err) => {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);

@@ -73,14 +73,15 @@ export async function openParticles(path: string, options: OpenParticlesOptions 
         (st) => st.isFile(),
         () => false,
       );
-      if (!ok) missing.push(references[i] === s ? s : `${references[i]} (${s})`);
+      const remapped = meta !== undefined && s !== resolve(meta.baseDir, references[i]);
+      if (!ok) missing.push(remapped ? `${references[i]} (remapped to ${s})` : references[i]);
     }),
   );
   if (missing.length)
     throw new FormatError(
       'ERR_MISSING_STACKS',
       path,
-      `${missing.length} referenced stack file${missing.length > 1 ? 's are' : ' is'} missing: ${listed(missing.sort())}`,
+      `${missing.length} referenced stack file${missing.length > 1 ? 's are' : ' is'} missing (relative paths are looked for in ${meta?.baseDir ?? '.'}): ${listed(missing.sort())}`,
     );
   const geometry = await stackGeometry(stacks, permissive);
   const warnings = [...(meta?.warnings ?? [])];
