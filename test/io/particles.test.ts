@@ -120,7 +120,7 @@ describe('openParticles from STAR', () => {
     expect(err).toBeInstanceOf(FormatError);
     expect(err).toMatchObject({ code: 'ERR_MISSING_STACKS', file: path });
     expect((err as Error).message).toMatch(
-      /missing\.star: 2 referenced stack files are missing: gone\/one\.mrcs .*gone\/two\.mrcs/,
+      /missing\.star: 2 referenced stack files are missing .*: gone\/one\.mrcs, gone\/two\.mrcs$/,
     );
   });
 
