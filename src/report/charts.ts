@@ -19,10 +19,12 @@ export interface SizeSeries {
   sizes: ArrayLike<number>;
 }
 
-/** One method's convergence: σ (fraction of images that changed class) per iteration, from iteration 1. */
+/** One method's convergence: σ (fraction of images that changed class) per iteration. */
 export interface SigmaSeries {
   label: string;
   sigma: readonly number[];
+  /** The iteration number of each σ (default 1, 2, …). */
+  iterations?: readonly number[];
 }
 
 const WIDTH = 460;
@@ -136,8 +138,10 @@ export function sizesChart(series: readonly SizeSeries[], title = 'Class sizes, 
  */
 export function convergenceChart(series: readonly SigmaSeries[], title = 'Convergence'): TopLevelSpec {
   if (series.length === 0) throw new RangeError('convergenceChart needs at least one series');
-  const values = series.flatMap(({ label, sigma }) =>
-    sigma.flatMap((s, i) => (s > 0 ? [{ method: label, iteration: i + 1, sigma: s }] : [])),
+  const values = series.flatMap(({ label, sigma, iterations }) =>
+    sigma.flatMap((s, i) =>
+      s > 0 ? [{ method: label, iteration: iterations?.[i] ?? i + 1, sigma: s }] : [],
+    ),
   );
   return {
     ...base(title, 'fraction of images whose class changed', 'top-right'),
