@@ -8,6 +8,7 @@ import { register as registerDoctor } from './cli/doctor.js';
 import { register as registerEvaluate } from './cli/evaluate.js';
 import { register as registerInfo } from './cli/info.js';
 import { register as registerValidate } from './cli/validate.js';
+import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerSelect } from './cli/select.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -31,6 +32,7 @@ registerDoctor(program);
 registerEvaluate(program);
 registerInfo(program);
 registerValidate(program);
+registerSimulate(program);
 registerSelect(program);
 
 await program.parseAsync(process.argv);
