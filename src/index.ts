@@ -52,6 +52,13 @@ export {
   type CtfBatch,
   type CtfJobOptions,
 } from './ctf.js';
+export {
+  simulate,
+  SimulationError,
+  type SimulateOptions,
+  type SimulateResult,
+  type SimulationMap,
+} from './sim/simulate.js';
 export { classify, type ClassifyOptions, type ClassifyHooks } from './pipeline/classify.js';
 export {
   runClassification,
