@@ -50,7 +50,15 @@ export async function run(args: string[], log: (line: string) => void): Promise<
         seed: 1,
         threads,
       },
-      { onIteration: (t) => rows.push(t as TraceRow) },
+      {
+        onIteration: (t) => {
+          const r = t as TraceRow;
+          rows.push(r);
+          log(
+            `    ${r.phase} iteration ${r.iteration}: σ ${r.sigma.toFixed(4)}, size cv ${r.sizeCv.toFixed(3)}, ${r.seconds.toFixed(2)} s`,
+          );
+        },
+      },
     );
     const seconds = (performance.now() - t1) / 1000;
     const perIteration = rows.filter((r) => r.iteration > 0).map((r) => r.seconds);

@@ -3,6 +3,7 @@
  * checkpoint after every iteration so `resume: true` continues an interrupted run and ends with
  * exactly the result of an uninterrupted one. The CLI (`ackmeans classify`) and the server call it.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
@@ -53,7 +54,10 @@ export interface RunOptions {
   remap?: Record<string, string>;
 }
 
-const VERSION = '0.1.0';
+/** The package version, recorded in report.json. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The particle table run_data.star extends: the input STAR, or one built from the set. */
 function tableOf(set: ParticleSet, pixelSize: number): ParticleTable {
