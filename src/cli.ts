@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerDoctor } from './cli/doctor.js';
+import { register as registerEvaluate } from './cli/evaluate.js';
+import { register as registerSelect } from './cli/select.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -17,11 +19,14 @@ program
   .version(pkg.version)
   .showHelpAfterError('(run with --help for usage)');
 
-registerDoctor(program);
-
+// Before the commands are registered, so they inherit it: usage errors exit with 2.
 program.exitOverride((err) => {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
   process.exit(err.exitCode === 1 ? 2 : err.exitCode);
 });
+
+registerDoctor(program);
+registerEvaluate(program);
+registerSelect(program);
 
 await program.parseAsync(process.argv);

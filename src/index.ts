@@ -6,6 +6,52 @@ export { AckmeansError } from './errors.js';
 export { info, type NativeInfo } from './native.js';
 export { type JobOptions, type Progress } from './job.js';
 export { distanceTable, type DistanceTableOptions } from './distances.js';
+export { startServer, type ServerOptions, type RunningServer } from './server/serve.js';
+export {
+  cluster,
+  runClustering,
+  VectorSource,
+  METHODS,
+  CLUSTERING_DEFAULTS,
+  type ClusterOptions,
+  type RunClusteringOptions,
+  type DissimilaritySource,
+  type References,
+  type Method,
+  type ClusteringOptions,
+  type ClusteringResult,
+  type ClusteringState,
+  type IterationRecord,
+} from './cluster/index.js';
+export { viewDirection, angularDistance, type AngularDistanceOptions, type Vec3 } from './eval/angles.js';
+export { adjustedRandIndex } from './eval/ari.js';
+export { type AngularStats } from './eval/histogram.js';
+export { type SizeStats, sizeStats } from './eval/sizes.js';
+export { evaluateClasses, type ClassesInput, type EvaluateOptions, type Evaluation } from './eval/metrics.js';
+export { evaluateFiles, type EvaluateFilesOptions } from './eval/evaluate.js';
+export { evaluationToJson, formatEvaluationTable, type LabelledEvaluation } from './eval/format.js';
+export {
+  writeClassifyReport,
+  writeEvaluationReport,
+  type ClassifyReport,
+  type EvaluationReport,
+  type EvaluationResult,
+  type TraceRecord,
+  type Trace,
+} from './report/report.js';
+export * from './io/index.js';
+export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
+export { phantom, type PhantomOptions } from './sim/phantom.js';
+export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';
+export {
+  ctfImage,
+  ctfImageFull,
+  applyCtf,
+  phaseFlip,
+  type CtfParameters,
+  type CtfBatch,
+  type CtfJobOptions,
+} from './ctf.js';
 export { align, type AlignResult, type AlignStats } from './align/align.js';
 export { type AlignOptions } from './align/options.js';
 export { type ImageProvider, type Images } from './align/provider.js';

@@ -1,6 +1,7 @@
 /**
  * Helpers shared by the CLI commands: one clear line on failure, a non-zero exit.
  */
+import { InvalidArgumentError } from 'commander';
 import { AckmeansError } from '../errors.js';
 
 /** Exit codes: 1 = the job or input failed, 2 = the command line is wrong. */
@@ -34,11 +35,11 @@ export function action<A extends unknown[]>(
   };
 }
 
-/** Parses a CLI integer option, naming the option in the error. */
+/** Parses a CLI integer option, naming the option in the error (a usage error: exit code 2). */
 export function parseIntOption(name: string) {
   return (value: string): number => {
     const v = Number(value);
-    if (!Number.isInteger(v)) throw new RangeError(`${name} must be an integer, got "${value}"`);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`${name} must be an integer, got "${value}"`);
     return v;
   };
 }
@@ -48,7 +49,7 @@ export function parseNumberOption(name: string) {
   return (value: string): number => {
     const v = Number(value);
     if (value.trim() === '' || !Number.isFinite(v))
-      throw new RangeError(`${name} must be a number, got "${value}"`);
+      throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
     return v;
   };
 }

@@ -1,0 +1,272 @@
+/**
+ * The report writers: PNG figures and a self-contained report.html beside the outputs of
+ * `classify` and `evaluate`. Every file is written atomically (temporary name, then rename).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Evaluation } from '../eval/metrics.js';
+import { sizeStats } from '../eval/sizes.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { convergenceChart, histogramChart, type SigmaSeries, sizesChart } from './charts.js';
+import { type Cell, figure, paragraph, reportHtml, type Section, table } from './html.js';
+import { montagePng } from './montage.js';
+import { vegaLiteToPng } from './render.js';
+
+/**
+ * One iteration of a classification run: σ, and optionally its number, its time and other
+ * numbers (d_c, J…) — the clustering driver's `IterationRecord` fits as it is.
+ */
+export interface TraceRecord {
+  /** Fraction of images whose class changed in this iteration. */
+  sigma: number;
+  /** Iteration number (0 for the initial assignment); default: 1, 2, … in order. */
+  iteration?: number;
+  /** Wall time of the iteration, seconds. */
+  seconds?: number;
+}
+
+/** A run's convergence: one record per iteration, or just the σ values of iterations 1, 2, …. */
+export type Trace = readonly TraceRecord[] | readonly number[];
+
+/** What {@link writeClassifyReport} shows. */
+export interface ClassifyReport {
+  /** k·box·box values, class j's average at offset j·box². */
+  classAverages: Float32Array;
+  /** Side of an image, pixels. */
+  box: number;
+  /** Members per class (k values). */
+  sizes: Int32Array;
+  /** Convergence, iteration by iteration. */
+  trace: Trace;
+  /** Title of the report. */
+  title: string;
+  /** The parameters of the run (shown as a table). */
+  params: Record<string, unknown>;
+  /** A resolution estimate of the class averages in Å, shown in the summary when given. */
+  resolution?: number;
+}
+
+/** One result in an evaluation report. */
+export interface EvaluationResult {
+  label: string;
+  evaluation: Evaluation;
+  /** Convergence of the run that produced it, when known. */
+  trace?: Trace;
+}
+
+/** What {@link writeEvaluationReport} shows. */
+export interface EvaluationReport {
+  results: readonly EvaluationResult[];
+  title: string;
+}
+
+/** The iteration number of each record of a trace. */
+function iterationsOf(trace: Trace): number[] {
+  return trace.map((r, i) => (typeof r === 'number' || r.iteration === undefined ? i + 1 : r.iteration));
+}
+
+/** A trace as a chart series. */
+function series(label: string, trace: Trace): SigmaSeries {
+  return {
+    label,
+    iterations: iterationsOf(trace),
+    sigma: trace.map((r) => (typeof r === 'number' ? r : r.sigma)),
+  };
+}
+
+/**
+ * Writes `report.html`, `class_averages.png`, `class_sizes.png` and `convergence.png` into
+ * `outDir` (created if needed).
+ * @returns the paths written, report.html first.
+ */
+export async function writeClassifyReport(outDir: string, report: ClassifyReport): Promise<string[]> {
+  const { classAverages, box, sizes, trace, title, params } = report;
+  if (!(sizes instanceof Int32Array)) throw new TypeError('sizes must be an Int32Array');
+  const convergence = series(title, trace);
+  const sigma = convergence.sigma;
+  const montage = montagePng(classAverages, box, sizes);
+  const sizesPng = await vegaLiteToPng(sizesChart([{ label: title, sizes }]));
+  const convergencePng = await vegaLiteToPng(convergenceChart([convergence]));
+  const stats = sizeStats(sizes);
+  const n = sizes.reduce((a, s) => a + s, 0);
+  const seconds = secondsOf(trace);
+  const summary: [string, Cell][] = [
+    ['images', n],
+    ['classes', sizes.length],
+    ['iterations', iterationsOf(trace).filter((i) => i > 0).length],
+    ['final σ', sigma.at(-1)],
+    ['total time (s)', seconds],
+    ['class-size CV', stats.sizeCv],
+    ['smallest / largest class', `${stats.sizes[0]} / ${stats.sizes.at(-1)}`],
+    ['empty classes', stats.emptyClasses],
+    ['single-member classes', stats.singletonClasses],
+  ];
+  if (report.resolution !== undefined) summary.push(['resolution (Å)', report.resolution]);
+  const sections: Section[] = [
+    { heading: 'Summary', body: table(['quantity', 'value'], summary) },
+    {
+      heading: 'Parameters',
+      body: table(
+        ['parameter', 'value'],
+        Object.entries(params).map(([key, v]) => [
+          key,
+          typeof v === 'number' ? v : (JSON.stringify(v) ?? String(v)),
+        ]),
+      ),
+    },
+    {
+      heading: 'Class averages',
+      body: figure(montage, 'Class averages (class number top left, number of members bottom right).'),
+    },
+    { heading: 'Class sizes', body: figure(sizesPng, 'Class sizes sorted ascending; flat is balanced.') },
+    {
+      heading: 'Convergence',
+      body:
+        figure(convergencePng, 'σ, the fraction of images whose class changed, per iteration.') +
+        iterationTable(trace),
+    },
+  ];
+  return writeAll(outDir, title, sections, [
+    ['class_averages.png', montage],
+    ['class_sizes.png', sizesPng],
+    ['convergence.png', convergencePng],
+  ]);
+}
+
+/**
+ * Writes `report.html`, `angular_histogram.png` (a view and its mirror as one),
+ * `angular_histogram_direct.png`, `class_sizes.png`, and `convergence.png` when a result has a
+ * trace, into `outDir` (created if needed). Several results are overlaid on each chart.
+ * @returns the paths written, report.html first.
+ */
+export async function writeEvaluationReport(outDir: string, report: EvaluationReport): Promise<string[]> {
+  const { results, title } = report;
+  if (!Array.isArray(results) || results.length === 0)
+    throw new RangeError('results must list at least one result');
+  const mirrorPng = await vegaLiteToPng(
+    histogramChart(results.map((r) => ({ label: r.label, stats: r.evaluation.mirror }))),
+  );
+  const directPng = await vegaLiteToPng(
+    histogramChart(results.map((r) => ({ label: r.label, stats: r.evaluation.direct }))),
+  );
+  const sizesPng = await vegaLiteToPng(
+    sizesChart(results.map((r) => ({ label: r.label, sizes: r.evaluation.sizes }))),
+  );
+  const traced = results.filter((r) => r.trace !== undefined && r.trace.length > 0);
+  const files: [string, Buffer][] = [
+    ['angular_histogram.png', mirrorPng],
+    ['angular_histogram_direct.png', directPng],
+    ['class_sizes.png', sizesPng],
+  ];
+  const sections: Section[] = [
+    { heading: 'Summary', body: evaluationTable(results) },
+    {
+      heading: 'Within-class angular distances',
+      body:
+        figure(
+          mirrorPng,
+          'A view and its mirror counted as one: arccos(|v1·v2|). Sharper and further left is better.',
+        ) + figure(directPng, 'A view and its mirror distinct: arccos(v1·v2).'),
+    },
+    { heading: 'Class sizes', body: figure(sizesPng, 'Class sizes sorted ascending; flat is balanced.') },
+  ];
+  if (traced.length > 0) {
+    const png = await vegaLiteToPng(convergenceChart(traced.map((r) => series(r.label, r.trace!))));
+    files.push(['convergence.png', png]);
+    sections.push({
+      heading: 'Convergence',
+      body: figure(png, 'σ, the fraction of images whose class changed, per iteration.'),
+    });
+  }
+  const sampled = results.filter((r) => r.evaluation.sampledClasses > 0);
+  if (sampled.length > 0)
+    sections.push({
+      heading: 'Notes',
+      body: paragraph(
+        `Pairs were sampled (seeded) in the largest classes of: ${sampled.map((r) => r.label).join(', ')}; each sampled pair is weighted so its class keeps its full share.`,
+      ),
+    });
+  return writeAll(outDir, title, sections, files);
+}
+
+/** The summary table of several evaluations (one row per result). */
+export function evaluationTable(results: readonly EvaluationResult[]): string {
+  const header = [
+    'result',
+    'images',
+    'classes',
+    'median (°) mirror ≡',
+    '<10°',
+    '<15°',
+    '<20°',
+    'median (°) direct',
+    'size CV',
+    'empty',
+    '1 member',
+    'ARI',
+  ];
+  const pct = (f: number) => (Number.isNaN(f) ? undefined : `${(100 * f).toFixed(1)} %`);
+  const rows = results.map(({ label, evaluation: e }) => [
+    label,
+    e.n,
+    e.k,
+    e.mirror.median,
+    pct(e.mirror.fractionUnder[10]),
+    pct(e.mirror.fractionUnder[15]),
+    pct(e.mirror.fractionUnder[20]),
+    e.direct.median,
+    e.sizeCv,
+    e.emptyClasses,
+    e.singletonClasses,
+    e.ari,
+  ]);
+  return table(header, rows);
+}
+
+function secondsOf(trace: Trace): number | undefined {
+  let total = 0;
+  for (const r of trace) {
+    if (typeof r === 'number' || typeof r.seconds !== 'number') return undefined;
+    total += r.seconds;
+  }
+  return trace.length > 0 ? total : undefined;
+}
+
+/** Iteration-by-iteration table: σ and every other numeric field the records carry. */
+function iterationTable(trace: Trace): string {
+  const keys = ['sigma'];
+  const fields = (r: TraceRecord | number) => (typeof r === 'number' ? { sigma: r } : (r as object));
+  for (const r of trace)
+    for (const [key, v] of Object.entries(fields(r)))
+      if (typeof v === 'number' && key !== 'iteration' && !keys.includes(key)) keys.push(key);
+  const iterations = iterationsOf(trace);
+  const rows = trace.map((r, i) => {
+    const f = fields(r) as Record<string, unknown>;
+    return [
+      iterations[i],
+      ...keys.map((key) => (typeof f[key] === 'number' ? (f[key] as number) : undefined)),
+    ];
+  });
+  return table(['iteration', ...keys.map((key) => (key === 'sigma' ? 'σ' : key))], rows);
+}
+
+async function writeAll(
+  outDir: string,
+  title: string,
+  sections: Section[],
+  files: [string, Buffer][],
+): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const written: string[] = [];
+  for (const [name, data] of files) {
+    const path = join(outDir, name);
+    await writeFileAtomic(path, data);
+    written.push(path);
+  }
+  const html = join(outDir, 'report.html');
+  await writeFileAtomic(
+    html,
+    reportHtml(title, `Generated by ackmeans on ${new Date().toISOString()}`, sections),
+  );
+  return [html, ...written];
+}

@@ -1,0 +1,277 @@
+/**
+ * The HTTP API (fastify): routes, request validation, bearer-token check and an error handler
+ * that answers every failure with `{ "error": "<one line>", "code": "<code>" }` — never a stack.
+ *
+ * Status codes: 400 malformed JSON or schema violation, 401 missing/wrong token, 403 input path
+ * outside the data roots, 404 unknown job/upload/file/route, 409 cancelling a finished job,
+ * 413 upload too large, 415 wrong content type, 422 impossible parameters for the input
+ * (k > particles, limits on k, box and particle count) or an unreadable input, 500 anything else.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AckmeansError } from '../errors.js';
+import { HttpError, oneLine, type ErrorBody } from './errors.js';
+import { renderMetrics } from './metrics.js';
+import { isInside, resolveInside } from './paths.js';
+import type { JobQueue } from './queue.js';
+import { parseBody, submitSchema, type SubmitBody } from './schemas.js';
+import { streamJobEvents } from './sse.js';
+import { FINAL_STATES, type Job, type JobStore } from './store.js';
+import { INPUT_EXTENSIONS, type Uploads } from './uploads.js';
+
+/** Limits on what a job may ask for. */
+export interface Limits {
+  /** Largest upload file, bytes. */
+  maxUploadBytes: number;
+  /** Largest number of classes. */
+  maxK: number;
+  /** Largest particle box (pixels) of an input. */
+  maxBox: number;
+  /** Largest number of particles in an input. */
+  maxParticles: number;
+}
+
+/** What the server reads from an input before queueing it. */
+export interface InputFacts {
+  particles: number;
+  box: number;
+  /** Every file the input refers to (the stacks named in a STAR file), as given or resolved. */
+  files: string[];
+}
+
+/** Reads an input's header (count, box) and the files it refers to. */
+export type Inspector = (path: string) => Promise<InputFacts>;
+
+/** Everything the routes need. */
+export interface AppContext {
+  store: JobStore;
+  queue: JobQueue;
+  uploads: Uploads;
+  /** Real paths of the data roots. */
+  roots: string[];
+  /** Job outputs are in `<jobsDir>/<id>/`. */
+  jobsDir: string;
+  limits: Limits;
+  checkToken: (authorization: string | undefined) => void;
+  inspect: Inspector;
+  concurrency: number;
+  threadsPerJob: number;
+  startedAt: number;
+  log?: (line: string) => void;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.star': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Our codes for the client errors fastify itself raises (malformed JSON, body too large, …). */
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  400: 'ERR_BAD_REQUEST',
+  404: 'ERR_NOT_FOUND',
+  413: 'ERR_TOO_LARGE',
+  415: 'ERR_UNSUPPORTED_MEDIA_TYPE',
+};
+
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
+
+/** A job as clients see it (without server paths of outputs). */
+export function jobView(job: Job): Record<string, unknown> {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  const summary = job.summary && { ...job.summary, outDir: undefined };
+  return {
+    id: job.id,
+    state: job.state,
+    input: job.input,
+    params: job.params,
+    particles: job.particles,
+    box: job.box,
+    progress: job.progress,
+    error: job.error,
+    attempts: job.attempts,
+    pid: job.pid,
+    summary,
+    createdAt: iso(job.createdAt),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+  };
+}
+
+function errorBody(code: string, message: string): ErrorBody {
+  return { error: oneLine(message), code };
+}
+
+/** Builds the fastify app (not listening yet). */
+export function buildApp(ctx: AppContext): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1 << 20 });
+  const { store, queue, uploads, limits } = ctx;
+
+  // Uploads arrive as raw bytes: hand the request stream to the route untouched.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof HttpError) return reply.status(err.status).send(errorBody(err.code, err.message));
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+      return reply
+        .status(e.statusCode)
+        .send(errorBody(CLIENT_ERROR_CODES[e.statusCode] ?? 'ERR_BAD_REQUEST', e.message ?? 'bad request'));
+    ctx.log?.(`${request.method} ${request.url}: ${(err as Error)?.stack ?? String(err)}`);
+    return reply.status(500).send(errorBody('ERR_INTERNAL', 'internal server error'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send(errorBody('ERR_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url === '/v1/health') return;
+    ctx.checkToken(request.headers.authorization);
+  });
+
+  const getJob = (id: string): Job => {
+    const job = store.get(id);
+    if (!job) throw new HttpError(404, 'ERR_NOT_FOUND', `job ${id} not found`);
+    return job;
+  };
+
+  app.get('/v1/health', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(
+      renderMetrics({
+        store,
+        runningWorkers: queue.runningCount,
+        concurrency: ctx.concurrency,
+        threadsPerJob: ctx.threadsPerJob,
+        startedAt: ctx.startedAt,
+      }),
+    ),
+  );
+
+  app.post('/v1/jobs', async (request, reply) => {
+    const body = parseBody(submitSchema, request.body);
+    const { path, allowed } = await resolveInput(ctx, body.input);
+    const facts = await inspectInput(ctx, path);
+    for (const f of facts.files)
+      if (!allowed.some((root) => isInside(root, f)))
+        throw new HttpError(403, 'ERR_PATH_FORBIDDEN', `input refers to ${f}, outside the data roots`);
+    checkLimits(body.params, facts, limits);
+    const job = queue.submit({
+      input: path,
+      params: body.params,
+      particles: facts.particles,
+      box: facts.box,
+    });
+    return reply.status(201).send(jobView(job));
+  });
+
+  app.get('/v1/jobs', async () => ({ jobs: store.list().map(jobView) }));
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
+    const job = getJob(request.params.id);
+    return { ...jobView(job), trace: store.trace(job.id) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/events', (request, reply) => {
+    const job = getJob(request.params.id);
+    reply.hijack();
+    streamJobEvents(reply.raw, queue, job, jobView);
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id/files', async (request) => {
+    const job = getJob(request.params.id);
+    const names = await readdir(join(ctx.jobsDir, job.id)).catch(() => [] as string[]);
+    return { files: names.filter((n) => FILE_NAME.test(n)).sort() };
+  });
+
+  app.get<{ Params: { id: string; name: string } }>('/v1/jobs/:id/files/:name', async (request, reply) => {
+    const job = getJob(request.params.id);
+    const { name } = request.params;
+    const path = join(ctx.jobsDir, job.id, name);
+    const st = FILE_NAME.test(name) ? await stat(path).catch(() => undefined) : undefined;
+    if (!st?.isFile()) throw new HttpError(404, 'ERR_NOT_FOUND', `job ${job.id} has no file ${name}`);
+    return reply
+      .type(CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream')
+      .header('content-length', st.size)
+      .send(createReadStream(path));
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
+    const before = getJob(request.params.id);
+    if (FINAL_STATES.includes(before.state))
+      throw new HttpError(409, 'ERR_JOB_FINISHED', `job ${before.id} is already ${before.state}`);
+    const job = queue.cancel(before.id) ?? before;
+    return reply.status(job.state === 'cancelled' ? 200 : 202).send(jobView(job));
+  });
+
+  app.post<{ Querystring: { name?: string; id?: string } }>('/v1/uploads', async (request, reply) => {
+    const { name, id } = request.query;
+    if (typeof name !== 'string')
+      throw new HttpError(400, 'ERR_BAD_REQUEST', 'query parameter name (the file name) is required');
+    if (!(request.body && typeof (request.body as Readable).pipe === 'function'))
+      throw new HttpError(415, 'ERR_BAD_REQUEST', 'uploads must be sent as application/octet-stream');
+    const length = Number(request.headers['content-length']);
+    const saved = await uploads.save(
+      request.body as Readable,
+      name,
+      typeof id === 'string' ? id : undefined,
+      Number.isFinite(length) ? length : undefined,
+    );
+    return reply.status(201).send(saved);
+  });
+
+  return app;
+}
+
+/** The real input path of a submission and the folders its files may come from. */
+async function resolveInput(
+  ctx: AppContext,
+  input: SubmitBody['input'],
+): Promise<{ path: string; allowed: string[] }> {
+  if (typeof input === 'string') {
+    const path = await resolveInside(input, ctx.roots);
+    if (!INPUT_EXTENSIONS.some((ext) => path.toLowerCase().endsWith(ext)))
+      throw new HttpError(
+        400,
+        'ERR_BAD_REQUEST',
+        `input ${input} must be a ${INPUT_EXTENSIONS.join(', ')} file`,
+      );
+    return { path, allowed: ctx.roots };
+  }
+  const path = await ctx.uploads.resolve(input.upload, input.name);
+  return { path, allowed: [...ctx.roots, dirname(path)] };
+}
+
+/** Reads the input's header; an unreadable input is a 422 naming the problem. */
+async function inspectInput(ctx: AppContext, path: string): Promise<InputFacts> {
+  try {
+    return await ctx.inspect(path);
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    if (err instanceof AckmeansError || err instanceof RangeError || err instanceof TypeError)
+      throw new HttpError(422, 'ERR_INPUT', `input unreadable: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** Limits and parameters that the input makes impossible → 422. */
+function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Limits): void {
+  const fail = (message: string) => {
+    throw new HttpError(422, 'ERR_PARAMS', message);
+  };
+  if (params.k > limits.maxK) fail(`k = ${params.k} is above this server's limit of ${limits.maxK}`);
+  if (params.k > facts.particles)
+    fail(`k = ${params.k} is more than the ${facts.particles} particles of the input`);
+  if (facts.box > limits.maxBox) fail(`box ${facts.box} px is above this server's limit of ${limits.maxBox}`);
+  if (facts.particles > limits.maxParticles)
+    fail(`${facts.particles} particles is above this server's limit of ${limits.maxParticles}`);
+}

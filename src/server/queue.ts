@@ -1,0 +1,192 @@
+/**
+ * The job queue: runs up to `concurrency` jobs at once, each in its own worker process with
+ * `threadsPerJob` threads, oldest first. At start-up it recovers from any previous stop (even
+ * `kill -9`): jobs that were running go back to the front of the queue and resume from their
+ * checkpoint once their old worker is gone; queued jobs simply run. A job is claimed by one
+ * runner at a time (an atomic state change in the store), so it never runs twice at once.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WorkerProcess, type WorkerModule, type WorkerOutcome } from './runner.js';
+import type { Job, JobStore, NewJob } from './store.js';
+
+/** What the queue tells listeners (SSE streams) about a job. */
+export type JobEvent =
+  | { id: string; type: 'state'; job: Job }
+  | { id: string; type: 'progress'; progress: Record<string, unknown> }
+  | { id: string; type: 'iteration'; iteration: number; trace: unknown };
+
+export interface QueueOptions {
+  store: JobStore;
+  /** Job outputs go to `<jobsDir>/<id>/`. */
+  jobsDir: string;
+  /** Jobs running at once (>= 1). */
+  concurrency: number;
+  /** Threads each job may use (its `params.threads` is capped to this). */
+  threadsPerJob: number;
+  /** The worker module to fork. */
+  worker: WorkerModule;
+  /** Called with diagnostics (a worker's stderr when it fails). */
+  log?: (line: string) => void;
+}
+
+/** How long start-up waits for a previous server's worker to exit before killing it. */
+const OLD_WORKER_WAIT_MS = 10_000;
+
+/**
+ * Whether `pid` is a live ackmeans worker: it exists, is not a zombie, and (on Linux, through
+ * /proc) its command line names a worker module — a recycled pid is not waited for.
+ */
+async function isLiveWorker(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('worker');
+  } catch {
+    return !existsSync('/proc/self');
+  }
+}
+
+/** Waits until the old worker `pid` has exited; kills it after OLD_WORKER_WAIT_MS. */
+async function waitForOldWorker(pid: number): Promise<void> {
+  const deadline = Date.now() + OLD_WORKER_WAIT_MS;
+  while (await isLiveWorker(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The queue of one server. Emits `'event'` with a {@link JobEvent}. */
+export class JobQueue extends EventEmitter {
+  private readonly running = new Map<string, WorkerProcess>();
+  private started = false;
+  private stopping = false;
+
+  constructor(private readonly opts: QueueOptions) {
+    super();
+    this.setMaxListeners(0);
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
+      throw new RangeError('concurrency must be an integer >= 1');
+    if (!Number.isInteger(opts.threadsPerJob) || opts.threadsPerJob < 1)
+      throw new RangeError('threadsPerJob must be an integer >= 1');
+  }
+
+  /** Recovers jobs interrupted by a previous stop, then starts running the queue. */
+  async start(): Promise<void> {
+    const interrupted = this.opts.store.recover();
+    await Promise.all(interrupted.map((j) => (j.pid === null ? undefined : waitForOldWorker(j.pid))));
+    this.started = true;
+    this.pump();
+  }
+
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Process id of a running job's worker. */
+  workerPid(id: string): number | undefined {
+    return this.running.get(id)?.pid;
+  }
+
+  /** Queues a new job and returns it. */
+  submit(job: NewJob): Job {
+    const created = this.opts.store.insert(job);
+    this.emitState(created);
+    this.pump();
+    return created;
+  }
+
+  /**
+   * Cancels a job: a queued one at once, a running one by stopping its worker (the state becomes
+   * `cancelled` when it has stopped). Returns the job, or undefined if there is no such job.
+   */
+  cancel(id: string): Job | undefined {
+    const { store } = this.opts;
+    if (store.cancelQueued(id)) {
+      const job = store.get(id)!;
+      this.emitState(job);
+      return job;
+    }
+    if (store.requestCancel(id)) this.running.get(id)?.cancel();
+    return store.get(id);
+  }
+
+  /** Stops taking jobs and detaches the running workers; their jobs resume at the next start. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.running.values()].map((w) => w.detach()));
+  }
+
+  private emitState(job: Job): void {
+    this.emit('event', { id: job.id, type: 'state', job } satisfies JobEvent);
+  }
+
+  private pump(): void {
+    if (!this.started || this.stopping) return;
+    while (this.running.size < this.opts.concurrency) {
+      const job = this.opts.store.claimNext();
+      if (!job) return;
+      this.emitState(job);
+      this.launch(job).catch((err: unknown) => this.settle(job.id, { state: 'failed', error: String(err) }));
+    }
+  }
+
+  private async launch(job: Job): Promise<void> {
+    const { store, jobsDir, threadsPerJob, worker } = this.opts;
+    const outDir = join(jobsDir, job.id);
+    await mkdir(outDir, { recursive: true });
+    const asked = job.params.threads;
+    const threads = typeof asked === 'number' ? Math.min(asked, threadsPerJob) : threadsPerJob;
+    const proc = new WorkerProcess(
+      worker,
+      {
+        type: 'start',
+        input: job.input,
+        outDir,
+        params: { ...job.params, threads },
+        resume: job.attempts > 1,
+      },
+      {
+        onProgress: (progress) => {
+          store.setProgress(job.id, progress);
+          this.emit('event', { id: job.id, type: 'progress', progress } satisfies JobEvent);
+        },
+        onIteration: (iteration, trace) => {
+          store.addIteration(job.id, iteration, trace);
+          this.emit('event', { id: job.id, type: 'iteration', iteration, trace } satisfies JobEvent);
+        },
+      },
+    );
+    this.running.set(job.id, proc);
+    store.setPid(job.id, proc.pid);
+    if (store.get(job.id)?.cancelRequested) proc.cancel();
+    const outcome = await proc.outcome;
+    if (outcome.state === 'failed' && proc.stderrTail.trim())
+      this.opts.log?.(`job ${job.id}: ${outcome.error}; worker stderr:\n${proc.stderrTail.trim()}`);
+    this.settle(job.id, outcome);
+  }
+
+  private settle(id: string, outcome: WorkerOutcome): void {
+    this.running.delete(id);
+    if (this.stopping || outcome.state === 'detached') return;
+    const { store } = this.opts;
+    if (outcome.state === 'succeeded') store.finish(id, 'succeeded', { summary: outcome.summary });
+    else if (outcome.state === 'failed') store.finish(id, 'failed', { error: outcome.error });
+    else store.finish(id, 'cancelled');
+    const job = store.get(id);
+    if (job) this.emitState(job);
+    this.pump();
+  }
+}

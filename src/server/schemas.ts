@@ -1,0 +1,52 @@
+/**
+ * Request schemas (zod): the job submission body and its classification parameters, under the
+ * same names as the classify() API. Unknown fields are rejected.
+ */
+import { z } from 'zod';
+import { HttpError } from './errors.js';
+
+/** Classification parameters a client may set (see classify() for their meaning). */
+export const paramsSchema = z.strictObject({
+  k: z.int().min(2),
+  method: z.enum(['ack', 'kmeans', 'spider', 'eqk']).optional(),
+  pipeline: z.enum(['mra', 'msa', 'rfa']).optional(),
+  beta: z.number().min(0).max(1e6).optional(),
+  sigma0: z.number().min(0).max(1).optional(),
+  maxIter: z.int().min(1).max(10_000).optional(),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
+  threads: z.int().min(1).max(1024).optional(),
+  diameter: z.number().positive().max(1e5).optional(),
+  box: z.int().min(8).max(4096).optional(),
+  shiftRange: z.number().min(0).max(1024).optional(),
+  shiftStep: z.number().positive().max(1024).optional(),
+  mirror: z.boolean().optional(),
+  invert: z.boolean().optional(),
+  phaseFlip: z.boolean().optional(),
+});
+
+/** Classification parameters of a job. */
+export type JobParams = z.infer<typeof paramsSchema>;
+
+/** `POST /v1/jobs` body: an input path under a data root, or an upload (and a file in it). */
+export const submitSchema = z.strictObject({
+  input: z.union([
+    z.string().min(1).max(4096),
+    z.strictObject({ upload: z.string().min(1).max(64), name: z.string().min(1).max(128).optional() }),
+  ]),
+  params: paramsSchema,
+});
+
+export type SubmitBody = z.infer<typeof submitSchema>;
+
+/** Parses `value` with `schema`; a violation is a 400 naming the first offending field. */
+export function parseBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const where = issue.path.length ? issue.path.join('.') : 'body';
+  throw new HttpError(400, 'ERR_BAD_REQUEST', `${where}: ${issue.message}`);
+}

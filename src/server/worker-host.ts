@@ -1,0 +1,103 @@
+/**
+ * The worker side of the job protocol, shared by every worker module: waits for the `start`
+ * message, runs the job with an AbortSignal, forwards progress and per-iteration records, and
+ * reports `done`, `failed` or `cancelled` before exiting. It cancels on an IPC `cancel` or on
+ * SIGTERM, and exits at once when the server goes away (IPC disconnect: a killed server leaves
+ * no orphan workers; the job's last checkpoint stays for the next server to resume from).
+ */
+import { describeError } from '../cli/common.js';
+import { oneLine } from './errors.js';
+import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
+
+/** Options a job function receives. */
+export interface JobRunOptions {
+  signal: AbortSignal;
+  resume: boolean;
+  onProgress: (progress: Record<string, unknown>) => void;
+  onIteration: (trace: unknown) => void;
+}
+
+/** Runs one job; resolves with its summary. */
+export type JobFunction = (
+  input: string,
+  outDir: string,
+  params: Record<string, unknown>,
+  options: JobRunOptions,
+) => Promise<Record<string, unknown>>;
+
+/** Milliseconds between two progress messages (a change of stage is always sent). */
+const PROGRESS_EVERY_MS = 100;
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(message, undefined, {}, () => resolve());
+  });
+}
+
+async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal): Promise<WorkerMessage> {
+  // Progress is sent at most every PROGRESS_EVERY_MS (a change of stage at once); the latest
+  // report is always delivered before the final message.
+  let lastSent = 0;
+  let lastStage: unknown;
+  let pending: Record<string, unknown> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!pending) return;
+    lastSent = Date.now();
+    lastStage = pending.stage;
+    void send({ type: 'progress', progress: pending });
+    pending = undefined;
+  };
+  let iterations = 0;
+  try {
+    const summary = await run(start.input, start.outDir, start.params, {
+      signal,
+      resume: start.resume,
+      onProgress: (progress) => {
+        pending = progress;
+        const wait = PROGRESS_EVERY_MS - (Date.now() - lastSent);
+        if (wait <= 0 || progress.stage !== lastStage) flush();
+        else timer ??= setTimeout(flush, wait);
+      },
+      onIteration: (trace) => {
+        const n = (trace as { iteration?: unknown } | null)?.iteration;
+        const iteration = typeof n === 'number' && Number.isInteger(n) ? n : iterations;
+        iterations = iteration + 1;
+        void send({ type: 'iteration', iteration, trace });
+      },
+    });
+    flush();
+    return { type: 'done', summary };
+  } catch (err) {
+    flush();
+    if (signal.aborted) return { type: 'cancelled' };
+    const code = (err as { code?: unknown })?.code;
+    return {
+      type: 'failed',
+      error: oneLine(describeError(err)),
+      code: typeof code === 'string' ? code : undefined,
+    };
+  }
+}
+
+/** Makes this process a worker running `run` for the job the server sends. */
+export function serveWorker(run: JobFunction): void {
+  if (!process.send) throw new Error('a worker must be started by the server (child_process.fork)');
+  const controller = new AbortController();
+  let started = false;
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGTERM', () => controller.abort());
+  process.on('message', (m: ServerMessage) => {
+    if (m?.type === 'cancel') controller.abort();
+    else if (m?.type === 'start' && !started) {
+      started = true;
+      void runJob(run, m, controller.signal).then(async (final) => {
+        await send(final);
+        process.exit(0);
+      });
+    }
+  });
+}

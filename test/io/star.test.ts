@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  FormatError,
+  StarBlock,
+  StarFile,
+  formatStar,
+  formatStarNumber,
+  parseStar,
+  readStar,
+  writeStar,
+} from '../../src/io/index.js';
+import { tempDir } from './fixtures.js';
+
+const dir = tempDir();
+
+const SAMPLE = `
+# version 30001
+
+data_optics
+
+loop_
+_rlnOpticsGroup #1
+_rlnOpticsGroupName #2
+_rlnImagePixelSize #3
+1 opticsGroup1 1.0600
+2 "group two" 1.2e0
+
+# a comment line
+data_particles
+
+loop_ # trailing comment
+_rlnImageName #1
+_rlnDefocusU #2
+_rlnOpticsGroup #3
+_myUnknownColumn #4
+000001@stacks/a.mrcs 12000.50 1 'it''s fine'
+000002@stacks/a.mrcs   13000 2 x#y
+
+data_general
+_rlnFinalResolution   4.5   # key-value block
+_rlnComment  'hello world'
+`;
+
+describe('parseStar', () => {
+  const star = parseStar(SAMPLE, 'sample.star');
+
+  it('finds every block, loops and key-value pairs, with typed columns', () => {
+    expect(star.blocks.map((b) => [b.name, b.loop, b.rowCount])).toEqual([
+      ['optics', true, 2],
+      ['particles', true, 2],
+      ['general', false, 1],
+    ]);
+    const optics = star.block('optics')!;
+    expect(optics.version).toBe('# version 30001');
+    expect(optics.columns).toEqual(['rlnOpticsGroup', 'rlnOpticsGroupName', 'rlnImagePixelSize']);
+    expect(optics.numeric('rlnImagePixelSize')).toEqual(Float64Array.of(1.06, 1.2));
+    expect(optics.strings('rlnOpticsGroupName')).toEqual(['opticsGroup1', 'group two']);
+    expect(optics.numeric('rlnOpticsGroupName')).toBeUndefined();
+    const p = star.block('particles')!;
+    expect(p.column('rlnDefocusU')).toEqual(Float64Array.of(12000.5, 13000));
+    expect(p.strings('rlnDefocusU')).toEqual(['12000.50', '13000']);
+    expect(p.strings('myUnknownColumn')).toEqual(["it''s fine", 'x#y']);
+    const g = star.block('general')!;
+    expect(g.numeric('rlnFinalResolution')).toEqual(Float64Array.of(4.5));
+    expect(g.strings('rlnComment')).toEqual(['hello world']);
+  });
+
+  it('writes back every column unchanged; the text is stable under a second round trip', () => {
+    const text = formatStar(star);
+    const again = parseStar(text, 'again.star');
+    for (const b of star.blocks) {
+      const c = again.block(b.name)!;
+      expect(c.columns).toEqual(b.columns);
+      expect(c.loop).toBe(b.loop);
+      for (const col of b.columns) expect(c.strings(col)).toEqual(b.strings(col));
+    }
+    expect(formatStar(again)).toBe(text);
+    expect(text).toContain('12000.50'); // original text of unchanged numeric cells
+  });
+
+  it('sets columns (numbers formatted sensibly), selects rows, builds new blocks', () => {
+    const p = parseStar(SAMPLE, 's.star').block('particles')!;
+    p.setColumn('rlnClassNumber', [3, 1]);
+    p.setColumn('rlnDefocusU', Float64Array.of(1 / 3, 2e-9));
+    expect(p.columns.at(-1)).toBe('rlnClassNumber');
+    expect(p.columns[1]).toBe('rlnDefocusU');
+    const sub = p.selectRows([1]);
+    expect(sub.rowCount).toBe(1);
+    expect(sub.strings('rlnImageName')).toEqual(['000002@stacks/a.mrcs']);
+    expect(sub.strings('rlnOpticsGroup')).toEqual(['2']);
+    const back = parseStar(formatStar(new StarFile([p])), 'p.star').block('particles')!;
+    expect(back.numeric('rlnClassNumber')).toEqual(Float64Array.of(3, 1));
+    expect(back.strings('rlnDefocusU')).toEqual(['0.333333333333', '2e-9']);
+    expect(() => p.setColumn('bad', [1, 2, 3])).toThrow(RangeError);
+    expect(() => p.selectRows([2])).toThrow(RangeError);
+    const b = StarBlock.fromColumns('classes', {
+      rlnClassNumber: Int32Array.of(1, 2),
+      rlnName: ['a b', '_x'],
+    });
+    const parsed = parseStar(formatStar(new StarFile([b])), 'c.star').block('classes')!;
+    expect(parsed.strings('rlnName')).toEqual(['a b', '_x']);
+    expect(parsed.numeric('rlnClassNumber')).toEqual(Float64Array.of(1, 2));
+  });
+
+  it('formats numbers: integers as integers, others with 12 digits', () => {
+    expect([1, -7, 0.5, 0.1 + 0.2, 1e-8, NaN, -Infinity].map(formatStarNumber)).toEqual([
+      '1',
+      '-7',
+      '0.5',
+      '0.3',
+      '1e-8',
+      'nan',
+      '-inf',
+    ]);
+  });
+});
+
+describe('malformed STAR', () => {
+  const cases: [string, string, string, RegExp][] = [
+    [
+      'ragged row',
+      'data_x\nloop_\n_a\n_b\n1 2\n3\n',
+      'ERR_STAR_RAGGED',
+      /line 6: row has 1 values, the loop has 2 columns/,
+    ],
+    ['loop without columns', 'data_x\nloop_\n1 2\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
+    ['loop without columns at the end', 'data_x\nloop_\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
+    ['data outside a block', '_a 1\n', 'ERR_STAR_SYNTAX', /outside any data_ block/],
+    ['a key without a value', 'data_x\n_a\n', 'ERR_STAR_SYNTAX', /_a has no value/],
+    ['an unterminated quote', 'data_x\n_a "open\n', 'ERR_STAR_SYNTAX', /unterminated/],
+    ['duplicate columns', 'data_x\nloop_\n_a\n_a\n1 2\n', 'ERR_STAR_SYNTAX', /duplicate column/],
+    [
+      'two tables in a block',
+      'data_x\nloop_\n_a\n1\nloop_\n_b\n2\n',
+      'ERR_STAR_SYNTAX',
+      /more than one table/,
+    ],
+  ];
+  for (const [what, text, code, message] of cases)
+    it(`${what} → ${code}`, () => {
+      let err: unknown;
+      try {
+        parseStar(text, '/some/where/bad.star');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(FormatError);
+      expect(err).toMatchObject({ code, file: '/some/where/bad.star' });
+      expect((err as Error).message).toMatch(/^bad\.star: /);
+      expect((err as Error).message).toMatch(message);
+    });
+
+  it('a missing file → ERR_FILE_NOT_FOUND', async () => {
+    await expect(readStar(join(dir, 'absent.star'))).rejects.toMatchObject({ code: 'ERR_FILE_NOT_FOUND' });
+  });
+});
+
+describe('writeStar / readStar', () => {
+  it('round-trips through a file atomically', async () => {
+    const path = join(dir, 'out.star');
+    const star = parseStar(SAMPLE, 'sample.star');
+    await writeStar(path, star);
+    expect(readFileSync(path, 'utf8')).toBe(formatStar(star));
+    const back = await readStar(path);
+    expect(back.path).toBe(path);
+    expect(back.block('particles')!.strings('myUnknownColumn')).toEqual(["it''s fine", 'x#y']);
+  });
+});
