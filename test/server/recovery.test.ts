@@ -4,11 +4,13 @@
  * checkpoint, runs the queued ones, and every job ends once, with the result of an
  * uninterrupted run.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, removeDir, tempDir, writeSpec } from './helpers.js';
+import { SUMMARY_FILE } from '../../src/server/worker-host.js';
+import { JobStore } from '../../src/server/store.js';
+import { client, removeDir, startFakeServer, tempDir, writeSpec } from './helpers.js';
 import { launchServer, type ServerProcess } from './launcher.js';
 
 let dir: string;
@@ -94,5 +96,27 @@ describe('restart after kill -9', () => {
     servers.push(first);
     await expect(launchServer(options)).rejects.toThrow(/in use by server pid/);
     first.child.kill('SIGKILL');
+  });
+});
+
+describe('a job that finished just before the server stopped', () => {
+  it('is not run a second time: its recorded summary is reported', async () => {
+    const workDir = join(dir, 'work3');
+    const server = await startFakeServer({ workDir, dataRoots: [dir] });
+    await server.close();
+    const store = new JobStore(join(workDir, 'ackmeans.db'));
+    const job = store.insert({ input: join(dir, 'job.star'), params: { k: 2 }, particles: 30, box: 16 });
+    store.claimNext();
+    store.close();
+    await mkdir(join(workDir, 'jobs', job.id), { recursive: true });
+    await writeFile(join(workDir, 'jobs', job.id, SUMMARY_FILE), JSON.stringify({ iterations: 7 }));
+    const again = await startFakeServer({ workDir, dataRoots: [dir] });
+    try {
+      const done = await client(again.url).waitFinal(job.id);
+      expect(done).toMatchObject({ state: 'succeeded', attempts: 2, summary: { iterations: 7 } });
+      expect(existsSync(join(workDir, 'jobs', job.id, 'completions.log'))).toBe(false);
+    } finally {
+      await again.close();
+    }
   });
 });
