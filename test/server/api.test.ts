@@ -28,6 +28,7 @@ beforeAll(async () => {
   await writeSpec(join(dir, 'outside'), 'secret.star', { particles: 20, box: 32 });
   await symlink(join(dir, 'outside', 'secret.star'), join(root, 'escape.star'));
   await writeFile(join(root, 'notes.txt'), 'hello');
+  await writeFile(join(root, 'broken.star'), 'not json: the test inspector throws a SyntaxError');
   server = await startFakeServer({
     workDir: join(dir, 'work'),
     dataRoots: [root],
@@ -107,6 +108,12 @@ describe('bad requests', () => {
     const r = await api.request('POST', '/v1/jobs', '<k>2</k>', { 'content-type': 'application/xml' });
     expect(r.status).toBe(415);
     expectOneLine(r.body, 'ERR_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('an unexpected failure → 500 with no details', async () => {
+    const r = await api.post('/v1/jobs', { input: 'broken.star', params: { k: 2 } });
+    expect(r.status).toBe(500);
+    expect(r.body).toEqual({ error: 'internal server error', code: 'ERR_INTERNAL' });
   });
 
   it('names the problem in the reason', async () => {
