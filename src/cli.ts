@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerDoctor } from './cli/doctor.js';
 import { register as registerEvaluate } from './cli/evaluate.js';
+import { register as registerSelect } from './cli/select.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -26,5 +27,6 @@ program.exitOverride((err) => {
 
 registerDoctor(program);
 registerEvaluate(program);
+registerSelect(program);
 
 await program.parseAsync(process.argv);

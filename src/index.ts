@@ -43,3 +43,12 @@ export * from './io/index.js';
 export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';
 export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';
+export {
+  ctfImage,
+  ctfImageFull,
+  applyCtf,
+  phaseFlip,
+  type CtfParameters,
+  type CtfBatch,
+  type CtfJobOptions,
+} from './ctf.js';

@@ -1,4 +1,4 @@
-// preprocessImages(images, n, box, outBox, radius, edge, invert, mask, threads, control)
+// preprocessImages(images, n, box, outBox, radius, edge, invert, mask, shifts | null, threads, control)
 //   -> Promise<Float32Array(n*outBox*outBox)>
 #include "../core/preprocess.h"
 #include "registry.h"
@@ -39,14 +39,21 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
   p.edge = argNumber(info, 5, "edge");
   p.invert = argBool(info, 6, "invert");
   p.mask = argBool(info, 7, "mask");
-  const int threads = int(argInt(info, 8, "threads"));
-  double* control = argControl(info, 9);
+  Napi::Float32Array shifts;
+  if (!info[8].IsNull() && !info[8].IsUndefined()) {
+    shifts = argFloat32(info, 8, "shifts");
+    if (shifts.ElementLength() != size_t(n) * 2) throw Napi::RangeError::New(info.Env(), "shifts must hold n*2 values");
+    p.shifts = shifts.Data();
+  }
+  const int threads = int(argInt(info, 9, "threads"));
+  double* control = argControl(info, 10);
   if (n < 1 || p.box < 2 || p.outBox < 2 || p.outBox > p.box || threads < 1)
     throw Napi::RangeError::New(info.Env(), "need n >= 1, 2 <= outBox <= box, threads >= 1");
   if (in.ElementLength() != size_t(n) * p.box * p.box)
     throw Napi::RangeError::New(info.Env(), "images must hold n*box*box values");
   auto* w = new PreprocessWorker(info.Env(), in, n, p, threads, control);
-  w->Keep(info[9]);
+  if (p.shifts) w->Keep(shifts);
+  w->Keep(info[10]);
   auto promise = w->Promise();
   w->Queue();
   return promise;

@@ -61,7 +61,7 @@ struct Buffers {
 // Signed frequency of index i in a length-m DFT.
 inline int signedFreq(int i, int m) { return i <= m / 2 ? i : i - m; }
 
-void crop(const CropPlans& plans, Buffers& buf, const float* in, float* out) {
+void crop(const CropPlans& plans, Buffers& buf, const float* in, float* out, float shiftX, float shiftY) {
   const int N = plans.box, m = plans.outBox;
   std::copy(in, in + size_t(N) * N, buf.real);
   fftwf_execute_dft_r2c(plans.forward, buf.real, buf.spec);
@@ -70,16 +70,19 @@ void crop(const CropPlans& plans, Buffers& buf, const float* in, float* out) {
   for (int y = 0; y < m; ++y) {
     const int fy = signedFreq(y, m);
     const bool nyqY = (m % 2 == 0) && y == m / 2;
-    const int sy = (fy + N) % N;
+    const int iy = (fy + N) % N;
     for (int x = 0; x < hm; ++x) {
       const bool nyqX = (m % 2 == 0) && x == m / 2;
       fftwf_complex& o = buf.cropped[size_t(y) * hm + x];
       if (nyqY || nyqX) {
         o[0] = o[1] = 0.f;
       } else {
-        const fftwf_complex& s = buf.spec[size_t(sy) * hn + x];
-        o[0] = s[0] * scale;
-        o[1] = s[1] * scale;
+        const fftwf_complex& s = buf.spec[size_t(iy) * hn + x];
+        // translation by (sx, sy): multiply by exp(-2πi (fx·sx + fy·sy) / N)
+        const double a = -2.0 * M_PI * (double(x) * shiftX + double(fy) * shiftY) / N;
+        const float c = float(std::cos(a)) * scale, si = float(std::sin(a)) * scale;
+        o[0] = s[0] * c - s[1] * si;
+        o[1] = s[0] * si + s[1] * c;
       }
     }
   }
@@ -128,16 +131,16 @@ void normaliseAndMask(float* img, const PreprocessParams& p) {
 
 }  // namespace
 
-void fourier_crop(const float* in, int box, int outBox, float* out) {
+void fourier_crop(const float* in, int box, int outBox, float* out, float shiftX, float shiftY) {
   CropPlans plans(box, outBox);
   Buffers buf(box, outBox);
-  crop(plans, buf, in, out);
+  crop(plans, buf, in, out, shiftX, shiftY);
 }
 
 void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, float* out, int threads,
                        Control& control) {
   if (p.box < 2 || p.outBox < 2 || p.outBox > p.box) throw std::invalid_argument("working box must be in [2, box]");
-  const bool cropping = p.outBox < p.box;
+  const bool cropping = p.outBox < p.box || p.shifts != nullptr;
   const size_t inSize = size_t(p.box) * p.box, outSize = size_t(p.outBox) * p.outBox;
   std::unique_ptr<CropPlans> plans;
   if (cropping) plans = std::make_unique<CropPlans>(p.box, p.outBox);
@@ -154,7 +157,9 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
       guard.run([&] {
         if ((i & 15) == 0) control.throwIfCancelled();
         float* o = out + size_t(i) * outSize;
-        if (cropping) crop(*plans, *buf, in + size_t(i) * inSize, o);
+        if (cropping)
+          crop(*plans, *buf, in + size_t(i) * inSize, o, p.shifts ? p.shifts[2 * i] : 0.f,
+               p.shifts ? p.shifts[2 * i + 1] : 0.f);
         else std::copy(in + size_t(i) * inSize, in + size_t(i + 1) * inSize, o);
         if (p.invert)
           for (size_t j = 0; j < outSize; ++j) o[j] = -o[j];

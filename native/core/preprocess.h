@@ -15,9 +15,12 @@ struct PreprocessParams {
   double edge = 0;         // width of the raised-cosine edge of the mask, pixels (0 = hard mask)
   bool invert = false;     // multiply by -1 before normalising
   bool mask = true;        // apply the soft mask after normalising
+  const float* shifts = nullptr;  // optional n·2 (x, y) shifts in input pixels applied first
 };
 
-// in: n·box² values; out: n·outBox² values. Centre of an image of size m is (m/2, m/2)
+// in: n·box² values; out: n·outBox² values. With `shifts`, image i is first translated by
+// (shifts[2i], shifts[2i+1]) input pixels (a Fourier phase shift, i.e. circular:
+// out(x) = in(x − s)), so RELION's origins can be applied on the way in. Centre of an image of size m is (m/2, m/2)
 // (integer division, RELION's convention). The Fourier crop keeps frequencies
 // |f| < outBox/2 (the Nyquist row/column of an even working box is set to zero) and keeps
 // pixel values (a constant image stays the same constant). Background: pixels with
@@ -26,7 +29,7 @@ struct PreprocessParams {
 void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, float* out, int threads,
                        Control& control);
 
-// Fourier crop of one image (box -> outBox), the kernel of preprocess_images.
-void fourier_crop(const float* in, int box, int outBox, float* out);
+// Fourier crop (and shift) of one image (box -> outBox), the kernel of preprocess_images.
+void fourier_crop(const float* in, int box, int outBox, float* out, float shiftX = 0, float shiftY = 0);
 
 }  // namespace ack

@@ -9,7 +9,7 @@
  */
 
 /** The thresholds (degrees) whose fraction of pairs is reported. */
-export const THRESHOLDS = [10, 15, 20] as const;
+export const THRESHOLDS = [10, 15, 20] as const; // unrolled in AngleAccumulator.add
 
 /** Statistics of one set of within-class angular distances. */
 export interface AngularStats {
@@ -30,7 +30,8 @@ export interface AngularStats {
   fractionUnder: { 10: number; 15: number; 20: number };
 }
 
-const FINE = 0.01;
+/** Fine bins per degree (bins of 0.01°). */
+const BINS_PER_DEGREE = 100;
 
 /** Accumulates weighted angular distances in [0, maxAngle]. */
 export class AngleAccumulator {
@@ -43,23 +44,29 @@ export class AngleAccumulator {
 
   /** @param maxAngle 180 or 90 (degrees). */
   constructor(readonly maxAngle: number) {
-    const bins = Math.round(maxAngle / FINE);
+    const bins = Math.round(maxAngle * BINS_PER_DEGREE);
     this.fine = new Float64Array(bins);
     this.lo = new Float64Array(bins).fill(Infinity);
     this.hi = new Float64Array(bins).fill(-Infinity);
   }
 
   /** Adds one distance (degrees, clamped to [0, maxAngle]) with a weight (1 unless pairs were sampled). */
-  add(degrees: number, weight = 1): void {
+  add(degrees: number, weight: number): void {
     const d = degrees < 0 ? 0 : degrees > this.maxAngle ? this.maxAngle : degrees;
-    let b = Math.floor(d / FINE);
+    let b = (d * BINS_PER_DEGREE) | 0;
     if (b >= this.fine.length) b = this.fine.length - 1;
     this.fine[b] += weight;
     if (d < this.lo[b]) this.lo[b] = d;
     if (d > this.hi[b]) this.hi[b] = d;
     this.total += weight;
     this.sum += weight * d;
-    for (let t = 0; t < THRESHOLDS.length; t++) if (d < THRESHOLDS[t]) this.under[t] += weight;
+    if (d < 20) {
+      this.under[2] += weight;
+      if (d < 15) {
+        this.under[1] += weight;
+        if (d < 10) this.under[0] += weight;
+      }
+    }
   }
 
   /** The statistics, with a histogram of `binWidth`-degree bins (binWidth must divide maxAngle). */
@@ -67,7 +74,7 @@ export class AngleAccumulator {
     const nb = Math.round(this.maxAngle / binWidth);
     if (!(binWidth > 0) || Math.abs(nb * binWidth - this.maxAngle) > 1e-9)
       throw new RangeError(`binWidth must divide ${this.maxAngle}, got ${binWidth}`);
-    const per = Math.round(binWidth / FINE);
+    const per = Math.round(binWidth * BINS_PER_DEGREE);
     const histogram = new Float64Array(nb);
     const empty = this.total === 0;
     if (!empty)

@@ -97,27 +97,26 @@ export function evaluateClasses(input: ClassesInput, options: EvaluateOptions = 
   const members = membersByClass(classes, sizes);
   const direct = new AngleAccumulator(180);
   const mirror = new AngleAccumulator(90);
-  const addPair = (i: number, j: number, w: number) => {
-    const d = vectorAngle(v[3 * i], v[3 * i + 1], v[3 * i + 2], v[3 * j], v[3 * j + 1], v[3 * j + 2]);
-    direct.add(d, w);
-    mirror.add(foldMirror(d), w);
-  };
   let pairs = 0;
   let sampledClasses = 0;
+  let packed = new Float64Array(0);
   for (let c = 0; c < k; c++) {
     const m = members[c];
     const s = m.length;
     const classPairs = (s * (s - 1)) / 2;
     pairs += classPairs;
+    if (classPairs === 0) continue;
+    // The class's directions side by side, so the pair loops read memory in order.
+    if (packed.length < 3 * s) packed = new Float64Array(3 * s);
+    for (let a = 0; a < s; a++) packed.set(v.subarray(3 * m[a], 3 * m[a] + 3), 3 * a);
     if (classPairs <= maxPairs) {
-      for (let a = 1; a < s; a++) for (let b = 0; b < a; b++) addPair(m[a], m[b], 1);
+      for (let a = 1; a < s; a++) for (let b = 0; b < a; b++) addPair(packed, a, b, 1, direct, mirror);
     } else {
       sampledClasses++;
       const w = classPairs / maxPairs;
       for (let p = 0; p < maxPairs; p++) {
         const a = rng.int(s);
-        const b = (a + 1 + rng.int(s - 1)) % s;
-        addPair(m[a], m[b], w);
+        addPair(packed, a, (a + 1 + rng.int(s - 1)) % s, w, direct, mirror);
       }
     }
   }
@@ -132,6 +131,22 @@ export function evaluateClasses(input: ClassesInput, options: EvaluateOptions = 
   };
   if (viewIds !== undefined) result.ari = adjustedRandIndex(classes, viewIds);
   return result;
+}
+
+/** Adds the distance between directions a and b of `packed` to both accumulators. */
+function addPair(
+  packed: Float64Array,
+  a: number,
+  b: number,
+  weight: number,
+  direct: AngleAccumulator,
+  mirror: AngleAccumulator,
+): void {
+  const i = 3 * a;
+  const j = 3 * b;
+  const d = vectorAngle(packed[i], packed[i + 1], packed[i + 2], packed[j], packed[j + 1], packed[j + 2]);
+  direct.add(d, weight);
+  mirror.add(foldMirror(d), weight);
 }
 
 /** The member indices of each class, in image order (counting sort). */

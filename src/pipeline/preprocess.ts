@@ -18,6 +18,7 @@ declare module '../native.js' {
       edge: number,
       invert: boolean,
       mask: boolean,
+      shifts: Float32Array | null,
       threads: number,
       control: Float64Array,
     ): Promise<Float32Array>;
@@ -50,10 +51,15 @@ export interface PreprocessOptions extends JobOptions {
   invert?: boolean;
   /** Apply the soft mask (default true). */
   mask?: boolean;
+  /**
+   * Per-image translations applied first, in input pixels, (x, y) pairs (n·2 values):
+   * out(p) = in(p − s), a Fourier phase shift (circular). Used to apply input origins.
+   */
+  shifts?: Float32Array;
 }
 
 /**
- * Fourier-crops `images` (n·box² values) to the working box, inverts on request, normalises
+ * Shifts (optionally) and Fourier-crops `images` (n·box² values) to the working box, inverts on request, normalises
  * each image to mean 0 and sd 1 on its background (pixels farther than `radius` from the centre
  * (m/2, m/2); the whole image when fewer than m pixels are background) and applies the soft mask.
  * The crop keeps frequencies below the working box's Nyquist and keeps pixel values.
@@ -80,9 +86,11 @@ export async function preprocessImages(
   if (images.length === 0 || images.length % pixels !== 0)
     throw new RangeError(`images.length (${images.length}) must be a positive multiple of box² (${pixels})`);
   const n = images.length / pixels;
+  const shifts = options.shifts === undefined ? null : checkFloat32Array('shifts', options.shifts);
+  if (shifts && shifts.length !== 2 * n) throw new RangeError(`shifts must hold 2·n = ${2 * n} values`);
   return runNativeJob(
     (control) =>
-      native().preprocessImages(images, n, box, outBox, radius, edge, invert, mask, threads, control),
+      native().preprocessImages(images, n, box, outBox, radius, edge, invert, mask, shifts, threads, control),
     { signal, onProgress },
   );
 }

@@ -110,7 +110,7 @@ export async function writeClassifyReport(outDir: string, report: ClassifyReport
         ['parameter', 'value'],
         Object.entries(params).map(([key, v]) => [
           key,
-          typeof v === 'number' ? v : (JSON.stringify(v) ?? String(v)),
+          typeof v === 'number' || typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)),
         ]),
       ),
     },

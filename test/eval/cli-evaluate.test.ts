@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Command, CommanderError } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { register } from '../../src/cli/evaluate.js';
 import { decodePng } from '../report/png.js';
 import { truthViews, writeResult, writeTruth } from './star-fixtures.js';
 import { randomClasses } from './views.js';
@@ -13,7 +15,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ackmeans-cli-evaluate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI; resolves with its exit code and output (never rejects on a non-zero exit). */
+/** Runs the real CLI in a child process (slow: use for end-to-end checks only). */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
@@ -27,6 +29,29 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Runs `ackmeans evaluate` in this process; exit code 2 for usage errors, as src/cli.ts maps them. */
+async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const program = new Command()
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
+  register(program);
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
+  try {
+    await program.parseAsync(['node', 'ackmeans', ...args]);
+    return { code: Number(process.exitCode ?? 0), stdout, stderr };
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    return { code: 2, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
   }
 }
 
@@ -70,7 +95,16 @@ describe('ackmeans evaluate', () => {
   });
 
   it('prints one JSON object with --json', async () => {
-    const r = await cli('evaluate', '--truth', truth, '--result', perfect, '--json', '--bin-width', '2');
+    const r = await inProcess(
+      'evaluate',
+      '--truth',
+      truth,
+      '--result',
+      perfect,
+      '--json',
+      '--bin-width',
+      '2',
+    );
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.results).toHaveLength(1);
@@ -87,17 +121,21 @@ describe('ackmeans evaluate', () => {
       ['evaluate', '--truth', truth, '--result', perfect, '--classes', 'x'],
     ];
     for (const args of usage) {
-      const r = await cli(...args);
+      const r = await inProcess(...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')[0]).toMatch(/^(ackmeans: |error: )/);
     }
-    const missing = await cli('evaluate', '--truth', join(dir, 'nope.star'), '--result', perfect);
+    const missing = await inProcess('evaluate', '--truth', join(dir, 'nope.star'), '--result', perfect);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^ackmeans: nope.star: no such file\n$/);
-    const wrong = await cli('evaluate', '--truth', perfect, '--result', perfect);
+    const wrong = await inProcess('evaluate', '--truth', perfect, '--result', perfect);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(
       /^ackmeans: perfect.star: no particle table with _rlnAngleRot, _rlnAngleTilt\n$/,
     );
+    // The real command line maps commander's usage errors to exit code 2 too.
+    const real = await cli('evaluate', '--result', perfect);
+    expect(real.code).toBe(2);
+    expect(real.stderr).toMatch(/required option '--truth <file>' not specified/);
   });
 });

@@ -144,12 +144,12 @@ describe('evaluateClasses', () => {
 describe('AngleAccumulator', () => {
   it('gives the exact median for repeated values and within 0.01° otherwise', () => {
     const acc = new AngleAccumulator(180);
-    for (let i = 0; i < 5; i++) acc.add(0);
+    for (let i = 0; i < 5; i++) acc.add(0, 1);
     expect(acc.stats(1).median).toBe(0);
     const rng = new Rng(13);
     const values = Array.from({ length: 10001 }, () => rng.uniform(0, 180));
     const acc2 = new AngleAccumulator(180);
-    for (const x of values) acc2.add(x);
+    for (const x of values) acc2.add(x, 1);
     values.sort((a, b) => a - b);
     expect(Math.abs(acc2.stats(1).median - values[5000])).toBeLessThan(0.01);
     expect(acc2.stats(1).mean).toBeCloseTo(values.reduce((a, x) => a + x, 0) / values.length, 9);

@@ -163,3 +163,30 @@ describe('screening', () => {
     ]);
   });
 });
+
+describe('shifts', () => {
+  it('translates by whole pixels exactly (circularly) before cropping', async () => {
+    const N = 15;
+    const img = randomArray(N * N, 12);
+    const shifted = await preprocessImages(img, {
+      box: N,
+      radius: 0,
+      mask: false,
+      threads: 1,
+      shifts: Float32Array.of(2, -3),
+    });
+    const plain = await preprocessImages(img, { box: N, radius: 0, mask: false, threads: 1 });
+    // out(x, y) = in(x − 2, y + 3); compare away from the (excluded) centre pixel's effect on stats:
+    // normalisation is over all pixels but the centre, so compare after re-standardising both.
+    const std = (a: Float32Array): number[] => {
+      const m = a.reduce((s, v) => s + v, 0) / a.length;
+      const sd = Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length);
+      return Array.from(a, (v) => (v - m) / sd);
+    };
+    const moved = new Float32Array(N * N);
+    for (let y = 0; y < N; y++)
+      for (let x = 0; x < N; x++) moved[y * N + x] = img[((y + 3) % N) * N + ((x - 2 + N) % N)];
+    expect(maxAbsDiff(std(shifted), std(moved))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(std(plain), std(img))).toBeLessThan(1e-4);
+  });
+});

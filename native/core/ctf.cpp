@@ -1,0 +1,85 @@
+#include "ctf.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "fft2d.h"
+
+namespace ack {
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+}  // namespace
+
+Ctf::Ctf(const CtfParams& p) {
+  const double volts = p.voltage * 1e3;
+  const double lambda = 12.2643247 / std::sqrt(volts * (1.0 + volts * 0.978466e-6));
+  mean_ = -0.5 * (p.defocusU + p.defocusV);
+  deviation_ = -0.5 * (p.defocusU - p.defocusV);
+  angle_ = p.defocusAngle * kPi / 180.0;
+  k1_ = kPi * lambda;
+  k2_ = 0.5 * kPi * (p.cs * 1e7) * lambda * lambda * lambda;
+  const double q0 = p.amplitudeContrast;
+  phase_ = p.phaseShift * kPi / 180.0 + std::atan(q0 / std::sqrt(1.0 - q0 * q0));
+}
+
+double Ctf::operator()(double fx, double fy) const {
+  const double u2 = fx * fx + fy * fy;
+  const double df = u2 == 0.0 ? mean_ : mean_ + deviation_ * std::cos(2.0 * (std::atan2(fy, fx) - angle_));
+  const double gamma = k1_ * df * u2 + k2_ * u2 * u2 - phase_;
+  return -std::sin(gamma);
+}
+
+void ctf_halfplane(const CtfParams& p, int box, double pixelSize, float* out) {
+  const Ctf ctf(p);
+  const int half = box / 2 + 1;
+  const double step = 1.0 / (box * pixelSize);
+  for (int ky = 0; ky < box; ++ky) {
+    const int fy = ky <= box / 2 ? ky : ky - box;
+    for (int kx = 0; kx < half; ++kx) out[ky * half + kx] = float(ctf(kx * step, fy * step));
+  }
+}
+
+void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize, const double* params,
+               CtfMode mode, int threads, Control& control) {
+  const Fft2dPlan& plan = fft2d_plan(box);
+  const int half = box / 2 + 1;
+  const size_t pixels = size_t(box) * box;
+  const float norm = 1.0f / float(pixels);
+  control.setTotal(double(n));
+  Guard guard;
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+    std::unique_ptr<Fft2dBuffers> work;
+    std::vector<float> ctf;
+    guard.run([&] {
+      work = std::make_unique<Fft2dBuffers>(box);
+      ctf.resize(size_t(box) * half);
+    });
+#pragma omp for schedule(dynamic, 8)
+    for (int64_t i = 0; i < n; ++i) {
+      guard.run([&] {
+        control.throwIfCancelled();
+        Fft2dBuffers& buf = *work;
+        ctf_halfplane(ctf_params(params + kCtfParamCount * i), box, pixelSize, ctf.data());
+        std::copy_n(in + i * pixels, pixels, buf.real);
+        fftwf_execute_dft_r2c(plan.forward, buf.real, buf.spectrum);
+        for (size_t k = 0; k < ctf.size(); ++k) {
+          const float c = mode == CtfMode::Multiply ? ctf[k] : (ctf[k] < 0.f ? -1.f : 1.f);
+          buf.spectrum[k][0] *= c * norm;
+          buf.spectrum[k][1] *= c * norm;
+        }
+        fftwf_execute_dft_c2r(plan.inverse, buf.spectrum, buf.real);
+        std::copy_n(buf.real, pixels, out + i * pixels);
+        control.advance(1);
+      });
+    }
+  }
+  guard.rethrow();
+}
+
+}  // namespace ack

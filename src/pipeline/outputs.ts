@@ -1,0 +1,169 @@
+/**
+ * The output files of a classification, in RELION's layout:
+ *   run_data.star     every input column of the kept particles, plus _rlnClassNumber (1..K),
+ *                     _rlnAnglePsi, the origins (input origin + found shift; Å, or pixels for a
+ *                     RELION 3.0 table with _rlnOriginX), _ackMirror and _ackScore. Quarantined
+ *                     particles are left out (they are listed in report.json).
+ *   run_classes.mrcs  the K class averages at the working box, pixel size set.
+ *   run_model.star    data_model_general and data_model_classes (_rlnReferenceImage,
+ *                     _rlnClassDistribution, _rlnEstimatedResolution from the even/odd FRC).
+ *   report.json       version, parameters, seed, input checksum, trace, sizes, timings, quarantine.
+ * Everything is written in a staging folder inside OUTDIR and renamed into place at the end, so
+ * a failed or killed run leaves no half-written outputs.
+ */
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { StarBlock, StarFile, writeMrc, writeStar } from '../io/index.js';
+import { engineToRelion, MIRROR_COLUMN, SCORE_COLUMN } from './relion.js';
+import type { ClassificationResult } from './types.js';
+
+/** Names of the output files. */
+export const OUTPUT_FILES = {
+  data: 'run_data.star',
+  classes: 'run_classes.mrcs',
+  model: 'run_model.star',
+  report: 'report.json',
+} as const;
+
+/** The particle metadata the outputs extend. */
+export interface ParticleTable {
+  /** The input STAR file (all its blocks are kept), or one built for a bare stack. */
+  star: StarFile;
+  /** Name of the particles block in it. */
+  block: string;
+  /** Pixel size of the input images in Å (converts origins). */
+  pixelSize: number;
+}
+
+/**
+ * A STAR table for a bare stack: an optics block and `_rlnImageName` = `000001@path`. RELION 3.1
+ * needs voltage, Cs and amplitude contrast in the optics block: a bare stack carries none, so
+ * these are placeholders (300 kV, 2.7 mm, 0.1) and the images are taken as not phase-flipped.
+ */
+export function stackTable(stackPath: string, count: number, box: number, pixelSize: number): ParticleTable {
+  const optics = StarBlock.fromColumns('optics', {
+    rlnOpticsGroup: [1],
+    rlnOpticsGroupName: ['opticsGroup1'],
+    rlnImagePixelSize: [pixelSize],
+    rlnImageSize: [box],
+    rlnImageDimensionality: [2],
+    rlnVoltage: [300],
+    rlnSphericalAberration: [2.7],
+    rlnAmplitudeContrast: [0.1],
+  });
+  const names = Array.from({ length: count }, (_, i) => `${String(i + 1).padStart(6, '0')}@${stackPath}`);
+  const particles = StarBlock.fromColumns('particles', {
+    rlnImageName: names,
+    rlnOpticsGroup: new Float64Array(count).fill(1),
+  });
+  optics.version = particles.version = '# version 30001';
+  return { star: new StarFile([optics, particles]), block: 'particles', pixelSize };
+}
+
+/** The particles block of run_data.star: the kept rows with class, pose, mirror and score columns. */
+export function runDataBlock(table: ParticleTable, result: ClassificationResult): StarBlock {
+  const source = table.star.block(table.block);
+  if (!source) throw new Error(`the particle table has no block data_${table.block}`);
+  const out = source.selectRows(result.kept);
+  const n = result.kept.length;
+  const pixelOrigins = source.has('rlnOriginX') && !source.has('rlnOriginXAngst');
+  const inX = pixelOrigins ? source.numeric('rlnOriginX') : source.numeric('rlnOriginXAngst');
+  const inY = pixelOrigins ? source.numeric('rlnOriginY') : source.numeric('rlnOriginYAngst');
+  const unit = pixelOrigins ? table.pixelSize : 1; // Å per origin unit
+  const psi = new Float64Array(n);
+  const ox = new Float64Array(n);
+  const oy = new Float64Array(n);
+  const mirror = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const i = result.kept[r];
+    const pose = engineToRelion(
+      {
+        psi: result.poses.psi[r],
+        shiftX: result.poses.shiftX[r],
+        shiftY: result.poses.shiftY[r],
+        mirror: result.poses.mirror[r] === 1,
+      },
+      result.pixelSize,
+      { x: (inX?.[i] ?? 0) * unit, y: (inY?.[i] ?? 0) * unit },
+    );
+    psi[r] = pose.psi;
+    ox[r] = pose.originXAngst / unit;
+    oy[r] = pose.originYAngst / unit;
+    mirror[r] = pose.mirror ? 1 : 0;
+  }
+  out.setColumn(
+    'rlnClassNumber',
+    Float64Array.from(result.assignment, (c) => c + 1),
+  );
+  out.setColumn('rlnAnglePsi', psi);
+  out.setColumn(pixelOrigins ? 'rlnOriginX' : 'rlnOriginXAngst', ox);
+  out.setColumn(pixelOrigins ? 'rlnOriginY' : 'rlnOriginYAngst', oy);
+  out.setColumn(MIRROR_COLUMN, mirror);
+  out.setColumn(SCORE_COLUMN, Float64Array.from(result.poses.score));
+  return out;
+}
+
+/** run_model.star: the model's general block and one row per class. */
+export function modelStar(result: ClassificationResult, inputBox: number): StarFile {
+  const { k } = result.params;
+  const n = result.kept.length;
+  const finite = result.resolution.filter(Number.isFinite);
+  const general = StarBlock.fromColumns(
+    'model_general',
+    {
+      rlnReferenceDimensionality: [2],
+      rlnDataDimensionality: [2],
+      rlnOriginalImageSize: [inputBox],
+      rlnCurrentImageSize: [result.box],
+      rlnPixelSize: [result.pixelSize],
+      rlnNrClasses: [k],
+      rlnCurrentResolution: [finite.length ? Math.min(...finite) : 999],
+    },
+    { loop: false },
+  );
+  const classes = StarBlock.fromColumns('model_classes', {
+    rlnReferenceImage: Array.from(
+      { length: k },
+      (_, j) => `${String(j + 1).padStart(6, '0')}@${OUTPUT_FILES.classes}`,
+    ),
+    rlnClassDistribution: result.sizes.map((s) => s / n),
+    rlnEstimatedResolution: result.resolution.map((r) => (Number.isFinite(r) ? r : 999)),
+    ackClassSize: result.sizes,
+  });
+  general.version = classes.version = '# version 30001';
+  return new StarFile([general, classes]);
+}
+
+/** Writes every output of `result` into `outDir` (see the module documentation); returns the paths. */
+export async function writeOutputs(
+  outDir: string,
+  result: ClassificationResult,
+  table: ParticleTable,
+  report: Record<string, unknown>,
+  inputBox: number,
+): Promise<string[]> {
+  const staging = await mkdtemp(join(outDir, '.staging-'));
+  try {
+    const blocks = table.star.blocks.map((b) => (b.name === table.block ? runDataBlock(table, result) : b));
+    await writeStar(join(staging, OUTPUT_FILES.data), new StarFile(blocks));
+    await writeMrc(join(staging, OUTPUT_FILES.classes), result.averages, {
+      nx: result.box,
+      ny: result.box,
+      nz: result.params.k,
+      pixelSize: result.pixelSize,
+      stack: true,
+    });
+    await writeStar(join(staging, OUTPUT_FILES.model), modelStar(result, inputBox));
+    await writeFileAtomic(join(staging, OUTPUT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
+    const written: string[] = [];
+    for (const name of await readdir(staging)) {
+      if (name.startsWith('.')) continue;
+      await rename(join(staging, name), join(outDir, name));
+      written.push(join(outDir, name));
+    }
+    return written;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}

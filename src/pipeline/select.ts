@@ -1,0 +1,61 @@
+/**
+ * `select`: the particles of chosen classes of a run_data.star, every block and column kept.
+ */
+import { AckmeansError, checkInt } from '../errors.js';
+import { StarFile, readStar, writeStar } from '../io/index.js';
+
+/** Parses "3,7,12" or "3-5,9" into sorted distinct class numbers (1-based). */
+export function parseClassList(text: string): number[] {
+  const out = new Set<number>();
+  for (const part of text.split(',').map((s) => s.trim())) {
+    const range = /^(\d+)\s*-\s*(\d+)$/.exec(part);
+    if (range) {
+      const a = checkInt('classes', Number(range[1]), 1);
+      const b = checkInt('classes', Number(range[2]), a);
+      for (let c = a; c <= b; c++) out.add(c);
+    } else if (/^\d+$/.test(part)) out.add(checkInt('classes', Number(part), 1));
+    else throw new RangeError(`classes must be a list like "3,7,12" or "3-5,9", got "${text}"`);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The particles block of a run_data.star: `particles`, or the only loop with _rlnClassNumber. */
+function particlesBlock(star: StarFile, file: string) {
+  const block = star.block('particles') ?? star.blocks.find((b) => b.loop && b.has('rlnClassNumber'));
+  if (!block || !block.has('rlnClassNumber'))
+    throw new AckmeansError(
+      'ERR_NO_CLASSES',
+      `ackmeans: ${file} has no particle table with _rlnClassNumber`,
+      {
+        file,
+      },
+    );
+  return block;
+}
+
+/**
+ * Writes to `output` the rows of `input`'s particle table whose _rlnClassNumber is in `classes`
+ * (other blocks, e.g. optics, are copied). Returns the number of particles written.
+ * @throws AckmeansError `ERR_NO_CLASSES` when the table has no class column, RangeError for a
+ *   class number the file does not contain.
+ */
+export async function selectClasses(input: string, classes: number[], output: string): Promise<number> {
+  const star = await readStar(input);
+  const block = particlesBlock(star, input);
+  const numbers = block.numeric('rlnClassNumber');
+  if (!numbers)
+    throw new AckmeansError('ERR_NO_CLASSES', `ackmeans: ${input}: _rlnClassNumber is not numeric`, {
+      file: input,
+    });
+  const present = new Set(numbers);
+  const missing = classes.filter((c) => !present.has(c));
+  if (missing.length) throw new RangeError(`classes ${missing.join(', ')} have no particles in ${input}`);
+  const wanted = new Set(classes);
+  const rows: number[] = [];
+  numbers.forEach((c, i) => {
+    if (wanted.has(c)) rows.push(i);
+  });
+  const selected = block.selectRows(rows);
+  await writeStar(output, new StarFile(star.blocks.map((b) => (b === block ? selected : b))));
+  return rows.length;
+}
