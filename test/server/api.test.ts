@@ -80,6 +80,13 @@ describe('bad requests', () => {
     ['k above the limit', { input: 'small.star', params: { k: 51 } }, 422, 'ERR_PARAMS'],
     ['box above the limit', { input: 'huge.star', params: { k: 2 } }, 422, 'ERR_PARAMS'],
     [
+      'working box above the input box',
+      { input: 'small.star', params: { k: 2, box: 64 } },
+      422,
+      'ERR_PARAMS',
+    ],
+    ['shift range too large', { input: 'small.star', params: { k: 2, shiftRange: 20 } }, 422, 'ERR_PARAMS'],
+    [
       'unknown upload',
       { input: { upload: '00000000-0000-0000-0000-000000000000' }, params: { k: 2 } },
       404,
