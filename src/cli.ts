@@ -6,6 +6,9 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerDoctor } from './cli/doctor.js';
 import { register as registerEvaluate } from './cli/evaluate.js';
+import { register as registerInfo } from './cli/info.js';
+import { register as registerValidate } from './cli/validate.js';
+import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerSelect } from './cli/select.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -27,6 +30,9 @@ program.exitOverride((err) => {
 
 registerDoctor(program);
 registerEvaluate(program);
+registerInfo(program);
+registerValidate(program);
+registerSimulate(program);
 registerSelect(program);
 
 await program.parseAsync(process.argv);

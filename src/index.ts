@@ -52,3 +52,10 @@ export {
   type CtfBatch,
   type CtfJobOptions,
 } from './ctf.js';
+export {
+  simulate,
+  SimulationError,
+  type SimulateOptions,
+  type SimulateResult,
+  type SimulationMap,
+} from './sim/simulate.js';

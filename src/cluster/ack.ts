@@ -5,8 +5,11 @@
  *   for each image i, in a fresh random order:
  *       s[p_i] -= 1;  p_i = argmin_h d(i,h) + λ2·s[h];  s[p_i] += 1     (ties keep the class)
  *
- * With the table fixed every move lowers J = Σ d(i,p_i) + λ·Σ s², λ = λ2/2.
+ * With the table fixed every move lowers J = Σ d(i,p_i) + λ·Σ s², λ = λ2/2. The pass itself is
+ * native (native/core/ack_pass.cpp); d_c, λ and the random order are drawn here.
  */
+import { runNativeJob } from '../job.js';
+import { native } from '../native.js';
 import type { Rng } from '../random.js';
 import { assignNearest, type AssignmentRule } from './rule.js';
 
@@ -39,10 +42,27 @@ export function characteristicDissimilarity(
   return sum / picks.length;
 }
 
+declare module '../native.js' {
+  interface NativeAddon {
+    ackPass(
+      table: Float32Array,
+      n: number,
+      k: number,
+      assignment: Int32Array,
+      sizes: Int32Array,
+      lambda2: number,
+      order: Int32Array,
+      control: Float64Array,
+    ): Promise<number>;
+  }
+}
+
 /**
  * One ACK-means pass over the images in `order`: each leaves its class, then joins
- * argmin_h d(i,h) + λ2·s[h] (ties keep its class). `assignment` and `sizes` change in place
- * (`penalty` is scratch of k doubles). Returns the number of moves. O(n·k), no allocation.
+ * argmin_h d(i,h) + λ2·s[h] (ties keep its class; otherwise the lowest such class), with the
+ * sizes updated image by image. `assignment` and `sizes` change in place. Returns the number
+ * of moves. O(n·k), native (native/core/ack_pass.cpp): single-threaded, because every move
+ * changes the sizes the next image sees; rows are prefetched ahead of the random order.
  */
 export function ackPass(
   table: Float32Array,
@@ -51,31 +71,19 @@ export function ackPass(
   sizes: Int32Array,
   lambda2: number,
   order: Int32Array,
-  penalty: Float64Array = new Float64Array(k),
-): number {
-  for (let h = 0; h < k; h++) penalty[h] = lambda2 * sizes[h];
-  let moves = 0;
-  for (let o = 0; o < order.length; o++) {
-    const i = order[o];
-    const row = i * k;
-    const cur = assignment[i];
-    penalty[cur] = lambda2 * --sizes[cur];
-    let best = cur;
-    let bestCost = table[row + cur] + penalty[cur];
-    for (let h = 0; h < k; h++) {
-      const c = table[row + h] + penalty[h];
-      if (c < bestCost) {
-        bestCost = c;
-        best = h;
-      }
-    }
-    penalty[best] = lambda2 * ++sizes[best];
-    if (best !== cur) {
-      assignment[i] = best;
-      moves++;
-    }
-  }
-  return moves;
+  signal?: AbortSignal,
+): Promise<number> {
+  const n = assignment.length;
+  if (table.length !== n * k) throw new RangeError(`table.length (${table.length}) must be n·k (${n}·${k})`);
+  if (sizes.length !== k) throw new RangeError(`sizes.length (${sizes.length}) must be k (${k})`);
+  if (!Number.isFinite(lambda2) || lambda2 < 0)
+    throw new RangeError(`lambda2 must be finite and >= 0, got ${lambda2}`);
+  return runNativeJob(
+    (control) => native().ackPass(table, n, k, assignment, sizes, lambda2, order, control),
+    {
+      signal,
+    },
+  );
 }
 
 /** The ACK-means rule: nearest-reference start, then constrained passes. */
@@ -83,12 +91,12 @@ export const ackRule: AssignmentRule = {
   stop: 'sigma',
   needsTable: () => true,
   initial: ({ table, n, k, assignment, sizes }) => ({ moves: assignNearest(table, n, k, assignment, sizes) }),
-  pass({ table, n, k, assignment, sizes, beta, rng }) {
+  async pass({ table, n, k, assignment, sizes, beta, rng, signal }) {
     if (!table) throw new Error('ACK-means needs the dissimilarity table');
     const dc = characteristicDissimilarity(table, n, k, rng.fork());
     const lambda2 = (beta * dc) / Math.floor(n / k);
     const order = rng.fork().permutation(n);
-    const moves = ackPass(table, k, assignment, sizes, lambda2, order);
+    const moves = await ackPass(table, k, assignment, sizes, lambda2, order, signal);
     return { moves, dc, lambda: lambda2 / 2 };
   },
 };

@@ -162,8 +162,9 @@ async function iterate(
     source,
     beta: o.beta,
     rng: iterationRng(o.seed, loop.iteration),
+    signal: o.signal,
   };
-  const outcome = rule.pass(ctx);
+  const outcome = await rule.pass(ctx);
   loop.references = await source.average(loop.assignment, o.k, loop.references, job);
   let changed = 0;
   for (let i = 0; i < n; i++) if (loop.assignment[i] !== before[i]) changed++;

@@ -22,6 +22,8 @@ export interface PassContext {
   readonly beta: number;
   /** This pass's random generator (derived from the seed and the iteration number). */
   readonly rng: Rng;
+  /** Cancels native work of the pass. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a pass reports back for the trace. */
@@ -49,7 +51,7 @@ export interface AssignmentRule {
   /** The initial assignment from the table to the initial references (`assignment` is all −1). */
   initial(ctx: PassContext & { table: Float32Array }): PassOutcome;
   /** One pass: reassign items given the table to this pass's references. */
-  pass(ctx: PassContext): PassOutcome;
+  pass(ctx: PassContext): PassOutcome | Promise<PassOutcome>;
 }
 
 /**

@@ -48,36 +48,50 @@ function referencePass(
 }
 
 describe('ACK-means pass', () => {
-  it('gives each image the class minimising the whole objective (brute force), sizes kept', () => {
+  it('gives each image the class minimising the whole objective (brute force), sizes kept', async () => {
     for (const lambda2 of [0, 0.05, 0.5, 5]) {
       const { table, assignment, sizes, order } = setup(40, 5, 7);
       const want = referencePass(table, 5, assignment, lambda2, order);
-      const moves = ackPass(table, 5, assignment, sizes, lambda2, order);
+      const moves = await ackPass(table, 5, assignment, sizes, lambda2, order);
       expect(Array.from(assignment)).toEqual(Array.from(want));
       expect(Array.from(sizes)).toEqual(Array.from(classSizes(assignment, 5)));
       expect(moves).toBeGreaterThan(0);
     }
   });
 
-  it('never increases the objective within a pass (after every single image)', () => {
+  it('never increases the objective within a pass (after every single image)', async () => {
     const { table, assignment, sizes, order } = setup(60, 4, 11);
     const lambda2 = 0.3;
     let previous = objective(table, 4, assignment, lambda2 / 2);
     for (let m = 1; m <= order.length; m++) {
       const p = assignment.slice();
-      ackPass(table, 4, p, sizes.slice(), lambda2, order.subarray(0, m));
+      await ackPass(table, 4, p, sizes.slice(), lambda2, order.subarray(0, m));
       const j = objective(table, 4, p, lambda2 / 2);
       expect(j).toBeLessThanOrEqual(previous + 1e-9);
       previous = j;
     }
   });
 
-  it('keeps the current class on a tie', () => {
+  it('keeps the current class on a tie, else takes the lowest class', async () => {
     const table = new Float32Array([1, 1, 1, 2, 2, 2]); // 2 images × 3 classes, all equal per row
     const assignment = new Int32Array([2, 1]);
     const sizes = classSizes(assignment, 3);
-    expect(ackPass(table, 3, assignment, sizes, 0, new Int32Array([0, 1]))).toBe(0);
+    expect(await ackPass(table, 3, assignment, sizes, 0, new Int32Array([0, 1]))).toBe(0);
     expect(Array.from(assignment)).toEqual([2, 1]);
+    // Image 0 costs 1 + 0.5·s': class 2 (s' = 1) loses to classes 0 and 1 (s' = 0): class 0 wins.
+    const p = new Int32Array([2, 2]);
+    expect(await ackPass(table, 3, p, new Int32Array([0, 0, 2]), 0.5, new Int32Array([0]))).toBe(1);
+    expect(p[0]).toBe(0);
+  });
+
+  it('rejects an order or assignment index out of range', async () => {
+    const table = new Float32Array(6);
+    await expect(
+      ackPass(table, 3, new Int32Array(2), new Int32Array([2, 0, 0]), 0, new Int32Array([2])),
+    ).rejects.toThrow(/outside \[0, n\)/);
+    await expect(
+      ackPass(table, 3, new Int32Array([0, 5]), new Int32Array(3), 0, new Int32Array([1])),
+    ).rejects.toThrow(/outside \[0, k\)/);
   });
 
   it('computes d_c as the mean max−min range of the sampled rows', () => {

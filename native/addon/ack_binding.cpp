@@ -1,0 +1,61 @@
+// ackPass(table, n, k, assignment, sizes, lambda2, order, control) -> Promise<number of moves>;
+// updates assignment and sizes in place.
+#include "../core/ack_pass.h"
+#include "registry.h"
+#include "worker.h"
+
+namespace ackaddon {
+namespace {
+
+class AckPassWorker : public PromiseWorker {
+ public:
+  AckPassWorker(Napi::Env env, const float* table, int64_t n, int64_t k, int32_t* assignment, int32_t* sizes,
+                double lambda2, const int32_t* order, int64_t count, double* control)
+      : PromiseWorker(env, "ackmeans.ackPass"), table_(table), n_(n), k_(k), assignment_(assignment),
+        sizes_(sizes), lambda2_(lambda2), order_(order), count_(count) {
+    control_.attach(control);
+  }
+
+ protected:
+  void Run() override {
+    moves_ = ack::ack_pass(table_, n_, k_, assignment_, sizes_, lambda2_, order_, count_, control_);
+  }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, double(moves_)); }
+
+ private:
+  const float* table_;
+  int64_t n_, k_;
+  int32_t* assignment_;
+  int32_t* sizes_;
+  double lambda2_;
+  const int32_t* order_;
+  int64_t count_;
+  int64_t moves_ = 0;
+};
+
+Napi::Value AckPass(const Napi::CallbackInfo& info) {
+  auto table = argFloat32(info, 0, "table");
+  int64_t n = argInt(info, 1, "n");
+  int64_t k = argInt(info, 2, "k");
+  auto assignment = argInt32Array(info, 3, "assignment");
+  auto sizes = argInt32Array(info, 4, "sizes");
+  double lambda2 = argNumber(info, 5, "lambda2");
+  auto order = argInt32Array(info, 6, "order");
+  double* control = argControl(info, 7);
+  if (n < 1 || k < 1) throw Napi::RangeError::New(info.Env(), "n and k must be >= 1");
+  if (table.ElementLength() != size_t(n * k)) throw Napi::RangeError::New(info.Env(), "table must hold n*k values");
+  if (assignment.ElementLength() != size_t(n))
+    throw Napi::RangeError::New(info.Env(), "assignment must hold n values");
+  if (sizes.ElementLength() != size_t(k)) throw Napi::RangeError::New(info.Env(), "sizes must hold k values");
+  auto* w = new AckPassWorker(info.Env(), table.Data(), n, k, assignment.Data(), sizes.Data(), lambda2, order.Data(),
+                              int64_t(order.ElementLength()), control);
+  for (size_t a : {0, 3, 4, 6, 7}) w->Keep(info[a]);  // table, assignment, sizes, order, control
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+Registrar reg("ackPass", AckPass);
+
+}  // namespace
+}  // namespace ackaddon
