@@ -75,6 +75,9 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     `  trilinear samples  ${(samples / 1e9).toFixed(2)}·10⁹ → ${gsamples.toFixed(3)}·10⁹/s (${(gsamples * 30).toFixed(1)} GFLOP/s at ~30 flops/sample)`,
   );
   log(
+    `  per CPU-second     ${(n / all.cpu).toFixed(0)} projections, ${(perCpuSecond / 1e9).toFixed(3)}·10⁹ samples = ${((perCpuSecond * 8) / 1e9).toFixed(2)}·10⁹ gathered loads (8 per sample; the kernel is load-bound)`,
+  );
+  log(
     `  1 thread           ${one.wall.toFixed(2)} s, ${gsamplesOneThread.toFixed(3)}·10⁹ samples/s; scaling ×${(one.wall / seconds).toFixed(2)} on ${threads} threads`,
   );
   return {
