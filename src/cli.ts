@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { register as registerDoctor } from './cli/doctor.js';
 import { register as registerEvaluate } from './cli/evaluate.js';
+import { register as registerInfo } from './cli/info.js';
+import { register as registerValidate } from './cli/validate.js';
 import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerSelect } from './cli/select.js';
 
@@ -28,6 +30,8 @@ program.exitOverride((err) => {
 
 registerDoctor(program);
 registerEvaluate(program);
+registerInfo(program);
+registerValidate(program);
 registerSimulate(program);
 registerSelect(program);
 

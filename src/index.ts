@@ -6,6 +6,9 @@ export { AckmeansError } from './errors.js';
 export { info, type NativeInfo } from './native.js';
 export { type JobOptions, type Progress } from './job.js';
 export { distanceTable, type DistanceTableOptions } from './distances.js';
+export { align, type AlignResult, type AlignStats } from './align/align.js';
+export { type AlignOptions } from './align/options.js';
+export { type ImageProvider, type Images } from './align/provider.js';
 export { startServer, type ServerOptions, type RunningServer } from './server/serve.js';
 export {
   cluster,

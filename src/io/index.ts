@@ -25,3 +25,25 @@ export {
   formatStarNumber,
   type StarValues,
 } from './star.js';
+export { imageFormat } from './stack-open.js';
+export { readCs, parseCs, type CsFile, type CsField, type CsColumn } from './cs.js';
+export {
+  readSpider,
+  writeSpider,
+  openSpiderStack,
+  type SpiderHeader,
+  type SpiderData,
+  type SpiderWriteOptions,
+} from './spider.js';
+export {
+  readSpiderDoc,
+  writeSpiderDoc,
+  parseSpiderDoc,
+  formatSpiderDoc,
+  type SpiderDoc,
+} from './spider-doc.js';
+export { openParticles } from './particles.js';
+export type { ParticleSet, ParticleCtf, ParticlePoses, OpenParticlesOptions } from './particle-types.js';
+export { describeFile, formatSummary, type FileSummary, type ParticleSummary } from './describe.js';
+export { validateFile } from './validate.js';
+export { fileKind, type FileKind } from './file-kind.js';

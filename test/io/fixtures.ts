@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 /** A temporary folder removed after the test file's suites. */
 export function tempDir(): string {
@@ -79,4 +79,11 @@ export function mrcBytes(m: RawMrc): Uint8Array {
 export function writeRawMrc(path: string, m: RawMrc): string {
   writeFileSync(path, mrcBytes(m));
   return path;
+}
+
+/** Asserts two float arrays hold identical values (fast for large arrays; names the first difference). */
+export function expectSameFloats(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const i = actual.findIndex((v, k) => !Object.is(v, expected[k]));
+  expect(i === -1 ? 'identical' : `differ at ${i}: ${actual[i]} vs ${expected[i]}`).toBe('identical');
 }

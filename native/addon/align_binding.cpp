@@ -1,0 +1,119 @@
+// alignImages(images, n, references, k, settings, outputs, threads, control) -> Promise<timings>
+//   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit}
+//   outputs:  {score, psi, shiftX, shiftY: Float32Array(n*k), mirror: Uint8Array(n*k)}, filled in place
+#include "../core/align.h"
+#include "registry.h"
+#include "worker.h"
+
+namespace ackaddon {
+namespace {
+
+Napi::Float32Array fieldFloat32(Napi::Object o, const char* name, size_t length) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw typeError(o.Env(), std::string("outputs.") + name, "a Float32Array");
+  auto a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() != length) throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold n*k values");
+  return a;
+}
+
+double fieldNumber(Napi::Object o, const char* name) {
+  Napi::Value v = o.Get(name);
+  if (!v.IsNumber()) throw typeError(o.Env(), std::string("settings.") + name, "a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+class AlignWorker : public PromiseWorker {
+ public:
+  AlignWorker(Napi::Env env, const ack::AlignSettings& s) : PromiseWorker(env, "ackmeans.alignImages"), s_(s) {}
+  const float* images = nullptr;
+  const float* refs = nullptr;
+  int64_t n = 0, k = 0;
+  float *score = nullptr, *psi = nullptr, *sx = nullptr, *sy = nullptr;
+  uint8_t* mirror = nullptr;
+  int threads = 1;
+  void attach(double* block) { control_.attach(block); }
+
+ protected:
+  void Run() override {
+    ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("resample", t_.resample);
+    o.Set("gemm", t_.gemm);
+    o.Set("ifft", t_.ifft);
+    o.Set("peak", t_.peak);
+    o.Set("gemmFlops", t_.gemmFlops);
+    o.Set("ifftLength", t_.ifftLength);
+    o.Set("correlations", t_.correlations);
+    return o;
+  }
+
+ private:
+  ack::AlignSettings s_;
+  ack::AlignTimings t_;
+};
+
+Napi::Value AlignImages(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto X = argFloat32(info, 0, "images");
+  int64_t n = argInt(info, 1, "n");
+  auto M = argFloat32(info, 2, "references");
+  int64_t k = argInt(info, 3, "k");
+  if (info.Length() < 6 || !info[4].IsObject() || !info[5].IsObject())
+    throw Napi::TypeError::New(env, "settings and outputs must be objects");
+  Napi::Object so = info[4].As<Napi::Object>();
+  Napi::Object out = info[5].As<Napi::Object>();
+  int threads = int(argInt(info, 6, "threads"));
+  double* control = argControl(info, 7);
+  ack::AlignSettings s;
+  s.box = int(fieldNumber(so, "box"));
+  s.firstRing = int(fieldNumber(so, "firstRing"));
+  s.lastRing = int(fieldNumber(so, "lastRing"));
+  s.shiftRange = fieldNumber(so, "shiftRange");
+  s.shiftStep = fieldNumber(so, "shiftStep");
+  s.bandLimit = fieldNumber(so, "bandLimit");
+  Napi::Value mv = so.Get("mirror");
+  if (!mv.IsBoolean()) throw typeError(env, "settings.mirror", "a boolean");
+  s.mirror = mv.As<Napi::Boolean>().Value();
+  if (n < 1 || k < 1 || threads < 1 || s.box < 4 || s.firstRing < 1 || s.lastRing < s.firstRing || !(s.shiftStep > 0) ||
+      s.shiftRange < 0 || !(s.bandLimit > 0))
+    throw Napi::RangeError::New(env, "alignImages: invalid sizes or settings");
+  const size_t boxSq = size_t(s.box) * s.box;
+  if (X.ElementLength() != size_t(n) * boxSq) throw Napi::RangeError::New(env, "images must hold n*box*box values");
+  if (M.ElementLength() != size_t(k) * boxSq) throw Napi::RangeError::New(env, "references must hold k*box*box values");
+  const size_t nk = size_t(n) * size_t(k);
+  auto score = fieldFloat32(out, "score", nk);
+  auto psi = fieldFloat32(out, "psi", nk);
+  auto sx = fieldFloat32(out, "shiftX", nk);
+  auto sy = fieldFloat32(out, "shiftY", nk);
+  Napi::Value mir = out.Get("mirror");
+  if (!mir.IsTypedArray() || mir.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+      mir.As<Napi::Uint8Array>().ElementLength() != nk)
+    throw typeError(env, "outputs.mirror", "a Uint8Array of n*k values");
+
+  auto* w = new AlignWorker(env, s);
+  w->images = X.Data();
+  w->refs = M.Data();
+  w->n = n;
+  w->k = k;
+  w->score = score.Data();
+  w->psi = psi.Data();
+  w->sx = sx.Data();
+  w->sy = sy.Data();
+  w->mirror = mir.As<Napi::Uint8Array>().Data();
+  w->threads = threads;
+  for (Napi::Value v : {Napi::Value(X), Napi::Value(M), Napi::Value(score), Napi::Value(psi), Napi::Value(sx),
+                        Napi::Value(sy), mir, info[7]})
+    w->Keep(v);
+  w->attach(control);
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+Registrar reg("alignImages", AlignImages);
+
+}  // namespace
+}  // namespace ackaddon

@@ -1,0 +1,32 @@
+// Multi-reference alignment: for every image i and reference j, the in-plane rotation ψ, the
+// shift (on a grid) and the mirror that best match the image to the reference, and the
+// resulting dissimilarity. See align.cpp for the algorithm and src/align/align.ts for the
+// conventions (the aligned image is mirror^m ∘ rotate(ψ) ∘ translate(shift) of the raw image).
+#pragma once
+#include <cstdint>
+
+#include "control.h"
+
+namespace ack {
+
+struct AlignSettings {
+  int box = 0;
+  int firstRing = 1, lastRing = 1;
+  double shiftRange = 0, shiftStep = 1;  // grid offsets k·shiftStep, |k·shiftStep| ≤ shiftRange, in x and y
+  bool mirror = true;
+  double bandLimit = 0.5;  // cycles/pixel: ring r keeps harmonics m ≤ 2πr·bandLimit
+};
+
+// Per-phase wall time summed over threads, in seconds, and the flop counts of the phases.
+struct AlignTimings {
+  double resample = 0, gemm = 0, ifft = 0, peak = 0;
+  double gemmFlops = 0, ifftLength = 0, correlations = 0;
+};
+
+// Outputs are n×k row-major. score = ‖x_s‖²_w + ‖μ‖²_w − 2·max correlation (clamped at 0);
+// psi in degrees [0, 360); shiftX/Y in pixels; mirror 0/1.
+void align_images(const AlignSettings& settings, const float* images, int64_t n, const float* refs, int64_t k,
+                  float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
+                  Control& control, AlignTimings* timings);
+
+}  // namespace ack

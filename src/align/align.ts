@@ -1,0 +1,136 @@
+/**
+ * Multi-reference alignment (the MRA dissimilarity, SPEC §3–4): for every image i and
+ * reference j, the in-plane rotation, shift and mirror that best bring image i onto reference j,
+ * and the resulting dissimilarity. The work runs in native code (polar resampling, one complex
+ * GEMM per angular harmonic, batched inverse FFTs, vectorised peak search) off the event loop.
+ *
+ * ## Conventions (exactly inverted by {@link applyAlignment})
+ * Pixel (x, y) is column x, row y of a box×box image (value `image[y·box + x]`); the centre is
+ * (box/2, box/2) (integer division); angles go from the +x axis toward the +y axis. The aligned
+ * image is the raw image x
+ *   1. translated by (shiftX, shiftY) pixels (content at p moves to p + shift),
+ *   2. rotated about the centre by psi degrees,
+ *   3. if mirror, flipped y → −y about the centre,
+ * i.e. aligned(p) = x(c + R(−psi)·F^mirror·(p − c) − shift), F = diag(1, −1). Applying the reported
+ * parameters to image i brings it onto reference j.
+ *
+ * ## Dissimilarity
+ * On the polar grid (rings firstRing..lastRing, sample weight 2πr/M_r, so the weighted inner
+ * product approximates the pixel inner product over the annulus), with X the shifted (and
+ * mirrored) image's rings and Y the reference's:
+ *   score(i, j) = min over shift, mirror of ‖X‖²_w + ‖Y‖²_w − 2·max_ψ ⟨X rotated by ψ, Y⟩_w
+ * = the minimal weighted squared distance, clamped at 0, using only harmonics under `bandLimit`.
+ */
+import { checkFloat32Array } from '../errors.js';
+import { runNativeJob } from '../job.js';
+import { native } from '../native.js';
+import { type AlignOptions, type AlignSettings, resolveAlignOptions } from './options.js';
+import { type Images, imageBlocks, imageCount } from './provider.js';
+
+/** Where the time of an alignment went (seconds summed over threads) and its work counts. */
+export interface AlignStats {
+  /** Padding, polar resampling and ring FFTs. */
+  resample: number;
+  /** The per-harmonic complex GEMMs. */
+  gemm: number;
+  /** The batched inverse real FFTs. */
+  ifft: number;
+  /** Arg-max, parabolic fit and choice of shift/mirror. */
+  peak: number;
+  /** Real flops of the GEMMs (8 per complex multiply-add). */
+  gemmFlops: number;
+  /** Length of each inverse FFT (the correlation is sampled every 360°/ifftLength). */
+  ifftLength: number;
+  /** Number of correlation functions computed (image × shift × mirror × reference). */
+  correlations: number;
+}
+
+/** Per (image, reference) alignment, n×k row-major. */
+export interface AlignResult {
+  /** Dissimilarity (smaller is better; see the module documentation). */
+  score: Float32Array;
+  /** Rotation in degrees, [0, 360). */
+  psi: Float32Array;
+  /** Shift in x (pixels). */
+  shiftX: Float32Array;
+  /** Shift in y (pixels). */
+  shiftY: Float32Array;
+  /** 1 when the image is mirrored, else 0. */
+  mirror: Uint8Array;
+  /** Time per phase and work done. */
+  stats: AlignStats;
+}
+
+declare module '../native.js' {
+  interface NativeAddon {
+    alignImages(
+      images: Float32Array,
+      n: number,
+      references: Float32Array,
+      k: number,
+      settings: AlignSettings,
+      outputs: Omit<AlignResult, 'stats'>,
+      threads: number,
+      control: Float64Array,
+    ): Promise<AlignStats>;
+  }
+}
+
+/**
+ * Aligns every image to every reference.
+ *
+ * @param images n images of box² values (one Float32Array, or an {@link ImageProvider} read in
+ *   blocks of about 64 MB, the next block read while the current one is aligned).
+ * @param references k images of box² values.
+ * @param options box (required), rings, shifts, mirror, bandLimit, threads, signal, onProgress
+ *   (progress counts images).
+ * @returns n×k arrays; identical for any thread count.
+ * @throws TypeError/RangeError for bad arguments, AckmeansError `ERR_PROVIDER` for a provider
+ *   returning the wrong size, AbortError when `signal` fires.
+ */
+export async function align(
+  images: Images,
+  references: Float32Array,
+  options: AlignOptions,
+): Promise<AlignResult> {
+  const { settings, threads, signal, onProgress } = resolveAlignOptions(options);
+  const box = settings.box;
+  const n = imageCount('images', images, box);
+  checkFloat32Array('references', references);
+  const k = imageCount('references', references, box);
+  if (n * k > 2 ** 31 - 1)
+    throw new RangeError(`n·k (${n}·${k}) is too large for one table (max 2^31−1 entries)`);
+  const nk = n * k;
+  const result: AlignResult = {
+    score: new Float32Array(nk),
+    psi: new Float32Array(nk),
+    shiftX: new Float32Array(nk),
+    shiftY: new Float32Array(nk),
+    mirror: new Uint8Array(nk),
+    stats: { resample: 0, gemm: 0, ifft: 0, peak: 0, gemmFlops: 0, ifftLength: 0, correlations: 0 },
+  };
+  for await (const block of imageBlocks(images, box)) {
+    const rows = (a: Float32Array): Float32Array =>
+      a.subarray(block.start * k, (block.start + block.count) * k);
+    const outputs = {
+      score: rows(result.score),
+      psi: rows(result.psi),
+      shiftX: rows(result.shiftX),
+      shiftY: rows(result.shiftY),
+      mirror: result.mirror.subarray(block.start * k, (block.start + block.count) * k),
+    };
+    const progress = onProgress && {
+      onProgress: (p: { done: number }) =>
+        onProgress({ done: block.start + p.done, total: n, fraction: (block.start + p.done) / n }),
+    };
+    const stats = await runNativeJob(
+      (control) =>
+        native().alignImages(block.images, block.count, references, k, settings, outputs, threads, control),
+      { signal, ...progress },
+    );
+    for (const key of ['resample', 'gemm', 'ifft', 'peak', 'gemmFlops', 'correlations'] as const)
+      result.stats[key] += stats[key];
+    result.stats.ifftLength = stats.ifftLength;
+  }
+  return result;
+}

@@ -1,0 +1,73 @@
+/**
+ * Images given either as one Float32Array (n·box² values) or as an {@link ImageProvider} that
+ * reads them in tiles (so stacks larger than memory can be aligned and averaged).
+ */
+import { AckmeansError, checkFloat32Array, checkInt } from '../errors.js';
+
+/** A source of n images of box² values each, read in consecutive blocks. */
+export interface ImageProvider {
+  /** Number of images. */
+  readonly n: number;
+  /** Images start..start+count−1 as one Float32Array of count·box² values, row-major. */
+  read(start: number, count: number): Promise<Float32Array>;
+}
+
+/** Images in memory or from a provider. */
+export type Images = Float32Array | ImageProvider;
+
+/** Number of images in `images` of box² values each; throws a RangeError/TypeError naming `name`. */
+export function imageCount(name: string, images: Images, box: number): number {
+  if (images instanceof Float32Array) {
+    const dim = box * box;
+    if (images.length === 0 || images.length % dim !== 0)
+      throw new RangeError(`${name}.length (${images.length}) must be a positive multiple of box² (${dim})`);
+    return images.length / dim;
+  }
+  if (typeof images !== 'object' || images === null || typeof images.read !== 'function')
+    throw new TypeError(`${name} must be a Float32Array or an ImageProvider { n, read(start, count) }`);
+  return checkInt(`${name}.n`, images.n, 1);
+}
+
+/** Images per block when reading from a provider: about 64 MB of pixels. */
+export function blockSize(box: number): number {
+  return Math.max(64, Math.floor((64 * 2 ** 20) / (4 * box * box)));
+}
+
+/**
+ * The images in consecutive blocks `{ start, images }`: one block (the array itself) for a
+ * Float32Array; blocks of `block` images for a provider, the next block read while the caller
+ * works on the current one.
+ */
+export async function* imageBlocks(
+  images: Images,
+  box: number,
+  block: number = blockSize(box),
+): AsyncGenerator<{ start: number; count: number; images: Float32Array }> {
+  const dim = box * box;
+  if (images instanceof Float32Array) {
+    yield { start: 0, count: images.length / dim, images };
+    return;
+  }
+  const n = images.n;
+  const read = async (start: number): Promise<Float32Array> => {
+    const count = Math.min(block, n - start);
+    const data = checkFloat32Array('ImageProvider.read() result', await images.read(start, count));
+    if (data.length !== count * dim)
+      throw new AckmeansError(
+        'ERR_PROVIDER',
+        `ImageProvider.read(${start}, ${count}) returned ${data.length} values, expected ${count * dim} (count·box²)`,
+      );
+    return data;
+  };
+  const prefetch = (start: number): Promise<Float32Array> => {
+    const p = read(start);
+    p.catch(() => undefined); // a read the caller never awaits (it stopped early) must not be an unhandled rejection
+    return p;
+  };
+  let next = prefetch(0);
+  for (let start = 0; start < n; start += block) {
+    const data = await next;
+    if (start + block < n) next = prefetch(start + block);
+    yield { start, count: data.length / dim, images: data };
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Particle metadata from a RELION STAR file: 3.0 (one table; pixel size from
+ * DetectorPixelSize·10⁴/Magnification) and 3.1+ (optics + particles blocks).
+ */
+import { FormatError } from './errors.js';
+import type { ParticleMetadata, ParticlePoses } from './particle-types.js';
+import { StarBlock, type StarFile } from './star.js';
+
+/** The particles table: `data_particles`, else the first loop with `_rlnImageName`. */
+export function particlesBlock(star: StarFile): StarBlock | undefined {
+  const named = star.block('particles');
+  if (named?.has('rlnImageName')) return named;
+  return star.blocks.find((b) => b.loop && b.has('rlnImageName'));
+}
+
+/** Splits `_rlnImageName` values (`N@path`, N 1-based) into references and indices. */
+export function splitImageNames(names: string[], file: string) {
+  const references: string[] = [];
+  const lookup = new Map<string, number>();
+  const stackIndex = new Int32Array(names.length);
+  const imageIndex = new Int32Array(names.length);
+  names.forEach((name, i) => {
+    const at = name.indexOf('@');
+    const n = Number(name.slice(0, at));
+    if (at <= 0 || !Number.isInteger(n) || n < 1 || at === name.length - 1)
+      throw new FormatError(
+        'ERR_STAR_IMAGE_NAME',
+        file,
+        `row ${i + 1}: _rlnImageName "${name}" is not N@stack with N ≥ 1`,
+      );
+    const ref = name.slice(at + 1);
+    let s = lookup.get(ref);
+    if (s === undefined) {
+      s = references.length;
+      references.push(ref);
+      lookup.set(ref, s);
+    }
+    stackIndex[i] = s;
+    imageIndex[i] = n - 1;
+  });
+  return { references, stackIndex, imageIndex };
+}
+
+/** Per-particle values of a column, from the particles table or through its optics group. */
+function perParticle(
+  particles: StarBlock,
+  optics: StarBlock | undefined,
+  name: string,
+  file: string,
+): Float64Array | undefined {
+  const direct = particles.numeric(name);
+  if (direct) return direct;
+  const groups = particles.numeric('rlnOpticsGroup');
+  const values = optics?.numeric(name);
+  const ids = optics?.numeric('rlnOpticsGroup');
+  if (!groups || !values || !ids) return undefined;
+  const byGroup = new Map<number, number>();
+  ids.forEach((id, k) => byGroup.set(id, values[k]));
+  return Float64Array.from(groups, (g, i) => {
+    const v = byGroup.get(g);
+    if (v === undefined)
+      throw new FormatError(
+        'ERR_STAR_OPTICS',
+        file,
+        `particle ${i + 1} is in optics group ${g}, which data_optics does not define`,
+      );
+    return v;
+  });
+}
+
+function toInt32(values: Float64Array | undefined): Int32Array | undefined {
+  return values && Int32Array.from(values);
+}
+
+/** Extracts particle metadata from a parsed STAR file. */
+export function starMetadata(star: StarFile, file: string, baseDir: string): ParticleMetadata {
+  const particles = particlesBlock(star);
+  if (!particles)
+    throw new FormatError('ERR_STAR_NO_PARTICLES', file, 'no loop with an _rlnImageName column');
+  const optics = star.block('optics');
+  const get = (name: string) => perParticle(particles, optics, name, file);
+  const names = particles.strings('rlnImageName')!;
+  const warnings: string[] = [];
+  let pixelSizes = get('rlnImagePixelSize');
+  if (!pixelSizes) {
+    const det = get('rlnDetectorPixelSize');
+    const mag = get('rlnMagnification');
+    if (det && mag) pixelSizes = det.map((d, i) => (d * 1e4) / mag[i]);
+  }
+  const boxes = get('rlnImageSize');
+  const defocusU = get('rlnDefocusU');
+  const voltage = get('rlnVoltage');
+  const cs = get('rlnSphericalAberration');
+  const amplitudeContrast = get('rlnAmplitudeContrast');
+  const n = particles.rowCount;
+  let ctf: ParticleMetadata['ctf'];
+  if (defocusU && voltage && cs && amplitudeContrast)
+    ctf = {
+      defocusU,
+      defocusV: get('rlnDefocusV') ?? defocusU,
+      defocusAngle: get('rlnDefocusAngle') ?? new Float64Array(n),
+      voltage,
+      cs,
+      amplitudeContrast,
+      phaseShift: get('rlnPhaseShift') ?? new Float64Array(n),
+    };
+  else if (defocusU) warnings.push('defocus given but voltage, Cs or amplitude contrast missing: no CTF');
+  const poses: ParticlePoses = {};
+  const rot = get('rlnAngleRot');
+  const tilt = get('rlnAngleTilt');
+  const psi = get('rlnAnglePsi');
+  if (rot) poses.rot = rot;
+  if (tilt) poses.tilt = tilt;
+  if (psi) poses.psi = psi;
+  const ox = get('rlnOriginXAngst');
+  const oy = get('rlnOriginYAngst');
+  const oxPx = get('rlnOriginX');
+  const oyPx = get('rlnOriginY');
+  if (ox && oy) {
+    poses.originXAngst = ox;
+    poses.originYAngst = oy;
+  } else if (oxPx && oyPx && pixelSizes) {
+    poses.originXAngst = oxPx.map((v, i) => v * pixelSizes![i]);
+    poses.originYAngst = oyPx.map((v, i) => v * pixelSizes![i]);
+  }
+  const classNumber = toInt32(get('rlnClassNumber'));
+  if (classNumber) poses.classNumber = classNumber;
+  return {
+    format: 'star',
+    ...splitImageNames(names, file),
+    baseDir,
+    pixelSizes,
+    box: boxes?.[0],
+    ctf,
+    opticsGroup: toInt32(particles.numeric('rlnOpticsGroup')),
+    poses: Object.keys(poses).length ? poses : undefined,
+    star: { file: star, particlesBlock: particles.name },
+    warnings,
+  };
+}

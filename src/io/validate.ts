@@ -1,0 +1,108 @@
+/**
+ * `validateFile`: every problem found in a file (for `ackmeans validate`), rather than the
+ * first one. MRC files are checked like mrcfile's validator (stamps, axis order, space group,
+ * header statistics against the data, file size); STAR and .cs files for syntax and for the
+ * particle set they describe (missing stacks, indices, sizes, pixel sizes, CTF values).
+ */
+import { readCs } from './cs.js';
+import { fileKind } from './file-kind.js';
+import { readMrc } from './mrc.js';
+import type { OpenParticlesOptions } from './particle-types.js';
+import { openParticles } from './particles.js';
+import { RunningStats } from './pixels.js';
+import { readSpiderDoc } from './spider-doc.js';
+import { readSpider } from './spider.js';
+import { readStar } from './star.js';
+
+const message = (err: unknown) => (err instanceof Error ? err.message.replace(/^[^:]*: /, '') : String(err));
+
+async function mrcProblems(path: string): Promise<string[]> {
+  const { header: h, data } = await readMrc(path, { permissive: true });
+  const problems = [...h.warnings];
+  if (h.nversion !== 20140 && h.nversion !== 20141)
+    problems.push(`nversion is ${h.nversion}, not 20140 or 20141 (MRC2014)`);
+  if (!(h.ispg === 0 || (h.ispg >= 1 && h.ispg <= 230) || (h.ispg >= 401 && h.ispg <= 630)))
+    problems.push(`space group ispg = ${h.ispg} is not valid`);
+  if (h.mx <= 0 || h.my <= 0 || h.mz <= 0)
+    problems.push(`sampling mx/my/mz = ${h.mx}, ${h.my}, ${h.mz} must be positive`);
+  if (h.cella.some((c) => c < 0)) problems.push(`negative cell dimensions ${h.cella.join(', ')}`);
+  if (h.mode === 4) return problems;
+  const stats = new RunningStats();
+  stats.add(data);
+  const s = stats.result();
+  const tol = (x: number) => 1e-4 * Math.max(1, Math.abs(s.dmax - s.dmin), Math.abs(x));
+  if (h.dmax >= h.dmin) {
+    // dmax < dmin (and dmean < dmin, rms < 0) mean "not computed" in MRC2014.
+    if (Math.abs(h.dmin - s.dmin) > tol(s.dmin))
+      problems.push(`header dmin ${h.dmin} but the data minimum is ${s.dmin}`);
+    if (Math.abs(h.dmax - s.dmax) > tol(s.dmax))
+      problems.push(`header dmax ${h.dmax} but the data maximum is ${s.dmax}`);
+    if (h.dmean >= h.dmin && Math.abs(h.dmean - s.dmean) > tol(s.dmean))
+      problems.push(`header dmean ${h.dmean} but the data mean is ${s.dmean}`);
+  }
+  if (h.rms >= 0 && Math.abs(h.rms - s.rms) > tol(s.rms))
+    problems.push(`header rms ${h.rms} but the data rms is ${s.rms}`);
+  return problems;
+}
+
+async function particleProblems(path: string, options: OpenParticlesOptions): Promise<string[]> {
+  let set;
+  try {
+    set = await openParticles(path, { ...options, permissive: true });
+  } catch (err) {
+    return [message(err)];
+  }
+  await set.close();
+  const problems = [...set.warnings];
+  if (set.pixelSize === undefined) problems.push('no pixel size anywhere (metadata or stack header)');
+  else if (!(set.pixelSize > 0)) problems.push(`pixel size ${set.pixelSize} is not positive`);
+  const ctf = set.ctf;
+  if (ctf) {
+    const check = (name: string, values: Float64Array, ok: (v: number) => boolean, what: string) => {
+      const bad: number[] = [];
+      values.forEach((v, i) => {
+        if (!ok(v)) bad.push(i + 1);
+      });
+      if (bad.length)
+        problems.push(
+          `${name} ${what} for ${bad.length} particle(s), first #${bad[0]}: ${values[bad[0] - 1]}`,
+        );
+    };
+    check('defocusU', ctf.defocusU, Number.isFinite, 'is not finite');
+    check('defocusV', ctf.defocusV, Number.isFinite, 'is not finite');
+    check('voltage', ctf.voltage, (v) => v > 0 && v <= 1000, 'is outside (0, 1000] kV');
+    check('Cs', ctf.cs, (v) => v >= 0 && v < 100, 'is outside [0, 100) mm');
+    check('amplitude contrast', ctf.amplitudeContrast, (v) => v >= 0 && v < 1, 'is outside [0, 1)');
+  }
+  return problems;
+}
+
+/** Every problem found in `path`: an empty list means the file is valid. */
+export async function validateFile(path: string, options: OpenParticlesOptions = {}): Promise<string[]> {
+  try {
+    const kind = await fileKind(path);
+    switch (kind) {
+      case 'mrc':
+        return await mrcProblems(path);
+      case 'spider':
+        await readSpider(path);
+        return [];
+      case 'spider-doc':
+        await readSpiderDoc(path);
+        return [];
+      case 'star': {
+        const star = await readStar(path);
+        const problems = star.blocks.length === 0 ? ['no data_ blocks'] : [];
+        if (star.blocks.some((b) => b.has('rlnImageName')))
+          problems.push(...(await particleProblems(path, options)));
+        return problems;
+      }
+      case 'cs': {
+        const cs = await readCs(path);
+        return cs.fields.some((f) => f.name === 'blob/path') ? await particleProblems(path, options) : [];
+      }
+    }
+  } catch (err) {
+    return [message(err)];
+  }
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { align } from '../../src/align/align.js';
+import { imageBlocks } from '../../src/align/provider.js';
+import { randomArray } from '../helpers/random.js';
+import { referenceAlign } from './reference.js';
+import { addNoise, angleDiff, type Params, randomBlobs, renderTransformed, stack } from './synthetic.js';
+
+const box = 48;
+const blobs = randomBlobs(6, 12, 11);
+const reference = renderTransformed(blobs, box);
+// Angles off every sampling grid, shifts on the grid (±2 px, step 1), both mirror states.
+const cases: Params[] = [
+  { psi: 0, shiftX: 0, shiftY: 0, mirror: false },
+  { psi: 13.37, shiftX: 1, shiftY: 0, mirror: false },
+  { psi: 97.91, shiftX: -2, shiftY: 1, mirror: false },
+  { psi: 181.25, shiftX: 0, shiftY: -1, mirror: true },
+  { psi: 266.6, shiftX: 2, shiftY: 2, mirror: true },
+  { psi: 359.4, shiftX: -1, shiftY: -2, mirror: false },
+  { psi: 45.05, shiftX: 1, shiftY: 1, mirror: true },
+];
+const options = { box, shiftRange: 2, shiftStep: 1 };
+
+function expectRecovered(result: Awaited<ReturnType<typeof align>>, tolerance: number): void {
+  cases.forEach((p, i) => {
+    expect(angleDiff(result.psi[i], p.psi), `psi of case ${i}`).toBeLessThan(tolerance);
+    expect(result.shiftX[i], `shiftX of case ${i}`).toBe(p.shiftX);
+    expect(result.shiftY[i], `shiftY of case ${i}`).toBe(p.shiftY);
+    expect(result.mirror[i], `mirror of case ${i}`).toBe(p.mirror ? 1 : 0);
+  });
+}
+
+describe('align', () => {
+  it('recovers known rotations (within 1°), grid shifts and mirrors exactly, without noise', async () => {
+    const images = stack(cases.map((p) => renderTransformed(blobs, box, p)));
+    const result = await align(images, reference, options);
+    expectRecovered(result, 1);
+    expect(result.psi.every((v) => v >= 0 && v < 360)).toBe(true);
+  });
+
+  it('recovers them with noise at SNR 3 (signal variance / noise variance)', async () => {
+    const images = stack(cases.map((p, i) => addNoise(renderTransformed(blobs, box, p), 3, 100 + i)));
+    expectRecovered(await align(images, reference, options), 1);
+  });
+
+  it('recovers them with a band limit (shorter inverse FFTs, parabolic refinement)', async () => {
+    const images = stack(cases.map((p) => renderTransformed(blobs, box, p)));
+    const result = await align(images, reference, { ...options, bandLimit: 0.2 });
+    expect(result.stats.ifftLength).toBeLessThan(100);
+    expectRecovered(result, 1);
+  });
+
+  it('agrees with the slow reference implementation (scores within 1e-3 relative)', async () => {
+    const small = 24;
+    const o = {
+      box: small,
+      firstRing: 2,
+      lastRing: 10,
+      shiftRange: 1,
+      shiftStep: 1,
+      mirror: true,
+      bandLimit: 0.3,
+    };
+    const imgs = [0, 1, 2].map((s) =>
+      renderTransformed(randomBlobs(4, 7, 20 + s), small, {
+        psi: 31 * s + 7,
+        shiftX: 0,
+        shiftY: 0,
+        mirror: false,
+      }),
+    );
+    const refs = [0, 1].map((s) => renderTransformed(randomBlobs(4, 7, 40 + s), small));
+    const result = await align(stack(imgs), stack(refs), o);
+    for (let i = 0; i < imgs.length; i++)
+      for (let j = 0; j < refs.length; j++) {
+        const want = referenceAlign(imgs[i], refs[j], o);
+        const got = result.score[i * 2 + j];
+        expect(Math.abs(got - want.score) / want.score, `score (${i}, ${j})`).toBeLessThan(1e-3);
+        expect(result.mirror[i * 2 + j]).toBe(want.mirror ? 1 : 0);
+        expect(result.shiftX[i * 2 + j]).toBe(want.shiftX);
+        expect(result.shiftY[i * 2 + j]).toBe(want.shiftY);
+        expect(angleDiff(result.psi[i * 2 + j], want.psi)).toBeLessThan(0.2);
+      }
+  });
+
+  it('gives a score of 0 for an image against itself and the squared distance scale otherwise', async () => {
+    const other = renderTransformed(randomBlobs(6, 12, 12), box);
+    const result = await align(stack([reference, other]), stack([reference, other]), options);
+    expect(result.score[0]).toBeLessThan(1e-4 * result.score[1]);
+    expect(result.score[3]).toBeLessThan(1e-4 * result.score[2]);
+    expect(result.psi[0] < 1e-3 || result.psi[0] > 360 - 1e-3).toBe(true);
+  });
+
+  it('is bit-identical with 1 and 2 threads, and with an ImageProvider', async () => {
+    const n = 37;
+    const images = randomArray(n * 32 * 32, 5);
+    const refs = randomArray(5 * 32 * 32, 6);
+    const o = { box: 32, shiftRange: 1 };
+    const one = await align(images, refs, { ...o, threads: 1 });
+    const two = await align(images, refs, { ...o, threads: 2 });
+    const provided = await align(
+      { n, read: async (start, count) => images.slice(start * 1024, (start + count) * 1024) },
+      refs,
+      { ...o, threads: 2 },
+    );
+    for (const r of [two, provided])
+      for (const key of ['score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const)
+        expect(r[key]).toEqual(one[key]);
+  });
+
+  it('reports progress and can be cancelled', async () => {
+    const images = randomArray(3000 * 64 * 64, 7);
+    const refs = randomArray(50 * 64 * 64, 8);
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const job = align(images, refs, {
+      box: 64,
+      signal: controller.signal,
+      onProgress: (p) => {
+        seen.push(p.done);
+        if (p.done > 0) controller.abort();
+      },
+    });
+    await expect(job).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('rejects bad options and inputs with errors naming them', async () => {
+    await expect(align(reference, reference, { box: 48, lastRing: 24 })).rejects.toThrow(/lastRing/);
+    await expect(align(reference, reference, { box: 5 })).rejects.toThrow(/box/);
+    await expect(align(reference.subarray(1), reference, { box })).rejects.toThrow(/images\.length/);
+    await expect(
+      align({ n: 2, read: async () => new Float32Array(3) }, reference, { box }),
+    ).rejects.toMatchObject({
+      code: 'ERR_PROVIDER',
+    });
+  });
+});
+
+describe('imageBlocks', () => {
+  it('reads a provider in consecutive blocks, covering every image once', async () => {
+    const data = randomArray(10 * 4, 1);
+    const blocks = [];
+    for await (const b of imageBlocks({ n: 10, read: async (s, c) => data.slice(s * 4, (s + c) * 4) }, 2, 3))
+      blocks.push(b);
+    expect(blocks.map((b) => [b.start, b.count])).toEqual([
+      [0, 3],
+      [3, 3],
+      [6, 3],
+      [9, 1],
+    ]);
+    expect(blocks[3].images).toEqual(data.slice(36));
+  });
+});
