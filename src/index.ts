@@ -43,7 +43,13 @@ export {
   type Trace,
 } from './report/report.js';
 export * from './io/index.js';
-export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
+export {
+  project,
+  projectMatrices,
+  projectorSimd,
+  type EulerAngles,
+  type ProjectOptions,
+} from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';
 export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';
 export {
@@ -77,3 +83,4 @@ export { preprocessImages, type PreprocessOptions } from './pipeline/preprocess.
 export { pca, projectOnBasis, type PcaBasis, type PcaOptions } from './pipeline/pca.js';
 export { invariantFeatures } from './pipeline/features.js';
 export { applyRelionPose, type RelionPose } from './pipeline/relion.js';
+export { runDemo, DEMO_DEFAULTS, type DemoOptions, type DemoResult } from './demo/demo.js';
