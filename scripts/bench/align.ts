@@ -45,9 +45,12 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     `align: n=${n} k=${k} box=${box} rings ${settings.firstRing}..${settings.lastRing}, shifts ±${settings.shiftRange} step 1, mirror, bandLimit ${settings.bandLimit}, threads=${threads}${o.stream ? ', streamed' : ''}`,
   );
   await align(randomFloats(8 * dim, 3), refs, settings); // warm-up: FFTW plans, page faults
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await align(images, refs, settings);
   const passSeconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const s = result.stats;
   const busy = s.resample + s.gemm + s.ifft + s.peak;
   const gemmGflops = (s.gemmFlops / (s.gemm / threads)) * 1e-9;
@@ -58,6 +61,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   const pct = (x: number): string => `${((100 * x) / busy).toFixed(1)} %`;
   log(`  one full pass      ${passSeconds.toFixed(2)} s (target ≤ 10 s at n = 10,000)`);
+  log(`  CPU time           ${cpuSeconds.toFixed(2)} s (${(cpuSeconds / passSeconds).toFixed(2)} cores busy on average)`);
   log(`  per image          ${((1e6 * passSeconds) / n).toFixed(1)} µs (${k} references)`);
   log(
     `  split (thread-s)   resample ${pct(s.resample)}, GEMM ${pct(s.gemm)}, inverse FFT ${pct(s.ifft)}, peak ${pct(s.peak)}`,
@@ -82,6 +86,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     streamed: o.stream,
     settings,
     passSeconds,
+    cpuSeconds,
     secondsPerImage: passSeconds / n,
     split: { resample: s.resample, gemm: s.gemm, ifft: s.ifft, peak: s.peak },
     gemmFlops: s.gemmFlops,
