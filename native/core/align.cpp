@@ -8,9 +8,9 @@
 // transpose gives one contiguous half-spectrum per pair (FFTW's batched c2r is ~4× faster on that
 // than on the strided layout), and one in-place batched inverse real FFT of length L gives the
 // rotational correlation c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L for every pair
-// at once; a vectorised arg-max finds each peak, a parabola
-// through the peak and its neighbours ranks the (shift, mirror) rows of each (image, reference),
-// and a quartic through 5 samples refines the winner's angle and value. Everything per tile lives in per-thread buffers of a few MB, so
+// at once. For each (image, reference), a vectorised elementwise maximum over its (shift, mirror)
+// rows of c_row(α) − ‖X_row‖²/2 and one arg-max find the best row and sample, and a quartic
+// through the 5 samples around it refines the angle and the value. Everything per tile lives in per-thread buffers of a few MB, so
 // memory does not grow with n, and tiles are fixed by n alone, so results do not depend on the
 // thread count.
 //
@@ -72,6 +72,18 @@ __attribute__((target_clones("avx2", "default"))) int argmax(const float* v, int
   int a = 0;
   while (v[a] != m) ++a;
   return a;
+}
+
+// best[a] = max(best[a], c[a] − offset), who[a] = row where that raised it: the running
+// elementwise best over the (shift, mirror) rows of one (image, reference) pair.
+__attribute__((target_clones("avx2", "default"))) void row_max(const float* c, float offset, int32_t row, int L,
+                                                               float* best, int32_t* who) {
+  for (int a = 0; a < L; ++a) {
+    const float v = c[a] - offset;
+    const bool gt = v > best[a];
+    best[a] = gt ? v : best[a];
+    who[a] = gt ? row : who[a];
+  }
 }
 
 // Parabola through the peak sample and its two neighbours (used to choose shift and mirror).
@@ -168,7 +180,8 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
     FftwBuffer<fftwf_complex> scratch;
     FftwBuffer<cfloat> A, C, Z;
     std::vector<double> norms(rowsMax);
-    std::vector<int32_t> at(size_t(rowsMax) * kc);
+    std::vector<float> rowBest(L);
+    std::vector<int32_t> rowWho(L);
     guard.run([&] {
       padded = fftw_buffer<float>(W2);
       samples = fftw_buffer<float>(grid.totalSamples);
@@ -228,30 +241,21 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
           // Correlation of pair p: L floats at corr(p) (in place, rows of 2H floats).
           const float* R = reinterpret_cast<const float*>(Zp);
           auto corr = [&](int p) { return R + size_t(p) * 2 * H; };
-          for (int p = 0; p < P; ++p) at[p] = argmax(corr(p), L);
           for (int ii = 0; ii < cnt; ++ii)
             for (int jj = 0; jj < kk; ++jj) {
-              double bestMetric = std::numeric_limits<double>::infinity();
-              Peak bestPeak{0, 0};
-              int bestRow = 0, bestO = 0, bestHalf = 0;
+              // max over rows and angles of c_row(α) − ‖X_row‖²/2, i.e. min of the distance
+              std::fill(rowBest.begin(), rowBest.end(), -std::numeric_limits<float>::infinity());
               for (int h = 0; h < halves; ++h)
                 for (int o = 0; o < S; ++o) {
                   const int row = h * half + ii * S + o;
-                  const int p = row * kk + jj;
-                  const Peak pk = parabolic(corr(p), L, at[p]);
-                  const double metric = norms[row] - 2 * pk.value;
-                  if (metric < bestMetric) {
-                    bestMetric = metric;
-                    bestPeak = pk;
-                    bestRow = row;
-                    bestO = o;
-                    bestHalf = h;
-                  }
+                  row_max(corr(row * kk + jj), float(0.5 * norms[row]), row, L, rowBest.data(), rowWho.data());
                 }
-              const int p = bestRow * kk + jj;
-              const Peak pk = quartic(corr(p), L, at[p], bestPeak);
-              bestMetric = norms[bestRow] - 2 * pk.value;
-              const double bestAngle = (at[p] + pk.offset) * 360.0 / L;
+              const int a = argmax(rowBest.data(), L);
+              const int bestRow = rowWho[a], bestHalf = bestRow / half, bestO = bestRow % S;
+              const float* cb = corr(bestRow * kk + jj);
+              const Peak pk = quartic(cb, L, a, parabolic(cb, L, a));
+              const double bestMetric = norms[bestRow] - 2 * pk.value;
+              const double bestAngle = (a + pk.offset) * 360.0 / L;
               const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
               score[idx] = float(std::max(0.0, bestMetric + refNorm[j0 + jj]));
               double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);
