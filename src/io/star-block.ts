@@ -31,9 +31,16 @@ export function formatStarNumber(v: number): string {
 
 const RESERVED = /^(data_|loop_|save_|global_|stop_)/i;
 
-/** A string value as a STAR token, quoted when it would otherwise be misread. */
+/** What an unquoted numeric STAR token looks like (including nan / inf). */
+export const STAR_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$/i;
+
+/**
+ * A string value as a STAR token, quoted when it would otherwise be misread (empty, spaces,
+ * a leading quote/underscore/#, a reserved word, or text that would read back as a number).
+ */
 export function formatStarString(s: string): string {
-  if (s !== '' && !/[\s]/.test(s) && !/^['"_#$;]/.test(s) && !RESERVED.test(s)) return s;
+  if (s !== '' && !/\s/.test(s) && !/^['"_#$;]/.test(s) && !RESERVED.test(s) && !STAR_NUMBER.test(s))
+    return s;
   return /"(\s|$)/.test(s) ? `'${s}'` : `"${s}"`;
 }
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { FormatError, fileError } from './errors.js';
-import { StarBlock, type StarRawText } from './star-block.js';
+import { STAR_NUMBER, StarBlock, type StarRawText } from './star-block.js';
 
 export { StarBlock, formatStarNumber, formatStarString, type StarValues } from './star-block.js';
 
@@ -24,8 +24,6 @@ export class StarFile {
     return this.blocks.find((b) => b.name === name);
   }
 }
-
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$/i;
 
 function parseNumber(s: string): number {
   const lower = s.toLowerCase().replace(/^\+/, '');
@@ -97,7 +95,7 @@ function buildLoop(block: StarBlock, names: string[], cells: CellBuffer, text: s
     for (let r = 0; r < rows && numeric; r++) {
       const k = 3 * (r * ncol + c);
       const s = text.slice(d[k], d[k + 1]);
-      if (d[k + 2] === 1 || !NUMBER.test(s)) numeric = false;
+      if (d[k + 2] === 1 || !STAR_NUMBER.test(s)) numeric = false;
       else values[r] = parseNumber(s);
     }
     if (numeric) {

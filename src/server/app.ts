@@ -13,6 +13,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AckmeansError } from '../errors.js';
+import { resolveParams } from '../pipeline/params.js';
 import { HttpError, oneLine, type ErrorBody } from './errors.js';
 import { renderMetrics } from './metrics.js';
 import { isInside, resolveInside } from './paths.js';
@@ -38,6 +39,10 @@ export interface Limits {
 export interface InputFacts {
   particles: number;
   box: number;
+  /** Å/px (1 when the input does not say, as the classifier assumes). */
+  pixelSize: number;
+  /** Whether the input carries CTF parameters. */
+  hasCtf: boolean;
   /** Every file the input refers to (the stacks named in a STAR file), as given or resolved. */
   files: string[];
 }
@@ -263,7 +268,10 @@ async function inspectInput(ctx: AppContext, path: string): Promise<InputFacts> 
   }
 }
 
-/** Limits and parameters that the input makes impossible → 422. */
+/**
+ * Limits, and parameters that the input makes impossible (the classifier's own checks, run
+ * against the input's header before queueing) → 422.
+ */
 function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Limits): void {
   const fail = (message: string) => {
     throw new HttpError(422, 'ERR_PARAMS', message);
@@ -274,4 +282,15 @@ function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Li
   if (facts.box > limits.maxBox) fail(`box ${facts.box} px is above this server's limit of ${limits.maxBox}`);
   if (facts.particles > limits.maxParticles)
     fail(`${facts.particles} particles is above this server's limit of ${limits.maxParticles}`);
+  try {
+    resolveParams(params, {
+      count: facts.particles,
+      box: facts.box,
+      pixelSize: facts.pixelSize,
+      hasCtf: facts.hasCtf,
+    });
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) fail(err.message);
+    throw err;
+  }
 }

@@ -22,7 +22,8 @@ export type ServerMessage = StartMessage | CancelMessage;
 /** Worker → server messages. */
 export type WorkerMessage =
   | { type: 'progress'; progress: Record<string, unknown> }
-  | { type: 'iteration'; iteration: number; trace: unknown }
+  /** One iteration's trace record; `key` (phase:iteration) identifies it across a resume. */
+  | { type: 'iteration'; key: string; trace: unknown }
   | { type: 'done'; summary: Record<string, unknown> }
   | { type: 'failed'; error: string; code?: string }
   | { type: 'cancelled' };

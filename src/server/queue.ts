@@ -16,7 +16,7 @@ import type { Job, JobStore, NewJob } from './store.js';
 export type JobEvent =
   | { id: string; type: 'state'; job: Job }
   | { id: string; type: 'progress'; progress: Record<string, unknown> }
-  | { id: string; type: 'iteration'; iteration: number; trace: unknown };
+  | { id: string; type: 'iteration'; trace: unknown };
 
 export interface QueueOptions {
   store: JobStore;
@@ -163,9 +163,9 @@ export class JobQueue extends EventEmitter {
           store.setProgress(job.id, progress);
           this.emit('event', { id: job.id, type: 'progress', progress } satisfies JobEvent);
         },
-        onIteration: (iteration, trace) => {
-          store.addIteration(job.id, iteration, trace);
-          this.emit('event', { id: job.id, type: 'iteration', iteration, trace } satisfies JobEvent);
+        onIteration: (key, trace) => {
+          store.addIteration(job.id, key, trace);
+          this.emit('event', { id: job.id, type: 'iteration', trace } satisfies JobEvent);
         },
       },
     );

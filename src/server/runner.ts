@@ -35,7 +35,7 @@ export type WorkerOutcome =
 /** Callbacks for what a worker reports while it runs. */
 export interface WorkerHandlers {
   onProgress?: (progress: Record<string, unknown>) => void;
-  onIteration?: (iteration: number, trace: unknown) => void;
+  onIteration?: (key: string, trace: unknown) => void;
 }
 
 /** Seconds a worker gets to stop after a cancel before it is killed. */
@@ -71,7 +71,7 @@ export class WorkerProcess {
     this.child.on('message', (m: unknown) => {
       if (!isWorkerMessage(m)) return;
       if (m.type === 'progress') handlers.onProgress?.(m.progress);
-      else if (m.type === 'iteration') handlers.onIteration?.(m.iteration, m.trace);
+      else if (m.type === 'iteration') handlers.onIteration?.(m.key, m.trace);
       else final ??= m;
     });
     this.outcome = new Promise((resolve) => {

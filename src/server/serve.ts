@@ -11,6 +11,7 @@ import { resolve, join } from 'node:path';
 import { checkInt } from '../errors.js';
 import { buildApp, type Inspector, type Limits } from './app.js';
 import { bearerChecker } from './auth.js';
+import { inspectInput } from './inspect.js';
 import { lockWorkDir } from './lock.js';
 import { realRoots } from './paths.js';
 import { JobQueue } from './queue.js';
@@ -50,8 +51,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** @internal The worker module each job forks (tests). */
   worker?: WorkerModule;
-  /** Reads an input's count, box and referenced files before it is queued. */
-  inspect: Inspector;
+  /** @internal Reads an input's header before it is queued (tests; default: openParticles). */
+  inspect?: Inspector;
 }
 
 /** A running server. */
@@ -106,7 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       jobsDir,
       limits,
       checkToken,
-      inspect: options.inspect,
+      inspect: options.inspect ?? inspectInput,
       concurrency,
       threadsPerJob,
       startedAt: Date.now(),

@@ -49,7 +49,7 @@ export function streamJobEvents(
         res.end();
       }
     } else if (e.type === 'progress') res.write(sseMessage('progress', e.progress));
-    else res.write(sseMessage('iteration', { iteration: e.iteration, trace: e.trace }));
+    else res.write(sseMessage('iteration', e.trace));
   };
   queue.on('event', onEvent);
   res.on('close', stop);

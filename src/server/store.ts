@@ -82,10 +82,11 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
 CREATE TABLE IF NOT EXISTS iterations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id TEXT NOT NULL,
-  iteration INTEGER NOT NULL,
+  key TEXT NOT NULL,
   data TEXT NOT NULL,
-  PRIMARY KEY (job_id, iteration)
+  UNIQUE (job_id, key)
 );
 `;
 
@@ -209,25 +210,22 @@ export class JobStore {
       .run(JSON.stringify(progress), id);
   }
 
-  /** Records one iteration of the trace (replacing a previous record of the same iteration). */
-  addIteration(id: string, iteration: number, data: unknown): void {
+  /**
+   * Appends one iteration to a job's trace. A record with the same `key` (an iteration redone
+   * after a resume) replaces the earlier one and moves to the end.
+   */
+  addIteration(id: string, key: string, data: unknown): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO iterations (job_id, iteration, data) VALUES (?, ?, ?)')
-      .run(id, iteration, JSON.stringify(data));
+      .prepare('INSERT OR REPLACE INTO iterations (job_id, key, data) VALUES (?, ?, ?)')
+      .run(id, key, JSON.stringify(data));
   }
 
-  /** The per-iteration trace of a job, in iteration order. */
+  /** The per-iteration trace of a job, in the order the iterations ran. */
   trace(id: string): unknown[] {
-    const rows = this.db
-      .prepare('SELECT data FROM iterations WHERE job_id = ? ORDER BY iteration')
-      .all(id) as { data: string }[];
+    const rows = this.db.prepare('SELECT data FROM iterations WHERE job_id = ? ORDER BY seq').all(id) as {
+      data: string;
+    }[];
     return rows.map((r) => JSON.parse(r.data) as unknown);
-  }
-
-  /** Number of iterations recorded for a job. */
-  traceLength(id: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM iterations WHERE job_id = ?').get(id) as { n: number })
-      .n;
   }
 
   /**

@@ -5,6 +5,9 @@
  * SIGTERM, and exits at once when the server goes away (IPC disconnect: a killed server leaves
  * no orphan workers; the job's last checkpoint stays for the next server to resume from).
  */
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describeError } from '../cli/common.js';
 import { oneLine } from './errors.js';
 import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
@@ -25,6 +28,28 @@ export type JobFunction = (
   options: JobRunOptions,
 ) => Promise<Record<string, unknown>>;
 
+/**
+ * Written (atomically) in the job's folder when its function has finished: a worker started
+ * again for a job whose end the server did not get to record reports this summary instead of
+ * running the job a second time.
+ */
+export const SUMMARY_FILE = 'job-summary.json';
+
+async function finishedSummary(outDir: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(join(outDir, SUMMARY_FILE), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveSummary(outDir: string, summary: Record<string, unknown>): Promise<void> {
+  const path = join(outDir, SUMMARY_FILE);
+  const temp = `${path}.${randomUUID()}.tmp`;
+  await writeFile(temp, JSON.stringify(summary));
+  await rename(temp, path);
+}
+
 /** Milliseconds between two progress messages (a change of stage is always sent). */
 const PROGRESS_EVERY_MS = 100;
 
@@ -33,6 +58,16 @@ function send(message: WorkerMessage): Promise<void> {
     if (!process.connected) return resolve();
     process.send!(message, undefined, {}, () => resolve());
   });
+}
+
+/**
+ * The identity of a trace record: `<phase>:<iteration>` when the record has them (an iteration
+ * redone after a resume replaces its first record), else its position in this run.
+ */
+export function traceKey(trace: unknown, position: number): string {
+  const t = (trace ?? {}) as { phase?: unknown; iteration?: unknown };
+  if (typeof t.iteration === 'number') return `${typeof t.phase === 'string' ? t.phase : ''}:${t.iteration}`;
+  return `#${position}`;
 }
 
 async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal): Promise<WorkerMessage> {
@@ -53,6 +88,8 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
   };
   let iterations = 0;
   try {
+    const earlier = start.resume ? await finishedSummary(start.outDir) : undefined;
+    if (earlier) return { type: 'done', summary: earlier };
     const summary = await run(start.input, start.outDir, start.params, {
       signal,
       resume: start.resume,
@@ -63,13 +100,11 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
         else timer ??= setTimeout(flush, wait);
       },
       onIteration: (trace) => {
-        const n = (trace as { iteration?: unknown } | null)?.iteration;
-        const iteration = typeof n === 'number' && Number.isInteger(n) ? n : iterations;
-        iterations = iteration + 1;
-        void send({ type: 'iteration', iteration, trace });
+        void send({ type: 'iteration', key: traceKey(trace, iterations++), trace });
       },
     });
     flush();
+    await saveSummary(start.outDir, summary);
     return { type: 'done', summary };
   } catch (err) {
     flush();

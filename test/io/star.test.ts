@@ -98,9 +98,11 @@ describe('parseStar', () => {
     const b = StarBlock.fromColumns('classes', {
       rlnClassNumber: Int32Array.of(1, 2),
       rlnName: ['a b', '_x'],
+      rlnId: ['007', '1e3'],
     });
     const parsed = parseStar(formatStar(new StarFile([b])), 'c.star').block('classes')!;
     expect(parsed.strings('rlnName')).toEqual(['a b', '_x']);
+    expect(parsed.column('rlnId')).toEqual(['007', '1e3']); // quoted, so still strings
     expect(parsed.numeric('rlnClassNumber')).toEqual(Float64Array.of(1, 2));
   });
 

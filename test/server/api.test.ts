@@ -28,6 +28,7 @@ beforeAll(async () => {
   await writeSpec(join(dir, 'outside'), 'secret.star', { particles: 20, box: 32 });
   await symlink(join(dir, 'outside', 'secret.star'), join(root, 'escape.star'));
   await writeFile(join(root, 'notes.txt'), 'hello');
+  await writeFile(join(root, 'broken.star'), 'not json: the test inspector throws a SyntaxError');
   server = await startFakeServer({
     workDir: join(dir, 'work'),
     dataRoots: [root],
@@ -79,6 +80,13 @@ describe('bad requests', () => {
     ['k above the limit', { input: 'small.star', params: { k: 51 } }, 422, 'ERR_PARAMS'],
     ['box above the limit', { input: 'huge.star', params: { k: 2 } }, 422, 'ERR_PARAMS'],
     [
+      'working box above the input box',
+      { input: 'small.star', params: { k: 2, box: 64 } },
+      422,
+      'ERR_PARAMS',
+    ],
+    ['shift range too large', { input: 'small.star', params: { k: 2, shiftRange: 20 } }, 422, 'ERR_PARAMS'],
+    [
       'unknown upload',
       { input: { upload: '00000000-0000-0000-0000-000000000000' }, params: { k: 2 } },
       404,
@@ -107,6 +115,12 @@ describe('bad requests', () => {
     const r = await api.request('POST', '/v1/jobs', '<k>2</k>', { 'content-type': 'application/xml' });
     expect(r.status).toBe(415);
     expectOneLine(r.body, 'ERR_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('an unexpected failure → 500 with no details', async () => {
+    const r = await api.post('/v1/jobs', { input: 'broken.star', params: { k: 2 } });
+    expect(r.status).toBe(500);
+    expect(r.body).toEqual({ error: 'internal server error', code: 'ERR_INTERNAL' });
   });
 
   it('names the problem in the reason', async () => {

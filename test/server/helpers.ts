@@ -45,7 +45,7 @@ export async function writeSpec(dir: string, name: string, spec: FakeSpec): Prom
 /** The inspector paired with the test worker: reads the JSON spec. */
 export async function fakeInspect(path: string): Promise<InputFacts> {
   const spec = JSON.parse(await readFile(path, 'utf8')) as FakeSpec;
-  return { particles: spec.particles, box: spec.box, files: [path] };
+  return { particles: spec.particles, box: spec.box, pixelSize: 1, hasCtf: false, files: [path] };
 }
 
 /** Server options with the test worker and inspector. */

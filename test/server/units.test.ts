@@ -117,9 +117,9 @@ describe('JobStore', () => {
     store.claimNext();
     store.claimNext();
     store.setPid(a.id, 4242);
-    store.addIteration(a.id, 0, { s: 0.5 });
-    store.addIteration(a.id, 1, { s: 0.2 });
-    store.addIteration(a.id, 1, { s: 0.1 });
+    store.addIteration(a.id, 'classes:0', { s: 0.5 });
+    store.addIteration(a.id, 'classes:1', { s: 0.2 });
+    store.addIteration(a.id, 'classes:1', { s: 0.1 });
     store.requestCancel(b.id);
     store.close();
     store = new JobStore(file);
