@@ -61,7 +61,9 @@ export async function run(args: string[], log: (line: string) => void): Promise<
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   const pct = (x: number): string => `${((100 * x) / busy).toFixed(1)} %`;
   log(`  one full pass      ${passSeconds.toFixed(2)} s (target ≤ 10 s at n = 10,000)`);
-  log(`  CPU time           ${cpuSeconds.toFixed(2)} s (${(cpuSeconds / passSeconds).toFixed(2)} cores busy on average)`);
+  log(
+    `  CPU time           ${cpuSeconds.toFixed(2)} s (${(cpuSeconds / passSeconds).toFixed(2)} cores busy on average)`,
+  );
   log(`  per image          ${((1e6 * passSeconds) / n).toFixed(1)} µs (${k} references)`);
   log(
     `  split (thread-s)   resample ${pct(s.resample)}, GEMM ${pct(s.gemm)}, inverse FFT ${pct(s.ifft)}, peak ${pct(s.peak)}`,
