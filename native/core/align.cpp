@@ -4,13 +4,12 @@
 // (rows = T·S; with mirror, S more rows holding the conjugated spectra, which are the spectra
 // of the mirrored image). Then, for each angular harmonic m ≤ mMax, ONE complex GEMM
 //   C_m = A_m · B_mᴴ      A_m: rows × rings(m) image spectra, B_m: refs × rings(m) weighted
-// gives Z_m(row, ref) = Σ_r (2πr/M_r²)·X_r(m)·conj(Y_r(m)), stored as C[m][pair]. A blocked
-// transpose gives one contiguous half-spectrum per pair (FFTW's batched c2r is ~4× faster on that
-// than on the strided layout), and one in-place batched inverse real FFT of length L gives the
-// rotational correlation c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L for every pair
-// at once. For each (image, reference), a vectorised elementwise maximum over its (shift, mirror)
-// rows of c_row(α) − ‖X_row‖²/2 and one arg-max find the best row and sample, and a quartic
-// through the 5 samples around it refines the angle and the value. Everything per tile lives in per-thread buffers of a few MB, so
+// gives Z_m(row, ref) = Σ_r (2πr/M_r²)·X_r(m)·conj(Y_r(m)), stored as C[m][pair]. A batched
+// inverse real FFT of length L (strided: transform p reads C[m·P + p], writes R[a·P + p]) gives
+// the rotational correlation c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L for every
+// pair at once; a running arg-max over a (vectorised across pairs) finds the peak, a parabola
+// through the peak and its neighbours ranks the (shift, mirror) rows of each (image, reference),
+// and a quartic through 5 samples refines the winner's angle and value. Everything per tile lives in per-thread buffers of a few MB, so
 // memory does not grow with n, and tiles are fixed by n alone, so results do not depend on the
 // thread count.
 //
@@ -60,35 +59,34 @@ void shift_grid(double range, double step, std::vector<double>& dx, std::vector<
     }
 }
 
+// best[p] = max_a v[a·P + p], at[p] = the first a reaching it.
+__attribute__((target_clones("avx2", "default"))) void running_argmax(const float* v, int L, int P, float* best,
+                                                                      int32_t* at) {
+  std::copy(v, v + P, best);
+  std::fill(at, at + P, 0);
+  for (int a = 1; a < L; ++a) {
+    const float* row = v + size_t(a) * P;
+    for (int p = 0; p < P; ++p) {
+      const bool gt = row[p] > best[p];
+      best[p] = gt ? row[p] : best[p];
+      at[p] = gt ? a : at[p];
+    }
+  }
+}
+
 // A correlation peak: offset from the best sample (in samples) and interpolated value.
 struct Peak {
   double offset, value;
 };
 
-// Index of the first maximum of v[0..L).
-__attribute__((target_clones("avx2", "default"))) int argmax(const float* v, int L) {
-  float m = v[0];
-  for (int a = 1; a < L; ++a) m = v[a] > m ? v[a] : m;  // vectorised max
-  int a = 0;
-  while (v[a] != m) ++a;
-  return a;
-}
-
-// best[a] = max(best[a], c[a] − offset), who[a] = row where that raised it: the running
-// elementwise best over the (shift, mirror) rows of one (image, reference) pair.
-__attribute__((target_clones("avx2", "default"))) void row_max(const float* c, float offset, int32_t row, int L,
-                                                               float* best, int32_t* who) {
-  for (int a = 0; a < L; ++a) {
-    const float v = c[a] - offset;
-    const bool gt = v > best[a];
-    best[a] = gt ? v : best[a];
-    who[a] = gt ? row : who[a];
-  }
+// Sample a+d of correlation p in the strided layout R[a·P + p] (periodic in a).
+inline double at_offset(const float* R, int L, int P, int p, int a, int d) {
+  return R[size_t((a + d + L) % L) * P + p];
 }
 
 // Parabola through the peak sample and its two neighbours (used to choose shift and mirror).
-inline Peak parabolic(const float* c, int L, int a) {
-  const double ym = c[(a + L - 1) % L], y0 = c[a], yp = c[(a + 1) % L];
+inline Peak parabolic(const float* R, int L, int P, int p, int a) {
+  const double ym = at_offset(R, L, P, p, a, -1), y0 = at_offset(R, L, P, p, a, 0), yp = at_offset(R, L, P, p, a, 1);
   const double denom = ym - 2 * y0 + yp;
   const double d = denom < 0 ? std::clamp(0.5 * (ym - yp) / denom, -0.5, 0.5) : 0.0;
   return {d, y0 - 0.25 * (ym - yp) * d};
@@ -97,9 +95,9 @@ inline Peak parabolic(const float* c, int L, int a) {
 // The quartic through the 5 samples around the peak, maximised by Newton's method from the
 // parabolic estimate (for the winning shift/mirror only): ~20× smaller value and angle errors
 // than the parabola when the correlation is sampled at ~2× its highest harmonic.
-inline Peak quartic(const float* c, int L, int a, Peak start) {
+inline Peak quartic(const float* R, int L, int P, int p, int a, Peak start) {
   double y[5];
-  for (int d = -2; d <= 2; ++d) y[d + 2] = c[(a + d + L) % L];
+  for (int d = -2; d <= 2; ++d) y[d + 2] = at_offset(R, L, P, p, a, d);
   const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12, c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
                c3 = (-y[0] + 2 * y[1] - 2 * y[3] + y[4]) / 12, c4 = (y[0] - 4 * y[1] + 6 * y[2] - 4 * y[3] + y[4]) / 24;
   double x = start.offset;
@@ -109,21 +107,6 @@ inline Peak quartic(const float* c, int L, int a, Peak start) {
     x = std::clamp(x - d1 / d2, -1.0, 1.0);
   }
   return {x, y[2] + x * (c1 + x * (c2 + x * (c3 + x * c4)))};
-}
-
-// Z[p·H + m] = C[m·P + p] for m ≤ mMax, 0 above: from the GEMMs' harmonic-major layout to one
-// contiguous half-spectrum per pair (the layout FFTW's batched c2r runs fastest on), by blocks of
-// 16 pairs so reads stay sequential and writes stay in cache.
-void to_pair_major(const cfloat* C, int P, int mMax, int H, cfloat* Z) {
-  constexpr int kBlock = 16;
-  for (int p0 = 0; p0 < P; p0 += kBlock) {
-    const int p1 = std::min(P, p0 + kBlock);
-    for (int m = 0; m <= mMax; ++m) {
-      const cfloat* src = C + size_t(m) * P;
-      for (int p = p0; p < p1; ++p) Z[size_t(p) * H + m] = src[p];
-    }
-    for (int p = p0; p < p1; ++p) std::fill(Z + size_t(p) * H + mMax + 1, Z + size_t(p + 1) * H, cfloat(0.f, 0.f));
-  }
 }
 
 using Clock = std::chrono::steady_clock;
@@ -176,19 +159,19 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
 #pragma omp parallel num_threads(std::max(1, threads))
   {
     AlignTimings mine;
-    FftwBuffer<float> padded, samples;
+    FftwBuffer<float> padded, samples, R;
     FftwBuffer<fftwf_complex> scratch;
-    FftwBuffer<cfloat> A, C, Z;
+    FftwBuffer<cfloat> A, C;
     std::vector<double> norms(rowsMax);
-    std::vector<float> rowBest(L);
-    std::vector<int32_t> rowWho(L);
+    std::vector<float> best(size_t(rowsMax) * kc);
+    std::vector<int32_t> at(size_t(rowsMax) * kc);
     guard.run([&] {
       padded = fftw_buffer<float>(W2);
       samples = fftw_buffer<float>(grid.totalSamples);
       scratch = fftw_buffer<fftwf_complex>(maxSamples / 2 + 1);
       A = fftw_buffer<cfloat>(size_t(rowsMax) * grid.packed);
-      C = fftw_buffer<cfloat>(size_t(grid.mMax + 1) * rowsMax * kc);
-      Z = fftw_buffer<cfloat>(size_t(H) * rowsMax * kc);
+      C = fftw_buffer<cfloat>(size_t(H) * rowsMax * kc);
+      R = fftw_buffer<float>(size_t(L) * rowsMax * kc);
     });
 #pragma omp for schedule(dynamic, 1)
     for (int64_t tile = 0; tile < tiles; ++tile) {
@@ -221,6 +204,7 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
           const int kk = int(std::min<int64_t>(kc, k - j0));
           const int P = rows * kk;
           cfloat* Cp = C.get();
+          std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0, sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
           const cfloat one(1.f, 0.f), zero(0.f, 0.f);
           for (int m = 0; m <= grid.mMax; ++m) {
             const int act = grid.active(m);
@@ -232,30 +216,35 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
           }
           mine.gemm += seconds_since(t0);
 
-          to_pair_major(Cp, P, grid.mMax, H, Z.get());
-          fftwf_complex* Zp = reinterpret_cast<fftwf_complex*>(Z.get());
-          fftwf_execute_dft_c2r(plan_c2r_inplace(L, P), Zp, reinterpret_cast<float*>(Zp));
+          fftwf_execute_dft_c2r(plan_c2r_many(L, P, P, 1), reinterpret_cast<fftwf_complex*>(Cp), R.get());
           mine.correlations += P;
           mine.ifft += seconds_since(t0);
 
-          // Correlation of pair p: L floats at corr(p) (in place, rows of 2H floats).
-          const float* R = reinterpret_cast<const float*>(Zp);
-          auto corr = [&](int p) { return R + size_t(p) * 2 * H; };
+          const float* Rp = R.get();
+          running_argmax(Rp, L, P, best.data(), at.data());
           for (int ii = 0; ii < cnt; ++ii)
             for (int jj = 0; jj < kk; ++jj) {
-              // max over rows and angles of c_row(α) − ‖X_row‖²/2, i.e. min of the distance
-              std::fill(rowBest.begin(), rowBest.end(), -std::numeric_limits<float>::infinity());
+              double bestMetric = std::numeric_limits<double>::infinity();
+              Peak bestPeak{0, 0};
+              int bestRow = 0, bestO = 0, bestHalf = 0;
               for (int h = 0; h < halves; ++h)
                 for (int o = 0; o < S; ++o) {
                   const int row = h * half + ii * S + o;
-                  row_max(corr(row * kk + jj), float(0.5 * norms[row]), row, L, rowBest.data(), rowWho.data());
+                  const int p = row * kk + jj;
+                  const Peak pk = parabolic(Rp, L, P, p, at[p]);
+                  const double metric = norms[row] - 2 * pk.value;
+                  if (metric < bestMetric) {
+                    bestMetric = metric;
+                    bestPeak = pk;
+                    bestRow = row;
+                    bestO = o;
+                    bestHalf = h;
+                  }
                 }
-              const int a = argmax(rowBest.data(), L);
-              const int bestRow = rowWho[a], bestHalf = bestRow / half, bestO = bestRow % S;
-              const float* cb = corr(bestRow * kk + jj);
-              const Peak pk = quartic(cb, L, a, parabolic(cb, L, a));
-              const double bestMetric = norms[bestRow] - 2 * pk.value;
-              const double bestAngle = (a + pk.offset) * 360.0 / L;
+              const int p = bestRow * kk + jj;
+              const Peak pk = quartic(Rp, L, P, p, at[p], bestPeak);
+              bestMetric = norms[bestRow] - 2 * pk.value;
+              const double bestAngle = (at[p] + pk.offset) * 360.0 / L;
               const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
               score[idx] = float(std::max(0.0, bestMetric + refNorm[j0 + jj]));
               double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);

@@ -59,14 +59,6 @@ fftwf_plan plan_c2r_many(int n, int howmany, int stride, int dist) {
   });
 }
 
-fftwf_plan plan_c2r_inplace(int n, int howmany) {
-  const int h = n / 2 + 1;
-  return cached({3, n, howmany, 0, 0}, 0, size_t(howmany) * h, [&](float*, fftwf_complex* c) {
-    return fftwf_plan_many_dft_c2r(1, &n, howmany, c, nullptr, 1, h, reinterpret_cast<float*>(c), nullptr, 1, 2 * h,
-                                   FFTW_ESTIMATE);
-  });
-}
-
 fftwf_plan plan_r2c_2d(int rows, int cols) {
   return cached({2, rows, cols, 0, 0}, size_t(rows) * cols, size_t(rows) * (cols / 2 + 1),
                 [&](float* r, fftwf_complex* c) { return fftwf_plan_dft_r2c_2d(rows, cols, r, c, FFTW_ESTIMATE); });

@@ -15,9 +15,6 @@ namespace ack {
 // between transforms `dist` (the same layout for input and output, counted in their own units).
 fftwf_plan plan_r2c_many(int n, int howmany, int stride, int dist);
 fftwf_plan plan_c2r_many(int n, int howmany, int stride, int dist);
-// In-place batched inverse real transforms of length n: transform t reads n/2+1 complex values
-// at buffer + t·(n/2+1) and overwrites them with its n real values (padded to n+2 floats).
-fftwf_plan plan_c2r_inplace(int n, int howmany);
 // 2-D real-to-complex transform of one rows×cols image.
 fftwf_plan plan_r2c_2d(int rows, int cols);
 
