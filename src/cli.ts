@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { register as registerClassify } from './cli/classify.js';
 import { register as registerDoctor } from './cli/doctor.js';
 import { register as registerEvaluate } from './cli/evaluate.js';
 import { register as registerInfo } from './cli/info.js';
@@ -29,6 +30,7 @@ program.exitOverride((err) => {
 });
 
 registerDoctor(program);
+registerClassify(program);
 registerEvaluate(program);
 registerInfo(program);
 registerValidate(program);

@@ -62,3 +62,18 @@ export {
   type SimulateResult,
   type SimulationMap,
 } from './sim/simulate.js';
+export { classify, type ClassifyOptions, type ClassifyHooks } from './pipeline/classify.js';
+export {
+  runClassification,
+  type RunSummary,
+  type RunOptions,
+  type ClassifyParams,
+  type ClassifyProgress,
+} from './pipeline/run.js';
+export { CLASSIFY_DEFAULTS, CLASSIFY_METHODS, PIPELINES } from './pipeline/params.js';
+export type { ClassificationResult, ParticlePoses as ClassPoses, TraceRow } from './pipeline/types.js';
+export { selectClasses, parseClassList } from './pipeline/select.js';
+export { preprocessImages, type PreprocessOptions } from './pipeline/preprocess.js';
+export { pca, projectOnBasis, type PcaBasis, type PcaOptions } from './pipeline/pca.js';
+export { invariantFeatures } from './pipeline/features.js';
+export { applyRelionPose, type RelionPose } from './pipeline/relion.js';

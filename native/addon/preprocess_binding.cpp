@@ -63,3 +63,57 @@ Registrar reg("preprocessImages", PreprocessImages);
 
 }  // namespace
 }  // namespace ackaddon
+
+// invariantFeatures(images, n, box, rings, angles, harmonics, threads, control)
+//   -> Promise<Float32Array(n*rings*harmonics)>
+namespace ackaddon {
+namespace {
+
+class FeaturesWorker : public PromiseWorker {
+ public:
+  FeaturesWorker(Napi::Env env, Napi::Float32Array in, int64_t n, int m, int rings, int angles, int harmonics,
+                 int threads, double* control)
+      : PromiseWorker(env, "ackmeans.invariantFeatures"), in_(in.Data()), n_(n), m_(m), rings_(rings),
+        angles_(angles), harmonics_(harmonics), threads_(threads) {
+    Keep(in);
+    control_.attach(control);
+    out_.allocate(size_t(n) * rings * harmonics);
+  }
+
+ protected:
+  void Run() override {
+    ack::invariant_features(in_, n_, m_, rings_, angles_, harmonics_, out_.data, threads_, control_);
+  }
+  Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
+
+ private:
+  const float* in_;
+  int64_t n_;
+  int m_, rings_, angles_, harmonics_, threads_;
+  OwnedArray<float> out_;
+};
+
+Napi::Value InvariantFeatures(const Napi::CallbackInfo& info) {
+  auto in = argFloat32(info, 0, "images");
+  const int64_t n = argInt(info, 1, "n");
+  const int m = int(argInt(info, 2, "box"));
+  const int rings = int(argInt(info, 3, "rings"));
+  const int angles = int(argInt(info, 4, "angles"));
+  const int harmonics = int(argInt(info, 5, "harmonics"));
+  const int threads = int(argInt(info, 6, "threads"));
+  double* control = argControl(info, 7);
+  if (n < 1 || m < 8 || rings < 1 || rings + 2 > m / 2 || angles < 2 || harmonics < 1 || harmonics > angles ||
+      threads < 1)
+    throw Napi::RangeError::New(info.Env(), "need n >= 1, box >= 8, 1 <= rings <= box/2 - 2, 1 <= harmonics <= angles");
+  if (in.ElementLength() != size_t(n) * m * m) throw Napi::RangeError::New(info.Env(), "images must hold n*box*box values");
+  auto* w = new FeaturesWorker(info.Env(), in, n, m, rings, angles, harmonics, threads, control);
+  w->Keep(info[7]);
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+Registrar regFeatures("invariantFeatures", InvariantFeatures);
+
+}  // namespace
+}  // namespace ackaddon

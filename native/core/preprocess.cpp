@@ -172,3 +172,91 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
 }
 
 }  // namespace ack
+
+namespace ack {
+
+void invariant_features(const float* in, int64_t n, int m, int rings, int angles, int harmonics, float* out,
+                        int threads, Control& control) {
+  if (rings < 1 || rings + 2 > m / 2 || angles < 2 || harmonics < 1 || harmonics > angles)
+    throw std::invalid_argument("invariant features: need 1 <= rings <= m/2 - 2 and 1 <= harmonics <= angles");
+  const int hm = m / 2 + 1;
+  fftwf_plan plan;
+  {
+    std::lock_guard<std::mutex> lock(planMutex());
+    float* r = fftwf_alloc_real(size_t(m) * m);
+    fftwf_complex* c = fftwf_alloc_complex(size_t(m) * hm);
+    plan = fftwf_plan_dft_r2c_2d(m, m, r, c, FFTW_ESTIMATE);
+    fftwf_free(r);
+    fftwf_free(c);
+  }
+  if (!plan) throw std::runtime_error("FFTW could not plan the invariant features");
+  std::vector<double> cosT(size_t(angles) * harmonics), sinT(size_t(angles) * harmonics);
+  for (int a = 0; a < angles; ++a)
+    for (int h = 0; h < harmonics; ++h) {
+      cosT[size_t(a) * harmonics + h] = std::cos(2 * M_PI * h * a / angles);
+      sinT[size_t(a) * harmonics + h] = std::sin(2 * M_PI * h * a / angles);
+    }
+  const int F = rings * harmonics;
+  control.setTotal(double(n));
+  Guard guard;
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+    float* real = fftwf_alloc_real(size_t(m) * m);
+    fftwf_complex* spec = fftwf_alloc_complex(size_t(m) * hm);
+    std::vector<double> power(size_t(m) * m), ring(angles);
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t i = 0; i < n; ++i) {
+      guard.run([&] {
+        if (!real || !spec) throw std::bad_alloc();
+        if ((i & 15) == 0) control.throwIfCancelled();
+        std::copy(in + size_t(i) * m * m, in + size_t(i + 1) * m * m, real);
+        fftwf_execute_dft_r2c(plan, real, spec);
+        std::fill(power.begin(), power.end(), 0.0);
+        // full centred power spectrum: power[(fy + m/2)·m + (fx + m/2)] for fx, fy in [−m/2, m/2)
+        for (int y = 0; y < m; ++y)
+          for (int x = 0; x < hm; ++x) {
+            const fftwf_complex& s = spec[size_t(y) * hm + x];
+            const double p = double(s[0]) * s[0] + double(s[1]) * s[1];
+            const int fy = y <= m / 2 ? y : y - m;
+            const int fx = x;
+            for (int sign = -1; sign <= 1; sign += 2) {
+              const int X = sign * fx + m / 2, Y = sign * fy + m / 2;
+              if (X >= 0 && X < m && Y >= 0 && Y < m) power[size_t(Y) * m + X] = p;
+            }
+          }
+        float* o = out + size_t(i) * F;
+        for (int r = 0; r < rings; ++r) {
+          const double radius = r + 2;
+          for (int a = 0; a < angles; ++a) {
+            const double t = M_PI * a / angles;
+            const double fx = radius * std::cos(t) + m / 2, fy = radius * std::sin(t) + m / 2;
+            const int x0 = int(std::floor(fx)), y0 = int(std::floor(fy));
+            const double ax = fx - x0, ay = fy - y0;
+            auto at = [&](int X, int Y) { return power[size_t(Y) * m + X]; };
+            const double v = (1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x0 + 1, y0)) +
+                             ay * ((1 - ax) * at(x0, y0 + 1) + ax * at(x0 + 1, y0 + 1));
+            ring[a] = std::log1p(v);
+          }
+          for (int h = 0; h < harmonics; ++h) {
+            double re = 0, im = 0;
+            for (int a = 0; a < angles; ++a) {
+              re += ring[a] * cosT[size_t(a) * harmonics + h];
+              im += ring[a] * sinT[size_t(a) * harmonics + h];
+            }
+            o[r * harmonics + h] = float(std::sqrt(re * re + im * im) / angles);
+          }
+        }
+        control.advance(1);
+      });
+    }
+    fftwf_free(real);
+    fftwf_free(spec);
+  }
+  {
+    std::lock_guard<std::mutex> lock(planMutex());
+    fftwf_destroy_plan(plan);
+  }
+  guard.rethrow();
+}
+
+}  // namespace ack

@@ -33,3 +33,15 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
 void fourier_crop(const float* in, int box, int outBox, float* out, float shiftX = 0, float shiftY = 0);
 
 }  // namespace ack
+
+namespace ack {
+
+// Rotation-, translation- and mirror-invariant features of m×m images (for MRA/MSA's first
+// classes): the power spectrum |F|² (translation-invariant) sampled on rings r = 2..rings+1
+// (cycles per box) at `angles` angles over [0, π) (bilinear; |F|² is centrosymmetric), then,
+// per ring, the magnitudes of the angular harmonics 0..harmonics−1 of log(1 + |F|²)
+// (rotation-invariant; a mirror only conjugates them). out: n · rings · harmonics values.
+void invariant_features(const float* in, int64_t n, int m, int rings, int angles, int harmonics, float* out,
+                        int threads, Control& control);
+
+}  // namespace ack

@@ -138,6 +138,9 @@ export async function removeCheckpoint(outDir: string): Promise<void> {
  * is called (so a run stopped from `onIteration` resumes from that iteration).
  */
 export class PhaseRunner {
+  /** Results of the phases run so far, in order. */
+  readonly results: Array<{ phase: string; result: ClusteringResult }> = [];
+
   constructor(
     private readonly checkpoint: Checkpoint | undefined,
     private readonly save: (checkpoint: Checkpoint) => Promise<void>,
@@ -154,7 +157,7 @@ export class PhaseRunner {
     options: RunClusteringOptions,
   ): Promise<ClusteringResult> {
     const cp = this.checkpoint;
-    return runClustering(source, {
+    const result = await runClustering(source, {
       ...options,
       ...(cp?.phases[name] ? { state: cp.phases[name] } : {}),
       onIteration: async (record, state) => {
@@ -165,5 +168,7 @@ export class PhaseRunner {
         await this.onIteration?.(name, record);
       },
     });
+    this.results.push({ phase: name, result });
+    return result;
   }
 }

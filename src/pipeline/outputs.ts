@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { StarBlock, StarFile, writeMrc, writeStar } from '../io/index.js';
 import { engineToRelion, MIRROR_COLUMN, SCORE_COLUMN } from './relion.js';
+import type { CtfColumns } from './stack.js';
 import type { ClassificationResult } from './types.js';
 
 /** Names of the output files. */
@@ -37,25 +38,38 @@ export interface ParticleTable {
 }
 
 /**
- * A STAR table for a bare stack: an optics block and `_rlnImageName` = `000001@path`. RELION 3.1
- * needs voltage, Cs and amplitude contrast in the optics block: a bare stack carries none, so
- * these are placeholders (300 kV, 2.7 mm, 0.1) and the images are taken as not phase-flipped.
+ * A STAR table for particles without one (a bare stack, a cryoSPARC .cs): an optics block and
+ * `_rlnImageName` (`000001@path`), with the CTF columns when known. RELION 3.1 needs voltage, Cs
+ * and amplitude contrast in the optics block: without CTF parameters these are placeholders
+ * (300 kV, 2.7 mm, 0.1).
  */
-export function stackTable(stackPath: string, count: number, box: number, pixelSize: number): ParticleTable {
+export function stackTable(
+  imageNames: string[],
+  box: number,
+  pixelSize: number,
+  ctf?: CtfColumns,
+): ParticleTable {
   const optics = StarBlock.fromColumns('optics', {
     rlnOpticsGroup: [1],
     rlnOpticsGroupName: ['opticsGroup1'],
     rlnImagePixelSize: [pixelSize],
     rlnImageSize: [box],
     rlnImageDimensionality: [2],
-    rlnVoltage: [300],
-    rlnSphericalAberration: [2.7],
-    rlnAmplitudeContrast: [0.1],
+    rlnVoltage: [ctf ? ctf.voltage[0] : 300],
+    rlnSphericalAberration: [ctf ? ctf.cs[0] : 2.7],
+    rlnAmplitudeContrast: [ctf ? ctf.amplitudeContrast[0] : 0.1],
   });
-  const names = Array.from({ length: count }, (_, i) => `${String(i + 1).padStart(6, '0')}@${stackPath}`);
   const particles = StarBlock.fromColumns('particles', {
-    rlnImageName: names,
-    rlnOpticsGroup: new Float64Array(count).fill(1),
+    rlnImageName: imageNames,
+    rlnOpticsGroup: new Float64Array(imageNames.length).fill(1),
+    ...(ctf
+      ? {
+          rlnDefocusU: ctf.defocusU,
+          rlnDefocusV: ctf.defocusV,
+          rlnDefocusAngle: ctf.defocusAngle,
+          rlnPhaseShift: ctf.phaseShift,
+        }
+      : {}),
   });
   optics.version = particles.version = '# version 30001';
   return { star: new StarFile([optics, particles]), block: 'particles', pixelSize };

@@ -42,6 +42,11 @@ export interface ClassifyParams {
   invert?: boolean;
   /** Phase-flip each image with its CTF (default: true when the input has CTF parameters). */
   phaseFlip?: boolean;
+  /**
+   * Finest detail used to align, in Å (default 25): alignment ignores frequencies above
+   * 1/alignResolution (at most Nyquist), which keeps noise from steering it.
+   */
+  alignResolution?: number;
 }
 
 /** Every parameter resolved for a given input. */
@@ -65,6 +70,7 @@ export const CLASSIFY_DEFAULTS = {
   shiftStep: 1,
   mirror: true,
   invert: false,
+  alignResolution: 25,
 } as const;
 
 function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
@@ -124,6 +130,11 @@ export function resolveParams(
     mirror: checkBool('mirror', params.mirror ?? d.mirror),
     invert: checkBool('invert', params.invert ?? d.invert),
     phaseFlip: checkBool('phaseFlip', params.phaseFlip ?? input.hasCtf),
+    alignResolution: checkNumber(
+      'alignResolution',
+      params.alignResolution ?? d.alignResolution,
+      Number.MIN_VALUE,
+    ),
     workingPixelSize,
     radius,
   };

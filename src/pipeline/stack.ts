@@ -29,7 +29,7 @@ export interface ParticleInput {
   pixelSize: number;
   ctf?: CtfColumns;
   /** Input origins in Å (RELION: the translation that centres each particle). */
-  poses?: { originXAngst: Float64Array; originYAngst: Float64Array };
+  poses?: { originXAngst?: Float64Array; originYAngst?: Float64Array };
   /** Images start..start+count−1 (count·box² values). */
   readBatch(start: number, count: number): Promise<Float32Array>;
 }

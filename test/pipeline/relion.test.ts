@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StarBlock, StarFile, readMrc, writeMrc, writeStar } from '../../src/io/index.js';
+import { applyPoses } from '../../src/pipeline/alignment.js';
 import { applyRelionPose, engineToRelion } from '../../src/pipeline/relion.js';
 import { describeRelion, relion } from '../helpers/relion.js';
 
@@ -95,5 +96,30 @@ describeRelion('RELION 3.1 applies our poses as we do', () => {
     expect(correlation(theirs, applyRelionPose(img, box, pose))).toBeGreaterThan(0.999);
     // and the opposite rotation sense does not match
     expect(correlation(theirs, applyRelionPose(img, box, { ...pose, psi: -30 }))).toBeLessThan(0.9);
+  });
+});
+
+describe('applyPoses (the batched pose application of the pipelines)', () => {
+  it('equals applyRelionPose image by image', () => {
+    const img = pattern();
+    const poses = {
+      psi: Float32Array.of(0, 33.3, 271.5),
+      shiftX: Float32Array.of(0, 1.5, -2),
+      shiftY: Float32Array.of(0, -1, 0.25),
+      mirror: Uint8Array.of(0, 1, 0),
+      score: new Float32Array(3),
+    };
+    const stack = new Float32Array(3 * box * box);
+    for (let i = 0; i < 3; i++) stack.set(img, i * box * box);
+    const out = applyPoses(stack, box, poses);
+    for (let i = 0; i < 3; i++) {
+      const ref = applyRelionPose(img, box, {
+        psi: poses.psi[i],
+        originX: poses.shiftX[i],
+        originY: poses.shiftY[i],
+        mirror: poses.mirror[i] === 1,
+      });
+      for (let p = 0; p < box * box; p++) expect(out[i * box * box + p]).toBeCloseTo(ref[p], 5);
+    }
   });
 });

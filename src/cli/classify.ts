@@ -1,0 +1,247 @@
+/**
+ * `ackmeans classify INPUT -k K -o OUTDIR` and `ackmeans classify --continue OUTDIR`: the
+ * product's main job. A progress bar on a terminal, plain lines otherwise, `--quiet`, `--json`
+ * (one JSON object per line: progress, iteration and done events).
+ */
+import { SingleBar } from 'cli-progress';
+import { type Command, InvalidArgumentError } from 'commander';
+import { CLASSIFY_METHODS, type ClassifyParams, PIPELINES } from '../pipeline/params.js';
+import type { ClassifyProgress } from '../pipeline/progress.js';
+import { runClassification } from '../pipeline/run.js';
+import { action, parseIntOption, parseNumberOption } from './common.js';
+
+interface ClassifyOpts {
+  k?: number;
+  output?: string;
+  continue?: string;
+  method?: ClassifyParams['method'];
+  pipeline?: ClassifyParams['pipeline'];
+  beta?: number;
+  sigma0?: number;
+  maxIter?: number;
+  seed?: number;
+  threads?: number;
+  diameter?: number;
+  box?: number;
+  shiftRange?: number;
+  shiftStep?: number;
+  mirror: boolean;
+  invert?: boolean;
+  phaseFlip?: boolean;
+  remap: string[];
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function choice<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T))
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got "${value}"`);
+    return value as T;
+  };
+}
+
+function parseRemap(entries: string[]): Record<string, string> | undefined {
+  if (entries.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const e of entries) {
+    const at = e.indexOf('=');
+    if (at <= 0) throw new RangeError(`--remap must be OLD=NEW, got "${e}"`);
+    out[e.slice(0, at)] = e.slice(at + 1);
+  }
+  return out;
+}
+
+const formatSeconds = (s: number): string =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+      : `${Math.round(s)}s`;
+
+/** One human line for a progress report. */
+function progressLine(p: ClassifyProgress): string {
+  const parts = [`${p.stage}`, `it ${p.iteration}/${p.maxIter}`];
+  if (p.sigma !== undefined) parts.push(`σ ${p.sigma.toFixed(3)}`);
+  if (p.sizeCv !== undefined) parts.push(`size cv ${p.sizeCv.toFixed(2)}`);
+  if (p.etaSeconds !== undefined) parts.push(`left ≤ ${formatSeconds(p.etaSeconds)}`);
+  return parts.join('  ');
+}
+
+/** Progress output: a bar on a terminal, a line per iteration otherwise, JSON lines with --json. */
+function reporter(opts: ClassifyOpts) {
+  if (opts.quiet && !opts.json)
+    return { onProgress: undefined, onIteration: undefined, stop: () => undefined };
+  if (opts.json) {
+    const emit = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+    let last = 0;
+    return {
+      onProgress: (p: ClassifyProgress) => {
+        const now = Date.now();
+        if (now - last < 500 && p.fraction < 1) return;
+        last = now;
+        emit({ event: 'progress', ...p });
+      },
+      onIteration: (t: unknown) => emit({ event: 'iteration', ...(t as object) }),
+      stop: () => undefined,
+    };
+  }
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: '{bar} {percentage}% | {line}',
+      stream: process.stderr,
+      hideCursor: true,
+    });
+    bar.start(100, 0, { line: 'starting' });
+    return {
+      onProgress: (p: ClassifyProgress) =>
+        bar.update(Math.round(p.fraction * 1000) / 10, { line: progressLine(p) }),
+      onIteration: undefined,
+      stop: () => bar.stop(),
+    };
+  }
+  let lastStage = '';
+  return {
+    onProgress: (p: ClassifyProgress) => {
+      if (p.stage !== lastStage) process.stderr.write(`${p.stage}…\n`);
+      lastStage = p.stage;
+    },
+    onIteration: (t: unknown) => {
+      const r = t as { phase: string; iteration: number; sigma: number; sizeCv: number; seconds: number };
+      process.stderr.write(
+        `${r.phase} iteration ${r.iteration}: σ ${r.sigma.toFixed(4)}, size cv ${r.sizeCv.toFixed(3)}, ${r.seconds.toFixed(1)} s\n`,
+      );
+    },
+    stop: () => undefined,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('classify')
+    .description(
+      'classify particle images into K balanced 2D classes; writes RELION-style outputs into OUTDIR',
+    )
+    .argument('[input]', 'particles: a RELION .star, a cryoSPARC .cs or an MRC stack (.mrcs)')
+    .option('-k, --k <K>', 'number of classes', parseIntOption('-k'))
+    .option('-o, --output <dir>', 'output folder (created if needed)')
+    .option(
+      '--continue <dir>',
+      'continue the interrupted run in this folder (input and parameters come from its checkpoint)',
+    )
+    .option(
+      '--method <name>',
+      `clustering method: ${CLASSIFY_METHODS.join(', ')} (default ack)`,
+      choice('--method', CLASSIFY_METHODS),
+    )
+    .option(
+      '--pipeline <name>',
+      `pipeline: ${PIPELINES.join(', ')} (default mra)`,
+      choice('--pipeline', PIPELINES),
+    )
+    .option('--beta <b>', 'ACK-means constraint weight β (default 0.5)', parseNumberOption('--beta'))
+    .option(
+      '--sigma0 <s>',
+      'stop when at most this fraction of images changes class (default 0.01)',
+      parseNumberOption('--sigma0'),
+    )
+    .option('--max-iter <n>', 'iteration cap (default 30)', parseIntOption('--max-iter'))
+    .option('--seed <n>', 'seed of every random choice (default 0)', parseIntOption('--seed'))
+    .option(
+      '--threads <n>',
+      'worker threads (default: all cores; results do not depend on it)',
+      parseIntOption('--threads'),
+    )
+    .option(
+      '--diameter <Å>',
+      'particle diameter in Å (default 0.8 · box · pixel size)',
+      parseNumberOption('--diameter'),
+    )
+    .option(
+      '--box <px>',
+      'working box in pixels (default: the input box up to 96, otherwise 64)',
+      parseIntOption('--box'),
+    )
+    .option(
+      '--shift-range <px>',
+      'largest shift searched, working pixels (default 2)',
+      parseNumberOption('--shift-range'),
+    )
+    .option(
+      '--shift-step <px>',
+      'shift grid step, working pixels (default 1)',
+      parseNumberOption('--shift-step'),
+    )
+    .option('--no-mirror', 'do not search mirrored images')
+    .option('--invert', 'invert the contrast before normalising')
+    .option(
+      '--no-phase-flip',
+      'do not phase-flip with the CTF (default: flip when the input has CTF parameters)',
+    )
+    .option(
+      '--remap <old=new>',
+      'a stack path as written in the input (or its base name) = the real file (repeatable)',
+      collect,
+      [],
+    )
+    .option('--quiet', 'print only the final summary')
+    .option('--json', 'print JSON lines on stdout: {"event":"progress"|"iteration"|"done", …}')
+    .action(
+      action(async (input: string | undefined, opts: ClassifyOpts) => {
+        const resume = opts.continue !== undefined;
+        if (resume && (input !== undefined || opts.output !== undefined || opts.k !== undefined))
+          throw new RangeError('--continue DIR takes no INPUT, -k or -o: they come from the checkpoint');
+        if (!resume && (input === undefined || opts.k === undefined || opts.output === undefined))
+          throw new RangeError('classify needs INPUT, -k K and -o OUTDIR (or --continue OUTDIR)');
+        const params: ClassifyParams = { k: opts.k ?? 0 };
+        const set = <K extends keyof ClassifyParams>(key: K, value: ClassifyParams[K] | undefined) => {
+          if (value !== undefined) params[key] = value;
+        };
+        set('method', opts.method);
+        set('pipeline', opts.pipeline);
+        set('beta', opts.beta);
+        set('sigma0', opts.sigma0);
+        set('maxIter', opts.maxIter);
+        set('seed', opts.seed);
+        set('threads', opts.threads);
+        set('diameter', opts.diameter);
+        set('box', opts.box);
+        set('shiftRange', opts.shiftRange);
+        set('shiftStep', opts.shiftStep);
+        if (!opts.mirror) params.mirror = false;
+        if (opts.invert) params.invert = true;
+        if (opts.phaseFlip === false) params.phaseFlip = false;
+        const out = reporter(opts);
+        const remap = parseRemap(opts.remap);
+        const controller = new AbortController();
+        const onSignal = () => controller.abort();
+        process.once('SIGINT', onSignal);
+        try {
+          const summary = await runClassification(
+            input ?? '',
+            (opts.continue ?? opts.output) as string,
+            params,
+            {
+              signal: controller.signal,
+              resume,
+              ...(remap ? { remap } : {}),
+              ...(out.onProgress ? { onProgress: out.onProgress } : {}),
+              ...(out.onIteration ? { onIteration: out.onIteration } : {}),
+            },
+          );
+          out.stop();
+          if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...summary })}\n`);
+          else
+            process.stdout.write(
+              `${summary.converged ? 'converged' : 'stopped at the iteration cap'} after ${summary.iterations} iterations in ${formatSeconds(summary.seconds)}; ` +
+                `class sizes ${Math.min(...summary.sizes)}–${Math.max(...summary.sizes)}; ${summary.quarantined} quarantined; outputs in ${summary.outDir}\n`,
+            );
+        } finally {
+          out.stop();
+          process.off('SIGINT', onSignal);
+        }
+      }),
+    );
+}

@@ -1,0 +1,64 @@
+/**
+ * What every pipeline (MRA, MRA/MSA, RFA) receives and returns, and the final step they share:
+ * every image aligned to its class's average, the averages remade with those poses, even/odd
+ * halves and their resolution.
+ */
+import type { RunClusteringOptions } from '../cluster/index.js';
+import type { JobOptions } from '../job.js';
+import { type AlignOptions, alignAll, classAverages, classResolutions, posesFor } from './alignment.js';
+import type { PhaseRunner } from './checkpoint.js';
+import type { ResolvedParams } from './params.js';
+import type { WorkingStack } from './stack.js';
+import type { ParticlePoses } from './types.js';
+
+/** Everything a pipeline needs. */
+export interface PipelineContext {
+  stack: WorkingStack;
+  params: ResolvedParams;
+  job: JobOptions;
+  /** Alignment settings (box, rings, shifts, mirror) without the job options. */
+  alignOptions: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
+  /** Clustering options of the main phase (k, method, β, σ0, cap, seed, threads, signal). */
+  clusterOptions: RunClusteringOptions;
+  /** Runs clustering phases with checkpoints. */
+  phases: PhaseRunner;
+  /** Progress within the current step (0..1), for progress bars. */
+  onWithinIteration?: (fraction: number) => void;
+}
+
+/** What a pipeline returns before the final step. */
+export interface PipelineOutcome {
+  /** Class of each image, 0-based. */
+  assignment: Int32Array;
+  /** Class averages in image space (k·box²), the references of the final alignment. */
+  references: Float32Array;
+  converged: boolean;
+  /** Iterations of the main clustering phase after the initial assignment. */
+  iterations: number;
+}
+
+/** The final classes: poses to the class averages, the averages, sizes and resolutions. */
+export interface FinalClasses {
+  poses: ParticlePoses;
+  averages: Float32Array;
+  sizes: number[];
+  resolution: number[];
+}
+
+/**
+ * Aligns every image to the final class averages, keeps each image's pose for its own class,
+ * remakes the averages (even/odd halves too) with those poses and estimates each class's
+ * resolution. The same for every pipeline, so outputs mean the same thing.
+ */
+export async function finalClasses(ctx: PipelineContext, outcome: PipelineOutcome): Promise<FinalClasses> {
+  const { stack, params, job } = ctx;
+  const table = await alignAll(stack.images, outcome.references, { ...ctx.alignOptions, ...job });
+  const poses = posesFor(table, params.k, outcome.assignment);
+  const avg = classAverages(stack.images, stack.box, outcome.assignment, params.k, poses, outcome.references);
+  return {
+    poses,
+    averages: avg.averages,
+    sizes: avg.sizes,
+    resolution: classResolutions(avg, stack.box, stack.pixelSize, job),
+  };
+}

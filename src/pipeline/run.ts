@@ -1,0 +1,217 @@
+/**
+ * `runClassification`: a whole classification of a particle file into an output folder, with a
+ * checkpoint after every iteration so `resume: true` continues an interrupted run and ends with
+ * exactly the result of an uninterrupted one. The CLI (`ackmeans classify`) and the server call it.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { AckmeansError } from '../errors.js';
+import { type ParticleSet, openParticles } from '../io/index.js';
+import { writeClassifyReport } from '../report/report.js';
+import {
+  type Checkpoint,
+  fileChecksum,
+  loadCheckpoint,
+  removeCheckpoint,
+  saveCheckpoint,
+} from './checkpoint.js';
+import { classifyParticles } from './classify.js';
+import { OUTPUT_FILES, type ParticleTable, stackTable, writeOutputs } from './outputs.js';
+import type { ClassifyParams } from './params.js';
+import type { ClassifyProgress } from './progress.js';
+import { particleInput, phaseFlipper } from './particles.js';
+import type { ClassificationResult } from './types.js';
+
+export type { ClassifyParams } from './params.js';
+export type { ClassifyProgress } from './progress.js';
+
+/** What a finished run reports. */
+export interface RunSummary {
+  outDir: string;
+  /** Paths of the files written. */
+  files: string[];
+  /** Main clustering iterations after the initial assignment. */
+  iterations: number;
+  converged: boolean;
+  /** Members per class. */
+  sizes: number[];
+  /** Wall time of the run in seconds (of this invocation, when resumed). */
+  seconds: number;
+  /** Particles left out by the screening. */
+  quarantined: number;
+}
+
+/** Options of {@link runClassification}. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: ClassifyProgress) => void;
+  /** Called after every clustering iteration with its trace row. */
+  onIteration?: (t: unknown) => void;
+  /** Continue from outDir's checkpoint (`input` and `params` then come from it). */
+  resume?: boolean;
+  /** Stack paths as written in the STAR/.cs file (or base names) → real files. */
+  remap?: Record<string, string>;
+}
+
+/** The package version, recorded in report.json. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** The particle table run_data.star extends: the input STAR, or one built from the set. */
+function tableOf(set: ParticleSet, pixelSize: number): ParticleTable {
+  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize };
+  const names = Array.from(
+    set.imageIndex,
+    (img, i) => `${String(img + 1).padStart(6, '0')}@${set.stacks[set.stackIndex[i]]}`,
+  );
+  return stackTable(names, set.box, pixelSize, set.ctf);
+}
+
+function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResult): Record<string, unknown> {
+  const { params } = result;
+  return {
+    program: 'ackmeans classify',
+    version: VERSION,
+    input: {
+      path: cp.input,
+      sha256: cp.inputChecksum,
+      format: set.format,
+      count: set.count,
+      box: set.box,
+      pixelSize: set.pixelSize,
+    },
+    params,
+    seed: params.seed,
+    working: { box: result.box, pixelSize: result.pixelSize },
+    iterations: result.iterations,
+    converged: result.converged,
+    sizes: result.sizes,
+    resolution: result.resolution.map((r) => (Number.isFinite(r) ? r : null)),
+    trace: result.trace,
+    timings: result.timings,
+    quarantined: result.quarantined.map((q) => ({ ...q, particle: q.index + 1 })),
+    warnings: set.warnings,
+  };
+}
+
+/** Removes `dir` when it is empty (a run that failed before writing anything). */
+async function removeIfEmpty(dir: string): Promise<void> {
+  const entries = await readdir(dir).catch(() => undefined);
+  if (entries && entries.length === 0) await rmdir(dir).catch(() => undefined);
+}
+
+/**
+ * Runs a whole classification of `input` (.star/.cs/.mrcs) into `outDir`; with resume: true
+ * continues from outDir's checkpoint. Writes run_data.star, run_classes.mrcs, run_model.star,
+ * report.json and report.html (+ figures); a failed or cancelled run leaves only the checkpoint
+ * of its last finished iteration (or nothing).
+ * @throws RangeError/TypeError for bad parameters, FormatError for bad input files,
+ *   AckmeansError `ERR_CHECKPOINT` / `ERR_INPUT_CHANGED` when resuming is impossible,
+ *   AbortError when `opts.signal` fires.
+ */
+export async function runClassification(
+  input: string,
+  outDir: string,
+  params: ClassifyParams,
+  opts: RunOptions = {},
+): Promise<RunSummary> {
+  const t0 = performance.now();
+  const dir = resolve(outDir);
+  let cp: Checkpoint;
+  if (opts.resume) {
+    cp = await loadCheckpoint(dir);
+    const sum = await fileChecksum(cp.input).catch((err: unknown) => {
+      throw new AckmeansError(
+        'ERR_INPUT_CHANGED',
+        `ackmeans: cannot read the input ${cp.input} of the checkpoint in ${dir}`,
+        { file: cp.input, cause: err },
+      );
+    });
+    // the thread count may change on resume: results do not depend on it
+    if (params?.threads !== undefined) cp.params = { ...cp.params, threads: params.threads };
+    if (sum !== cp.inputChecksum)
+      throw new AckmeansError(
+        'ERR_INPUT_CHANGED',
+        `ackmeans: ${cp.input} changed since the run in ${dir} started (checksum differs); start a new run`,
+        { file: cp.input },
+      );
+  } else {
+    const path = resolve(input);
+    cp = {
+      version: 1,
+      input: path,
+      inputChecksum: '',
+      params,
+      phases: {},
+      ...(opts.remap ? { remap: opts.remap } : {}),
+    };
+  }
+  const set = await openParticles(cp.input, cp.remap ? { remap: cp.remap } : {});
+  try {
+    const particles = particleInput(set);
+    if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
+    await mkdir(dir, { recursive: true });
+    let result: ClassificationResult;
+    try {
+      result = await classifyParticles(particles, cp.params, {
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        onIteration: opts.onIteration,
+        checkpoint: cp,
+        save: (c) => saveCheckpoint(dir, c),
+        phaseFlip: phaseFlipper,
+      });
+    } catch (err) {
+      await removeIfEmpty(dir);
+      throw err;
+    }
+    opts.onProgress?.({
+      stage: 'write',
+      iteration: result.iterations,
+      maxIter: result.params.maxIter,
+      fraction: 0.97,
+    });
+    const files = await writeOutputs(
+      dir,
+      result,
+      tableOf(set, particles.pixelSize),
+      reportJson(cp, set, result),
+      set.box,
+    );
+    files.push(
+      ...(await writeClassifyReport(dir, {
+        classAverages: result.averages,
+        box: result.box,
+        sizes: Int32Array.from(result.sizes),
+        trace: result.trace.filter((r) => r.phase === result.trace.at(-1)?.phase),
+        title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
+        params: { ...result.params },
+        ...(result.resolution.some(Number.isFinite)
+          ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
+          : {}),
+      })),
+    );
+    await removeCheckpoint(dir);
+    opts.onProgress?.({
+      stage: 'write',
+      iteration: result.iterations,
+      maxIter: result.params.maxIter,
+      fraction: 1,
+    });
+    return {
+      outDir: dir,
+      files,
+      iterations: result.iterations,
+      converged: result.converged,
+      sizes: result.sizes,
+      seconds: (performance.now() - t0) / 1000,
+      quarantined: result.quarantined.length,
+    };
+  } finally {
+    await set.close();
+  }
+}
+
+export { OUTPUT_FILES };
