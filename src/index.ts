@@ -43,7 +43,13 @@ export {
   type Trace,
 } from './report/report.js';
 export * from './io/index.js';
-export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
+export {
+  project,
+  projectMatrices,
+  projectorSimd,
+  type EulerAngles,
+  type ProjectOptions,
+} from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';
 export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';
 export {

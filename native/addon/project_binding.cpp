@@ -1,5 +1,6 @@
 // projectVolume(volume, size, volumeCentre, matrices, shifts, n, box, imageCentre, threads, control)
 //   -> Promise<Float32Array(n*box*box)>. `shifts` is a Float64Array(2n) or null.
+// projectorSimd(on?) -> boolean (sync).
 #include "../core/project.h"
 #include "registry.h"
 #include "worker.h"
@@ -65,7 +66,15 @@ Napi::Value ProjectVolume(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// projectorSimd(on?: boolean) -> boolean: switches the AVX2 sampling kernel (for tests) and
+// says whether it runs.
+Napi::Value ProjectorSimd(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && !info[0].IsUndefined()) ack::set_projector_simd(argBool(info, 0, "on"));
+  return Napi::Boolean::New(info.Env(), ack::projector_simd_enabled());
+}
+
 Registrar reg("projectVolume", ProjectVolume);
+Registrar regSimd("projectorSimd", ProjectorSimd);
 
 }  // namespace
 }  // namespace ackaddon

@@ -20,7 +20,9 @@ Ctf::Ctf(const CtfParams& p) {
   const double lambda = 12.2643247 / std::sqrt(volts * (1.0 + volts * 0.978466e-6));
   mean_ = -0.5 * (p.defocusU + p.defocusV);
   deviation_ = -0.5 * (p.defocusU - p.defocusV);
-  angle_ = p.defocusAngle * kPi / 180.0;
+  const double angle = p.defocusAngle * kPi / 180.0;
+  cos2a_ = std::cos(2.0 * angle);
+  sin2a_ = std::sin(2.0 * angle);
   k1_ = kPi * lambda;
   k2_ = 0.5 * kPi * (p.cs * 1e7) * lambda * lambda * lambda;
   const double q0 = p.amplitudeContrast;
@@ -29,7 +31,10 @@ Ctf::Ctf(const CtfParams& p) {
 
 double Ctf::operator()(double fx, double fy) const {
   const double u2 = fx * fx + fy * fy;
-  const double df = u2 == 0.0 ? mean_ : mean_ + deviation_ * std::cos(2.0 * (std::atan2(fy, fx) - angle_));
+  // cos 2(θ − angle) with θ = atan2(fy, fx), without the trigonometry: cos 2θ = (fx² − fy²)/u²,
+  // sin 2θ = 2·fx·fy/u².
+  const double df =
+      u2 == 0.0 ? mean_ : mean_ + deviation_ * ((fx * fx - fy * fy) * cos2a_ + 2.0 * fx * fy * sin2a_) / u2;
   const double gamma = k1_ * df * u2 + k2_ * u2 * u2 - phase_;
   return -std::sin(gamma);
 }

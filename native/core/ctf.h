@@ -35,7 +35,7 @@ class Ctf {
   double operator()(double fx, double fy) const;  // frequencies in 1/Å
 
  private:
-  double mean_, deviation_, angle_, k1_, k2_, phase_;
+  double mean_, deviation_, cos2a_, sin2a_, k1_, k2_, phase_;
 };
 
 // The CTF on FFTW's r2c grid of a box×box image: out[ky*(box/2+1) + kx], kx = 0..box/2, row ky

@@ -28,7 +28,7 @@ interface SimulateOpts {
 }
 
 /** "0.1", "1/3" or "inf" (no noise). */
-function parseSnr(value: string): number {
+export function parseSnr(value: string): number {
   if (/^inf(inity)?$/i.test(value.trim())) return Infinity;
   const m = /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
   const v = m ? Number(m[1]) / Number(m[2]) : Number(value);

@@ -17,7 +17,7 @@ interface Blob {
   centre: [number, number, number];
   axes: number[]; // 3 unit vectors, row-major
   inv2: [number, number, number]; // 1 / (2σ_k²)
-  reach: number; // 3σ_max: beyond this the blob is negligible
+  reach: number; // 3σ_max: the blob is cut off at 3σ (its ellipsoid), so the map has compact support
   amplitude: number;
 }
 
@@ -26,7 +26,8 @@ interface Blob {
  *
  * The molecule is a chain of 28 overlapping Gaussian "domains" laid along a random walk inside
  * a sphere of radius 0.3·size (a connected, globular body with lobes and grooves), plus three
- * elongated ellipsoidal "helix bundles" at random orientations. The layout is drawn from a
+ * elongated ellipsoidal "helix bundles" at random orientations, each Gaussian cut off at 3σ so the
+ * density is exactly 0 beyond radius ≈ 0.48·size (projectors skip the empty space). The layout is drawn from a
  * seeded {@link Rng}, so it is the same on every machine, and generic random positions leave no
  * rotation or mirror that maps it onto itself (the tests check mirrors and 180° turns).
  *
@@ -54,12 +55,15 @@ export function phantom(size = 64, options: PhantomOptions = {}): Float32Array {
     p = q;
   }
   for (let i = 0; i < 3; i++) {
-    const centre: [number, number, number] = [
-      rng.uniform(-0.2, 0.2) * size,
-      rng.uniform(-0.2, 0.2) * size,
-      rng.uniform(-0.2, 0.2) * size,
-    ];
-    const widths: [number, number, number] = [0.12 * size, 0.04 * size, 0.03 * size];
+    let centre: [number, number, number];
+    do
+      centre = [
+        rng.uniform(-0.18, 0.18) * size,
+        rng.uniform(-0.18, 0.18) * size,
+        rng.uniform(-0.18, 0.18) * size,
+      ];
+    while (Math.hypot(...centre) > 0.18 * size);
+    const widths: [number, number, number] = [0.1 * size, 0.04 * size, 0.03 * size];
     blobs.push(gaussian(centre, widths, randomRotation(rng), 0.8, c));
   }
   return render(blobs, size);
@@ -81,6 +85,9 @@ function gaussian(
   };
 }
 
+/** Exponent at 3σ: (3σ)²/(2σ²). Beyond it a blob contributes exactly 0. */
+const CUTOFF = 4.5;
+
 /** Sums the blobs on the grid (each over its 3σ bounding box) and scales the maximum to 1. */
 function render(blobs: Blob[], size: number): Float32Array {
   const map = new Float64Array(size ** 3);
@@ -97,8 +104,8 @@ function render(blobs: Blob[], size: number): Float32Array {
           const u = a[0] * dx + a[1] * dy + a[2] * dz;
           const v = a[3] * dx + a[4] * dy + a[5] * dz;
           const w = a[6] * dx + a[7] * dy + a[8] * dz;
-          map[(z * size + y) * size + x] +=
-            b.amplitude * Math.exp(-(u * u * b.inv2[0] + v * v * b.inv2[1] + w * w * b.inv2[2]));
+          const q = u * u * b.inv2[0] + v * v * b.inv2[1] + w * w * b.inv2[2];
+          if (q <= CUTOFF) map[(z * size + y) * size + x] += b.amplitude * Math.exp(-q);
         }
   }
   let max = 0;

@@ -28,7 +28,19 @@ declare module '../native.js' {
       threads: number,
       control: Float64Array,
     ): Promise<Float32Array>;
+    projectorSimd(on?: boolean): boolean;
   }
+}
+
+/**
+ * Whether the projector's AVX2 sampling kernel is used (true on CPUs with AVX2 unless switched
+ * off). Both kernels give bit-identical images; the switch exists so tests can compare them.
+ *
+ * @param enabled when given, switches the AVX2 kernel on or off for the whole process.
+ */
+export function projectorSimd(enabled?: boolean): boolean {
+  if (enabled !== undefined && typeof enabled !== 'boolean') throw new TypeError('enabled must be a boolean');
+  return native().projectorSimd(enabled);
 }
 
 /** Euler angles of n projections (RELION ZYZ, degrees). */

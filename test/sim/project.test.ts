@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eulerMatrix, transpose } from '../../src/sim/euler.js';
-import { project, projectMatrices } from '../../src/sim/project.js';
+import { project, projectMatrices, projectorSimd } from '../../src/sim/project.js';
 import { randomArray, rng } from '../helpers/random.js';
 
 /** Trilinear sample of vol (size³, zero outside) at (x, y, z). */
@@ -140,6 +140,25 @@ describe('project', () => {
     const a = await projectMatrices(vol, size, m, { threads: 1 });
     const b = await projectMatrices(vol, size, m, { threads: 2 });
     expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+  });
+
+  it('gives bit-identical images with the AVX2 and the portable sampling kernels', async () => {
+    const r = rng(13);
+    const n = 20;
+    const a = angles(
+      Array.from({ length: n }, () => 360 * r()),
+      Array.from({ length: n }, () => 180 * r()),
+      Array.from({ length: n }, () => 360 * r()),
+    );
+    const simd = await project(vol, size, a, { box: 15 });
+    const wasOn = projectorSimd(false);
+    try {
+      expect(projectorSimd()).toBe(false);
+      const portable = await project(vol, size, a, { box: 15 });
+      expect(Buffer.from(simd.buffer).equals(Buffer.from(portable.buffer))).toBe(true);
+    } finally {
+      projectorSimd(wasOn);
+    }
   });
 
   it('rejects bad arguments with errors naming them', async () => {
