@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMrcHeader, readStar, writeMrc } from '../../src/io/index.js';
-import { runCli } from '../helpers/cli.js';
+import { register } from '../../src/cli/simulate.js';
+import { runCli, runCommand } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ackmeans-cli-simulate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,7 +55,7 @@ describe('ackmeans simulate', () => {
       expect(r.stderr).toMatch(cases[k][1]);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     });
-    const missing = await runCli('simulate');
+    const missing = await runCommand(register, 'simulate');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--out/);
   });
@@ -62,7 +63,7 @@ describe('ackmeans simulate', () => {
   it('fails with exit code 1 naming the map when it has no pixel size', async () => {
     const map = join(dir, 'nopixel.mrc');
     await writeMrc(map, new Float32Array(8 ** 3).fill(1), { nx: 8, ny: 8, nz: 8 });
-    const r = await runCli('simulate', '-o', join(dir, 'c'), '--map', map, '-n', '2');
+    const r = await runCommand(register, 'simulate', '-o', join(dir, 'c'), '--map', map, '-n', '2');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nopixel\.mrc: the header has no pixel size; give one with --pixel-size/);
   });
