@@ -83,3 +83,4 @@ export { preprocessImages, type PreprocessOptions } from './pipeline/preprocess.
 export { pca, projectOnBasis, type PcaBasis, type PcaOptions } from './pipeline/pca.js';
 export { invariantFeatures } from './pipeline/features.js';
 export { applyRelionPose, type RelionPose } from './pipeline/relion.js';
+export { runDemo, DEMO_DEFAULTS, type DemoOptions, type DemoResult } from './demo/demo.js';
