@@ -11,6 +11,7 @@ import { register as registerInfo } from './cli/info.js';
 import { register as registerValidate } from './cli/validate.js';
 import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerSelect } from './cli/select.js';
+import { register as registerServe } from './cli/serve.js';
 import { register as registerDemo } from './cli/demo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -37,6 +38,7 @@ registerInfo(program);
 registerValidate(program);
 registerSimulate(program);
 registerSelect(program);
+registerServe(program);
 registerDemo(program);
 
 await program.parseAsync(process.argv);

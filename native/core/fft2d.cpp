@@ -7,11 +7,6 @@
 
 namespace ack {
 
-std::mutex& fftw_planner_mutex() {
-  static std::mutex mu;
-  return mu;
-}
-
 const Fft2dPlan& fft2d_plan(int box) {
   static std::map<int, std::unique_ptr<Fft2dPlan>> cache;
   std::lock_guard<std::mutex> lock(fftw_planner_mutex());

@@ -6,12 +6,9 @@
 #include <fftw3.h>
 
 #include <cstdint>
-#include <mutex>
+#include "fftw_planner.h"
 
 namespace ack {
-
-// The process-wide lock around FFTW's planner (use it for any fftwf_plan_* call).
-std::mutex& fftw_planner_mutex();
 
 struct Fft2dPlan {
   int box = 0;

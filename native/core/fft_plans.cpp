@@ -1,5 +1,7 @@
 #include "fft_plans.h"
 
+#include "fftw_planner.h"
+
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -10,18 +12,13 @@
 namespace ack {
 namespace {
 
-std::mutex& planner_mutex() {
-  static std::mutex mu;
-  return mu;
-}
-
 using Key = std::tuple<int, int, int, int, int>;  // kind, n, howmany, stride, dist
 
 // Makes (once) and returns the plan for `key`; `make` gets scratch buffers of the right size.
 template <class Make>
 fftwf_plan cached(const Key& key, size_t realCount, size_t complexCount, Make make) {
   static std::map<Key, fftwf_plan> plans;
-  std::lock_guard<std::mutex> lock(planner_mutex());
+  std::lock_guard<std::mutex> lock(fftw_planner_mutex());
   auto it = plans.find(key);
   if (it != plans.end()) return it->second;
   FftwBuffer<float> r = fftw_buffer<float>(realCount);

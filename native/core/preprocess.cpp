@@ -1,5 +1,7 @@
 #include "preprocess.h"
 
+#include "fftw_planner.h"
+
 #include <fftw3.h>
 #include <omp.h>
 
@@ -13,11 +15,6 @@
 namespace ack {
 namespace {
 
-std::mutex& planMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
 // FFTW plans for one (box, outBox) pair, made under the planner mutex; executed with the
 // new-array interface on per-thread aligned buffers (execute is thread-safe).
 struct CropPlans {
@@ -25,7 +22,7 @@ struct CropPlans {
   fftwf_plan forward = nullptr;  // r2c box×box
   fftwf_plan inverse = nullptr;  // c2r outBox×outBox
   CropPlans(int b, int m) : box(b), outBox(m) {
-    std::lock_guard<std::mutex> lock(planMutex());
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     float* r = fftwf_alloc_real(size_t(b) * b);
     fftwf_complex* c = fftwf_alloc_complex(size_t(b) * (b / 2 + 1));
     forward = fftwf_plan_dft_r2c_2d(b, b, r, c, FFTW_ESTIMATE);
@@ -35,7 +32,7 @@ struct CropPlans {
     if (!forward || !inverse) throw std::runtime_error("FFTW could not plan the Fourier crop");
   }
   ~CropPlans() {
-    std::lock_guard<std::mutex> lock(planMutex());
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     fftwf_destroy_plan(forward);
     fftwf_destroy_plan(inverse);
   }
@@ -182,7 +179,7 @@ void invariant_features(const float* in, int64_t n, int m, int rings, int angles
   const int hm = m / 2 + 1;
   fftwf_plan plan;
   {
-    std::lock_guard<std::mutex> lock(planMutex());
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     float* r = fftwf_alloc_real(size_t(m) * m);
     fftwf_complex* c = fftwf_alloc_complex(size_t(m) * hm);
     plan = fftwf_plan_dft_r2c_2d(m, m, r, c, FFTW_ESTIMATE);
@@ -253,7 +250,7 @@ void invariant_features(const float* in, int64_t n, int m, int rings, int angles
     fftwf_free(spec);
   }
   {
-    std::lock_guard<std::mutex> lock(planMutex());
+    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
     fftwf_destroy_plan(plan);
   }
   guard.rethrow();

@@ -25,7 +25,7 @@ import { checkFloat32Array } from '../errors.js';
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import { type AlignOptions, type AlignSettings, resolveAlignOptions } from './options.js';
-import { type Images, imageBlocks, imageCount } from './provider.js';
+import { type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
 
 /** Where the time of an alignment went (seconds summed over threads) and its work counts. */
 export interface AlignStats {
@@ -119,14 +119,10 @@ export async function align(
       shiftY: rows(result.shiftY),
       mirror: result.mirror.subarray(block.start * k, (block.start + block.count) * k),
     };
-    const progress = onProgress && {
-      onProgress: (p: { done: number }) =>
-        onProgress({ done: block.start + p.done, total: n, fraction: (block.start + p.done) / n }),
-    };
     const stats = await runNativeJob(
       (control) =>
         native().alignImages(block.images, block.count, references, k, settings, outputs, threads, control),
-      { signal, ...progress },
+      { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
     for (const key of ['resample', 'gemm', 'ifft', 'peak', 'gemmFlops', 'correlations'] as const)
       result.stats[key] += stats[key];

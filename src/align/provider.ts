@@ -3,6 +3,7 @@
  * reads them in tiles (so stacks larger than memory can be aligned and averaged).
  */
 import { AckmeansError, checkFloat32Array, checkInt } from '../errors.js';
+import type { Progress } from '../job.js';
 
 /** A source of n images of box² values each, read in consecutive blocks. */
 export interface ImageProvider {
@@ -70,4 +71,15 @@ export async function* imageBlocks(
     if (start + block < n) next = prefetch(start + block);
     yield { start, count: data.length / dim, images: data };
   }
+}
+
+/** A progress callback for one block that reports progress over all n images. */
+export function blockProgress(
+  onProgress: ((p: Progress) => void) | undefined,
+  start: number,
+  n: number,
+): ((p: Progress) => void) | undefined {
+  return (
+    onProgress && ((p) => onProgress({ done: start + p.done, total: n, fraction: (start + p.done) / n }))
+  );
 }

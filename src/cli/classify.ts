@@ -25,6 +25,7 @@ interface ClassifyOpts {
   box?: number;
   shiftRange?: number;
   shiftStep?: number;
+  alignResolution?: number;
   mirror: boolean;
   invert?: boolean;
   phaseFlip?: boolean;
@@ -174,6 +175,11 @@ export function register(program: Command): void {
       'shift grid step, working pixels (default 1)',
       parseNumberOption('--shift-step'),
     )
+    .option(
+      '--align-resolution <Å>',
+      'finest detail used to align, Å (default 25; frequencies above 1/Å are ignored)',
+      parseNumberOption('--align-resolution'),
+    )
     .option('--no-mirror', 'do not search mirrored images')
     .option('--invert', 'invert the contrast before normalising')
     .option(
@@ -210,6 +216,7 @@ export function register(program: Command): void {
         set('box', opts.box);
         set('shiftRange', opts.shiftRange);
         set('shiftStep', opts.shiftStep);
+        set('alignResolution', opts.alignResolution);
         if (!opts.mirror) params.mirror = false;
         if (opts.invert) params.invert = true;
         if (opts.phaseFlip === false) params.phaseFlip = false;

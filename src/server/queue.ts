@@ -69,7 +69,10 @@ async function waitForOldWorker(pid: number): Promise<void> {
 
 /** The queue of one server. Emits `'event'` with a {@link JobEvent}. */
 export class JobQueue extends EventEmitter {
-  private readonly running = new Map<string, WorkerProcess>();
+  /** Jobs holding a slot (claimed, worker starting or running). */
+  private readonly slots = new Set<string>();
+  /** Worker processes of the running jobs. */
+  private readonly workers = new Map<string, WorkerProcess>();
   private started = false;
   private stopping = false;
 
@@ -92,12 +95,12 @@ export class JobQueue extends EventEmitter {
 
   /** Jobs running now. */
   get runningCount(): number {
-    return this.running.size;
+    return this.slots.size;
   }
 
   /** Process id of a running job's worker. */
   workerPid(id: string): number | undefined {
-    return this.running.get(id)?.pid;
+    return this.workers.get(id)?.pid;
   }
 
   /** Queues a new job and returns it. */
@@ -119,14 +122,14 @@ export class JobQueue extends EventEmitter {
       this.emitState(job);
       return job;
     }
-    if (store.requestCancel(id)) this.running.get(id)?.cancel();
+    if (store.requestCancel(id)) this.workers.get(id)?.cancel();
     return store.get(id);
   }
 
   /** Stops taking jobs and detaches the running workers; their jobs resume at the next start. */
   async close(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.running.values()].map((w) => w.detach()));
+    await Promise.all([...this.workers.values()].map((w) => w.detach()));
   }
 
   private emitState(job: Job): void {
@@ -135,9 +138,10 @@ export class JobQueue extends EventEmitter {
 
   private pump(): void {
     if (!this.started || this.stopping) return;
-    while (this.running.size < this.opts.concurrency) {
+    while (this.slots.size < this.opts.concurrency) {
       const job = this.opts.store.claimNext();
       if (!job) return;
+      this.slots.add(job.id);
       this.emitState(job);
       this.launch(job).catch((err: unknown) => this.settle(job.id, { state: 'failed', error: String(err) }));
     }
@@ -147,6 +151,8 @@ export class JobQueue extends EventEmitter {
     const { store, jobsDir, threadsPerJob, worker } = this.opts;
     const outDir = join(jobsDir, job.id);
     await mkdir(outDir, { recursive: true });
+    // Stopped meanwhile: the job stays running in the store and resumes at the next start.
+    if (this.stopping) return this.settle(job.id, { state: 'detached' });
     const asked = job.params.threads;
     const threads = typeof asked === 'number' ? Math.min(asked, threadsPerJob) : threadsPerJob;
     const proc = new WorkerProcess(
@@ -169,7 +175,7 @@ export class JobQueue extends EventEmitter {
         },
       },
     );
-    this.running.set(job.id, proc);
+    this.workers.set(job.id, proc);
     store.setPid(job.id, proc.pid);
     if (store.get(job.id)?.cancelRequested) proc.cancel();
     const outcome = await proc.outcome;
@@ -179,7 +185,8 @@ export class JobQueue extends EventEmitter {
   }
 
   private settle(id: string, outcome: WorkerOutcome): void {
-    this.running.delete(id);
+    this.slots.delete(id);
+    this.workers.delete(id);
     if (this.stopping || outcome.state === 'detached') return;
     const { store } = this.opts;
     if (outcome.state === 'succeeded') store.finish(id, 'succeeded', { summary: outcome.summary });

@@ -6,6 +6,7 @@
  * no orphan workers; the job's last checkpoint stays for the next server to resume from).
  */
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../cli/common.js';
@@ -50,6 +51,26 @@ async function saveSummary(outDir: string, summary: Record<string, unknown>): Pr
   await rename(temp, path);
 }
 
+/**
+ * The worker's own copy of the job's trace, one `{key, trace}` JSON line per record, appended
+ * (synchronously) before each record is sent. A resumed worker sends it again first, so records
+ * that were in flight when a server was killed are not lost (the server replaces by key).
+ */
+export const TRACE_FILE = 'job-trace.jsonl';
+
+async function replayTrace(outDir: string): Promise<void> {
+  const text = await readFile(join(outDir, TRACE_FILE), 'utf8').catch(() => '');
+  for (const line of text.split('\n')) {
+    let record: { key: string; trace: unknown };
+    try {
+      record = JSON.parse(line) as typeof record;
+    } catch {
+      continue; // empty, or the last line cut by a kill
+    }
+    await send({ type: 'iteration', key: record.key, trace: record.trace });
+  }
+}
+
 /** Milliseconds between two progress messages (a change of stage is always sent). */
 const PROGRESS_EVERY_MS = 100;
 
@@ -88,6 +109,7 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
   };
   let iterations = 0;
   try {
+    if (start.resume) await replayTrace(start.outDir);
     const earlier = start.resume ? await finishedSummary(start.outDir) : undefined;
     if (earlier) return { type: 'done', summary: earlier };
     const summary = await run(start.input, start.outDir, start.params, {
@@ -100,7 +122,9 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
         else timer ??= setTimeout(flush, wait);
       },
       onIteration: (trace) => {
-        void send({ type: 'iteration', key: traceKey(trace, iterations++), trace });
+        const key = traceKey(trace, iterations++);
+        appendFileSync(join(start.outDir, TRACE_FILE), `${JSON.stringify({ key, trace })}\n`);
+        void send({ type: 'iteration', key, trace });
       },
     });
     flush();

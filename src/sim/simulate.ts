@@ -145,7 +145,8 @@ interface Plan {
   seed: number;
 }
 
-function checkOptions(o: SimulateOptions, size: number): Plan {
+/** The options checked; `box` is 0 when it is to be the map's edge (known only after reading it). */
+function checkOptions(o: SimulateOptions): Plan {
   const n = checkInt('n', o.n ?? 10000, 1, 1e8);
   const defocus = o.defocus ?? [10000, 30000];
   if (!Array.isArray(defocus) || defocus.length !== 2) throw new TypeError('defocus must be [min, max] in Å');
@@ -161,7 +162,7 @@ function checkOptions(o: SimulateOptions, size: number): Plan {
     );
   return {
     n,
-    box: checkInt('box', o.box ?? size, 2, 4096),
+    box: o.box === undefined ? 0 : checkInt('box', o.box, 2, 4096),
     snr,
     defocus: [defocus[0], defocus[1]],
     astigmatism,
@@ -283,8 +284,9 @@ export async function simulate(options: SimulateOptions, outDir: string): Promis
   const signal = checkSignal(options.signal);
   const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
   if (options.pixelSize !== undefined) checkNumber('pixelSize', options.pixelSize, 1e-3, 1e4);
+  const plan = checkOptions(options); // before reading the map: argument errors come first
   const map = await resolveMap(options.map, options.pixelSize);
-  const plan = checkOptions(options, map.size);
+  if (plan.box === 0) plan.box = map.size;
   const { pixelSize } = map;
   const rngs = streams(plan.seed);
   const particles = drawParticles(plan, pixelSize, rngs);

@@ -163,6 +163,24 @@ describe('jobs', () => {
     expect((await api.del(`/v1/jobs/${r.body.id}`)).status).toBe(409);
   });
 
+  it('runs no more jobs at once than the concurrency, in submission order', async () => {
+    const submitted = await Promise.all(
+      [1, 2, 3, 4].map((seed) =>
+        api.post<{ id: string }>('/v1/jobs', { input: 'small.star', params: { k: 2, seed } }),
+      ),
+    );
+    const jobs = [];
+    for (const r of submitted) jobs.push(await api.waitFinal(r.body.id));
+    const spans = jobs
+      .map((j) => [
+        Date.parse(j.startedAt as unknown as string),
+        Date.parse(j.finishedAt as unknown as string),
+      ])
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+    expect(jobs.every((j) => j.state === 'succeeded')).toBe(true);
+  });
+
   it('streams state, progress and iteration events until the job ends', async () => {
     const r = await api.post<{ id: string }>('/v1/jobs', {
       input: 'small.star',

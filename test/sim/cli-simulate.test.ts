@@ -63,7 +63,18 @@ describe('ackmeans simulate', () => {
   it('fails with exit code 1 naming the map when it has no pixel size', async () => {
     const map = join(dir, 'nopixel.mrc');
     await writeMrc(map, new Float32Array(8 ** 3).fill(1), { nx: 8, ny: 8, nz: 8 });
-    const r = await runCommand(register, 'simulate', '-o', join(dir, 'c'), '--map', map, '-n', '2');
+    const r = await runCommand(
+      register,
+      'simulate',
+      '-o',
+      join(dir, 'c'),
+      '--map',
+      map,
+      '-n',
+      '2',
+      '--views',
+      '1',
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nopixel\.mrc: the header has no pixel size; give one with --pixel-size/);
   });

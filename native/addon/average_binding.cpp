@@ -1,0 +1,142 @@
+// classAccumulate(images, count, box, assignment, psi, shiftX, shiftY, mirror, k, evenSum, oddSum, members,
+//                 threads, control) -> Promise<void>      (sums updated in place)
+// classFinalize(evenSum, oddSum, members, k, box, threads) -> Promise<{averages, even, odd, frc, resolution}>
+#include "../core/average.h"
+#include "registry.h"
+#include "worker.h"
+
+namespace ackaddon {
+namespace {
+
+Napi::Uint8Array argUint8(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw typeError(info.Env(), name, "a Uint8Array");
+  return info[i].As<Napi::Uint8Array>();
+}
+
+void requireLength(Napi::Env env, size_t got, size_t want, const char* name) {
+  if (got != want) throw Napi::RangeError::New(env, std::string(name) + " has the wrong length");
+}
+
+class AccumulateWorker : public PromiseWorker {
+ public:
+  explicit AccumulateWorker(Napi::Env env) : PromiseWorker(env, "ackmeans.classAccumulate") {}
+  const float *images = nullptr, *psi = nullptr, *sx = nullptr, *sy = nullptr;
+  const int32_t* assignment = nullptr;
+  const uint8_t* mirror = nullptr;
+  double *evenSum = nullptr, *oddSum = nullptr;
+  int32_t* members = nullptr;
+  int64_t count = 0;
+  int box = 0, k = 0, threads = 1;
+  void attach(double* block) { control_.attach(block); }
+
+ protected:
+  void Run() override {
+    ack::accumulate_classes(images, count, box, assignment, psi, sx, sy, mirror, k, evenSum, oddSum, members, threads,
+                            control_);
+  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+};
+
+Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto images = argFloat32(info, 0, "images");
+  const int64_t count = argInt(info, 1, "count"), box = argInt(info, 2, "box");
+  auto assignment = argInt32Array(info, 3, "assignment");
+  auto psi = argFloat32(info, 4, "psi"), sx = argFloat32(info, 5, "shiftX"), sy = argFloat32(info, 6, "shiftY");
+  auto mirror = argUint8(info, 7, "mirror");
+  const int64_t k = argInt(info, 8, "k");
+  auto evenSum = argFloat64(info, 9, "evenSum"), oddSum = argFloat64(info, 10, "oddSum");
+  auto members = argInt32Array(info, 11, "members");
+  const int threads = int(argInt(info, 12, "threads"));
+  double* control = argControl(info, 13);
+  if (count < 1 || box < 1 || k < 1 || threads < 1) throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
+  requireLength(env, images.ElementLength(), size_t(count * box * box), "images");
+  for (auto* a : {&psi, &sx, &sy}) requireLength(env, a->ElementLength(), size_t(count), "parameters");
+  requireLength(env, assignment.ElementLength(), size_t(count), "assignment");
+  requireLength(env, mirror.ElementLength(), size_t(count), "mirror");
+  requireLength(env, evenSum.ElementLength(), size_t(k * box * box), "evenSum");
+  requireLength(env, oddSum.ElementLength(), size_t(k * box * box), "oddSum");
+  requireLength(env, members.ElementLength(), size_t(k), "members");
+  auto* w = new AccumulateWorker(env);
+  w->images = images.Data();
+  w->count = count;
+  w->box = int(box);
+  w->assignment = assignment.Data();
+  w->psi = psi.Data();
+  w->sx = sx.Data();
+  w->sy = sy.Data();
+  w->mirror = mirror.Data();
+  w->k = int(k);
+  w->evenSum = evenSum.Data();
+  w->oddSum = oddSum.Data();
+  w->members = members.Data();
+  w->threads = threads;
+  w->attach(control);
+  for (size_t i = 0; i <= 13; ++i)
+    if (info[i].IsObject()) w->Keep(info[i]);
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+class FinalizeWorker : public PromiseWorker {
+ public:
+  FinalizeWorker(Napi::Env env, int k, int box) : PromiseWorker(env, "ackmeans.classFinalize"), k_(k), box_(box) {
+    const size_t D = size_t(box) * box;
+    averages_.allocate(k * D);
+    even_.allocate(k * D);
+    odd_.allocate(k * D);
+    frc_.allocate(size_t(k) * (box / 2 + 1));
+    resolution_.allocate(k);
+  }
+  const double *evenSum = nullptr, *oddSum = nullptr;
+  const int32_t* members = nullptr;
+  int threads = 1;
+
+ protected:
+  void Run() override {
+    ack::finalize_classes(evenSum, oddSum, members, k_, box_, averages_.data, even_.data, odd_.data, frc_.data,
+                          resolution_.data, threads);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("averages", adopt<Napi::Float32Array>(env, averages_));
+    o.Set("even", adopt<Napi::Float32Array>(env, even_));
+    o.Set("odd", adopt<Napi::Float32Array>(env, odd_));
+    o.Set("frc", adopt<Napi::Float32Array>(env, frc_));
+    o.Set("resolution", adopt<Napi::Float32Array>(env, resolution_));
+    return o;
+  }
+
+ private:
+  int k_, box_;
+  OwnedArray<float> averages_, even_, odd_, frc_, resolution_;
+};
+
+Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto evenSum = argFloat64(info, 0, "evenSum"), oddSum = argFloat64(info, 1, "oddSum");
+  auto members = argInt32Array(info, 2, "members");
+  const int64_t k = argInt(info, 3, "k"), box = argInt(info, 4, "box");
+  const int threads = int(argInt(info, 5, "threads"));
+  if (k < 1 || box < 2 || threads < 1) throw Napi::RangeError::New(env, "k, box, threads must be positive");
+  requireLength(env, evenSum.ElementLength(), size_t(k * box * box), "evenSum");
+  requireLength(env, oddSum.ElementLength(), size_t(k * box * box), "oddSum");
+  requireLength(env, members.ElementLength(), size_t(k), "members");
+  auto* w = new FinalizeWorker(env, int(k), int(box));
+  w->evenSum = evenSum.Data();
+  w->oddSum = oddSum.Data();
+  w->members = members.Data();
+  w->threads = threads;
+  for (size_t i = 0; i < 3; ++i) w->Keep(info[i]);
+  auto promise = w->Promise();
+  w->Queue();
+  return promise;
+}
+
+Registrar reg1("classAccumulate", ClassAccumulate);
+Registrar reg2("classFinalize", ClassFinalize);
+
+}  // namespace
+}  // namespace ackaddon

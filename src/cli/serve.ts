@@ -1,0 +1,101 @@
+/**
+ * `ackmeans serve`: the classification server (HTTP API, job queue, persistence in the work
+ * directory). Stops cleanly on SIGINT/SIGTERM; running jobs resume at the next start.
+ */
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_LIMITS, startServer, TOKEN_ENV } from '../server/serve.js';
+import { action, parseIntOption } from './common.js';
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  dataRoot: string[];
+  workDir: string;
+  token?: string;
+  concurrency: number;
+  threadsPerJob?: number;
+  maxUploadBytes: number;
+  maxK: number;
+  maxBox: number;
+  maxParticles: number;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the classification server: JSON HTTP API with a job queue, each job in its own process, state kept in SQLite so jobs survive restarts',
+    )
+    .option('--port <n>', 'TCP port (0 = any free port)', parseIntOption('--port'), 8617)
+    .option('--host <address>', 'address to bind (use 0.0.0.0 to serve other machines)', '127.0.0.1')
+    .option(
+      '--data-root <dir>',
+      'folder inputs may be read from; repeat for several (inputs by path must lie inside one)',
+      collect,
+      [],
+    )
+    .option('--work-dir <dir>', 'folder for the job database, job outputs and uploads', 'ackmeans-server')
+    .option(
+      '--token <token>',
+      `bearer token clients must send (at least 8 characters; default: $${TOKEN_ENV})`,
+    )
+    .option('--concurrency <n>', 'jobs run at once', parseIntOption('--concurrency'), 1)
+    .option(
+      '--threads-per-job <n>',
+      `threads each job may use (default: cores / concurrency, here ${availableParallelism()} cores)`,
+      parseIntOption('--threads-per-job'),
+    )
+    .option(
+      '--max-upload-bytes <n>',
+      'largest upload file in bytes',
+      parseIntOption('--max-upload-bytes'),
+      DEFAULT_LIMITS.maxUploadBytes,
+    )
+    .option(
+      '--max-k <n>',
+      'largest number of classes a job may ask for',
+      parseIntOption('--max-k'),
+      DEFAULT_LIMITS.maxK,
+    )
+    .option(
+      '--max-box <n>',
+      'largest particle box (pixels) of an input',
+      parseIntOption('--max-box'),
+      DEFAULT_LIMITS.maxBox,
+    )
+    .option(
+      '--max-particles <n>',
+      'largest number of particles in an input',
+      parseIntOption('--max-particles'),
+      DEFAULT_LIMITS.maxParticles,
+    )
+    .action(
+      action(async (opts: ServeOptions) => {
+        const server = await startServer({
+          port: opts.port,
+          host: opts.host,
+          dataRoots: opts.dataRoot,
+          workDir: opts.workDir,
+          token: opts.token,
+          concurrency: opts.concurrency,
+          threadsPerJob: opts.threadsPerJob,
+          limits: {
+            maxUploadBytes: opts.maxUploadBytes,
+            maxK: opts.maxK,
+            maxBox: opts.maxBox,
+            maxParticles: opts.maxParticles,
+          },
+        });
+        process.stdout.write(`ackmeans serve: listening on ${server.url} (work dir ${opts.workDir})\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await server.close();
+      }),
+    );
+}
