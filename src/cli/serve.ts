@@ -23,6 +23,7 @@ interface ServeOptions {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** Adds `ackmeans serve` to the command line. */
 export function register(program: Command): void {
   program
     .command('serve')

@@ -17,6 +17,7 @@ export interface CancelMessage {
   type: 'cancel';
 }
 
+/** Server → worker messages. */
 export type ServerMessage = StartMessage | CancelMessage;
 
 /** Worker → server messages. */

@@ -18,6 +18,7 @@ export type JobEvent =
   | { id: string; type: 'progress'; progress: Record<string, unknown> }
   | { id: string; type: 'iteration'; trace: unknown };
 
+/** How a {@link JobQueue} runs jobs. */
 export interface QueueOptions {
   store: JobStore;
   /** Job outputs go to `<jobsDir>/<id>/`. */

@@ -40,6 +40,7 @@ export const submitSchema = z.strictObject({
   params: paramsSchema,
 });
 
+/** A parsed `POST /v1/jobs` body. */
 export type SubmitBody = z.infer<typeof submitSchema>;
 
 /** Parses `value` with `schema`; a violation is a 400 naming the first offending field. */

@@ -30,6 +30,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxParticles: 2_000_000,
 };
 
+/** Options of {@link startServer} (the flags of `ackmeans serve`). */
 export interface ServerOptions {
   /** Folder for the database, job outputs and uploads (created if missing). */
   workDir: string;

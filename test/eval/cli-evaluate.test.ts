@@ -1,59 +1,18 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { Command, CommanderError } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../src/cli/evaluate.js';
+import { runCli, runCommand } from '../helpers/cli.js';
 import { decodePng } from '../report/png.js';
 import { truthViews, writeResult, writeTruth } from './star-fixtures.js';
 import { randomClasses } from './views.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ackmeans-cli-evaluate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the real CLI in a child process (slow: use for end-to-end checks only). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      {
-        cwd: root,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-/** Runs `ackmeans evaluate` in this process; exit code 2 for usage errors, as src/cli.ts maps them. */
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command()
-    .exitOverride()
-    .configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
-  register(program);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-  try {
-    await program.parseAsync(['node', 'ackmeans', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    return { code: 2, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const cli = runCli;
+const inProcess = (...args: string[]) => runCommand(register, ...args);
 
 let truth = '';
 let perfect = '';
