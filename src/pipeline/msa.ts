@@ -81,7 +81,7 @@ export async function runMsa(ctx: PipelineContext): Promise<PipelineOutcome> {
       ...ctx.clusterOptions,
       initial: { assignment: best },
     });
-    references = averageAligned(aligned, stack.box, result.assignment, k, references).averages;
+    references = await averageAligned(aligned, stack.box, result.assignment, k, job, references);
     outcome = {
       assignment: result.assignment,
       references,

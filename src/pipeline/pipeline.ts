@@ -1,11 +1,12 @@
 /**
  * What every pipeline (MRA, MRA/MSA, RFA) receives and returns, and the final step they share:
- * every image aligned to its class's average, the averages remade with those poses, even/odd
- * halves and their resolution.
+ * every image aligned to its class's average, the averages remade with those poses, and the
+ * resolution of each class from its even/odd halves (src/align's classAverages).
  */
 import type { RunClusteringOptions } from '../cluster/index.js';
 import type { JobOptions } from '../job.js';
-import { type AlignOptions, alignAll, classAverages, classResolutions, posesFor } from './alignment.js';
+import { classAverages } from '../align/average.js';
+import { type AlignOptions, alignAll, keepEmpty, posesFor } from './alignment.js';
 import type { PhaseRunner } from './checkpoint.js';
 import type { ResolvedParams } from './params.js';
 import type { WorkingStack } from './stack.js';
@@ -54,11 +55,12 @@ export async function finalClasses(ctx: PipelineContext, outcome: PipelineOutcom
   const { stack, params, job } = ctx;
   const table = await alignAll(stack.images, outcome.references, { ...ctx.alignOptions, ...job });
   const poses = posesFor(table, params.k, outcome.assignment);
-  const avg = classAverages(stack.images, stack.box, outcome.assignment, params.k, poses, outcome.references);
+  const avg = await classAverages(stack.images, stack.box, outcome.assignment, params.k, poses, job);
   return {
     poses,
-    averages: avg.averages,
-    sizes: avg.sizes,
-    resolution: classResolutions(avg, stack.box, stack.pixelSize, job),
+    averages: keepEmpty(avg.averages, avg.sizes, stack.box * stack.box, outcome.references),
+    sizes: Array.from(avg.sizes),
+    // the engine gives the even/odd FRC resolution in pixels (NaN under 2 members)
+    resolution: Array.from(avg.resolution, (r) => (Number.isFinite(r) ? r * stack.pixelSize : Infinity)),
   };
 }

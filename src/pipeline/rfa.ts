@@ -91,7 +91,7 @@ export async function referenceFreeAlign(
     ctx.onWithinIteration?.(round / RFA_MAX_ROUNDS);
     if (round === RFA_MAX_ROUNDS || (previous && changedFraction(poses, previous) < 0.01))
       return { poses, aligned, rounds: round };
-    reference = averageAligned(aligned, stack.box, one, 1).averages;
+    reference = await averageAligned(aligned, stack.box, one, 1, job);
     previous = poses;
   }
 }
@@ -107,7 +107,7 @@ export async function runRfa(ctx: PipelineContext): Promise<PipelineOutcome> {
   const result = await ctx.phases.run('classes', new VectorSource(coords, components), ctx.clusterOptions);
   return {
     assignment: result.assignment,
-    references: averageAligned(aligned, stack.box, result.assignment, params.k).averages,
+    references: await averageAligned(aligned, stack.box, result.assignment, params.k, job),
     converged: result.converged,
     iterations: result.state.iteration,
   };
