@@ -79,7 +79,7 @@ export async function compareRelion(o: CompareOptions, log: (line: string) => vo
 
   const relionInput = join(out, 'data', 'relion_in.star');
   await writeRelionInput(sim.star, relionInput);
-  const diameter = DEFAULT_DIAMETER_FRACTION * sim.box * sim.pixelSize;
+  const diameter = Math.round(DEFAULT_DIAMETER_FRACTION * sim.box * sim.pixelSize);
   log(`RELION 2D classification, ${o.iter} iterations…`);
   const relion = await runRelion(
     relionInput,
