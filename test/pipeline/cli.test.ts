@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { register as registerClassify } from '../../src/cli/classify.js';
 import { register as registerSelect } from '../../src/cli/select.js';
 import { readStar } from '../../src/io/index.js';
 import { CHECKPOINT_FILE } from '../../src/pipeline/checkpoint.js';
+import { runCommand } from '../helpers/cli.js';
 import { type SimulatedStack, simulateStack } from './simulate.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,29 +19,15 @@ beforeAll(async () => {
   sim = await simulateStack(tmp(), { perView: 8, snr: 3, seed: 4 });
 });
 
-/** Runs `ackmeans classify|select` in this process; exit code 2 for usage errors, as src/cli.ts maps them. */
-async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command()
-    .exitOverride()
-    .configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
-  registerClassify(program);
-  registerSelect(program);
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((stdout += String(t)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((stderr += String(t)), true));
-  try {
-    await program.parseAsync(['node', 'ackmeans', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr };
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    return { code: 2, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+/** Runs `ackmeans classify|select` in this process. */
+const inProcess = (...args: string[]) =>
+  runCommand(
+    (program) => {
+      registerClassify(program);
+      registerSelect(program);
+    },
+    ...args,
+  );
 
 describe('ackmeans classify / select', () => {
   it('--json prints progress, iteration and done events; select writes the chosen classes', async () => {
