@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAlignmentSource } from '../../src/align/source.js';
 import { rng } from '../helpers/random.js';
 import { addNoise, randomBlobs, renderTransformed, stack } from './synthetic.js';
+import { pearson } from '../helpers/stats.js';
 
 const box = 40;
 const particles = [randomBlobs(5, 10, 31), randomBlobs(5, 10, 32)].map((blobs) => ({ blobs }));
@@ -16,18 +17,6 @@ const params = [...truth].map(() => ({
 const images = stack(
   [...truth].map((c, i) => addNoise(renderTransformed(particles[c].blobs, box, params[i]), 5, 50 + i)),
 );
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe('createAlignmentSource', () => {
   it('classifies by alignment: table, assignment, aligned class averages that match the particles', async () => {
@@ -48,7 +37,7 @@ describe('createAlignmentSource', () => {
     for (let j = 0; j < 2; j++) {
       expect(own.score[j]).toBe(table[2 * j + j]);
       const avg = averages.subarray(j * box * box, (j + 1) * box * box);
-      expect(correlation(avg, renderTransformed(particles[j].blobs, box, params[j]))).toBeGreaterThan(0.95);
+      expect(pearson(avg, renderTransformed(particles[j].blobs, box, params[j]))).toBeGreaterThan(0.95);
     }
     expect(source.lastAverages?.sizes).toEqual(Int32Array.from([8, 8]));
     expect(source.lastAlignment?.psi.length).toBe(32);

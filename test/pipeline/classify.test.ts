@@ -9,6 +9,7 @@ import { CHECKPOINT_FILE } from '../../src/pipeline/checkpoint.js';
 import { applyRelionPose } from '../../src/pipeline/relion.js';
 import { runClassification } from '../../src/pipeline/run.js';
 import { type SimulatedStack, simulateStack } from './simulate.js';
+import { pearson } from '../helpers/stats.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'ack-classify-'));
 let sim: SimulatedStack;
@@ -16,20 +17,6 @@ let sim: SimulatedStack;
 beforeAll(async () => {
   sim = await simulateStack(tmp(), { perView: 24, snr: 2, seed: 3 });
 });
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  const ma = a.reduce((s, v) => s + v, 0) / a.length;
-  const mb = b.reduce((s, v) => s + v, 0) / b.length;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** Fraction of particles in the majority view of their class (1 = every class is one view). */
 function purity(assignment: Int32Array, view: Int32Array, k: number): number {
@@ -115,7 +102,7 @@ describe('runClassification', () => {
         mirror: mirror[i] === 1,
       });
       const c = Array.from({ length: 8 }, (_, j) =>
-        correlation(aligned, averages.subarray(j * px, (j + 1) * px)),
+        pearson(aligned, averages.subarray(j * px, (j + 1) * px)),
       );
       own += c[cls[i] - 1];
       if (c[cls[i] - 1] === Math.max(...c)) best++;

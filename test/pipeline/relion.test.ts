@@ -6,6 +6,7 @@ import { StarBlock, StarFile, readMrc, writeMrc, writeStar } from '../../src/io/
 import { applyPoses } from '../../src/pipeline/alignment.js';
 import { applyRelionPose, engineToRelion } from '../../src/pipeline/relion.js';
 import { describeRelion, relion } from '../helpers/relion.js';
+import { pearson } from '../helpers/stats.js';
 
 const box = 32;
 
@@ -19,20 +20,6 @@ function pattern(): Float32Array {
       img[y * box + x] = blob + bar;
     }
   return img;
-}
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  const ma = a.reduce((s, v) => s + v, 0) / a.length;
-  const mb = b.reduce((s, v) => s + v, 0) / b.length;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 describe('RELION pose convention', () => {
@@ -93,9 +80,9 @@ describeRelion('RELION 3.1 applies our poses as we do', () => {
       '--apply_transformation',
     ]);
     const theirs = (await readMrc(join(dir, 'out.mrcs'))).data;
-    expect(correlation(theirs, applyRelionPose(img, box, pose))).toBeGreaterThan(0.999);
+    expect(pearson(theirs, applyRelionPose(img, box, pose))).toBeGreaterThan(0.999);
     // and the opposite rotation sense does not match
-    expect(correlation(theirs, applyRelionPose(img, box, { ...pose, psi: -30 }))).toBeLessThan(0.9);
+    expect(pearson(theirs, applyRelionPose(img, box, { ...pose, psi: -30 }))).toBeLessThan(0.9);
   });
 });
 
