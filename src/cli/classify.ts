@@ -10,25 +10,11 @@ import type { ClassifyProgress } from '../pipeline/progress.js';
 import { runClassification } from '../pipeline/run.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
 
-interface ClassifyOpts {
-  k?: number;
+/** Commander's options: the classify() parameters (named the same) plus the CLI's own. */
+interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>> {
   output?: string;
   continue?: string;
-  method?: ClassifyParams['method'];
-  pipeline?: ClassifyParams['pipeline'];
-  beta?: number;
-  sigma0?: number;
-  maxIter?: number;
-  seed?: number;
-  threads?: number;
-  diameter?: number;
-  box?: number;
-  shiftRange?: number;
-  shiftStep?: number;
-  alignResolution?: number;
   mirror: boolean;
-  invert?: boolean;
-  phaseFlip?: boolean;
   remap: string[];
   quiet?: boolean;
   json?: boolean;
@@ -202,21 +188,21 @@ export function register(program: Command): void {
         if (!resume && (input === undefined || opts.k === undefined || opts.output === undefined))
           throw new RangeError('classify needs INPUT, -k K and -o OUTDIR (or --continue OUTDIR)');
         const params: ClassifyParams = { k: opts.k ?? 0 };
-        const set = <K extends keyof ClassifyParams>(key: K, value: ClassifyParams[K] | undefined) => {
-          if (value !== undefined) params[key] = value;
-        };
-        set('method', opts.method);
-        set('pipeline', opts.pipeline);
-        set('beta', opts.beta);
-        set('sigma0', opts.sigma0);
-        set('maxIter', opts.maxIter);
-        set('seed', opts.seed);
-        set('threads', opts.threads);
-        set('diameter', opts.diameter);
-        set('box', opts.box);
-        set('shiftRange', opts.shiftRange);
-        set('shiftStep', opts.shiftStep);
-        set('alignResolution', opts.alignResolution);
+        const passed = [
+          'method',
+          'pipeline',
+          'beta',
+          'sigma0',
+          'maxIter',
+          'seed',
+          'threads',
+          'diameter',
+          'box',
+          'shiftRange',
+          'shiftStep',
+          'alignResolution',
+        ] as const satisfies readonly (keyof ClassifyParams)[];
+        for (const key of passed) if (opts[key] !== undefined) Object.assign(params, { [key]: opts[key] });
         if (!opts.mirror) params.mirror = false;
         if (opts.invert) params.invert = true;
         if (opts.phaseFlip === false) params.phaseFlip = false;
