@@ -86,7 +86,7 @@ export async function classifyParticles(
     hooks.checkpoint,
     hooks.save ?? (async () => undefined),
     async (phase, record) => {
-      tracker.iterationDone(record.sigma, record.sizes);
+      tracker.iterationDone(record.iteration, record.sigma, record.sizes);
       await hooks.onIteration?.({ ...record, phase, sizeCv: sizeCv(record.sizes) });
     },
   );

@@ -7,7 +7,10 @@
 /** A progress report of a classification. */
 export interface ClassifyProgress {
   stage: 'preprocess' | 'align' | 'cluster' | 'average' | 'write';
-  /** Main clustering iteration (0 = initial assignment). */
+  /**
+   * Clustering iteration (0 = the initial assignment): the one in progress during `align` and
+   * `cluster`, the last one finished during `average` and `write`.
+   */
   iteration: number;
   /** The iteration cap. */
   maxIter: number;
@@ -42,7 +45,10 @@ export function sizeCv(sizes: ArrayLike<number>): number {
 
 /** Turns stage and iteration events into {@link ClassifyProgress} reports. */
 export class ProgressTracker {
-  private iteration = 0;
+  /** Iterations finished, over all phases (drives the bar). */
+  private done = 0;
+  /** Number of the last finished iteration of the current phase (-1: none yet). */
+  private last = -1;
   private sigma?: number;
   private cv?: number;
   private clusterStart?: number;
@@ -61,11 +67,11 @@ export class ProgressTracker {
     const clustering = stage === 'align' || stage === 'cluster';
     if (clustering && this.clusterStart === undefined) this.clusterStart = performance.now();
     const inStage = clustering
-      ? Math.min(1, (this.iteration + Math.min(1, within)) / (this.maxIter + 1))
+      ? Math.min(1, (this.done + Math.min(1, within)) / (this.maxIter + 1))
       : Math.min(1, within);
     const p: ClassifyProgress = {
       stage,
-      iteration: this.iteration,
+      iteration: clustering ? this.last + 1 : Math.max(0, this.last),
       maxIter: this.maxIter,
       fraction: a + (b - a) * inStage,
     };
@@ -78,9 +84,10 @@ export class ProgressTracker {
     this.report(p);
   }
 
-  /** Records a finished clustering iteration (of any phase: the bar counts them all). */
-  iterationDone(sigma: number, sizes: ArrayLike<number>): void {
-    this.iteration++;
+  /** Records finished clustering iteration `iteration` (of any phase: the bar counts them all). */
+  iterationDone(iteration: number, sigma: number, sizes: ArrayLike<number>): void {
+    this.done++;
+    this.last = iteration;
     this.sigma = sigma;
     this.cv = sizeCv(sizes);
     this.update(this.stage === 'preprocess' ? 'cluster' : this.stage, 0);
