@@ -43,16 +43,13 @@ Napi::Value AckPass(const Napi::CallbackInfo& info) {
   auto order = argInt32Array(info, 6, "order");
   double* control = argControl(info, 7);
   if (n < 1 || k < 1) throw Napi::RangeError::New(info.Env(), "n and k must be >= 1");
-  if (table.ElementLength() != size_t(n * k)) throw Napi::RangeError::New(info.Env(), "table must hold n*k values");
-  if (assignment.ElementLength() != size_t(n))
-    throw Napi::RangeError::New(info.Env(), "assignment must hold n values");
-  if (sizes.ElementLength() != size_t(k)) throw Napi::RangeError::New(info.Env(), "sizes must hold k values");
+  requireLength(info.Env(), table, n * k, "table", "n*k");
+  requireLength(info.Env(), assignment, n, "assignment", "n");
+  requireLength(info.Env(), sizes, k, "sizes", "k");
   auto* w = new AckPassWorker(info.Env(), table.Data(), n, k, assignment.Data(), sizes.Data(), lambda2, order.Data(),
                               int64_t(order.ElementLength()), control);
   for (size_t a : {0, 3, 4, 6, 7}) w->Keep(info[a]);  // table, assignment, sizes, order, control
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar reg("ackPass", AckPass);

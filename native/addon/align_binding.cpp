@@ -81,8 +81,8 @@ Napi::Value AlignImages(const Napi::CallbackInfo& info) {
       s.shiftRange < 0 || !(s.bandLimit > 0))
     throw Napi::RangeError::New(env, "alignImages: invalid sizes or settings");
   const size_t boxSq = size_t(s.box) * s.box;
-  if (X.ElementLength() != size_t(n) * boxSq) throw Napi::RangeError::New(env, "images must hold n*box*box values");
-  if (M.ElementLength() != size_t(k) * boxSq) throw Napi::RangeError::New(env, "references must hold k*box*box values");
+  requireLength(env, X, int64_t(n * boxSq), "images", "n*box*box");
+  requireLength(env, M, int64_t(k * boxSq), "references", "k*box*box");
   const size_t nk = size_t(n) * size_t(k);
   auto score = fieldFloat32(out, "score", nk);
   auto psi = fieldFloat32(out, "psi", nk);
@@ -108,9 +108,7 @@ Napi::Value AlignImages(const Napi::CallbackInfo& info) {
                         Napi::Value(sy), mir, info[7]})
     w->Keep(v);
   w->attach(control);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar reg("alignImages", AlignImages);

@@ -75,9 +75,7 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   w->attach(control);
   for (size_t i = 0; i <= 13; ++i)
     if (info[i].IsObject()) w->Keep(info[i]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 class FinalizeWorker : public PromiseWorker {
@@ -130,9 +128,7 @@ Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
   w->members = members.Data();
   w->threads = threads;
   for (size_t i = 0; i < 3; ++i) w->Keep(info[i]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar reg1("classAccumulate", ClassAccumulate);

@@ -39,8 +39,7 @@ Napi::Value CtfHalfplane(const Napi::CallbackInfo& info) {
   auto params = argFloat64(info, 0, "params");
   int64_t box = argInt(info, 1, "box");
   double pixelSize = argNumber(info, 2, "pixelSize");
-  if (params.ElementLength() != size_t(ack::kCtfParamCount))
-    throw Napi::RangeError::New(info.Env(), "params must hold 7 values");
+  requireLength(info.Env(), params, ack::kCtfParamCount, "params", "7");
   if (box < 2 || pixelSize <= 0) throw Napi::RangeError::New(info.Env(), "box must be >= 2 and pixelSize > 0");
   OwnedArray<float> out;
   out.allocate(size_t(box) * size_t(box / 2 + 1));
@@ -60,18 +59,15 @@ Napi::Value ApplyCtf(const Napi::CallbackInfo& info) {
   double* control = argControl(info, 7);
   if (n < 1 || box < 2 || threads < 1 || pixelSize <= 0)
     throw Napi::RangeError::New(env, "n >= 1, box >= 2, threads >= 1, pixelSize > 0 required");
-  if (images.ElementLength() != size_t(n * box * box)) throw Napi::RangeError::New(env, "images must hold n*box^2 values");
-  if (params.ElementLength() != size_t(n * ack::kCtfParamCount))
-    throw Napi::RangeError::New(env, "params must hold 7n values");
+  requireLength(env, images, n * box * box, "images", "n*box^2");
+  requireLength(env, params, n * ack::kCtfParamCount, "params", "7n");
   if (mode != 0 && mode != 1) throw Napi::RangeError::New(env, "mode must be 0 (multiply) or 1 (phase flip)");
   auto* w = new CtfWorker(env, images.Data(), n, int(box), pixelSize, params.Data(),
                           mode == 0 ? ack::CtfMode::Multiply : ack::CtfMode::PhaseFlip, threads, control);
   w->Keep(images);
   w->Keep(params);
   w->Keep(info[7]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar regHalfplane("ctfHalfplane", CtfHalfplane);

@@ -39,13 +39,11 @@ Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
   int threads = static_cast<int>(argInt(info, 5, "threads"));
   double* control = argControl(info, 6);
   if (n < 1 || k < 1 || D < 1 || threads < 1) throw Napi::RangeError::New(info.Env(), "n, k, dim, threads must be >= 1");
-  if (X.ElementLength() != size_t(n * D)) throw Napi::RangeError::New(info.Env(), "images must hold n*dim values");
-  if (M.ElementLength() != size_t(k * D)) throw Napi::RangeError::New(info.Env(), "references must hold k*dim values");
+  requireLength(info.Env(), X, n * D, "images", "n*dim");
+  requireLength(info.Env(), M, k * D, "references", "k*dim");
   auto* w = new DistanceWorker(info.Env(), X, n, M, k, D, threads, control);
   w->Keep(info[6]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar reg("distanceTable", DistanceTable);

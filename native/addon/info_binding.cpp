@@ -46,9 +46,7 @@ Napi::Value GemmPeak(const Napi::CallbackInfo& info) {
   if (m < 1 || n < 1 || k < 1 || threads < 1 || reps < 1)
     throw Napi::RangeError::New(info.Env(), "m, n, k, threads, reps must be >= 1");
   auto* w = new GemmPeakWorker(info.Env(), kind[0], m, n, k, threads, reps);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar regInfo("info", Info);

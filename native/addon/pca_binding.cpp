@@ -72,13 +72,11 @@ Napi::Value Pca(const Napi::CallbackInfo& info) {
   double* control = argControl(info, 5);
   if (n < 1 || d < 1 || q < 1 || q > std::min(n, d) || threads < 1)
     throw Napi::RangeError::New(info.Env(), "need n, dim >= 1 and 1 <= components <= min(n, dim)");
-  if (X.ElementLength() != size_t(n * d)) throw Napi::RangeError::New(info.Env(), "data must hold n*dim values");
+  requireLength(info.Env(), X, n * d, "data", "n*dim");
   if (std::min(n, d) > 46340) throw Napi::RangeError::New(info.Env(), "min(n, dim) is too large for one PCA");
   auto* w = new PcaWorker(info.Env(), X, n, d, int(q), threads, control);
   w->Keep(info[5]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Napi::Value PcaProject(const Napi::CallbackInfo& info) {
@@ -91,15 +89,12 @@ Napi::Value PcaProject(const Napi::CallbackInfo& info) {
   const int threads = int(argInt(info, 6, "threads"));
   double* control = argControl(info, 7);
   if (n < 1 || d < 1 || q < 1 || threads < 1) throw Napi::RangeError::New(info.Env(), "need n, dim, components >= 1");
-  if (X.ElementLength() != size_t(n * d)) throw Napi::RangeError::New(info.Env(), "data must hold n*dim values");
-  if (basis.ElementLength() != size_t(q * d))
-    throw Napi::RangeError::New(info.Env(), "basis must hold components*dim values");
-  if (mean.ElementLength() != size_t(d)) throw Napi::RangeError::New(info.Env(), "mean must hold dim values");
+  requireLength(info.Env(), X, n * d, "data", "n*dim");
+  requireLength(info.Env(), basis, q * d, "basis", "components*dim");
+  requireLength(info.Env(), mean, d, "mean", "dim");
   auto* w = new ProjectWorker(info.Env(), X, n, d, basis, int(q), mean, threads, control);
   w->Keep(info[7]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar regPca("pca", Pca);

@@ -42,7 +42,7 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
   Napi::Float32Array shifts;
   if (!info[8].IsNull() && !info[8].IsUndefined()) {
     shifts = argFloat32(info, 8, "shifts");
-    if (shifts.ElementLength() != size_t(n) * 2) throw Napi::RangeError::New(info.Env(), "shifts must hold n*2 values");
+    requireLength(info.Env(), shifts, int64_t(n) * 2, "shifts", "n*2");
     p.shifts = shifts.Data();
   }
   const int threads = int(argInt(info, 9, "threads"));
@@ -54,9 +54,7 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
   auto* w = new PreprocessWorker(info.Env(), in, n, p, threads, control);
   if (p.shifts) w->Keep(shifts);
   w->Keep(info[10]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar reg("preprocessImages", PreprocessImages);
@@ -105,12 +103,10 @@ Napi::Value InvariantFeatures(const Napi::CallbackInfo& info) {
   if (n < 1 || m < 8 || rings < 1 || rings + 2 > m / 2 || angles < 2 || harmonics < 1 || harmonics > angles ||
       threads < 1)
     throw Napi::RangeError::New(info.Env(), "need n >= 1, box >= 8, 1 <= rings <= box/2 - 2, 1 <= harmonics <= angles");
-  if (in.ElementLength() != size_t(n) * m * m) throw Napi::RangeError::New(info.Env(), "images must hold n*box*box values");
+  requireLength(info.Env(), in, int64_t(n) * m * m, "images", "n*box*box");
   auto* w = new FeaturesWorker(info.Env(), in, n, m, rings, angles, harmonics, threads, control);
   w->Keep(info[7]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 Registrar regFeatures("invariantFeatures", InvariantFeatures);

@@ -47,13 +47,12 @@ Napi::Value ProjectVolume(const Napi::CallbackInfo& info) {
   double* control = argControl(info, 9);
   if (g.size < 1 || g.box < 1 || n < 1 || threads < 1)
     throw Napi::RangeError::New(env, "size, box, n, threads must be >= 1");
-  if (vol.ElementLength() != size_t(g.size * g.size * g.size))
-    throw Napi::RangeError::New(env, "volume must hold size^3 values");
-  if (matrices.ElementLength() != size_t(9 * n)) throw Napi::RangeError::New(env, "matrices must hold 9n values");
+  requireLength(env, vol, g.size * g.size * g.size, "volume", "size^3");
+  requireLength(env, matrices, 9 * n, "matrices", "9n");
   const double* shifts = nullptr;
   if (hasShifts) {
     auto s = argFloat64(info, 4, "shifts");
-    if (s.ElementLength() != size_t(2 * n)) throw Napi::RangeError::New(env, "shifts must hold 2n values");
+    requireLength(env, s, 2 * n, "shifts", "2n");
     shifts = s.Data();
   }
   auto* w = new ProjectWorker(env, vol.Data(), g, matrices.Data(), shifts, n, threads, control);
@@ -61,9 +60,7 @@ Napi::Value ProjectVolume(const Napi::CallbackInfo& info) {
   w->Keep(matrices);
   if (hasShifts) w->Keep(info[4]);
   w->Keep(info[9]);
-  auto promise = w->Promise();
-  w->Queue();
-  return promise;
+  return w->Start();
 }
 
 // projectorSimd(on?: boolean) -> boolean: switches the AVX2 sampling kernel (for tests) and

@@ -22,6 +22,13 @@ class PromiseWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
+  // Queues the job on the libuv pool and returns its promise (the worker frees itself when done).
+  Napi::Promise Start() {
+    Napi::Promise promise = Promise();
+    Queue();
+    return promise;
+  }
+
   // Keeps a JavaScript value (an input array, the control block) alive for the job.
   void Keep(Napi::Value v) { kept_.push_back(Napi::Persistent(v.As<Napi::Object>())); }
 
@@ -104,6 +111,13 @@ inline double argNumber(const Napi::CallbackInfo& info, size_t i, const char* na
 inline bool argBool(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (i >= info.Length() || !info[i].IsBoolean()) throw typeError(info.Env(), name, "a boolean");
   return info[i].As<Napi::Boolean>().Value();
+}
+
+// Throws RangeError "<name> must hold <what> values" unless `array` has exactly `count` elements.
+inline void requireLength(Napi::Env env, const Napi::TypedArray& array, int64_t count, const char* name,
+                          const char* what) {
+  if (count < 0 || array.ElementLength() != size_t(count))
+    throw Napi::RangeError::New(env, std::string(name) + " must hold " + what + " values");
 }
 
 // The control block: Float64Array(3) [cancel, done, total], shared with JavaScript.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fft_plans.h"
+#include "parallel.h"
 #include "transform.h"
 
 namespace ack {
@@ -94,29 +95,24 @@ void finalize_classes(const double* evenSum, const double* oddSum, const int32_t
   const size_t D = size_t(box) * box;
   const int shells = box / 2 + 1;
   plan_r2c_2d(box, box);  // plan once, before the parallel region
-  Guard guard;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
-  for (int j = 0; j < k; ++j) {
-    guard.run([&] {
-      const int n = members[j], ne = (n + 1) / 2, no = n / 2;
-      const double* E = evenSum + size_t(j) * D;
-      const double* O = oddSum + size_t(j) * D;
-      for (size_t p = 0; p < D; ++p) {
-        averages[j * D + p] = n > 0 ? float((E[p] + O[p]) / n) : 0.f;
-        even[j * D + p] = ne > 0 ? float(E[p] / ne) : 0.f;
-        odd[j * D + p] = no > 0 ? float(O[p] / no) : 0.f;
-      }
-      float* f = frc + size_t(j) * shells;
-      if (n < 2) {
-        std::fill(f, f + shells, std::numeric_limits<float>::quiet_NaN());
-        resolution[j] = std::numeric_limits<float>::quiet_NaN();
-        return;
-      }
-      frc_of(even + j * D, odd + j * D, box, f);
-      resolution[j] = resolution_of(f, box);
-    });
-  }
-  guard.rethrow();
+  parallel_for(k, threads, nullptr, [&](int64_t j) {
+    const int n = members[j], ne = (n + 1) / 2, no = n / 2;
+    const double* E = evenSum + size_t(j) * D;
+    const double* O = oddSum + size_t(j) * D;
+    for (size_t p = 0; p < D; ++p) {
+      averages[j * D + p] = n > 0 ? float((E[p] + O[p]) / n) : 0.f;
+      even[j * D + p] = ne > 0 ? float(E[p] / ne) : 0.f;
+      odd[j * D + p] = no > 0 ? float(O[p] / no) : 0.f;
+    }
+    float* f = frc + size_t(j) * shells;
+    if (n < 2) {
+      std::fill(f, f + shells, std::numeric_limits<float>::quiet_NaN());
+      resolution[j] = std::numeric_limits<float>::quiet_NaN();
+      return;
+    }
+    frc_of(even + j * D, odd + j * D, box, f);
+    resolution[j] = resolution_of(f, box);
+  });
 }
 
 }  // namespace ack

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "blas.h"
+#include "parallel.h"
 
 extern "C" void ssyevr_(const char* jobz, const char* range, const char* uplo, const int* n, float* a,
                         const int* lda, const float* vl, const float* vu, const int* il, const int* iu,
@@ -29,19 +30,13 @@ namespace {
 void gram(const float* A, int64_t s, int64_t len, float* C, int threads, Control& control) {
   const int64_t tiles = (s + kTile - 1) / kTile;
   control.setTotal(double(tiles));
-  Guard guard;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
-  for (int64_t t = 0; t < tiles; ++t) {
-    guard.run([&] {
-      control.throwIfCancelled();
-      const int64_t r0 = t * kTile, rows = std::min(kTile, s - r0);
-      // rows r0..r0+rows against columns 0..r0+rows (lower triangle and the diagonal block)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(r0 + rows), int(len), 1.f,
-                  A + r0 * len, int(len), A, int(len), 0.f, C + r0 * s, int(s));
-      control.advance(1);
-    });
-  }
-  guard.rethrow();
+  parallel_for(tiles, threads, &control, [&](int64_t t) {
+    const int64_t r0 = t * kTile, rows = std::min(kTile, s - r0);
+    // rows r0..r0+rows against columns 0..r0+rows (lower triangle and the diagonal block)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(r0 + rows), int(len), 1.f,
+                A + r0 * len, int(len), A, int(len), 0.f, C + r0 * s, int(s));
+    control.advance(1);
+  });
 }
 
 // Top q eigenpairs of the symmetric s×s matrix C (row-major, lower triangle valid; destroyed).
@@ -142,20 +137,14 @@ void pca_project(const float* X, int64_t n, int64_t d, const float* basis, int q
   }
   const int64_t tiles = (n + kTileProject - 1) / kTileProject;
   control.setTotal(double(n));
-  Guard guard;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads))
-  for (int64_t t = 0; t < tiles; ++t) {
-    guard.run([&] {
-      control.throwIfCancelled();
-      const int64_t r0 = t * kTileProject, rows = std::min(kTileProject, n - r0);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), q, int(d), 1.f, X + r0 * d, int(d), basis,
-                  int(d), 0.f, out + r0 * q, q);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int j = 0; j < q; ++j) out[(r0 + r) * q + j] -= bm[j];
-      control.advance(rows);
-    });
-  }
-  guard.rethrow();
+  parallel_for(tiles, threads, &control, [&](int64_t t) {
+    const int64_t r0 = t * kTileProject, rows = std::min(kTileProject, n - r0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), q, int(d), 1.f, X + r0 * d, int(d), basis,
+                int(d), 0.f, out + r0 * q, q);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int j = 0; j < q; ++j) out[(r0 + r) * q + j] -= bm[j];
+    control.advance(rows);
+  });
 }
 
 }  // namespace ack

@@ -1,12 +1,13 @@
 #include "project.h"
 
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <vector>
+
+#include "parallel.h"
 
 namespace ack {
 namespace {
@@ -185,18 +186,13 @@ void project_volume(const float* vol, const ProjectionGeometry& g, const double*
   // The AVX2 kernel indexes the padded map with 32-bit offsets.
   const bool avx2 = projector_simd_enabled() && pv.P * pv.P * pv.P < (int64_t(1) << 31);
   control.setTotal(double(n));
-  Guard guard;
-#pragma omp parallel for schedule(dynamic, 4) num_threads(std::max(1, threads))
-  for (int64_t i = 0; i < n; ++i) {
-    guard.run([&] {
-      control.throwIfCancelled();
-      const double sx = shifts ? shifts[2 * i] : 0.0;
-      const double sy = shifts ? shifts[2 * i + 1] : 0.0;
-      project_one(pv, g, matrices + 9 * i, sx, sy, out + i * g.box * g.box, avx2);
-      control.advance(1);
-    });
-  }
-  guard.rethrow();
+  constexpr int kChunk = 4;  // projections per scheduling step
+  parallel_for(n, threads, &control, [&](int64_t i) {
+    const double sx = shifts ? shifts[2 * i] : 0.0;
+    const double sy = shifts ? shifts[2 * i + 1] : 0.0;
+    project_one(pv, g, matrices + 9 * i, sx, sy, out + i * g.box * g.box, avx2);
+    control.advance(1);
+  }, kChunk);
 }
 
 }  // namespace ack
