@@ -8,15 +8,8 @@
  * reference ring sample by sample, weight each sample by its area 2πr/M_r, and search α
  * exhaustively (1° steps, then 0.01° around the best) for every shift and mirror.
  */
-export interface ReferenceOptions {
-  box: number;
-  firstRing: number;
-  lastRing: number;
-  shiftRange: number;
-  shiftStep: number;
-  mirror: boolean;
-  bandLimit: number;
-}
+import type { AlignSettings } from '../../src/align/options.js';
+export type ReferenceOptions = AlignSettings;
 
 export interface ReferenceResult {
   score: number;

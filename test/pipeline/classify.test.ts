@@ -7,6 +7,7 @@ import { openStack, readMrc, readStar } from '../../src/io/index.js';
 import { classify } from '../../src/pipeline/classify.js';
 import { CHECKPOINT_FILE } from '../../src/pipeline/checkpoint.js';
 import { applyRelionPose } from '../../src/pipeline/relion.js';
+import type { ClassifyParams } from '../../src/pipeline/params.js';
 import { runClassification } from '../../src/pipeline/run.js';
 import { type SimulatedStack, simulateStack } from './simulate.js';
 import { pearson } from '../helpers/stats.js';
@@ -23,6 +24,32 @@ function purity(assignment: Int32Array, view: Int32Array, k: number): number {
   const counts = Array.from({ length: k }, () => new Map<number, number>());
   assignment.forEach((c, i) => counts[c].set(view[i], (counts[c].get(view[i]) ?? 0) + 1));
   return counts.reduce((s, m) => s + Math.max(0, ...m.values()), 0) / assignment.length;
+}
+
+/**
+ * Runs `params` once uninterrupted into `full`, and once into `cut` aborted at the first trace
+ * record `stopAt` accepts, then resumed from its checkpoint (`afterAbort` inspects `cut` between).
+ */
+async function runCutAndResume(
+  params: ClassifyParams,
+  stopAt: (record: { phase?: string; iteration: number }) => boolean,
+  afterAbort?: (cut: string) => Promise<void>,
+): Promise<{ full: string; cut: string }> {
+  const full = tmp();
+  await runClassification(sim.star, full, params);
+  const cut = tmp();
+  const controller = new AbortController();
+  await expect(
+    runClassification(sim.star, cut, params, {
+      signal: controller.signal,
+      onIteration: (t) => {
+        if (stopAt(t as { phase?: string; iteration: number })) controller.abort();
+      },
+    }),
+  ).rejects.toThrow(/abort/i);
+  await afterAbort?.(cut);
+  await runClassification('', cut, { k: 1 }, { resume: true });
+  return { full, cut };
 }
 
 describe('classify: every pipeline with every method separates the known views', () => {
@@ -113,20 +140,13 @@ describe('runClassification', () => {
 
   it('a run stopped after iteration 2 and resumed ends exactly like an uninterrupted one', async () => {
     const params = { k: 8, maxIter: 5, sigma0: 0, seed: 5, threads: 2 };
-    const full = tmp();
-    await runClassification(sim.star, full, params);
-    const cut = tmp();
-    const controller = new AbortController();
-    await expect(
-      runClassification(sim.star, cut, params, {
-        signal: controller.signal,
-        onIteration: (t) => {
-          if ((t as { iteration: number }).iteration === 2) controller.abort();
-        },
-      }),
-    ).rejects.toThrow(/abort/i);
-    expect(await readdir(cut)).toEqual([CHECKPOINT_FILE]);
-    await runClassification('', cut, { k: 1 }, { resume: true });
+    const { full, cut } = await runCutAndResume(
+      params,
+      (r) => r.iteration === 2,
+      async (dir) => {
+        expect(await readdir(dir)).toEqual([CHECKPOINT_FILE]);
+      },
+    );
     for (const f of ['run_data.star', 'run_classes.mrcs', 'run_model.star'])
       expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
     const strip = (r: { trace: Array<Record<string, unknown>>; timings?: unknown }) => ({
@@ -168,20 +188,7 @@ describe('determinism', () => {
 
   it('MRA/MSA (several clustering phases) resumes mid-phase exactly', async () => {
     const params = { k: 8, pipeline: 'msa' as const, maxIter: 3, sigma0: 0, seed: 4, threads: 2 };
-    const full = tmp();
-    await runClassification(sim.star, full, params);
-    const cut = tmp();
-    const controller = new AbortController();
-    await expect(
-      runClassification(sim.star, cut, params, {
-        signal: controller.signal,
-        onIteration: (t) => {
-          const r = t as { phase: string; iteration: number };
-          if (r.phase === 'round2' && r.iteration === 1) controller.abort();
-        },
-      }),
-    ).rejects.toThrow(/abort/i);
-    await runClassification('', cut, { k: 1 }, { resume: true });
+    const { full, cut } = await runCutAndResume(params, (r) => r.phase === 'round2' && r.iteration === 1);
     for (const f of ['run_data.star', 'run_classes.mrcs'])
       expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
   });
