@@ -10,6 +10,7 @@
 import type { CsFile } from './cs.js';
 import { FormatError } from './errors.js';
 import type { ParticleMetadata, ParticlePoses } from './particle-types.js';
+import { indexStackReferences } from './stack-references.js';
 
 const DEG = 180 / Math.PI;
 
@@ -40,19 +41,9 @@ export function csMetadata(cs: CsFile, baseDir: string): ParticleMetadata {
       cs.path,
       'no blob/path and blob/idx fields: the file does not locate particle images',
     );
-  const references: string[] = [];
-  const lookup = new Map<string, number>();
-  const stackIndex = new Int32Array(cs.n);
-  paths.forEach((p, i) => {
-    const ref = p.startsWith('>') ? p.slice(1) : p;
-    let s = lookup.get(ref);
-    if (s === undefined) {
-      s = references.length;
-      references.push(ref);
-      lookup.set(ref, s);
-    }
-    stackIndex[i] = s;
-  });
+  const { references, stackIndex } = indexStackReferences(
+    paths.map((p) => (p.startsWith('>') ? p.slice(1) : p)),
+  );
   const pixelSizes = cs.numeric('blob/psize_A');
   const shape = cs.numeric('blob/shape');
   const get = (name: string) => cs.numeric(`ctf/${name}`);

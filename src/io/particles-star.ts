@@ -4,6 +4,7 @@
  */
 import { FormatError } from './errors.js';
 import type { ParticleMetadata, ParticlePoses } from './particle-types.js';
+import { indexStackReferences } from './stack-references.js';
 import { StarBlock, type StarFile } from './star.js';
 
 /** The particles table: `data_particles`, else the first loop with `_rlnImageName`. */
@@ -15,11 +16,8 @@ export function particlesBlock(star: StarFile): StarBlock | undefined {
 
 /** Splits `_rlnImageName` values (`N@path`, N 1-based) into references and indices. */
 export function splitImageNames(names: string[], file: string) {
-  const references: string[] = [];
-  const lookup = new Map<string, number>();
-  const stackIndex = new Int32Array(names.length);
   const imageIndex = new Int32Array(names.length);
-  names.forEach((name, i) => {
+  const paths = names.map((name, i) => {
     const at = name.indexOf('@');
     const n = Number(name.slice(0, at));
     if (at <= 0 || !Number.isInteger(n) || n < 1 || at === name.length - 1)
@@ -28,17 +26,10 @@ export function splitImageNames(names: string[], file: string) {
         file,
         `row ${i + 1}: _rlnImageName "${name}" is not N@stack with N ≥ 1`,
       );
-    const ref = name.slice(at + 1);
-    let s = lookup.get(ref);
-    if (s === undefined) {
-      s = references.length;
-      references.push(ref);
-      lookup.set(ref, s);
-    }
-    stackIndex[i] = s;
     imageIndex[i] = n - 1;
+    return name.slice(at + 1);
   });
-  return { references, stackIndex, imageIndex };
+  return { ...indexStackReferences(paths), imageIndex };
 }
 
 /** Per-particle values of a column, from the particles table or through its optics group. */

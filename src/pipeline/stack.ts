@@ -5,21 +5,14 @@
  * memory (n · box² floats of the working box).
  */
 import { throwIfAborted } from '../errors.js';
+import type { ParticleCtf } from '../io/particle-types.js';
 import type { JobOptions } from '../job.js';
 import type { ResolvedParams } from './params.js';
 import { preprocessImages } from './preprocess.js';
 import { type QuarantinedParticle, screenImages } from './quarantine.js';
 
-/** Per-particle CTF parameters (RELION's units: Å, degrees, kV, mm). */
-export interface CtfColumns {
-  defocusU: Float64Array;
-  defocusV: Float64Array;
-  defocusAngle: Float64Array;
-  voltage: Float64Array;
-  cs: Float64Array;
-  amplitudeContrast: Float64Array;
-  phaseShift: Float64Array;
-}
+/** Per-particle CTF parameters (RELION's units: Å, degrees, kV, mm), as io's particle sets give them. */
+export type CtfColumns = ParticleCtf;
 
 /** What classification needs from a particle set (io's ParticleSet has this shape). */
 export interface ParticleInput {
