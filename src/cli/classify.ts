@@ -166,6 +166,15 @@ export function register(program: Command): void {
       'finest detail used to align, Å (default 25; frequencies above 1/Å are ignored)',
       parseNumberOption('--align-resolution'),
     )
+    .option(
+      '--exhaustive',
+      'MRA + ACK: align every image to every class in every iteration (the round-1 engine) instead of the scale engine',
+    )
+    .option(
+      '--shortlist <m>',
+      'scale engine: candidate classes per image after the coarse stage (default 12)',
+      parseIntOption('--shortlist'),
+    )
     .option('--no-mirror', 'do not search mirrored images')
     .option('--invert', 'invert the contrast before normalising')
     .option(
@@ -201,6 +210,8 @@ export function register(program: Command): void {
           'shiftRange',
           'shiftStep',
           'alignResolution',
+          'exhaustive',
+          'shortlist',
         ] as const satisfies readonly (keyof ClassifyParams)[];
         for (const key of passed) if (opts[key] !== undefined) Object.assign(params, { [key]: opts[key] });
         if (!opts.mirror) params.mirror = false;

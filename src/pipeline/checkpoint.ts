@@ -151,15 +151,25 @@ export class PhaseRunner {
   ) {}
 
   /** Runs (or resumes, or returns at once if finished) the phase `name` on `source`. */
-  async run(
+  run(name: string, source: DissimilaritySource, options: RunClusteringOptions): Promise<ClusteringResult> {
+    return this.runWith(name, (hooks) => runClustering(source, { ...options, ...hooks }));
+  }
+
+  /**
+   * Runs the phase `name` with any engine that takes a saved `state` and calls `onIteration`
+   * after every iteration (the exhaustive driver, the scale engine).
+   */
+  async runWith<S extends ClusteringState>(
     name: string,
-    source: DissimilaritySource,
-    options: RunClusteringOptions,
+    engine: (hooks: {
+      state?: S;
+      onIteration: (record: ClusteringResult['trace'][number], state: S) => Promise<void>;
+    }) => Promise<ClusteringResult>,
   ): Promise<ClusteringResult> {
     const cp = this.checkpoint;
-    const result = await runClustering(source, {
-      ...options,
-      ...(cp?.phases[name] ? { state: cp.phases[name] } : {}),
+    const saved = cp?.phases[name] as S | undefined;
+    const result = await engine({
+      ...(saved ? { state: saved } : {}),
       onIteration: async (record, state) => {
         if (cp) {
           cp.phases[name] = state;

@@ -47,6 +47,14 @@ export interface ClassifyParams {
    * 1/alignResolution (at most Nyquist), which keeps noise from steering it.
    */
   alignResolution?: number;
+  /**
+   * MRA with ACK-means: use the round-1 engine, every image aligned to every class in every
+   * iteration (default false: the scale engine, src/pipeline/scale.ts). Other methods and
+   * pipelines always use the exhaustive engine.
+   */
+  exhaustive?: boolean;
+  /** Scale engine: candidate classes per image after the coarse stage (default 12). */
+  shortlist?: number;
 }
 
 /** Every parameter resolved for a given input. */
@@ -71,6 +79,8 @@ export const CLASSIFY_DEFAULTS = {
   mirror: true,
   invert: false,
   alignResolution: 25,
+  exhaustive: false,
+  shortlist: 12,
 } as const;
 
 function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
@@ -135,6 +145,8 @@ export function resolveParams(
       params.alignResolution ?? d.alignResolution,
       Number.MIN_VALUE,
     ),
+    exhaustive: checkBool('exhaustive', params.exhaustive ?? d.exhaustive),
+    shortlist: checkInt('shortlist', params.shortlist ?? d.shortlist, 1, 4096),
     workingPixelSize,
     radius,
   };
