@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, normalize, resolve } from 'node:path';
 import { checkInt } from '../errors.js';
 import { readCs } from './cs.js';
-import { FormatError } from './errors.js';
+import { FormatError, checkRegularFile } from './errors.js';
 import type { OpenParticlesOptions, ParticleMetadata, ParticleSet } from './particle-types.js';
 import { csMetadata } from './particles-cs.js';
 import { starMetadata } from './particles-star.js';
@@ -63,16 +63,16 @@ async function metadataOf(path: string): Promise<ParticleMetadata | undefined> {
 export async function openParticles(path: string, options: OpenParticlesOptions = {}): Promise<ParticleSet> {
   const permissive = options.permissive ?? false;
   const remap = options.remap ?? {};
+  await checkRegularFile(path);
   const meta = await metadataOf(path);
   const references = meta?.references ?? [path];
   const stacks = meta ? references.map((r) => resolveReference(r, meta.baseDir, remap)) : [resolve(path)];
   const missing: string[] = [];
   await Promise.all(
     stacks.map(async (s, i) => {
-      const ok = await stat(s).then(
-        (st) => st.isFile(),
-        () => false,
-      );
+      const st = await stat(s).catch(() => undefined);
+      if (st && !st.isFile()) await checkRegularFile(s); // says what it is instead
+      const ok = st !== undefined;
       const remapped = meta !== undefined && s !== resolve(meta.baseDir, references[i]);
       if (!ok) missing.push(remapped ? `${references[i]} (remapped to ${s})` : references[i]);
     }),
@@ -102,6 +102,7 @@ export async function openParticles(path: string, options: OpenParticlesOptions 
       `the metadata says images are ${meta.box} px, the stacks hold ${box} px images`,
     );
   const count = meta ? meta.stackIndex.length : geometry[0].n;
+  if (count === 0) throw new FormatError('ERR_NO_PARTICLES', path, 'the stack holds no images (nz = 0)');
   const stackIndex = meta?.stackIndex ?? new Int32Array(count);
   const imageIndex = meta?.imageIndex ?? Int32Array.from({ length: count }, (_, i) => i);
   const outside: string[] = [];
@@ -115,6 +116,13 @@ export async function openParticles(path: string, options: OpenParticlesOptions 
   let pixelSize = geometry[0].pixelSize;
   if (meta?.pixelSizes && meta.pixelSizes.length > 0) {
     const ps = meta.pixelSizes;
+    const invalid = ps.findIndex((p) => !(p > 0 && p < Infinity));
+    if (invalid >= 0)
+      throw new FormatError(
+        'ERR_PIXEL_SIZE',
+        path,
+        `particle ${invalid + 1} has pixel size ${ps[invalid]} Å: a pixel size must be a positive number`,
+      );
     pixelSize = ps[0];
     const differs = ps.some((p) => Math.abs(p - ps[0]) > 1e-6 * ps[0]);
     if (differs) {
