@@ -1,6 +1,6 @@
 /**
- * The working stack: every particle read in batches, screened (quarantine), phase-flipped with
- * its CTF when asked, translated by its input origin, Fourier-cropped to the working box,
+ * The working stack: every particle read in batches, screened (quarantine: its image, input
+ * origin and CTF values), phase-flipped with its CTF when asked, translated by its input origin, Fourier-cropped to the working box,
  * inverted on request, normalised on its background, softly masked and rounded to float16 — all
  * in one native pass per batch with one FFT round trip per image (native/core/preprocess.cpp).
  * The result is kept in memory when small, otherwise streamed tile by tile into a float16
@@ -9,13 +9,12 @@
  */
 import { tmpdir } from 'node:os';
 import type { ImageProvider, Images } from '../align/provider.js';
-import { packCtfBatch } from '../ctf.js';
 import { throwIfAborted } from '../errors.js';
 import type { ParticleCtf } from '../io/particle-types.js';
 import { type JobOptions, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import type { ResolvedParams } from './params.js';
-import { type QuarantineReason, type QuarantinedParticle } from './quarantine.js';
+import { type QuarantineReason, type QuarantinedParticle, screenMetadata } from './quarantine.js';
 import { type ScratchStack, createScratchStack } from './scratch.js';
 
 declare module '../native.js' {
@@ -146,6 +145,10 @@ export async function prepareStack(
     // Fourier cropping keeps pixel 0 fixed; this shift puts the input centre ⌊N/2⌋ on ⌊m/2⌋.
     const centre = (Math.floor(m / 2) * N) / m - Math.floor(N / 2);
     const batch = job.batch ?? batchSize(N);
+    // Metadata first: what the image screening sees must be what is used (shifted, phase-flipped).
+    const badMetadata = new Map(
+      screenMetadata(input, params.phaseFlip && input.ctf !== undefined).map((q) => [q.index, q]),
+    );
     const read = (start: number) => {
       const p = input.readBatch(start, Math.min(batch, input.count - start));
       p.catch(() => undefined); // awaited below; not an unhandled rejection if we stop first
@@ -186,7 +189,9 @@ export async function prepareStack(
       let good = 0;
       for (let i = 0; i < count; i++) {
         const reason = SCREEN_REASONS[screen[i]];
-        if (reason) quarantined.push({ index: start + i, reason });
+        const metadata = badMetadata.get(start + i);
+        if (metadata) quarantined.push(metadata);
+        else if (reason) quarantined.push({ index: start + i, reason });
         else {
           if (good !== i) out.images.copyWithin(good * outPixels, i * outPixels, (i + 1) * outPixels);
           kept.push(start + i);
@@ -222,21 +227,24 @@ export async function prepareStack(
   }
 }
 
-/** The n×7 CTF parameters of particles start..start+count−1 in the native order (checked). */
+/**
+ * The n×7 CTF parameters of particles start..start+count−1 in the native order (ctf.h). Values
+ * are not checked here: screenMetadata quarantines particles with unusable ones, and the native
+ * pass's output for those is discarded.
+ */
 function ctfFor(ctf: CtfColumns, start: number, count: number): Float64Array {
-  const part = (a: Float64Array) => a.subarray(start, start + count);
-  return packCtfBatch(
-    {
-      defocusU: part(ctf.defocusU),
-      defocusV: part(ctf.defocusV),
-      defocusAngle: part(ctf.defocusAngle),
-      voltage: part(ctf.voltage),
-      cs: part(ctf.cs),
-      amplitudeContrast: part(ctf.amplitudeContrast),
-      phaseShift: part(ctf.phaseShift),
-    },
-    count,
-  );
+  const columns = [
+    ctf.defocusU,
+    ctf.defocusV,
+    ctf.defocusAngle,
+    ctf.voltage,
+    ctf.cs,
+    ctf.amplitudeContrast,
+    ctf.phaseShift,
+  ];
+  const out = new Float64Array(7 * count);
+  for (let i = 0; i < count; i++) columns.forEach((c, k) => (out[7 * i + k] = c[start + i]));
+  return out;
 }
 
 /**
