@@ -9,6 +9,7 @@
 import { type AlignResult, align } from '../align/align.js';
 import { classAverages } from '../align/average.js';
 import type { AlignOptions } from '../align/options.js';
+import type { Images } from '../align/provider.js';
 import type { JobOptions } from '../job.js';
 import type { ParticlePoses } from './types.js';
 
@@ -16,7 +17,7 @@ export type { AlignOptions, AlignResult };
 
 /** Aligns every image to every reference (n×k poses and scores). */
 export function alignAll(
-  images: Float32Array,
+  images: Images,
   references: Float32Array,
   options: AlignOptions,
 ): Promise<AlignResult> {

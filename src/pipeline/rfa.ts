@@ -14,6 +14,7 @@ import { throwIfAborted } from '../errors.js';
 import { alignAll, applyPoses, averageAligned, posesFor } from './alignment.js';
 import { pca, projectOnBasis } from './pca.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
+import { stackImages } from './stack.js';
 import type { ParticlePoses } from './types.js';
 
 /** Rounds of reference-free alignment at most. */
@@ -80,14 +81,15 @@ export async function referenceFreeAlign(
   const { stack, job } = ctx;
   const px = stack.box * stack.box;
   const n = stack.kept.length;
-  let reference = rotationalAverage(meanImage(stack.images, px), stack.box);
+  const images = await stackImages(stack); // RFA holds the stack in memory (aligned images, PCA)
+  let reference = rotationalAverage(meanImage(images, px), stack.box);
   let previous: ParticlePoses | undefined;
   const one = new Int32Array(n);
   for (let round = 1; ; round++) {
     throwIfAborted(job.signal);
-    const table = await alignAll(stack.images, reference, { ...ctx.alignOptions, ...job });
+    const table = await alignAll(images, reference, { ...ctx.alignOptions, ...job });
     const poses = posesFor(table, 1, one);
-    const aligned = applyPoses(stack.images, stack.box, poses);
+    const aligned = applyPoses(images, stack.box, poses);
     ctx.onWithinIteration?.(round / RFA_MAX_ROUNDS);
     if (round === RFA_MAX_ROUNDS || (previous && changedFraction(poses, previous) < 0.01))
       return { poses, aligned, rounds: round };
