@@ -8,6 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
+import { checkOutputDir } from '../io/output-dir.js';
 import { writeClassifyReport } from '../report/report.js';
 import {
   CHECKPOINT_FILE,
@@ -28,7 +29,7 @@ import {
   openJobFolder,
   summaryLine,
 } from './job-folder.js';
-import { particleInput, phaseFlipper } from './particles.js';
+import { particleInput } from './particles.js';
 import type { ClassificationResult } from './types.js';
 
 export type { ClassifyParams } from './params.js';
@@ -70,6 +71,15 @@ export interface RunOptions {
   existing?: 'refuse' | 'overwrite';
   /** The command line note.txt records (default: this process's arguments). */
   commandLine?: string;
+  /** Called with each oddity of the input that did not stop the run (also listed in report.json). */
+  onWarning?: (message: string) => void;
+  /** Folder for the working stack's float16 scratch file when it is too big for memory (default: outDir). */
+  scratch?: string;
+  /**
+   * Largest working stack kept in memory, in bytes of float32 pixels (default 512 MiB; 0 always
+   * streams through the scratch file). Results are the same either way.
+   */
+  inMemoryLimit?: number;
 }
 
 /** The package version, recorded in report.json. */
@@ -161,6 +171,7 @@ export async function runClassification(
 ): Promise<RunSummary> {
   const t0 = performance.now();
   const dir = resolve(outDir);
+  await checkOutputDir(dir);
   const existing: ExistingFolder = opts.resume ? 'continue' : (opts.existing ?? 'overwrite');
   await checkOutputFolder(dir, existing);
   let cp: Checkpoint;
@@ -195,6 +206,7 @@ export async function runClassification(
   const set = await openParticles(cp.input, cp.remap ? { remap: cp.remap } : {});
   try {
     const particles = particleInput(set);
+    for (const w of set.warnings) opts.onWarning?.(w);
     checkParams(particles, cp.params); // bad parameters leave nothing behind
     if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
     const folder = await openJobFolder(dir, existing, VERSION, opts.commandLine);
@@ -216,7 +228,8 @@ export async function runClassification(
         },
         checkpoint: cp,
         save: (c) => saveCheckpoint(dir, c),
-        phaseFlip: phaseFlipper,
+        scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
+        ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
       });
       // one figure for the run's time: report.json, report.html and the summary agree
       const seconds = (performance.now() - t0) / 1000;
