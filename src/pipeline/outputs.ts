@@ -175,6 +175,12 @@ export function modelStar(result: ClassificationResult, inputBox: number): StarF
   return new StarFile([general, classes]);
 }
 
+/** An MRC label as RELION writes them: what, and when (80 characters at most). */
+export function mrcLabel(what: string, when: Date = new Date()): string {
+  const stamp = when.toISOString().slice(0, 19).replace('T', ' ');
+  return `${what.slice(0, 80 - stamp.length - 2)}  ${stamp}`;
+}
+
 /** Writes every output of `result` into `outDir` (see the module documentation); returns the paths. */
 export async function writeOutputs(
   outDir: string,
@@ -193,6 +199,7 @@ export async function writeOutputs(
       nz: result.params.k,
       pixelSize: result.pixelSize,
       stack: true,
+      labels: [mrcLabel(`ackmeans ${String(report.version ?? '')}: ${result.params.k} class averages`)],
     });
     await writeStar(join(staging, OUTPUT_FILES.model), modelStar(result, inputBox));
     await writeFileAtomic(join(staging, OUTPUT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
