@@ -175,10 +175,12 @@ export function modelStar(result: ClassificationResult, inputBox: number): StarF
   return new StarFile([general, classes]);
 }
 
-/** An MRC label as RELION writes them: what, and when (80 characters at most). */
-export function mrcLabel(what: string, when: Date = new Date()): string {
-  const stamp = when.toISOString().slice(0, 19).replace('T', ' ');
-  return `${what.slice(0, 80 - stamp.length - 2)}  ${stamp}`;
+/**
+ * An MRC label: what wrote the file (80 characters at most). Without a date, unlike RELION's:
+ * the same run must give byte-identical files.
+ */
+export function mrcLabel(what: string): string {
+  return what.slice(0, 80);
 }
 
 /** Writes every output of `result` into `outDir` (see the module documentation); returns the paths. */
