@@ -10,7 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../cli/common.js';
-import { oneLine } from './errors.js';
+import { isDiskFull, oneLine } from './errors.js';
 import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
 
 /** Options a job function receives. */
@@ -136,7 +136,9 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
     const code = (err as { code?: unknown })?.code;
     return {
       type: 'failed',
-      error: oneLine(describeError(err)),
+      error: isDiskFull(err)
+        ? `the server's disk is full: the job's outputs could not be written (${String(code)})`
+        : oneLine(describeError(err)),
       code: typeof code === 'string' ? code : undefined,
     };
   }
