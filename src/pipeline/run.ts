@@ -17,10 +17,10 @@ import {
   saveCheckpoint,
 } from './checkpoint.js';
 import { classifyParticles } from './classify.js';
-import { OUTPUT_FILES, type ParticleTable, stackTable, writeOutputs } from './outputs.js';
+import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
-import { particleInput, phaseFlipper } from './particles.js';
+import { particleInput } from './particles.js';
 import type { ClassificationResult } from './types.js';
 
 export type { ClassifyParams } from './params.js';
@@ -52,6 +52,13 @@ export interface RunOptions {
   resume?: boolean;
   /** Stack paths as written in the STAR/.cs file (or base names) → real files. */
   remap?: Record<string, string>;
+  /** Folder for the working stack's float16 scratch file when it is too big for memory (default: outDir). */
+  scratch?: string;
+  /**
+   * Largest working stack kept in memory, in bytes of float32 pixels (default 512 MiB; 0 always
+   * streams through the scratch file). Results are the same either way.
+   */
+  inMemoryLimit?: number;
 }
 
 /** The package version, recorded in report.json. */
@@ -61,12 +68,9 @@ const VERSION = (
 
 /** The particle table run_data.star extends: the input STAR, or one built from the set. */
 function tableOf(set: ParticleSet, pixelSize: number): ParticleTable {
-  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize };
-  const names = Array.from(
-    set.imageIndex,
-    (img, i) => `${String(img + 1).padStart(6, '0')}@${set.stacks[set.stackIndex[i]]}`,
-  );
-  return stackTable(names, set.box, pixelSize, set.ctf);
+  const imageNames = particleImageNames(set);
+  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize, imageNames };
+  return { ...stackTable(imageNames, set.box, pixelSize, set.ctf), imageNames };
 }
 
 function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResult): Record<string, unknown> {
@@ -161,7 +165,8 @@ export async function runClassification(
         onIteration: opts.onIteration,
         checkpoint: cp,
         save: (c) => saveCheckpoint(dir, c),
-        phaseFlip: phaseFlipper,
+        scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
+        ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
       });
     } catch (err) {
       await removeIfEmpty(dir);
