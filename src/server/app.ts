@@ -52,6 +52,8 @@ export interface InputFacts {
   hasCtf: boolean;
   /** Every file the input refers to (the stacks named in a STAR file), as given or resolved. */
   files: string[];
+  /** For a STAR/.cs input: each stack reference as written → the checked real file. */
+  remap?: Record<string, string>;
 }
 
 /**
@@ -236,6 +238,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
         id,
         input: path,
         source: body.input,
+        remap: facts.remap,
         params: body.params,
         particles: facts.particles,
         box: facts.box,
@@ -382,6 +385,9 @@ function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Li
   if (facts.box > limits.maxBox) fail(`box ${facts.box} px is above this server's limit of ${limits.maxBox}`);
   if (facts.particles > limits.maxParticles)
     fail(`${facts.particles} particles is above this server's limit of ${limits.maxParticles}`);
+  if (facts.box < 8) fail(`the input's images are ${facts.box} px; classification needs at least 8 px`);
+  if (params.box !== undefined && params.box > facts.box)
+    fail(`box (the working box) = ${params.box} px must not exceed the input's ${facts.box} px images`);
   try {
     resolveParams(params, {
       count: facts.particles,
@@ -390,7 +396,14 @@ function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Li
       hasCtf: facts.hasCtf,
     });
   } catch (err) {
-    if (err instanceof RangeError || err instanceof TypeError) fail(err.message);
+    // "[5e-324, x]" is how the shared checks write "(0, x]"; "[a, Infinity]" is ">= a".
+    if (err instanceof RangeError || err instanceof TypeError)
+      fail(
+        err.message
+          .replace(/must be in \[5e-324, Infinity\]/g, 'must be > 0')
+          .replace(/must be in \[(-?[\d.e+-]+), Infinity\]/g, 'must be >= $1')
+          .replace(/\[5e-324, /g, '(0, '),
+      );
     throw err;
   }
 }

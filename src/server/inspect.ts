@@ -14,8 +14,8 @@
  * 1M-row STAR file does not stall the server; `inspectConfined` is the same work in this thread.
  */
 import { createReadStream } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { open, realpath, stat } from 'node:fs/promises';
+import { dirname, extname, isAbsolute, normalize, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import { AckmeansError } from '../errors.js';
@@ -23,6 +23,7 @@ import { openParticles } from '../io/index.js';
 import { readCs } from '../io/cs.js';
 import { csMetadata } from '../io/particles-cs.js';
 import { starMetadata } from '../io/particles-star.js';
+import { candidatePaths } from '../io/stack-references.js';
 import { readStar } from '../io/star.js';
 import type { InputFacts } from './app.js';
 import { HttpError } from './errors.js';
@@ -99,9 +100,12 @@ export async function checkCsRows(path: string, limit: number): Promise<void> {
 }
 
 /**
- * The real paths of the stacks a STAR/.cs file names, each checked to lie inside `allowed`
- * before anything is opened (403 otherwise). Missing stacks are left out: openParticles
- * reports them by the name the file gives.
+ * The real file of every stack a STAR/.cs file names, found as io finds them (relative to the
+ * current folder, the file's folder and the folders above it, then by base name: io's
+ * `candidatePaths`) but only among candidates inside `allowed`, and without opening anything:
+ * a reference whose plain meaning (absolute, or relative to the file's folder) lies outside is a
+ * 403, as is an inside candidate that is a symlink to outside. The result is handed to
+ * openParticles and to the job's worker as `remap`, so both open exactly these files.
  */
 async function checkedStacks(path: string, rules: InspectRules): Promise<Record<string, string>> {
   const ext = extname(path).toLowerCase();
@@ -112,14 +116,29 @@ async function checkedStacks(path: string, rules: InspectRules): Promise<Record<
   if (meta.stackIndex.length > rules.maxParticles) throw tooMany(rules.maxParticles);
   const inside = (p: string) => rules.allowed.some((root) => isInside(root, p));
   const remap: Record<string, string> = {};
+  const missing: string[] = [];
   for (const ref of meta.references) {
-    const lexical = resolve(meta.baseDir, ref);
-    if (!inside(lexical)) throw forbidden();
-    const real = await realpath(lexical).catch(() => undefined);
-    if (real === undefined) continue;
-    if (!inside(real)) throw forbidden();
-    remap[ref] = real;
+    if (!inside(isAbsolute(ref) ? normalize(ref) : resolve(meta.baseDir, ref))) throw forbidden();
+    let found: string | undefined;
+    for (const candidate of candidatePaths(ref, meta.baseDir, process.cwd())) {
+      if (!inside(candidate)) continue;
+      const real = await realpath(candidate).catch(() => undefined);
+      if (real === undefined) continue;
+      if (!inside(real)) throw forbidden();
+      if ((await stat(real)).isFile()) {
+        found = real;
+        break;
+      }
+    }
+    if (found === undefined) missing.push(ref);
+    else remap[ref] = found;
   }
+  if (missing.length)
+    throw new HttpError(
+      422,
+      'ERR_INPUT',
+      `input unreadable: ${missing.length} referenced stack file${missing.length > 1 ? 's are' : ' is'} missing under the data roots: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', …' : ''}`,
+    );
   return remap;
 }
 
@@ -141,6 +160,7 @@ export async function inspectConfined(path: string, rules: InspectRules): Promis
       pixelSize: set.pixelSize ?? 1,
       hasCtf: set.ctf !== undefined,
       files,
+      ...(remap ? { remap } : {}),
     };
   } finally {
     await set.close();

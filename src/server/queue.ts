@@ -227,6 +227,7 @@ export class JobQueue extends EventEmitter {
         outDir,
         params: { ...job.params, threads },
         resume: job.attempts > 1,
+        ...(job.remap ? { remap: job.remap } : {}),
       },
       {
         onProgress: (progress) => {

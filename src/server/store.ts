@@ -21,6 +21,8 @@ export interface Job {
   input: string;
   /** The input as the client gave it (a path under a data root, or `{ upload, name }`). */
   source: unknown;
+  /** The checked stack files of a STAR/.cs input (reference as written → real path), or null. */
+  remap: Record<string, string> | null;
   /** The classification parameters (classify() names). */
   params: Record<string, unknown>;
   /** Number of particles and box size read from the input header at submission. */
@@ -50,6 +52,7 @@ interface Row {
   state: JobState;
   input: string;
   source: string | null;
+  remap: string | null;
   params: string;
   particles: number;
   box: number;
@@ -99,6 +102,7 @@ function toJob(row: Row): Job {
     state: row.state,
     input: row.input,
     source: row.source === null ? null : (JSON.parse(row.source) as unknown),
+    remap: row.remap === null ? null : (JSON.parse(row.remap) as Record<string, string>),
     params: JSON.parse(row.params) as Record<string, unknown>,
     particles: row.particles,
     box: row.box,
@@ -121,6 +125,8 @@ export interface NewJob {
   input: string;
   /** The input as the client gave it. */
   source?: unknown;
+  /** The checked stack files of a STAR/.cs input. */
+  remap?: Record<string, string>;
   params: Record<string, unknown>;
   particles: number;
   box: number;
@@ -144,7 +150,8 @@ export class JobStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
-    if (!columns.some((c) => c.name === 'source')) this.db.exec('ALTER TABLE jobs ADD COLUMN source TEXT');
+    for (const added of ['source', 'remap'])
+      if (!columns.some((c) => c.name === added)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${added} TEXT`);
   }
 
   /** Closes the database. */
@@ -157,13 +164,14 @@ export class JobStore {
     const id = job.id ?? randomUUID();
     this.db
       .prepare(
-        'INSERT INTO jobs (id, state, input, source, params, particles, box, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO jobs (id, state, input, source, remap, params, particles, box, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         id,
         'queued',
         job.input,
         JSON.stringify(job.source ?? null),
+        job.remap === undefined ? null : JSON.stringify(job.remap),
         JSON.stringify(job.params),
         job.particles,
         job.box,

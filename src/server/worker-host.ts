@@ -17,6 +17,8 @@ import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
 export interface JobRunOptions {
   signal: AbortSignal;
   resume: boolean;
+  /** The stacks checked at submission (reference as written → real file). */
+  remap?: Record<string, string>;
   onProgress: (progress: Record<string, unknown>) => void;
   onIteration: (trace: unknown) => void;
 }
@@ -115,6 +117,7 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
     const summary = await run(start.input, start.outDir, start.params, {
       signal,
       resume: start.resume,
+      ...(start.remap ? { remap: start.remap } : {}),
       onProgress: (progress) => {
         pending = progress;
         const wait = PROGRESS_EVERY_MS - (Date.now() - lastSent);

@@ -6,7 +6,7 @@
  * parameters and the upload quota.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBenchStack } from '../../scripts/bench/util-stack.js';
@@ -135,6 +135,14 @@ describe('uploads used by a job cannot be swapped', () => {
     const row = db.prepare('SELECT input FROM jobs WHERE id = ?').get(job.body.id) as { input: string };
     db.close();
     expect(row.input.startsWith(join(work, 'jobs', job.body.id, '.input'))).toBe(true);
+    // The worker gets the checked stack files, not a name to look up again.
+    const remap = (db2: Database.Database) =>
+      db2.prepare('SELECT remap FROM jobs WHERE id = ?').get(job.body.id) as { remap: string };
+    const db2 = new Database(join(work, 'ackmeans.db'), { readonly: true });
+    expect(JSON.parse(remap(db2).remap)).toEqual({
+      'p.mrcs': join(await realpath(work), 'jobs', job.body.id, '.input', 'p.mrcs'),
+    });
+    db2.close();
     expect(await readFile(join(work, 'jobs', job.body.id, '.input', 'p.mrcs'))).toEqual(stack);
     // A submission from a deleted upload is a 404.
     expect((await api.post('/v1/jobs', { input: { upload: id }, params: { k: 2 } })).status).toBe(404);
