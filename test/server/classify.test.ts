@@ -174,7 +174,7 @@ describe('restart of the real server after kill -9', () => {
     }
     second.child.kill('SIGTERM');
     await second.exited;
-  });
+  }, 240_000);
 });
 
 describe('ackmeans serve', () => {

@@ -94,7 +94,7 @@ describe('restart after kill -9', () => {
     }
     second.child.kill('SIGTERM');
     await second.exited;
-  });
+  }, 180_000);
 
   it('refuses a second server on a work directory in use', async () => {
     const options = { workDir: join(dir, 'work2'), dataRoots: [dir] };
@@ -102,7 +102,7 @@ describe('restart after kill -9', () => {
     servers.push(first);
     await expect(launchServer(options)).rejects.toThrow(/in use by server pid/);
     first.child.kill('SIGKILL');
-  });
+  }, 120_000);
 });
 
 describe('a job that finished just before the server stopped', () => {
