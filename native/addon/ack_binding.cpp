@@ -11,18 +11,41 @@ namespace {
 
 class AckPassWorker : public PromiseWorker {
  public:
+<<<<<<< HEAD
   AckPassWorker(Napi::Env env, const float* table, const int32_t* classes, int64_t width, int64_t n, int64_t k,
                 int32_t* assignment, int32_t* sizes, double lambda2, const int32_t* order, int64_t count,
                 double* control)
-      : PromiseWorker(env, "ackmeans.ackPass"), table_(table), classes_(classes), width_(width), n_(n), k_(k),
-        assignment_(assignment), sizes_(sizes), lambda2_(lambda2), order_(order), count_(count) {
+      : PromiseWorker(env, "ackmeans.ackPass"),
+        table_(table),
+        classes_(classes),
+        width_(width),
+        n_(n),
+        k_(k),
+        assignment_(assignment),
+        sizes_(sizes),
+        lambda2_(lambda2),
+        order_(order),
+        count_(count) {
+=======
+  AckPassWorker(Napi::Env env, const float* table, int64_t n, int64_t k, int32_t* assignment, int32_t* sizes,
+                double lambda2, const int32_t* order, int64_t count, double* control)
+      : PromiseWorker(env, "ackmeans.ackPass"),
+        table_(table),
+        n_(n),
+        k_(k),
+        assignment_(assignment),
+        sizes_(sizes),
+        lambda2_(lambda2),
+        order_(order),
+        count_(count) {
+>>>>>>> main
     control_.attach(control);
   }
 
  protected:
   void Run() override {
-    moves_ = ack::ack_pass_table(table_, classes_, width_, n_, k_, assignment_, sizes_, lambda2_, order_, count_,
-                                 control_);
+    moves_ =
+        ack::ack_pass_table(table_, classes_, width_, n_, k_, assignment_, sizes_, lambda2_, order_, count_, control_);
   }
   Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, double(moves_)); }
 

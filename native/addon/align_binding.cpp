@@ -16,7 +16,11 @@ Napi::Float32Array fieldFloat32(Napi::Object o, const char* name, size_t length)
     throw typeError(o.Env(), std::string("outputs.") + name, "a Float32Array");
   auto a = v.As<Napi::Float32Array>();
   if (a.ElementLength() != length)
+<<<<<<< HEAD
     throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold one value per pair");
+=======
+    throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold n*k values");
+>>>>>>> main
   return a;
 }
 
@@ -40,12 +44,16 @@ class AlignWorker : public PromiseWorker {
   void attach(double* block) { control_.attach(block); }
 
  protected:
+<<<<<<< HEAD
   void Run() override {
     if (candidates)
       ack::align_candidates(s_, images, n, refs, k, candidates, m, score, psi, sx, sy, mirror, threads, control_, &t_);
     else
       ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_);
   }
+=======
+  void Run() override { ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_); }
+>>>>>>> main
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("resample", t_.resample);
