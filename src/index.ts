@@ -79,7 +79,15 @@ export {
   type ClassifyParams,
   type ClassifyProgress,
 } from './pipeline/run.js';
-export { CLASSIFY_DEFAULTS, CLASSIFY_METHODS, PIPELINES } from './pipeline/params.js';
+export {
+  CLASSIFY_DEFAULTS,
+  CLASSIFY_METHODS,
+  PIPELINES,
+  PARAMS,
+  paramsSchema,
+  checkParams,
+  type ParamName,
+} from './pipeline/params.js';
 export type { ClassificationResult, ParticlePoses as ClassPoses, TraceRow } from './pipeline/types.js';
 export { selectClasses, parseClassList } from './pipeline/select.js';
 export { preprocessImages, type PreprocessOptions } from './pipeline/preprocess.js';
