@@ -215,7 +215,7 @@ describe('jobs', () => {
     expect(q.body.state).toBe('cancelled');
     const r = await api.del(`/v1/jobs/${running.body.id}`);
     expect(r.status).toBe(202);
-    const job = await api.waitFinal(running.body.id, 10_000);
+    const job = await api.waitFinal(running.body.id, 120_000);
     expect(job.state).toBe('cancelled');
     expect(job.trace.length).toBeLessThan(50);
     expect((await api.get(`/v1/jobs/${queued.body.id}`)).body.state).toBe('cancelled');
