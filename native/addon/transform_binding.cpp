@@ -1,4 +1,4 @@
-// applyAlignment(image, box, psi, shiftX, shiftY, mirror) -> Float32Array(box*box)   (synchronous: one image)
+// applyAlignment({image, box, psi, shiftX, shiftY, mirror}) -> Float32Array(box*box)   (synchronous: one image)
 #include "../core/transform.h"
 #include "registry.h"
 #include "worker.h"
@@ -7,10 +7,11 @@ namespace ackaddon {
 namespace {
 
 Napi::Value ApplyAlignment(const Napi::CallbackInfo& info) {
-  auto image = argFloat32(info, 0, "image");
-  const int64_t box = argInt(info, 1, "box");
-  const double psi = argNumber(info, 2, "psi"), sx = argNumber(info, 3, "shiftX"), sy = argNumber(info, 4, "shiftY");
-  const bool mirror = argBool(info, 5, "mirror");
+  Options o(info);
+  auto image = o.f32("image");
+  const int64_t box = o.integer("box");
+  const double psi = o.number("psi"), sx = o.number("shiftX"), sy = o.number("shiftY");
+  const bool mirror = o.boolean("mirror");
   if (box < 1 || image.ElementLength() != size_t(box * box))
     throw Napi::RangeError::New(info.Env(), "image must hold box*box values");
   OwnedArray<float> out;

@@ -14,19 +14,6 @@ export interface AlignmentParameters {
   mirror: boolean;
 }
 
-declare module '../native.js' {
-  interface NativeAddon {
-    applyAlignment(
-      image: Float32Array,
-      box: number,
-      psi: number,
-      shiftX: number,
-      shiftY: number,
-      mirror: boolean,
-    ): Float32Array;
-  }
-}
-
 /**
  * The aligned image: `image` translated by (shiftX, shiftY), rotated by psi about the centre,
  * then mirrored if asked — aligned(p) = x(c + R(−psi)·F^mirror·(p − c) − shift) with
@@ -43,12 +30,12 @@ export function applyAlignment(image: Float32Array, box: number, params: Alignme
     throw new RangeError(`image.length (${image.length}) must be box² (${box * box})`);
   if (typeof params !== 'object' || params === null) throw new TypeError('params must be an object');
   if (typeof params.mirror !== 'boolean') throw new TypeError('params.mirror must be a boolean');
-  return native().applyAlignment(
+  return native().applyAlignment({
     image,
     box,
-    checkNumber('params.psi', params.psi),
-    checkNumber('params.shiftX', params.shiftX),
-    checkNumber('params.shiftY', params.shiftY),
-    params.mirror,
-  );
+    psi: checkNumber('params.psi', params.psi),
+    shiftX: checkNumber('params.shiftX', params.shiftX),
+    shiftY: checkNumber('params.shiftY', params.shiftY),
+    mirror: params.mirror,
+  });
 }

@@ -159,7 +159,11 @@ describe('reproducePaper (a tiny grid)', () => {
     expect(csv[2].startsWith('1,mra,ack,')).toBe(true);
     expect(existsSync(join(out, 'snr-1', 'mra', 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'snr-1', 'mra', 'ack', 'run_data.star'))).toBe(true);
-    for (const r of rows) expect(r.median).toBeGreaterThanOrEqual(0);
+    // The table holds each run's own median (not a placeholder), an angle in [0°, 180°].
+    for (const [i, r] of rows.entries()) {
+      expect(csv[i + 1].split(',')[3]).toBe(r.median.toFixed(3));
+      expect(r.median).toBeLessThanOrEqual(180);
+    }
   }, 600_000);
 });
 
