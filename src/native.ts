@@ -219,6 +219,40 @@ export interface NativeAddon {
       mean: Float32Array;
     },
   ): Promise<Float32Array>;
+  /** Every image with its own pose applied (the one pose applier), n·box² values. */
+  applyPoses(
+    options: NativeJob & {
+      images: Float32Array;
+      n: number;
+      box: number;
+      psi: Float32Array;
+      shiftX: Float32Array;
+      shiftY: Float32Array;
+      mirror: Uint8Array;
+    },
+  ): Promise<Float32Array>;
+  /** The working stack's fused pixel pass (shift, phase flip, crop, normalise, mask, screening). */
+  preprocessStack(
+    options: NativeJob & {
+      images: Float32Array;
+      n: number;
+      box: number;
+      outBox: number;
+      radius: number;
+      edge: number;
+      invert: boolean;
+      mask: boolean;
+      shifts?: Float32Array;
+      ctf?: Float64Array;
+      pixelSize?: number;
+      screen: boolean;
+      roundFloat16: boolean;
+    },
+  ): Promise<{ images: Float32Array; screen: Uint8Array | undefined }>;
+  /** binary16 bit patterns of `values` (round to nearest even). */
+  float16Encode(options: { values: Float32Array }): Promise<Uint16Array>;
+  /** float32 values of binary16 bit patterns. */
+  float16Decode(options: { bits: Uint16Array }): Promise<Float32Array>;
   /** Projections of a cubic map along n rotation matrices (RELION's convention). */
   projectVolume(
     options: NativeJob & {
@@ -252,6 +286,10 @@ export const NATIVE_EXPORTS: Readonly<Record<keyof NativeAddon, 0 | 1>> = {
   pca: 1,
   pcaProject: 1,
   projectVolume: 1,
+  applyPoses: 1,
+  preprocessStack: 1,
+  float16Encode: 1,
+  float16Decode: 1,
 };
 
 const DEBIAN_PACKAGES: Array<[RegExp, string]> = [

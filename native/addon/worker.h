@@ -152,6 +152,7 @@ class Options {
   Napi::Float64Array f64(const char* name) { return typed<Napi::Float64Array>(name, napi_float64_array, "a Float64Array"); }
   Napi::Int32Array i32(const char* name) { return typed<Napi::Int32Array>(name, napi_int32_array, "an Int32Array"); }
   Napi::Uint8Array u8(const char* name) { return typed<Napi::Uint8Array>(name, napi_uint8_array, "a Uint8Array"); }
+  Napi::Uint16Array u16(const char* name) { return typed<Napi::Uint16Array>(name, napi_uint16_array, "a Uint16Array"); }
   int64_t integer(const char* name) {
     double v = number(name);
     if (v != static_cast<double>(static_cast<int64_t>(v))) throw error(name, "an integer");

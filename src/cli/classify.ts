@@ -4,6 +4,8 @@
  * (one JSON object per line: progress, iteration and done events).
  */
 import { SingleBar } from 'cli-progress';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { ClassifyParams } from '../pipeline/params.js';
 import type { ClassifyProgress } from '../pipeline/progress.js';
@@ -15,6 +17,7 @@ interface ClassifyOpts {
   output?: string;
   continue?: string;
   remap: string[];
+  scratch?: string;
   quiet?: boolean;
   json?: boolean;
   /** RELION's names for INPUT and --output. */
@@ -35,6 +38,11 @@ export type ClassifyRunner = typeof import('../pipeline/run.js').runClassificati
 
 const runLazily: ClassifyRunner = async (...args) =>
   (await import('../pipeline/run.js')).runClassification(...args);
+
+/** Signals that stop a run cleanly (the checkpoint of the last finished iteration stays). */
+const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** The shell's convention: 128 + the signal number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -113,7 +121,7 @@ function reporter(opts: ClassifyOpts) {
   };
 }
 
-/** Adds `classify` to `program`; `run` does the work (default: {@link runClassification}, loaded when used). */
+/** Adds `classify` to `program`; `run` does the work (default: runClassification, loaded when used). */
 export function register(program: Command, run: ClassifyRunner = runLazily): void {
   const command = program
     .command('classify')
@@ -134,6 +142,10 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
       collect,
       [],
     )
+    .option(
+      '--scratch <dir>',
+      'folder for the float16 scratch copy of a working stack too big for memory (default: the output folder)',
+    )
     .option('--quiet', 'print only the final summary')
     .addOption(new Option('--i <file>', "RELION's name for INPUT").helpGroup(RELION_GROUP))
     .addOption(new Option('--o <dir>', "RELION's name for --output").helpGroup(RELION_GROUP))
@@ -152,16 +164,36 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
         const out = reporter(opts);
         const remap = parseRemap(opts.remap);
         const controller = new AbortController();
-        const onSignal = () => controller.abort();
-        process.once('SIGINT', onSignal);
+        const dir = (opts.continue ?? output) as string;
+        let signalled: NodeJS.Signals | undefined;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (signalled) process.exit(SIGNAL_EXIT[signal]); // a second Ctrl-C: stop now
+          signalled = signal;
+          controller.abort();
+        };
+        for (const s of HANDLED_SIGNALS) process.on(s, onSignal);
         try {
-          const summary = await run(input ?? '', (opts.continue ?? output) as string, params, {
+          const summary = await run(input ?? '', dir, params, {
             signal: controller.signal,
             resume,
+            onWarning: (w) => process.stderr.write(`ackmeans: warning: ${w}\n`),
             ...(remap ? { remap } : {}),
+            ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
             ...(out.onProgress ? { onProgress: out.onProgress } : {}),
             ...(out.onIteration ? { onIteration: out.onIteration } : {}),
+          }).catch((err: unknown) => {
+            if (signalled && err instanceof DOMException && err.name === 'AbortError') return signalled;
+            throw err;
           });
+          if (typeof summary === 'string') {
+            out.stop();
+            const canContinue = existsSync(join(resolve(dir), 'checkpoint.json'));
+            process.stderr.write(
+              `ackmeans: interrupted (${summary}); ${canContinue ? `continue with: ackmeans classify --continue ${dir}` : 'no iteration had finished, so there is nothing to continue: start the run again'}\n`,
+            );
+            process.exitCode = SIGNAL_EXIT[summary];
+            return;
+          }
           out.stop();
           if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...summary })}\n`);
           else
@@ -171,7 +203,7 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
             );
         } finally {
           out.stop();
-          process.off('SIGINT', onSignal);
+          for (const s of HANDLED_SIGNALS) process.off(s, onSignal);
         }
       }),
     );

@@ -226,6 +226,9 @@ export interface ResolvedParams extends Required<
   radius: number;
 }
 
+/** The finest shift step accepted, in working pixels: finer grids multiply the work by 1/step² for nothing. */
+export const MIN_SHIFT_STEP = 0.25;
+
 const SAFE = Number.MAX_SAFE_INTEGER;
 
 /** What `schema` accepts, for a person: "an integer ≥ 2", "one of ack, kmeans", "true or false". */
@@ -329,6 +332,10 @@ export function resolveParams(
   if (shiftRange > box / 4)
     throw new RangeError(`shiftRange (${shiftRange} working pixels) must be at most box/4 = ${box / 4}`);
   const shiftStep = either('shiftStep', 'offsetStep', p.shiftStep, p.offsetStep) ?? d.shiftStep;
+  if (shiftStep < MIN_SHIFT_STEP)
+    throw new RangeError(
+      `shiftStep (${shiftStep} working pixels) must be at least ${MIN_SHIFT_STEP}: each alignment would try ${Math.round((d.shiftStep / shiftStep) ** 2)}× as many shifts as with step ${d.shiftStep}, for no better alignment`,
+    );
   if (shiftStep > Math.max(1, shiftRange))
     throw new RangeError(
       `shiftStep (${shiftStep}) must be at most max(1, shiftRange) = ${Math.max(1, shiftRange)}`,

@@ -8,6 +8,7 @@ import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
+import { checkOutputDir } from '../io/output-dir.js';
 import { writeClassifyReport } from '../report/report.js';
 import {
   type Checkpoint,
@@ -20,7 +21,7 @@ import { classifyParticles } from './classify.js';
 import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
-import { particleInput, phaseFlipper } from './particles.js';
+import { particleInput } from './particles.js';
 import type { ClassificationResult } from './types.js';
 
 export type { ClassifyParams } from './params.js';
@@ -52,6 +53,15 @@ export interface RunOptions {
   resume?: boolean;
   /** Stack paths as written in the STAR/.cs file (or base names) → real files. */
   remap?: Record<string, string>;
+  /** Called with each oddity of the input that did not stop the run (also listed in report.json). */
+  onWarning?: (message: string) => void;
+  /** Folder for the working stack's float16 scratch file when it is too big for memory (default: outDir). */
+  scratch?: string;
+  /**
+   * Largest working stack kept in memory, in bytes of float32 pixels (default 512 MiB; 0 always
+   * streams through the scratch file). Results are the same either way.
+   */
+  inMemoryLimit?: number;
 }
 
 /** The package version, recorded in report.json. */
@@ -116,6 +126,7 @@ export async function runClassification(
 ): Promise<RunSummary> {
   const t0 = performance.now();
   const dir = resolve(outDir);
+  await checkOutputDir(dir);
   let cp: Checkpoint;
   if (opts.resume) {
     cp = await loadCheckpoint(dir);
@@ -148,6 +159,7 @@ export async function runClassification(
   const set = await openParticles(cp.input, cp.remap ? { remap: cp.remap } : {});
   try {
     const particles = particleInput(set);
+    for (const w of set.warnings) opts.onWarning?.(w);
     if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
     await mkdir(dir, { recursive: true });
     let result: ClassificationResult;
@@ -158,7 +170,8 @@ export async function runClassification(
         onIteration: opts.onIteration,
         checkpoint: cp,
         save: (c) => saveCheckpoint(dir, c),
-        phaseFlip: phaseFlipper,
+        scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
+        ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
       });
     } catch (err) {
       await removeIfEmpty(dir);
