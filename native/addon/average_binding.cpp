@@ -46,7 +46,8 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   auto members = o.i32("members");
   const int threads = int(o.integer("threads"));
   double* control = o.control();
-  if (count < 1 || box < 1 || k < 1 || threads < 1) throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
+  if (count < 1 || box < 1 || k < 1 || threads < 1)
+    throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
   requireLength(env, images.ElementLength(), size_t(count * box * box), "images");
   for (auto* a : {&psi, &sx, &sy}) requireLength(env, a->ElementLength(), size_t(count), "parameters");
   requireLength(env, assignment.ElementLength(), size_t(count), "assignment");

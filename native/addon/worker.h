@@ -148,8 +148,12 @@ class Options {
     Napi::Value v = o_.Get(name);
     return !v.IsUndefined() && !v.IsNull();
   }
-  Napi::Float32Array f32(const char* name) { return typed<Napi::Float32Array>(name, napi_float32_array, "a Float32Array"); }
-  Napi::Float64Array f64(const char* name) { return typed<Napi::Float64Array>(name, napi_float64_array, "a Float64Array"); }
+  Napi::Float32Array f32(const char* name) {
+    return typed<Napi::Float32Array>(name, napi_float32_array, "a Float32Array");
+  }
+  Napi::Float64Array f64(const char* name) {
+    return typed<Napi::Float64Array>(name, napi_float64_array, "a Float64Array");
+  }
   Napi::Int32Array i32(const char* name) { return typed<Napi::Int32Array>(name, napi_int32_array, "an Int32Array"); }
   Napi::Uint8Array u8(const char* name) { return typed<Napi::Uint8Array>(name, napi_uint8_array, "a Uint8Array"); }
   Napi::Uint16Array u16(const char* name) { return typed<Napi::Uint16Array>(name, napi_uint16_array, "a Uint16Array"); }
@@ -228,8 +232,8 @@ inline ArrayT adopt(Napi::Env env, OwnedArray<T>& owned) {
   size_t len = owned.length;
   owned.data = nullptr;
   owned.length = 0;
-  auto buffer = Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T),
-                                       [](Napi::Env, void* d) { std::free(d); });
+  auto buffer =
+      Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T), [](Napi::Env, void* d) { std::free(d); });
   return ArrayT::New(env, len, buffer, 0);
 }
 

@@ -8,9 +8,8 @@
 namespace ack {
 namespace {
 
-constexpr int64_t kPrefetchRows = 8;    // rows fetched ahead of the one being scanned
+constexpr int64_t kPrefetchRows = 8;      // rows fetched ahead of the one being scanned
 constexpr int64_t kCheckEvery = 1 << 16;  // images between cancellation checks
-
 
 // The smallest cost row[h] + penalty[h] over h (double precision; 4 independent lanes).
 ACK_SIMD_KERNEL(double, min_cost, (const float* row, const double* penalty, int64_t k), (row, penalty, k)) {

@@ -21,11 +21,11 @@ void set_simd(bool on);
 // ACK_SIMD_KERNEL(ret, name, (params), (args)) { body }: defines `ret name(params)`, whose body is
 // compiled once for AVX2 and once for baseline x86-64; each call runs the AVX2 copy when
 // simd_enabled(). The body is written once, right after the macro.
-#define ACK_SIMD_KERNEL(ret, name, params, args)                                                 \
-  static inline __attribute__((always_inline)) ret name##_body params;                           \
-  __attribute__((target("avx2"))) static ret name##_avx2 params { return name##_body args; }     \
-  static ret name##_base params { return name##_body args; }                                     \
-  ret name params { return ::ack::simd_enabled() ? name##_avx2 args : name##_base args; }        \
+#define ACK_SIMD_KERNEL(ret, name, params, args)                                             \
+  static inline __attribute__((always_inline)) ret name##_body params;                       \
+  __attribute__((target("avx2"))) static ret name##_avx2 params { return name##_body args; } \
+  static ret name##_base params { return name##_body args; }                                 \
+  ret name params { return ::ack::simd_enabled() ? name##_avx2 args : name##_base args; }    \
   static inline __attribute__((always_inline)) ret name##_body params
 
 }  // namespace ack
