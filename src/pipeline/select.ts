@@ -2,7 +2,8 @@
  * `select`: the particles of chosen classes of a run_data.star, every block and column kept.
  */
 import { AckmeansError, checkInt } from '../errors.js';
-import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { StarBlock, StarFile, readStar, writeStar } from '../io/index.js';
 import { splitImageNames } from '../io/particles-star.js';
 import { locateStacks, outputStackPath } from '../io/stack-references.js';
@@ -98,6 +99,7 @@ export async function selectClasses(
       'rlnImageName',
       rows.map((r) => names[r]),
     );
+  await mkdir(dirname(resolve(output)), { recursive: true }); // RELION-style Select/jobNNN/ folders
   await writeStar(output, new StarFile(star.blocks.map((b) => (b === block ? selected : b))));
   return rows.length;
 }
