@@ -144,18 +144,18 @@ export function subsetProvider(images: Images, box: number, items: Int32Array): 
 
 declare module '../native.js' {
   interface NativeAddon {
-    ackPassSparse(
-      scores: Float32Array,
-      classes: Int32Array,
-      width: number,
-      n: number,
-      k: number,
-      assignment: Int32Array,
-      sizes: Int32Array,
-      lambda2: number,
-      order: Int32Array,
-      control: Float64Array,
-    ): Promise<number>;
+    ackPassSparse(options: {
+      scores: Float32Array;
+      classes: Int32Array;
+      width: number;
+      n: number;
+      k: number;
+      assignment: Int32Array;
+      sizes: Int32Array;
+      lambda2: number;
+      order: Int32Array;
+      control: Float64Array;
+    }): Promise<number>;
   }
 }
 
@@ -176,18 +176,18 @@ export function ackPassSparse(
   if (assignment.length !== table.n) throw new RangeError('assignment must hold one class per table row');
   return runNativeJob(
     (control) =>
-      native().ackPassSparse(
-        table.score,
-        table.classes,
-        table.m,
-        table.n,
+      native().ackPassSparse({
+        scores: table.score,
+        classes: table.classes,
+        width: table.m,
+        n: table.n,
         k,
         assignment,
         sizes,
         lambda2,
         order,
         control,
-      ),
+      }),
     { signal },
   );
 }
