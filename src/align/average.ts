@@ -222,7 +222,9 @@ export async function ctfCorrectedAverages(
   const mode = CORRECTION_MODE[correction];
   if (correction !== 'none') {
     if (!(options.ctf instanceof Float64Array) || options.ctf.length !== 7 * n)
-      throw new TypeError(`ctf must be a Float64Array of n×7 (${7 * n}) values for correction '${correction}'`);
+      throw new TypeError(
+        `ctf must be a Float64Array of n×7 (${7 * n}) values for correction '${correction}'`,
+      );
   }
   const threads = resolveThreads(options.threads);
   const signal = checkSignal(options.signal);
@@ -261,10 +263,9 @@ export async function ctfCorrectedAverages(
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
   }
-  const result = await runNativeJob(
-    () => native().wienerFinalize({ ...sums, k, outBox, mode, threads }),
-    { signal },
-  );
+  const result = await runNativeJob(() => native().wienerFinalize({ ...sums, k, outBox, mode, threads }), {
+    signal,
+  });
   return {
     ...result,
     sizes: sums.members,

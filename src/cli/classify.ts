@@ -166,6 +166,11 @@ export function register(program: Command): void {
       'finest detail used to align, Å (default 25; frequencies above 1/Å are ignored)',
       parseNumberOption('--align-resolution'),
     )
+    .option(
+      '--average-box <px>',
+      'box of the CTF-corrected class averages in pixels (default: the input box; at least the working box)',
+      parseIntOption('--average-box'),
+    )
     .option('--no-mirror', 'do not search mirrored images')
     .option('--invert', 'invert the contrast before normalising')
     .option(
@@ -201,6 +206,7 @@ export function register(program: Command): void {
           'shiftRange',
           'shiftStep',
           'alignResolution',
+          'averageBox',
         ] as const satisfies readonly (keyof ClassifyParams)[];
         for (const key of passed) if (opts[key] !== undefined) Object.assign(params, { [key]: opts[key] });
         if (!opts.mirror) params.mirror = false;

@@ -47,6 +47,11 @@ export interface ClassifyParams {
    * 1/alignResolution (at most Nyquist), which keeps noise from steering it.
    */
   alignResolution?: number;
+  /**
+   * Box in pixels of the final CTF-corrected class averages (default: the input box; smaller
+   * boxes are Fourier-cropped, at least the working box).
+   */
+  averageBox?: number;
 }
 
 /** Every parameter resolved for a given input. */
@@ -135,6 +140,7 @@ export function resolveParams(
       params.alignResolution ?? d.alignResolution,
       Number.MIN_VALUE,
     ),
+    averageBox: checkInt('averageBox', params.averageBox ?? input.box, box, input.box),
     workingPixelSize,
     radius,
   };

@@ -117,7 +117,10 @@ describe('ctfCorrectedAverages', () => {
   const ctfs = Array.from({ length: N }, (_, i) => particleCtf(i));
   const ctf = packCtfBatch(
     Object.fromEntries(
-      (Object.keys(ctfs[0]) as (keyof CtfParameters)[]).map((f) => [f, Float64Array.from(ctfs, (p) => p[f] ?? 0)]),
+      (Object.keys(ctfs[0]) as (keyof CtfParameters)[]).map((f) => [
+        f,
+        Float64Array.from(ctfs, (p) => p[f] ?? 0),
+      ]),
     ) as never,
     N,
   );
@@ -144,12 +147,19 @@ describe('ctfCorrectedAverages', () => {
 
   it('is the same for any thread count and crops to a smaller box', async () => {
     const run = (threads: number, outBox?: number) =>
-      ctfCorrectedAverages(images, BOX, assignment, K, { psi, shiftX: zeros, shiftY: zeros, mirror }, {
-        pixelSize: PIXEL,
-        ctf,
-        threads,
-        ...(outBox ? { outBox } : {}),
-      });
+      ctfCorrectedAverages(
+        images,
+        BOX,
+        assignment,
+        K,
+        { psi, shiftX: zeros, shiftY: zeros, mirror },
+        {
+          pixelSize: PIXEL,
+          ctf,
+          threads,
+          ...(outBox ? { outBox } : {}),
+        },
+      );
     const [a, b] = [await run(1), await run(2)];
     expect(Array.from(a.averages)).toEqual(Array.from(b.averages));
     const small = await run(2, 5);
@@ -160,10 +170,17 @@ describe('ctfCorrectedAverages', () => {
 
   it('rejects a missing CTF', async () => {
     await expect(
-      ctfCorrectedAverages(images, BOX, assignment, K, { psi, shiftX: zeros, shiftY: zeros, mirror }, {
-        pixelSize: PIXEL,
-        correction: 'wiener',
-      }),
+      ctfCorrectedAverages(
+        images,
+        BOX,
+        assignment,
+        K,
+        { psi, shiftX: zeros, shiftY: zeros, mirror },
+        {
+          pixelSize: PIXEL,
+          correction: 'wiener',
+        },
+      ),
     ).rejects.toThrow(/ctf must be a Float64Array/);
   });
 });
