@@ -189,7 +189,7 @@ export interface RelionRun extends RelionResult {
 
 /**
  * Runs `relion_refine` on `input` (a STAR file written by {@link writeRelionInput}) from the
- * input's folder, logging each "Expectation iteration" line, and reads its result.
+ * current folder — RELION's project folder, where image paths written by ackmeans resolve — logging each "Expectation iteration" line, and reads its result.
  * @throws AckmeansError `ERR_RELION_FAILED` (with the end of its output) when it exits non-zero.
  */
 export async function runRelion(
@@ -198,8 +198,8 @@ export async function runRelion(
   options: RelionOptions,
   { log = () => {}, signal }: { log?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<RelionRun> {
-  const cwd = dirname(resolve(input));
-  const args = relionArgs(basename(input), relative(cwd, resolve(outRoot)), options);
+  const cwd = process.cwd();
+  const args = relionArgs(relative(cwd, resolve(input)), relative(cwd, resolve(outRoot)), options);
   await mkdir(dirname(resolve(outRoot)), { recursive: true });
   const cpu0 = childCpuSeconds();
   const t0 = performance.now();

@@ -1,5 +1,5 @@
 /**
- * The `--remap OLD=NEW` option shared by commands that open particle sets.
+ * The `--remap OLD=NEW` / `--remap OLD_DIR/=NEW_DIR/` option shared by commands that open particle sets.
  */
 import type { Command } from 'commander';
 
@@ -14,7 +14,7 @@ function collectRemap(value: string, previous: Record<string, string> = {}): Rec
 export function remapOption(command: Command): Command {
   return command.option(
     '--remap <old=new>',
-    'use file NEW wherever the metadata references stack OLD (a path as written, or a base name); repeatable',
+    'use file NEW wherever the metadata references stack OLD (a path as written, or a base name), or folder NEW_DIR/ for references starting with OLD_DIR/; repeatable',
     collectRemap,
   );
 }

@@ -11,6 +11,8 @@
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import type { Rng } from '../random.js';
+import { countEmpty } from './objective.js';
+import { refillSmallClasses } from './own-class.js';
 import { assignNearest, type AssignmentRule } from './rule.js';
 
 /** Images drawn for the characteristic dissimilarity. */
@@ -18,7 +20,8 @@ export const DC_SAMPLES = 10;
 
 /**
  * Characteristic dissimilarity: for `samples` distinct random images m, t_m = max_j d(m,j) −
- * min_j d(m,j); returns the mean of the t_m (fewer images when n < samples).
+ * min_j d(m,j) over its finite entries (+∞ marks a single member's own class, see
+ * own-class.ts); returns the mean of the t_m (fewer images when n < samples).
  */
 export function characteristicDissimilarity(
   table: Float32Array,
@@ -29,17 +32,21 @@ export function characteristicDissimilarity(
 ): number {
   const picks = rng.sample(n, Math.min(samples, n));
   let sum = 0;
+  let rows = 0;
   for (const m of picks) {
     let lo = Infinity;
     let hi = -Infinity;
     for (let j = m * k; j < (m + 1) * k; j++) {
       const d = table[j];
+      if (d === Infinity) continue; // a single member's own class (no average without it)
       if (d < lo) lo = d;
       if (d > hi) hi = d;
     }
+    if (hi < lo) continue;
     sum += hi - lo;
+    rows++;
   }
-  return sum / picks.length;
+  return rows > 0 ? sum / rows : 0;
 }
 
 declare module '../native.js' {
@@ -86,17 +93,32 @@ export function ackPass(
   );
 }
 
-/** The ACK-means rule: nearest-reference start, then constrained passes. */
+/**
+ * The ACK-means rule: nearest-reference start, then constrained passes on the leave-one-out
+ * table (own-class.ts). A class left with fewer than 2 members (1 when n < 2k) after the start or
+ * a pass takes half of the largest class (reported as `reseeded`).
+ */
 export const ackRule: AssignmentRule = {
   stop: 'sigma',
+  leaveOneOut: true,
   needsTable: () => true,
-  initial: ({ table, n, k, assignment, sizes }) => ({ moves: assignNearest(table, n, k, assignment, sizes) }),
+  initial: ({ table, n, k, assignment, sizes }) => {
+    const moves = assignNearest(table, n, k, assignment, sizes);
+    const empty = countEmpty(sizes);
+    const reseeded = refillSmallClasses(table, n, k, assignment, sizes);
+    return { moves, empty, reseeded };
+  },
   async pass({ table, n, k, assignment, sizes, beta, rng, signal }) {
     if (!table) throw new Error('ACK-means needs the dissimilarity table');
     const dc = characteristicDissimilarity(table, n, k, rng.fork());
     const lambda2 = (beta * dc) / Math.floor(n / k);
     const order = rng.fork().permutation(n);
-    const moves = await ackPass(table, k, assignment, sizes, lambda2, order, signal);
-    return { moves, dc, lambda: lambda2 / 2 };
+    const before = assignment.slice();
+    await ackPass(table, k, assignment, sizes, lambda2, order, signal);
+    const empty = countEmpty(sizes);
+    const reseeded = refillSmallClasses(table, n, k, assignment, sizes);
+    let moves = 0;
+    for (let i = 0; i < n; i++) if (assignment[i] !== before[i]) moves++;
+    return { moves, dc, lambda: lambda2 / 2, empty, reseeded };
   },
 };

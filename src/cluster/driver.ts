@@ -2,7 +2,8 @@
  * The iteration driver shared by every method and every dissimilarity source:
  *
  *   init   k distinct random items are the references; the rule's initial assignment; average
- *   loop   table to the references → the rule's pass → average → σ, trace → stop test
+ *   loop   table to the references (each item against its own class's average without it,
+ *          own-class.ts) → the rule's pass → average → σ, trace → stop test
  *
  * The source owns the dissimilarities and the averages; the rule (ack.ts, kmeans.ts,
  * spider.ts, eqk.ts) owns the assignment; the driver owns everything else. After every
@@ -14,6 +15,7 @@ import { ackRule } from './ack.js';
 import { eqkRule } from './eqk.js';
 import { kmeansRule } from './kmeans.js';
 import { classSizes, countEmpty, dataTerm, sizeTerm } from './objective.js';
+import { correctOwnClass } from './own-class.js';
 import type { AssignmentRule, PassContext, PassOutcome } from './rule.js';
 import { iterationRng } from './seeds.js';
 import type { DissimilaritySource, References } from './source.js';
@@ -54,6 +56,11 @@ export interface RunClusteringOptions extends ClusteringOptions {
 
 interface Loop {
   iteration: number;
+  /**
+   * Whether `references` are the class averages of `assignment` (false only for a given start of
+   * both references and assignment): the own-class correction needs it.
+   */
+  averaged: boolean;
   assignment: Int32Array;
   sizes: Int32Array;
   references: References;
@@ -121,6 +128,7 @@ async function initialise(
     const references = start ?? (await source.average(assignment, k, await fallback(), job));
     return {
       iteration: 0,
+      averaged: start === undefined,
       assignment,
       sizes: classSizes(assignment, k),
       references,
@@ -134,7 +142,15 @@ async function initialise(
   const sizes = new Int32Array(k);
   const ctx = { table, n, k, assignment, sizes, references, source, beta: o.beta, rng };
   const outcome = rule.initial(ctx);
-  const loop: Loop = { iteration: 0, assignment, sizes, references, trace: [], converged: false };
+  const loop: Loop = {
+    iteration: 0,
+    averaged: true,
+    assignment,
+    sizes,
+    references,
+    trace: [],
+    converged: false,
+  };
   loop.references = await source.average(assignment, k, references, job);
   await record(loop, o, source, outcome, table, n, t0);
   return loop;
@@ -150,7 +166,11 @@ async function iterate(
   const t0 = performance.now();
   const { n } = source;
   loop.iteration++;
-  const table = rule.needsTable(source) ? await source.table(loop.references, job) : null;
+  let table = rule.needsTable(source) ? await source.table(loop.references, job) : null;
+  if (table && rule.leaveOneOut && loop.averaged) {
+    table = table.slice(); // the source may keep its table (e.g. the alignment scores)
+    correctOwnClass(table, n, o.k, loop.assignment, loop.sizes);
+  }
   const before = loop.assignment.slice();
   const ctx: PassContext = {
     table,
@@ -166,6 +186,7 @@ async function iterate(
   };
   const outcome = await rule.pass(ctx);
   loop.references = await source.average(loop.assignment, o.k, loop.references, job);
+  loop.averaged = true;
   let changed = 0;
   for (let i = 0; i < n; i++) if (loop.assignment[i] !== before[i]) changed++;
   loop.converged = rule.stop === 'no-move' ? outcome.moves === 0 : changed / n <= o.sigma0;
@@ -223,6 +244,7 @@ function restore(state: ClusteringState, o: CheckedOptions, source: Dissimilarit
   const assignment = state.assignment.slice();
   return {
     iteration: state.iteration,
+    averaged: true,
     assignment,
     sizes: classSizes(assignment, o.k),
     references: state.references.slice(),

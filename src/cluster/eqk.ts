@@ -90,6 +90,7 @@ function equalSize({ table, n, k, assignment, sizes }: PassContext) {
 /** The EQK-means rule: the equal-size assignment, from the start and at every pass. */
 export const eqkRule: AssignmentRule = {
   stop: 'sigma',
+  leaveOneOut: true,
   needsTable: () => true,
   initial: equalSize,
   pass: equalSize,

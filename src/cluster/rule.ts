@@ -7,7 +7,10 @@ import type { DissimilaritySource, References } from './source.js';
 
 /** Everything a rule may read or change in one pass. */
 export interface PassContext {
-  /** The n×k dissimilarity table to `references` (null when the rule said it needs none). */
+  /**
+   * The n×k dissimilarity table to `references` (null when the rule said it needs none), with the
+   * own-class correction applied when the rule asked for it.
+   */
   readonly table: Float32Array | null;
   readonly n: number;
   readonly k: number;
@@ -38,7 +41,7 @@ export interface PassOutcome {
   j1?: number;
   /** Empty classes after the assignment, before reseeding (the driver counts them otherwise). */
   empty?: number;
-  /** Classes reseeded (K-means). */
+  /** Classes refilled because they had too few members (ACK-means, K-means). */
   reseeded?: number;
 }
 
@@ -46,6 +49,11 @@ export interface PassOutcome {
 export interface AssignmentRule {
   /** When the run has converged: σ ≤ σ0 (`'sigma'`) or a pass without a move (`'no-move'`). */
   readonly stop: 'sigma' | 'no-move';
+  /**
+   * Whether the driver measures each image against its own class's average without it
+   * (`correctOwnClass` in own-class.ts) before the pass. SPIDER does not: its rule has Späth's own factors.
+   */
+  readonly leaveOneOut: boolean;
   /** Whether `pass` needs the dissimilarity table of this source (SPIDER on vectors does not). */
   needsTable(source: DissimilaritySource): boolean;
   /** The initial assignment from the table to the initial references (`assignment` is all −1). */

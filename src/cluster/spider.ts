@@ -123,6 +123,7 @@ export function spiderTablePass(
 /** The SPIDER rule: nearest-reference start, then exchange passes until one makes no move. */
 export const spiderRule: AssignmentRule = {
   stop: 'no-move',
+  leaveOneOut: false,
   needsTable: (source) => source.vectors === undefined,
   initial: ({ table, n, k, assignment, sizes }) => ({ moves: assignNearest(table, n, k, assignment, sizes) }),
   pass({ table, k, assignment, sizes, references, source }) {

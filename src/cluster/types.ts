@@ -22,7 +22,10 @@ export interface IterationRecord {
   sigma: number;
   /** Items that changed class (σ·n). */
   changed: number;
-  /** Data term J1 = Σ_i d(i, p_i), to the references the pass used (SPIDER on vectors: the final SSE). */
+  /**
+   * Data term J1 = Σ_i d(i, p_i), to the references the pass used, each image measured against its
+   * own class's average without it where the method does so (SPIDER on vectors: the final SSE).
+   */
   j1: number;
   /** Size term J2 = λ·Σ_j s_j² (0 for methods without a size term). */
   j2: number;
@@ -32,9 +35,12 @@ export interface IterationRecord {
   lambda: number;
   /** Class sizes after the iteration. */
   sizes: number[];
-  /** Classes without members after the iteration (before any reseeding). */
+  /** Classes without members after the assignment (before any refill). */
   empty: number;
-  /** Empty classes that K-means reseeded in this iteration. */
+  /**
+   * Classes left with fewer than 2 members (1 when n < 2k) that took half of the largest class in
+   * this iteration (ACK-means and K-means; see own-class.ts).
+   */
   reseeded: number;
   /** Wall time of the iteration in seconds (table, assignment and references). */
   seconds: number;

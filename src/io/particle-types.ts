@@ -65,7 +65,8 @@ export interface ParticleSet {
 export interface OpenParticlesOptions {
   /**
    * Maps a referenced stack path — exactly as written in the STAR/.cs file, or its base name —
-   * to a real file (resolved against the current directory), for files that moved.
+   * to a real file, or a folder prefix ending in `/` (`OLD_DIR/`) to another (`NEW_DIR/`), for
+   * files that moved. The result is looked up like any reference (src/io/stack-references.ts).
    */
   remap?: Record<string, string>;
   /** Accept oddities (mixed pixel sizes, odd headers) as `warnings` instead of errors. */

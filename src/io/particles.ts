@@ -4,24 +4,20 @@
  * together, by name, and so are images past the end of their stack — before any pixel is read.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, extname, normalize, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { checkInt } from '../errors.js';
 import { readCs } from './cs.js';
-import { FormatError } from './errors.js';
+import { FormatError, fileError } from './errors.js';
+import { readMrcHeader } from './mrc.js';
 import type { OpenParticlesOptions, ParticleMetadata, ParticleSet } from './particle-types.js';
 import { csMetadata } from './particles-cs.js';
 import { starMetadata } from './particles-star.js';
+import { locateStacks } from './stack-references.js';
 import { readStar } from './star.js';
 import { imageFormat, openStack } from './stack-open.js';
 import { StackPool } from './stack-pool.js';
 
 export type * from './particle-types.js';
-
-/** The real file for a referenced stack path, after `remap`. */
-function resolveReference(ref: string, baseDir: string, remap: Record<string, string>): string {
-  const mapped = remap[ref] ?? remap[normalize(ref)] ?? remap[basename(ref)];
-  return mapped !== undefined ? resolve(mapped) : resolve(baseDir, ref);
-}
 
 const LIST_LIMIT = 20;
 
@@ -46,6 +42,18 @@ async function stackGeometry(paths: string[], permissive: boolean) {
   return out;
 }
 
+/** Refuses a bare MRC input that is a 3D map (not an image stack): it is not nz particle images. */
+async function refuseVolume(path: string, permissive: boolean): Promise<void> {
+  if ((await imageFormat(path)) !== 'mrc') return;
+  const h = await readMrcHeader(path, { permissive });
+  if (!h.isStack && h.nz > 1)
+    throw new FormatError(
+      'ERR_NOT_IMAGES',
+      path,
+      `is a 3D map (${h.nx}×${h.ny}×${h.nz}, space group ${h.ispg}), not a stack of particle images; if its sections really are particles, name it .mrcs`,
+    );
+}
+
 async function metadataOf(path: string): Promise<ParticleMetadata | undefined> {
   const ext = extname(path).toLowerCase();
   if (ext === '.star') return starMetadata(await readStar(path), path, dirname(path));
@@ -63,26 +71,29 @@ async function metadataOf(path: string): Promise<ParticleMetadata | undefined> {
 export async function openParticles(path: string, options: OpenParticlesOptions = {}): Promise<ParticleSet> {
   const permissive = options.permissive ?? false;
   const remap = options.remap ?? {};
+  await stat(path).catch((err: unknown) => {
+    throw fileError(path, err);
+  });
   const meta = await metadataOf(path);
-  const references = meta?.references ?? [path];
-  const stacks = meta ? references.map((r) => resolveReference(r, meta.baseDir, remap)) : [resolve(path)];
-  const missing: string[] = [];
-  await Promise.all(
-    stacks.map(async (s, i) => {
-      const ok = await stat(s).then(
-        (st) => st.isFile(),
-        () => false,
-      );
-      const remapped = meta !== undefined && s !== resolve(meta.baseDir, references[i]);
-      if (!ok) missing.push(remapped ? `${references[i]} (remapped to ${s})` : references[i]);
-    }),
-  );
-  if (missing.length)
-    throw new FormatError(
-      'ERR_MISSING_STACKS',
-      path,
-      `${missing.length} referenced stack file${missing.length > 1 ? 's are' : ' is'} missing (relative paths are looked for in ${meta?.baseDir ?? '.'}): ${listed(missing.sort())}`,
+  let stacks: string[];
+  if (meta) {
+    const found = await locateStacks(meta.references, meta.baseDir, remap);
+    const missing = meta.references.flatMap((r, i) =>
+      found.paths[i] === undefined
+        ? [found.mapped[i] !== r ? `${r} (remapped to ${found.mapped[i]})` : r]
+        : [],
     );
+    if (missing.length)
+      throw new FormatError(
+        'ERR_MISSING_STACKS',
+        path,
+        `${missing.length} referenced stack file${missing.length > 1 ? 's are' : ' is'} missing (${found.searched}): ${listed(missing.sort())}`,
+      );
+    stacks = found.paths as string[];
+  } else {
+    await refuseVolume(path, permissive);
+    stacks = [resolve(path)];
+  }
   const geometry = await stackGeometry(stacks, permissive);
   const warnings = [...(meta?.warnings ?? [])];
   const box = geometry[0].nx;

@@ -16,7 +16,8 @@
 import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { StarBlock, StarFile, writeMrc, writeStar } from '../io/index.js';
+import { type ParticleSet, StarBlock, StarFile, writeMrc, writeStar } from '../io/index.js';
+import { outputStackPath } from '../io/stack-references.js';
 import { FEATURES, type FeatureName } from './class-score.js';
 import { engineToRelion, MIRROR_COLUMN, SCORE_COLUMN } from './relion.js';
 import type { CtfColumns } from './stack.js';
@@ -38,6 +39,26 @@ export interface ParticleTable {
   block: string;
   /** Pixel size of the input images in Å (converts origins). */
   pixelSize: number;
+  /**
+   * Per input particle, `_rlnImageName` as run_data.star writes it: the stack as found (after
+   * remapping), named so it resolves from the current folder ({@link particleImageNames}).
+   */
+  imageNames?: readonly string[];
+}
+
+/**
+ * `_rlnImageName` of every particle of `set` as a STAR file written now should name it: the
+ * stack as found (after remapping), relative to the current folder when inside it, absolute
+ * otherwise (src/io/stack-references.ts). The image number keeps the input's spelling.
+ */
+export function particleImageNames(set: ParticleSet, cwd: string = process.cwd()): string[] {
+  const paths = set.stacks.map((s) => outputStackPath(s, cwd));
+  const original = set.star?.file.block(set.star.particlesBlock)?.strings('rlnImageName');
+  return Array.from(set.imageIndex, (img, i) => {
+    const at = original?.[i]?.indexOf('@') ?? -1;
+    const number = original && at > 0 ? original[i].slice(0, at) : String(img + 1).padStart(6, '0');
+    return `${number}@${paths[set.stackIndex[i]]}`;
+  });
 }
 
 /**
@@ -84,6 +105,11 @@ export function runDataBlock(table: ParticleTable, result: ClassificationResult)
   if (!source) throw new Error(`the particle table has no block data_${table.block}`);
   const out = source.selectRows(result.kept);
   const n = result.kept.length;
+  if (table.imageNames)
+    out.setColumn(
+      'rlnImageName',
+      Array.from(result.kept, (i) => table.imageNames![i]),
+    );
   const pixelOrigins = source.has('rlnOriginX') && !source.has('rlnOriginXAngst');
   const inX = pixelOrigins ? source.numeric('rlnOriginX') : source.numeric('rlnOriginXAngst');
   const inY = pixelOrigins ? source.numeric('rlnOriginY') : source.numeric('rlnOriginYAngst');

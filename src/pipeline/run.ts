@@ -17,7 +17,7 @@ import {
   saveCheckpoint,
 } from './checkpoint.js';
 import { classifyParticles } from './classify.js';
-import { OUTPUT_FILES, type ParticleTable, stackTable, writeOutputs } from './outputs.js';
+import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import { accepted } from './class-score.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
@@ -62,12 +62,9 @@ const VERSION = (
 
 /** The particle table run_data.star extends: the input STAR, or one built from the set. */
 function tableOf(set: ParticleSet, pixelSize: number): ParticleTable {
-  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize };
-  const names = Array.from(
-    set.imageIndex,
-    (img, i) => `${String(img + 1).padStart(6, '0')}@${set.stacks[set.stackIndex[i]]}`,
-  );
-  return stackTable(names, set.box, pixelSize, set.ctf);
+  const imageNames = particleImageNames(set);
+  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize, imageNames };
+  return { ...stackTable(imageNames, set.box, pixelSize, set.ctf), imageNames };
 }
 
 function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResult): Record<string, unknown> {

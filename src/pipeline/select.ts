@@ -2,7 +2,10 @@
  * `select`: the particles of chosen classes of a run_data.star, every block and column kept.
  */
 import { AckmeansError, checkInt } from '../errors.js';
-import { StarFile, readStar, writeStar } from '../io/index.js';
+import { dirname } from 'node:path';
+import { StarBlock, StarFile, readStar, writeStar } from '../io/index.js';
+import { splitImageNames } from '../io/particles-star.js';
+import { locateStacks, outputStackPath } from '../io/stack-references.js';
 
 /** Parses "3,7,12" or "3-5,9" into sorted distinct class numbers (1-based). */
 export function parseClassList(text: string): number[] {
@@ -33,13 +36,46 @@ function particlesBlock(star: StarFile, file: string) {
   return block;
 }
 
+/** Options of {@link selectClasses}. */
+export interface SelectOptions {
+  /** Stack remapping, as for `openParticles` (applied to the image names written). */
+  remap?: Record<string, string>;
+  /** Called with a sentence for each oddity (stacks that could not be found). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The particle table's `_rlnImageName` values renamed so they resolve from the current folder
+ * (src/io/stack-references.ts), with `remap` applied. References whose stack cannot be found are
+ * kept as written (and reported through `warn`).
+ */
+async function relocatedImageNames(block: StarBlock, file: string, options: SelectOptions) {
+  const names = block.strings('rlnImageName');
+  if (!names) return undefined;
+  const { references, stackIndex } = splitImageNames(names, file);
+  const found = await locateStacks(references, dirname(file), options.remap ?? {});
+  const missing = references.filter((_, s) => found.paths[s] === undefined);
+  if (missing.length)
+    options.warn?.(
+      `${missing.length} referenced stack file${missing.length > 1 ? 's' : ''} not found (${found.searched}); their image names are copied as written: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+    );
+  const written = found.paths.map((p, s) => (p === undefined ? references[s] : outputStackPath(p)));
+  return names.map((name, i) => `${name.slice(0, name.indexOf('@'))}@${written[stackIndex[i]]}`);
+}
+
 /**
  * Writes to `output` the rows of `input`'s particle table whose _rlnClassNumber is in `classes`
- * (other blocks, e.g. optics, are copied). Returns the number of particles written.
+ * (other blocks, e.g. optics, are copied); image names are rewritten to resolve from the current
+ * folder (RELION's convention). Returns the number of particles written.
  * @throws AckmeansError `ERR_NO_CLASSES` when the table has no class column, RangeError for a
  *   class number the file does not contain.
  */
-export async function selectClasses(input: string, classes: number[], output: string): Promise<number> {
+export async function selectClasses(
+  input: string,
+  classes: number[],
+  output: string,
+  options: SelectOptions = {},
+): Promise<number> {
   const star = await readStar(input);
   const block = particlesBlock(star, input);
   const numbers = block.numeric('rlnClassNumber');
@@ -56,6 +92,12 @@ export async function selectClasses(input: string, classes: number[], output: st
     if (wanted.has(c)) rows.push(i);
   });
   const selected = block.selectRows(rows);
+  const names = await relocatedImageNames(block, input, options);
+  if (names)
+    selected.setColumn(
+      'rlnImageName',
+      rows.map((r) => names[r]),
+    );
   await writeStar(output, new StarFile(star.blocks.map((b) => (b === block ? selected : b))));
   return rows.length;
 }

@@ -1,5 +1,6 @@
 /**
- * The working stack: every particle read in batches, screened (quarantine), phase-flipped with
+ * The working stack: every particle read in batches, screened (quarantine: its image, input
+ * origin and CTF values), phase-flipped with
  * its CTF when asked, translated by its input origin, Fourier-cropped to the working box,
  * inverted on request, normalised on its background and softly masked. The result stays in
  * memory (n · box² floats of the working box).
@@ -9,7 +10,7 @@ import type { ParticleCtf } from '../io/particle-types.js';
 import type { JobOptions } from '../job.js';
 import type { ResolvedParams } from './params.js';
 import { preprocessImages } from './preprocess.js';
-import { type QuarantinedParticle, screenImages } from './quarantine.js';
+import { type QuarantinedParticle, screenImages, screenMetadata } from './quarantine.js';
 
 /** Per-particle CTF parameters (RELION's units: Å, degrees, kV, mm), as io's particle sets give them. */
 export type CtfColumns = ParticleCtf;
@@ -79,6 +80,10 @@ export async function prepareStack(
   // Fourier cropping keeps pixel 0 fixed; this shift puts the input centre ⌊N/2⌋ on ⌊m/2⌋.
   const centre = (Math.floor(m / 2) * N) / m - Math.floor(N / 2);
   const batch = batchSize(N);
+  // Metadata first: what the image screening sees must be what is used (shifted, phase-flipped).
+  const badMetadata = new Map(
+    screenMetadata(input, params.phaseFlip && input.ctf !== undefined).map((q) => [q.index, q]),
+  );
   for (let start = 0; start < input.count; start += batch) {
     throwIfAborted(job.signal);
     const count = Math.min(batch, input.count - start);
@@ -86,7 +91,9 @@ export async function prepareStack(
     const reasons = screenImages(raw, inPixels, count);
     const good: number[] = [];
     reasons.forEach((reason, i) => {
-      if (reason) quarantined.push({ index: start + i, reason });
+      const metadata = badMetadata.get(start + i);
+      if (metadata) quarantined.push(metadata);
+      else if (reason) quarantined.push({ index: start + i, reason });
       else good.push(i);
     });
     if (good.length === 0) continue;

@@ -17,6 +17,7 @@ import {
   throwIfAborted,
 } from '../errors.js';
 import { createStackWriter, readMrc, StarBlock, StarFile, writeStar } from '../io/index.js';
+import { outputStackPath } from '../io/stack-references.js';
 import { type JobOptions, type Progress, resolveThreads } from '../job.js';
 import { Rng } from '../random.js';
 import { addGaussianNoise, meanImageVariance } from './noise.js';
@@ -334,7 +335,8 @@ export async function simulate(options: SimulateOptions, outDir: string): Promis
     await writer.abort();
     throw err;
   }
-  await writeStar(starPath, starFile(particles, plan, pixelSize, 'particles.mrcs'));
+  // named as RELION does: resolvable from the current folder (src/io/stack-references.ts)
+  await writeStar(starPath, starFile(particles, plan, pixelSize, outputStackPath(stackPath)));
   return {
     stack: stackPath,
     star: starPath,

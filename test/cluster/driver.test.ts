@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classSizes } from '../../src/cluster/objective.js';
 import {
   type ClusteringResult,
   type ClusteringState,
@@ -75,7 +76,7 @@ describe('clustering driver', () => {
     expect(full.converged).toBe(true);
   });
 
-  it('records σ, J1 = Σ d(i,p_i) to the pass references, class sizes and the final averages', async () => {
+  it('records σ, J1 = Σ d(i,p_i) to the pass references (own class without the item), sizes, averages', async () => {
     const seen: { refs: Float32Array; assignment: Int32Array }[] = [];
     const r = await cluster(data, {
       dim,
@@ -90,11 +91,21 @@ describe('clustering driver', () => {
       const rec = r.trace[t];
       const d = bruteTable(data, seen[t - 1].refs, dim);
       const p = seen[t].assignment;
+      const before = seen[t - 1].assignment;
+      const sizes = classSizes(before, 5);
       let j1 = 0;
       let changed = 0;
       for (let i = 0; i < n; i++) {
-        j1 += d[i * 5 + p[i]];
-        if (p[i] !== seen[t - 1].assignment[i]) changed++;
+        if (p[i] === before[i]) {
+          // the mean of the other members of i's class, by brute force
+          const others = new Float64Array(dim);
+          for (let m = 0; m < n; m++)
+            if (m !== i && before[m] === p[i]) for (let x = 0; x < dim; x++) others[x] += data[m * dim + x];
+          let e = 0;
+          for (let x = 0; x < dim; x++) e += (data[i * dim + x] - others[x] / (sizes[p[i]] - 1)) ** 2;
+          j1 += e;
+        } else j1 += d[i * 5 + p[i]];
+        if (p[i] !== before[i]) changed++;
       }
       expect(rec.j1 / j1).toBeCloseTo(1, 4);
       expect(rec.changed).toBe(changed);

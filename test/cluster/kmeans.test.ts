@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reseedEmpty } from '../../src/cluster/kmeans.js';
 import { classSizes } from '../../src/cluster/objective.js';
+import { refillSmallClasses } from '../../src/cluster/own-class.js';
 import { assignNearest } from '../../src/cluster/rule.js';
 import { cluster } from '../../src/index.js';
 import { Rng } from '../../src/random.js';
@@ -20,14 +20,21 @@ describe('K-means', () => {
     expect(Array.from(sizes)).toEqual(Array.from(classSizes(assignment, 6)));
   });
 
-  it('reseeds an empty class with the item farthest from its own reference', () => {
-    // 5 items, 3 classes; class 2 is empty; item 3 is farthest from its class (0) of 3 members.
-    const table = new Float32Array([1, 9, 9, 2, 9, 9, 9, 1, 9, 7, 9, 9, 9, 3, 9]);
-    const assignment = new Int32Array([0, 0, 1, 0, 1]);
+  it('refills a class of 0 or 1 member with the members of the largest class most drawn to it', () => {
+    // 7 items, 3 classes (n < 2k: only empty classes count); class 2 is empty; class 0 (4
+    // members) gives 2, those with the smallest d(i,2) − d(i,0): items 3 (−6) and 5 (−1).
+    const table = new Float32Array([1, 9, 9, 2, 9, 9, 9, 1, 9, 7, 9, 1, 9, 3, 9, 4, 9, 3, 9, 1, 9]);
+    const assignment = new Int32Array([0, 0, 1, 0, 1, 0, 1]);
     const sizes = classSizes(assignment, 3);
-    expect(reseedEmpty(table, 5, 3, assignment, sizes)).toBe(1);
-    expect(Array.from(assignment)).toEqual([0, 0, 1, 2, 1]);
-    expect(Array.from(sizes)).toEqual([2, 2, 1]);
+    expect(refillSmallClasses(table, 7, 3, assignment, sizes)).toBe(1);
+    expect(Array.from(assignment)).toEqual([0, 0, 1, 2, 1, 2, 1]);
+    expect(Array.from(sizes)).toEqual([2, 3, 2]);
+    // n ≥ 2k: a single member is refilled too, up to at least 2.
+    const p = new Int32Array([0, 0, 0, 0, 0, 1]);
+    const s = classSizes(p, 2);
+    expect(refillSmallClasses(new Float32Array(12), 6, 2, p, s)).toBe(1);
+    expect(Array.from(s)).toEqual([3, 3]);
+    expect(Array.from(p)).toEqual([1, 1, 0, 0, 0, 1]);
   });
 
   it('reports and repairs empty classes (duplicated items make ties at the start)', async () => {

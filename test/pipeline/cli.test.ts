@@ -124,5 +124,5 @@ describe('a killed run', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     for (const f of ['run_data.star', 'run_classes.mrcs', 'run_model.star'])
       expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,0 +1,261 @@
+/**
+ * Running work as a Slurm job array: submit with `sbatch --array`, follow each task through
+ * files it leaves on the shared filesystem, retry a failed or killed task a bounded number of
+ * times, cancel the whole array with `scancel` when the caller's signal fires.
+ *
+ * A shared filesystem between this process and the compute nodes is assumed (as RELION
+ * assumes it): the job folder, the task command's inputs and its outputs must be visible under
+ * the same paths everywhere.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { AckmeansError, abortError, checkInt, throwIfAborted } from '../errors.js';
+
+/** Where and how to submit. */
+export interface SlurmSettings {
+  /** `--partition` (default: the cluster's default partition). */
+  partition?: string;
+  /** `--account`. */
+  account?: string;
+  /** More `sbatch` arguments, passed as they are (e.g. `['--time=01:00:00', '--mem=4G']`). */
+  sbatchArgs?: string[];
+  /** Times a failed or lost task is submitted again before the array fails (default 2). */
+  maxRetries?: number;
+  /** How often to look at the tasks, in ms (default 1000). */
+  pollMs?: number;
+  /** Environment of the Slurm commands (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** One job array: `tasks` runs of `command`, each with its index in `SLURM_ARRAY_TASK_ID`. */
+export interface ArrayJob {
+  /** Job name shown by `squeue`. */
+  name: string;
+  /** A folder on the shared filesystem for the batch script, the task logs and exit codes. */
+  dir: string;
+  /** Number of tasks (indices 0..tasks−1). */
+  tasks: number;
+  /** The program and its arguments; the string `{task}` in an argument is replaced by the index. */
+  command: string[];
+  /** Folder the tasks run in (default: this process's current folder). */
+  cwd?: string;
+  /** CPUs per task (`--cpus-per-task`, default 1). */
+  cpusPerTask?: number;
+}
+
+/** Progress of an array: tasks finished of all, and retries so far. */
+export interface ArrayProgress {
+  done: number;
+  total: number;
+  retries: number;
+}
+
+const COMMAND_TIMEOUT_MS = 60_000;
+
+function slurmError(message: string, cause?: unknown): AckmeansError {
+  return new AckmeansError('ERR_SLURM', message, cause === undefined ? undefined : { cause });
+}
+
+/** Runs a Slurm command; resolves with its stdout, rejects with an ERR_SLURM error with its stderr. */
+function slurm(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, args, { env: env ?? process.env, timeout: COMMAND_TIMEOUT_MS }, (err, stdout, stderr) => {
+      if (!err) return resolvePromise(stdout);
+      const e = err as NodeJS.ErrnoException & { killed?: boolean };
+      if (e.code === 'ENOENT')
+        return reject(
+          slurmError(
+            `${cmd} not found on PATH: install Slurm's client commands (Debian: slurm-client) or use the local executor`,
+          ),
+        );
+      if (e.killed) return reject(slurmError(`${cmd} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s`));
+      const why = String(stderr).trim().split('\n').pop() || e.message;
+      reject(slurmError(`${cmd} ${args[0] ?? ''} failed: ${why}`, err));
+    });
+  });
+}
+
+/** `sbatch` options shared by the check and the submission. */
+function submitOptions(settings: SlurmSettings): string[] {
+  const args: string[] = [];
+  if (settings.partition !== undefined) args.push(`--partition=${settings.partition}`);
+  if (settings.account !== undefined) args.push(`--account=${settings.account}`);
+  return [...args, ...(settings.sbatchArgs ?? [])];
+}
+
+/**
+ * Checks, before any work, that Slurm's commands are on PATH, the controller answers and a job
+ * with these settings would be accepted (`sbatch --test-only`: unknown partition or account,
+ * bad `sbatchArgs`). Rejects with one ERR_SLURM error saying what is wrong.
+ */
+export async function checkSlurm(settings: SlurmSettings = {}): Promise<void> {
+  const env = settings.env;
+  for (const cmd of ['squeue', 'scancel']) await slurm(cmd, ['--version'], env);
+  if (settings.partition !== undefined) {
+    try {
+      await slurm('scontrol', ['show', 'partition', settings.partition], env);
+    } catch (err) {
+      throw slurmError(
+        `unknown Slurm partition "${settings.partition}" (scontrol show partition failed: ${(err as Error).message})`,
+      );
+    }
+  }
+  await slurm('sbatch', ['--test-only', ...submitOptions(settings), '--wrap', 'true'], env);
+}
+
+function batchScript(job: ArrayJob, dir: string): string {
+  const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+  const argv = job.command.map((a) => quote(a).replaceAll('{task}', `'"$SLURM_ARRAY_TASK_ID"'`)).join(' ');
+  // The exit code is written to a temporary name and renamed, so the coordinator never reads a
+  // half-written file; a task killed by scancel or a node failure leaves none.
+  return [
+    '#!/bin/bash',
+    `# ackmeans job array "${job.name}": one task of ${job.tasks}.`,
+    `cd ${quote(resolve(job.cwd ?? process.cwd()))} || exit 1`,
+    `${argv}`,
+    'rc=$?',
+    `echo "$rc" > ${quote(dir)}/task-"$SLURM_ARRAY_TASK_ID".exit.tmp`,
+    `mv ${quote(dir)}/task-"$SLURM_ARRAY_TASK_ID".exit.tmp ${quote(dir)}/task-"$SLURM_ARRAY_TASK_ID".exit`,
+    'exit "$rc"',
+    '',
+  ].join('\n');
+}
+
+async function readExit(dir: string, task: number): Promise<number | undefined> {
+  try {
+    const text = await readFile(join(dir, `task-${task}.exit`), 'utf8');
+    const rc = Number.parseInt(text.trim(), 10);
+    return Number.isFinite(rc) ? rc : 1;
+  } catch {
+    return undefined;
+  }
+}
+
+async function logTail(dir: string, task: number): Promise<string> {
+  try {
+    const lines = (await readFile(join(dir, `task-${task}.log`), 'utf8')).trim().split('\n');
+    return lines.slice(-3).join(' | ');
+  } catch {
+    return 'no log';
+  }
+}
+
+/** Indices of `jobIds`' array tasks that Slurm still lists (pending or running). */
+async function listedTasks(jobIds: string[], env?: NodeJS.ProcessEnv): Promise<Set<number>> {
+  const out = await slurm('squeue', ['-h', '-r', '-j', jobIds.join(','), '-o', '%i'], env).catch(
+    (err: unknown) => {
+      // squeue fails for job ids it has forgotten: then none of them is listed.
+      if (err instanceof AckmeansError && /Invalid job id/i.test(err.message)) return '';
+      throw err;
+    },
+  );
+  const listed = new Set<number>();
+  for (const line of out.split('\n')) {
+    const m = /_(\d+)$/.exec(line.trim());
+    if (m) listed.add(Number(m[1]));
+  }
+  return listed;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((done) => {
+    const t = setTimeout(done, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        done();
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * Runs `job` as a Slurm job array and resolves when every task has exited 0. A task that exits
+ * non-zero or disappears from the queue without an exit code (scancel, node failure, time
+ * limit) is submitted again, up to `maxRetries` times; then the array is cancelled and the call
+ * rejects with an ERR_SLURM error naming the task and the end of its log. Cancelling `signal`
+ * cancels every submitted task and rejects with an AbortError.
+ */
+export async function runArray(
+  job: ArrayJob,
+  settings: SlurmSettings = {},
+  hooks: { signal?: AbortSignal; onProgress?: (p: ArrayProgress) => void } = {},
+): Promise<void> {
+  const tasks = checkInt('tasks', job.tasks, 1, 100_000);
+  const maxRetries = checkInt('maxRetries', settings.maxRetries ?? 2, 0, 100);
+  const pollMs = checkInt('pollMs', settings.pollMs ?? 1000, 10, 600_000);
+  const { signal, onProgress } = hooks;
+  const env = settings.env;
+  throwIfAborted(signal);
+  const dir = resolve(job.dir);
+  await mkdir(dir, { recursive: true });
+  const script = join(dir, 'task.sh');
+  await writeFile(`${script}.tmp`, batchScript(job, dir), { mode: 0o755 });
+  await rename(`${script}.tmp`, script);
+
+  const jobIds: string[] = [];
+  const attempts = new Int32Array(tasks);
+  const pending = new Set<number>();
+  const submit = async (indices: number[]): Promise<void> => {
+    await Promise.all(indices.map((i) => rm(join(dir, `task-${i}.exit`), { force: true })));
+    const out = await slurm(
+      'sbatch',
+      [
+        '--parsable',
+        `--array=${indices.join(',')}`,
+        `--job-name=${job.name}`,
+        `--output=${join(dir, 'task-%a.log')}`,
+        `--cpus-per-task=${job.cpusPerTask ?? 1}`,
+        ...submitOptions(settings),
+        script,
+      ],
+      env,
+    );
+    jobIds.push(out.trim().split(';')[0]);
+    for (const i of indices) {
+      attempts[i]++;
+      pending.add(i);
+    }
+  };
+  const cancelAll = async (): Promise<void> => {
+    if (jobIds.length) await slurm('scancel', jobIds, env).catch(() => undefined);
+  };
+
+  let retries = 0;
+  try {
+    await submit(Array.from({ length: tasks }, (_, i) => i));
+    while (pending.size > 0) {
+      await sleep(pollMs, signal);
+      throwIfAborted(signal);
+      const listed = await listedTasks(jobIds, env);
+      const again: number[] = [];
+      for (const i of [...pending]) {
+        // Read the exit code after squeue: a task writes it before it leaves the queue.
+        const rc = await readExit(dir, i);
+        if (rc === 0) {
+          pending.delete(i);
+          continue;
+        }
+        if (rc === undefined && listed.has(i)) continue;
+        pending.delete(i);
+        const why = rc === undefined ? 'was killed or lost' : `exited with ${rc}`;
+        if (attempts[i] > maxRetries)
+          throw slurmError(
+            `Slurm task ${i} of "${job.name}" ${why} ${attempts[i]} times; its log (${join(dir, `task-${i}.log`)}): ${await logTail(dir, i)}`,
+          );
+        again.push(i);
+      }
+      if (again.length) {
+        retries += again.length;
+        await submit(again);
+      }
+      onProgress?.({ done: tasks - pending.size, total: tasks, retries });
+    }
+  } catch (err) {
+    await cancelAll();
+    if (signal?.aborted) throw abortError(signal);
+    throw err;
+  }
+}
