@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "fft2d.h"
+#include "fft_plans.h"
 
 namespace ack {
 
@@ -51,7 +51,7 @@ void ctf_halfplane(const CtfParams& p, int box, double pixelSize, float* out) {
 
 void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize, const double* params,
                CtfMode mode, int threads, Control& control) {
-  const Fft2dPlan& plan = fft2d_plan(box);
+  const fftwf_plan forward = plan_r2c_2d(box, box), inverse = plan_c2r_2d(box, box);
   const int half = box / 2 + 1;
   const size_t pixels = size_t(box) * box;
   const float norm = 1.0f / float(pixels);
@@ -59,27 +59,28 @@ void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
-    std::unique_ptr<Fft2dBuffers> work;
+    FftwBuffer<float> real;
+    FftwBuffer<fftwf_complex> spectrum;
     std::vector<float> ctf;
     guard.run([&] {
-      work = std::make_unique<Fft2dBuffers>(box);
+      real = fftw_buffer<float>(pixels);
+      spectrum = fftw_buffer<fftwf_complex>(size_t(box) * half);
       ctf.resize(size_t(box) * half);
     });
 #pragma omp for schedule(dynamic, 8)
     for (int64_t i = 0; i < n; ++i) {
       guard.run([&] {
         control.throwIfCancelled();
-        Fft2dBuffers& buf = *work;
         ctf_halfplane(ctf_params(params + kCtfParamCount * i), box, pixelSize, ctf.data());
-        std::copy_n(in + i * pixels, pixels, buf.real);
-        fftwf_execute_dft_r2c(plan.forward, buf.real, buf.spectrum);
+        std::copy_n(in + i * pixels, pixels, real.get());
+        fftwf_execute_dft_r2c(forward, real.get(), spectrum.get());
         for (size_t k = 0; k < ctf.size(); ++k) {
           const float c = mode == CtfMode::Multiply ? ctf[k] : (ctf[k] < 0.f ? -1.f : 1.f);
-          buf.spectrum[k][0] *= c * norm;
-          buf.spectrum[k][1] *= c * norm;
+          spectrum[k][0] *= c * norm;
+          spectrum[k][1] *= c * norm;
         }
-        fftwf_execute_dft_c2r(plan.inverse, buf.spectrum, buf.real);
-        std::copy_n(buf.real, pixels, out + i * pixels);
+        fftwf_execute_dft_c2r(inverse, spectrum.get(), real.get());
+        std::copy_n(real.get(), pixels, out + i * pixels);
         control.advance(1);
       });
     }

@@ -12,7 +12,7 @@
 namespace ack {
 namespace {
 
-using Key = std::tuple<int, int, int, int, int>;  // kind, n, howmany, stride, dist
+using Key = std::tuple<int, int, int, int, int>;  // kind, n (or rows), howmany (or cols), stride, dist
 
 // Makes (once) and returns the plan for `key`; `make` gets scratch buffers of the right size.
 template <class Make>
@@ -59,6 +59,11 @@ fftwf_plan plan_c2r_many(int n, int howmany, int stride, int dist) {
 fftwf_plan plan_r2c_2d(int rows, int cols) {
   return cached({2, rows, cols, 0, 0}, size_t(rows) * cols, size_t(rows) * (cols / 2 + 1),
                 [&](float* r, fftwf_complex* c) { return fftwf_plan_dft_r2c_2d(rows, cols, r, c, FFTW_ESTIMATE); });
+}
+
+fftwf_plan plan_c2r_2d(int rows, int cols) {
+  return cached({3, rows, cols, 0, 0}, size_t(rows) * cols, size_t(rows) * (cols / 2 + 1),
+                [&](float* r, fftwf_complex* c) { return fftwf_plan_dft_c2r_2d(rows, cols, c, r, FFTW_ESTIMATE); });
 }
 
 }  // namespace ack

@@ -1,4 +1,4 @@
-// A process-wide cache of FFTW single-precision plans. FFTW's planner is not thread-safe, so
+// The process-wide cache of FFTW single-precision plans (the only one: every kernel plans here). FFTW's planner is not thread-safe, so
 // plans are made under one mutex, once per shape, and then executed concurrently through the
 // new-array interface (fftwf_execute_dft_*), always on fftwf_alloc'd (SIMD-aligned) buffers.
 // Plans use FFTW_ESTIMATE: the chosen algorithm depends only on the shape, never on timings,
@@ -15,8 +15,10 @@ namespace ack {
 // between transforms `dist` (the same layout for input and output, counted in their own units).
 fftwf_plan plan_r2c_many(int n, int howmany, int stride, int dist);
 fftwf_plan plan_c2r_many(int n, int howmany, int stride, int dist);
-// 2-D real-to-complex transform of one rows×cols image.
+// 2-D transforms of one rows×cols image: real -> rows×(cols/2+1) complex and back, both
+// unnormalised (a round trip multiplies by rows·cols). The c2r transform overwrites its input.
 fftwf_plan plan_r2c_2d(int rows, int cols);
+fftwf_plan plan_c2r_2d(int rows, int cols);
 
 // An fftwf_malloc'd array of T (aligned for FFTW's SIMD codelets), zero-initialised.
 template <class T>

@@ -1,90 +1,97 @@
 #include "preprocess.h"
 
-#include "fftw_planner.h"
-
 #include <fftw3.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <vector>
+
+#include "ctf.h"
+#include "fft_plans.h"
+#include "float16.h"
+#include "parallel.h"
 
 namespace ack {
 namespace {
 
-// FFTW plans for one (box, outBox) pair, made under the planner mutex; executed with the
-// new-array interface on per-thread aligned buffers (execute is thread-safe).
-struct CropPlans {
-  int box, outBox;
-  fftwf_plan forward = nullptr;  // r2c box×box
-  fftwf_plan inverse = nullptr;  // c2r outBox×outBox
-  CropPlans(int b, int m) : box(b), outBox(m) {
-    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    float* r = fftwf_alloc_real(size_t(b) * b);
-    fftwf_complex* c = fftwf_alloc_complex(size_t(b) * (b / 2 + 1));
-    forward = fftwf_plan_dft_r2c_2d(b, b, r, c, FFTW_ESTIMATE);
-    inverse = fftwf_plan_dft_c2r_2d(m, m, c, r, FFTW_ESTIMATE);
-    fftwf_free(r);
-    fftwf_free(c);
-    if (!forward || !inverse) throw std::runtime_error("FFTW could not plan the Fourier crop");
-  }
-  ~CropPlans() {
-    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    fftwf_destroy_plan(forward);
-    fftwf_destroy_plan(inverse);
-  }
-};
-
-struct Buffers {
-  float* real;
-  fftwf_complex* spec;
-  fftwf_complex* cropped;
-  explicit Buffers(int box, int outBox) {
-    real = fftwf_alloc_real(size_t(box) * box);
-    spec = fftwf_alloc_complex(size_t(box) * (box / 2 + 1));
-    cropped = fftwf_alloc_complex(size_t(outBox) * (outBox / 2 + 1));
-    if (!real || !spec || !cropped) throw std::bad_alloc();
-  }
-  ~Buffers() {
-    fftwf_free(real);
-    fftwf_free(spec);
-    fftwf_free(cropped);
-  }
-};
-
 // Signed frequency of index i in a length-m DFT.
 inline int signedFreq(int i, int m) { return i <= m / 2 ? i : i - m; }
 
-void crop(const CropPlans& plans, Buffers& buf, const float* in, float* out, float shiftX, float shiftY) {
-  const int N = plans.box, m = plans.outBox;
-  std::copy(in, in + size_t(N) * N, buf.real);
-  fftwf_execute_dft_r2c(plans.forward, buf.real, buf.spec);
-  const int hn = N / 2 + 1, hm = m / 2 + 1;
-  const float scale = 1.0f / (float(N) * float(N));
-  for (int y = 0; y < m; ++y) {
-    const int fy = signedFreq(y, m);
-    const bool nyqY = (m % 2 == 0) && y == m / 2;
-    const int iy = (fy + N) % N;
-    for (int x = 0; x < hm; ++x) {
-      const bool nyqX = (m % 2 == 0) && x == m / 2;
-      fftwf_complex& o = buf.cropped[size_t(y) * hm + x];
-      if (nyqY || nyqX) {
-        o[0] = o[1] = 0.f;
-      } else {
-        const fftwf_complex& s = buf.spec[size_t(iy) * hn + x];
-        // translation by (sx, sy): multiply by exp(-2πi (fx·sx + fy·sy) / N)
-        const double a = -2.0 * M_PI * (double(x) * shiftX + double(fy) * shiftY) / N;
-        const float c = float(std::cos(a)) * scale, si = float(std::sin(a)) * scale;
+Screen screen_image(const float* img, size_t pixels) {
+  const float first = img[0];
+  bool constant = true, outOfRange = false;
+  for (size_t p = 0; p < pixels; ++p) {
+    const float v = img[p];
+    if (!std::isfinite(v)) return Screen::NonFinite;
+    if (std::fabs(v) > kOutOfRangeBound) outOfRange = true;
+    if (v != first) constant = false;
+  }
+  return outOfRange ? Screen::OutOfRange : constant ? Screen::Constant : Screen::Good;
+}
+
+// The Fourier step of one image (box N -> working box m): forward transform at N, then on the
+// kept frequencies the CTF sign, the shift's phase and the 1/N² scale, then the inverse at m.
+class FourierStep {
+ public:
+  FourierStep(int box, int outBox, bool zeroNyquist)
+      : N_(box), m_(outBox), hn_(box / 2 + 1), hm_(outBox / 2 + 1), zeroNyquist_(zeroNyquist),
+        forward_(plan_r2c_2d(box, box)), inverse_(plan_c2r_2d(outBox, outBox)) {}
+
+  // Per-thread buffers.
+  struct Buffers {
+    FftwBuffer<float> real, small;
+    FftwBuffer<fftwf_complex> spec, cropped;
+  };
+  Buffers buffers() const {
+    return {fftw_buffer<float>(size_t(N_) * N_), fftw_buffer<float>(size_t(m_) * m_),
+            fftw_buffer<fftwf_complex>(size_t(N_) * hn_), fftw_buffer<fftwf_complex>(size_t(m_) * hm_)};
+  }
+
+  void run(Buffers& b, const float* in, float* out, float shiftX, float shiftY, const Ctf* ctf,
+           double pixelSize) const {
+    const int N = N_, m = m_;
+    std::copy(in, in + size_t(N) * N, b.real.get());
+    fftwf_execute_dft_r2c(forward_, b.real.get(), b.spec.get());
+    const float scale = 1.0f / (float(N) * float(N));
+    const bool shifting = shiftX != 0.f || shiftY != 0.f;
+    const double step = ctf ? 1.0 / (N * pixelSize) : 0.0;
+    for (int y = 0; y < m; ++y) {
+      const int fy = signedFreq(y, m);
+      const bool nyqY = (m % 2 == 0) && y == m / 2;
+      const int iy = (fy + N) % N;
+      for (int x = 0; x < hm_; ++x) {
+        const bool nyqX = (m % 2 == 0) && x == m / 2;
+        fftwf_complex& o = b.cropped[size_t(y) * hm_ + x];
+        if (zeroNyquist_ && (nyqY || nyqX)) {
+          o[0] = o[1] = 0.f;
+          continue;
+        }
+        const fftwf_complex& s = b.spec[size_t(iy) * hn_ + x];
+        float c = scale, si = 0.f;
+        if (shifting) {  // translation by (sx, sy): multiply by exp(-2πi (fx·sx + fy·sy) / N)
+          const double a = -2.0 * M_PI * (double(x) * shiftX + double(fy) * shiftY) / N;
+          c = float(std::cos(a)) * scale;
+          si = float(std::sin(a)) * scale;
+        }
+        if (ctf && (*ctf)(x * step, fy * step) < 0) {
+          c = -c;
+          si = -si;
+        }
         o[0] = s[0] * c - s[1] * si;
         o[1] = s[0] * si + s[1] * c;
       }
     }
+    fftwf_execute_dft_c2r(inverse_, b.cropped.get(), b.small.get());
+    std::copy(b.small.get(), b.small.get() + size_t(m) * m, out);
   }
-  fftwf_execute_dft_c2r(plans.inverse, buf.cropped, out);
-}
+
+ private:
+  int N_, m_, hn_, hm_;
+  bool zeroNyquist_;
+  fftwf_plan forward_, inverse_;
+};
 
 // Normalise on the background, then mask, in place on an m×m image.
 void normaliseAndMask(float* img, const PreprocessParams& p) {
@@ -129,38 +136,56 @@ void normaliseAndMask(float* img, const PreprocessParams& p) {
 }  // namespace
 
 void fourier_crop(const float* in, int box, int outBox, float* out, float shiftX, float shiftY) {
-  CropPlans plans(box, outBox);
-  Buffers buf(box, outBox);
-  crop(plans, buf, in, out, shiftX, shiftY);
+  const FourierStep step(box, outBox, true);
+  FourierStep::Buffers buf = step.buffers();
+  step.run(buf, in, out, shiftX, shiftY, nullptr, 0);
 }
 
 void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, float* out, int threads,
                        Control& control) {
   if (p.box < 2 || p.outBox < 2 || p.outBox > p.box) throw std::invalid_argument("working box must be in [2, box]");
-  const bool cropping = p.outBox < p.box || p.shifts != nullptr;
+  if (p.ctf && !(p.pixelSize > 0)) throw std::invalid_argument("phase flipping needs a positive pixel size");
+  const bool zeroNyquist = p.outBox < p.box || p.shifts != nullptr;
+  const bool fourier = zeroNyquist || p.ctf != nullptr;
   const size_t inSize = size_t(p.box) * p.box, outSize = size_t(p.outBox) * p.outBox;
-  std::unique_ptr<CropPlans> plans;
-  if (cropping) plans = std::make_unique<CropPlans>(p.box, p.outBox);
+  std::unique_ptr<FourierStep> step;
+  if (fourier) step = std::make_unique<FourierStep>(p.box, p.outBox, zeroNyquist);
   control.setTotal(double(n));
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
-    std::unique_ptr<Buffers> buf;
+    FourierStep::Buffers buf;
     guard.run([&] {
-      if (cropping) buf = std::make_unique<Buffers>(p.box, p.outBox);
+      if (step) buf = step->buffers();
     });
 #pragma omp for schedule(dynamic, 16)
     for (int64_t i = 0; i < n; ++i) {
       guard.run([&] {
         if ((i & 15) == 0) control.throwIfCancelled();
+        const float* img = in + size_t(i) * inSize;
         float* o = out + size_t(i) * outSize;
-        if (cropping)
-          crop(*plans, *buf, in + size_t(i) * inSize, o, p.shifts ? p.shifts[2 * i] : 0.f,
-               p.shifts ? p.shifts[2 * i + 1] : 0.f);
-        else std::copy(in + size_t(i) * inSize, in + size_t(i + 1) * inSize, o);
+        if (p.screen) {
+          const Screen s = screen_image(img, inSize);
+          p.screen[i] = uint8_t(s);
+          if (s != Screen::Good) {
+            std::fill(o, o + outSize, 0.f);
+            control.advance(1);
+            return;
+          }
+        }
+        if (step) {
+          std::unique_ptr<Ctf> ctf;
+          if (p.ctf) ctf = std::make_unique<Ctf>(ctf_params(p.ctf + kCtfParamCount * i));
+          step->run(buf, img, o, p.shifts ? p.shifts[2 * i] : 0.f, p.shifts ? p.shifts[2 * i + 1] : 0.f, ctf.get(),
+                    p.pixelSize);
+        } else {
+          std::copy(img, img + inSize, o);
+        }
         if (p.invert)
           for (size_t j = 0; j < outSize; ++j) o[j] = -o[j];
         normaliseAndMask(o, p);
+        if (p.roundFloat16)
+          for (size_t j = 0; j < outSize; ++j) o[j] = half_to_float(float_to_half(o[j]));
         control.advance(1);
       });
     }
@@ -177,16 +202,7 @@ void invariant_features(const float* in, int64_t n, int m, int rings, int angles
   if (rings < 1 || rings + 2 > m / 2 || angles < 2 || harmonics < 1 || harmonics > angles)
     throw std::invalid_argument("invariant features: need 1 <= rings <= m/2 - 2 and 1 <= harmonics <= angles");
   const int hm = m / 2 + 1;
-  fftwf_plan plan;
-  {
-    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    float* r = fftwf_alloc_real(size_t(m) * m);
-    fftwf_complex* c = fftwf_alloc_complex(size_t(m) * hm);
-    plan = fftwf_plan_dft_r2c_2d(m, m, r, c, FFTW_ESTIMATE);
-    fftwf_free(r);
-    fftwf_free(c);
-  }
-  if (!plan) throw std::runtime_error("FFTW could not plan the invariant features");
+  const fftwf_plan plan = plan_r2c_2d(m, m);
   std::vector<double> cosT(size_t(angles) * harmonics), sinT(size_t(angles) * harmonics);
   for (int a = 0; a < angles; ++a)
     for (int h = 0; h < harmonics; ++h) {
@@ -198,8 +214,14 @@ void invariant_features(const float* in, int64_t n, int m, int rings, int angles
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
-    float* real = fftwf_alloc_real(size_t(m) * m);
-    fftwf_complex* spec = fftwf_alloc_complex(size_t(m) * hm);
+    FftwBuffer<float> realBuf;
+    FftwBuffer<fftwf_complex> specBuf;
+    guard.run([&] {
+      realBuf = fftw_buffer<float>(size_t(m) * m);
+      specBuf = fftw_buffer<fftwf_complex>(size_t(m) * hm);
+    });
+    float* real = realBuf.get();
+    fftwf_complex* spec = specBuf.get();
     std::vector<double> power(size_t(m) * m), ring(angles);
 #pragma omp for schedule(dynamic, 16)
     for (int64_t i = 0; i < n; ++i) {
@@ -246,12 +268,6 @@ void invariant_features(const float* in, int64_t n, int m, int rings, int angles
         control.advance(1);
       });
     }
-    fftwf_free(real);
-    fftwf_free(spec);
-  }
-  {
-    std::lock_guard<std::mutex> lock(fftw_planner_mutex());
-    fftwf_destroy_plan(plan);
   }
   guard.rethrow();
 }

@@ -16,6 +16,7 @@ interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>> {
   continue?: string;
   mirror: boolean;
   remap: string[];
+  scratch?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -183,6 +184,10 @@ export function register(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--scratch <dir>',
+      'folder for the float16 scratch copy of a working stack too big for memory (default: the output folder)',
+    )
     .option('--quiet', 'print only the final summary')
     .option('--json', 'print JSON lines on stdout: {"event":"progress"|"iteration"|"done", …}')
     .action(
@@ -226,6 +231,7 @@ export function register(program: Command): void {
               signal: controller.signal,
               resume,
               ...(remap ? { remap } : {}),
+              ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
               ...(out.onProgress ? { onProgress: out.onProgress } : {}),
               ...(out.onIteration ? { onIteration: out.onIteration } : {}),
             },

@@ -14,13 +14,13 @@ import { type Checkpoint, PhaseRunner } from './checkpoint.js';
 import { finalAverages } from './averages.js';
 import { scoreClasses } from './class-score.js';
 import { runMra } from './mra.js';
-import { particleInput, phaseFlipper } from './particles.js';
+import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
-import { type ClassifyParams, resolveParams } from './params.js';
+import { type ClassifyParams, type ResolvedParams, resolveParams } from './params.js';
 import { finalClasses, type PipelineContext, type PipelineOutcome } from './pipeline.js';
 import { type ClassifyProgress, ProgressTracker, sizeCv } from './progress.js';
 import { runRfa } from './rfa.js';
-import { type ParticleInput, type PhaseFlipper, prepareStack } from './stack.js';
+import { type ParticleInput, type WorkingStack, prepareStack } from './stack.js';
 import type { ClassificationResult, TraceRow } from './types.js';
 
 const PIPELINE_RUNNERS: Record<
@@ -43,13 +43,19 @@ export interface ClassifyHooks {
   onProgress?: (p: ClassifyProgress) => void;
   /** Called after every clustering iteration with its trace row. */
   onIteration?: (row: TraceRow) => void | Promise<void>;
+  /**
+   * Folder for the float16 scratch file of a working stack too big to keep in memory (default:
+   * the system's temporary folder; runClassification: the output folder).
+   */
+  scratch?: string;
 }
 
-/** Internal: hooks plus the checkpoint to resume from and save to, and the CTF step. */
+/** Internal: hooks plus the checkpoint to resume from and save to, and the in-memory limit. */
 export interface RunHooks extends ClassifyHooks {
   checkpoint?: Checkpoint;
   save?: (checkpoint: Checkpoint) => Promise<void>;
-  phaseFlip?: PhaseFlipper;
+  /** Largest working stack held in memory (bytes of float32 pixels; see stack.ts). */
+  inMemoryLimit?: number;
 }
 
 /** Particles of a set that are usable for the checks of `resolveParams` (all, before screening). */
@@ -76,9 +82,34 @@ export async function classifyParticles(
   const job: JobOptions = { signal, ...(p.threads === undefined ? {} : { threads: p.threads }) };
   const tracker = new ProgressTracker(p.maxIter * PHASES[p.pipeline], hooks.onProgress);
   tracker.update('preprocess', 0);
-  const stack = await prepareStack(input, p, { ...job, phaseFlip: hooks.phaseFlip }, (f) =>
-    tracker.update('preprocess', f),
+  const stack = await prepareStack(
+    input,
+    p,
+    {
+      ...job,
+      ...(hooks.scratch === undefined ? {} : { scratch: hooks.scratch }),
+      ...(hooks.inMemoryLimit === undefined ? {} : { inMemoryLimit: hooks.inMemoryLimit }),
+    },
+    (f) => tracker.update('preprocess', f),
   );
+  try {
+    return await classifyStack(input, p, stack, hooks, job, tracker, timings, t0);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** The rest of classifyParticles once the working stack is made (the caller closes the stack). */
+async function classifyStack(
+  input: ParticleInput,
+  p: ResolvedParams,
+  stack: WorkingStack,
+  hooks: RunHooks,
+  job: JobOptions,
+  tracker: ProgressTracker,
+  timings: Record<string, number>,
+  t0: number,
+): Promise<ClassificationResult> {
   timings.preprocess = (performance.now() - t0) / 1000;
   if (stack.kept.length < p.k)
     throw new AckmeansError(
@@ -174,7 +205,7 @@ export async function classify(
   options: ClassifyOptions,
 ): Promise<ClassificationResult> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const { signal, onProgress, onIteration, remap, ...params } = options;
+  const { signal, onProgress, onIteration, remap, scratch, ...params } = options;
   const set =
     typeof particles === 'string' ? await openParticles(particles, remap ? { remap } : {}) : particles;
   try {
@@ -182,7 +213,7 @@ export async function classify(
       signal,
       onProgress,
       onIteration,
-      phaseFlip: phaseFlipper,
+      ...(scratch === undefined ? {} : { scratch }),
     });
   } finally {
     if (typeof particles === 'string') await set.close();

@@ -10,10 +10,12 @@
  *                     assignment; the new references are the class averages of the aligned images.
  */
 import { VectorSource } from '../cluster/index.js';
-import { alignAll, applyPoses, averageAligned, bestReference, posesFor } from './alignment.js';
+import { applyPoses } from '../align/apply.js';
+import { alignAll, averageWithPoses, bestReference, posesFor } from './alignment.js';
 import { invariantFeatures } from './features.js';
 import { pca, projectOnBasis } from './pca.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
+import { stackImages } from './stack.js';
 
 /** Alignment + clustering rounds after the first classes. */
 export const MSA_ROUNDS = 3;
@@ -50,7 +52,8 @@ export async function runMsa(ctx: PipelineContext): Promise<PipelineOutcome> {
   const { k } = params;
   const px = stack.box * stack.box;
   const n = stack.kept.length;
-  const features = await invariantFeatures(stack.images, stack.box, job);
+  const images = await stackImages(stack); // MSA holds the stack in memory (features, PCA)
+  const features = await invariantFeatures(images, stack.box, job);
   const fdim = features.length / n;
   const fbasis = await pca(features, {
     dim: fdim,
@@ -65,12 +68,13 @@ export async function runMsa(ctx: PipelineContext): Promise<PipelineOutcome> {
   );
   const seeds = medoids(fcoords, fbasis.components, first.assignment, first.references, k);
   let references: Float32Array = new Float32Array(k * px);
-  seeds.forEach((i, j) => references.set(stack.images.subarray(i * px, (i + 1) * px), j * px));
+  seeds.forEach((i, j) => references.set(images.subarray(i * px, (i + 1) * px), j * px));
   let outcome: PipelineOutcome | undefined;
   for (let round = 1; round <= MSA_ROUNDS; round++) {
-    const table = await alignAll(stack.images, references, { ...ctx.alignOptions, ...job });
+    const table = await alignAll(images, references, { ...ctx.alignOptions, ...job });
     const best = bestReference(table, n, k);
-    const aligned = applyPoses(stack.images, stack.box, posesFor(table, k, best));
+    const poses = posesFor(table, k, best);
+    const aligned = await applyPoses(images, stack.box, poses, job);
     const basis = await pca(references, {
       dim: px,
       components: Math.max(1, Math.min(MSA_FACTORS, k - 1)),
@@ -81,7 +85,7 @@ export async function runMsa(ctx: PipelineContext): Promise<PipelineOutcome> {
       ...ctx.clusterOptions,
       initial: { assignment: best },
     });
-    references = await averageAligned(aligned, stack.box, result.assignment, k, job, references);
+    references = await averageWithPoses(images, stack.box, result.assignment, k, poses, job, references);
     outcome = {
       assignment: result.assignment,
       references,

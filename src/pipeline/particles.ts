@@ -1,9 +1,8 @@
 /**
- * From io's particle sets to what classification reads, and the CTF step.
+ * From io's particle sets to what classification reads.
  */
-import { phaseFlip } from '../ctf.js';
 import type { ParticleSet } from '../io/index.js';
-import type { ParticleInput, PhaseFlipper } from './stack.js';
+import type { ParticleInput } from './stack.js';
 
 /**
  * The set as a {@link ParticleInput}. A set without a pixel size (a bare stack whose header
@@ -24,23 +23,3 @@ export function particleInput(set: ParticleSet): ParticleInput & { pixelSize: nu
     readBatch: (start, count) => set.readBatch(start, count),
   };
 }
-
-/** Phase flipping with each particle's own CTF (src/ctf.ts), for the particles `indices` of a batch. */
-export const phaseFlipper: PhaseFlipper = (images, box, pixelSize, ctf, indices, job) => {
-  const pick = (a: Float64Array): Float64Array => Float64Array.from(indices, (i) => a[i]);
-  return phaseFlip(
-    images,
-    box,
-    pixelSize,
-    {
-      defocusU: pick(ctf.defocusU),
-      defocusV: pick(ctf.defocusV),
-      defocusAngle: pick(ctf.defocusAngle),
-      voltage: pick(ctf.voltage),
-      cs: pick(ctf.cs),
-      amplitudeContrast: pick(ctf.amplitudeContrast),
-      phaseShift: pick(ctf.phaseShift),
-    },
-    { threads: job.threads, signal: job.signal },
-  );
-};

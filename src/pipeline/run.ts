@@ -21,7 +21,7 @@ import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, write
 import { accepted } from './class-score.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
-import { particleInput, phaseFlipper } from './particles.js';
+import { particleInput } from './particles.js';
 import type { ClassificationResult } from './types.js';
 
 export type { ClassifyParams } from './params.js';
@@ -53,6 +53,13 @@ export interface RunOptions {
   resume?: boolean;
   /** Stack paths as written in the STAR/.cs file (or base names) → real files. */
   remap?: Record<string, string>;
+  /** Folder for the working stack's float16 scratch file when it is too big for memory (default: outDir). */
+  scratch?: string;
+  /**
+   * Largest working stack kept in memory, in bytes of float32 pixels (default 512 MiB; 0 always
+   * streams through the scratch file). Results are the same either way.
+   */
+  inMemoryLimit?: number;
 }
 
 /** The package version, recorded in report.json. */
@@ -174,7 +181,8 @@ export async function runClassification(
         onIteration: opts.onIteration,
         checkpoint: cp,
         save: (c) => saveCheckpoint(dir, c),
-        phaseFlip: phaseFlipper,
+        scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
+        ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
       });
     } catch (err) {
       await removeIfEmpty(dir);

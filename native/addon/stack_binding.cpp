@@ -1,0 +1,173 @@
+// The working stack's pixel steps (src/pipeline/stack.ts, src/pipeline/scratch.ts):
+// preprocessStack(images, options, control) -> Promise<{ images: Float32Array(n*outBox²),
+//   screen: Uint8Array(n) | undefined }>, options = { n, box, outBox, radius, edge, invert, mask,
+//   shifts?: Float32Array(2n), ctf?: Float64Array(7n), pixelSize?, screen, roundFloat16, threads }
+// float16Encode(values: Float32Array) -> Promise<Uint16Array>
+// float16Decode(bits: Uint16Array) -> Promise<Float32Array>
+#include <string>
+
+#include "../core/ctf.h"
+#include "../core/float16.h"
+#include "../core/preprocess.h"
+#include "registry.h"
+#include "worker.h"
+
+namespace ackaddon {
+namespace {
+
+Napi::Value option(const Napi::Object& o, const char* name) { return o.Get(name); }
+
+double optNumber(Napi::Env env, const Napi::Object& o, const char* name) {
+  Napi::Value v = option(o, name);
+  if (!v.IsNumber()) throw typeError(env, std::string("options.") + name, "a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t optInt(Napi::Env env, const Napi::Object& o, const char* name) {
+  const double v = optNumber(env, o, name);
+  if (v != double(int64_t(v))) throw typeError(env, std::string("options.") + name, "an integer");
+  return int64_t(v);
+}
+
+bool optBool(Napi::Env env, const Napi::Object& o, const char* name) {
+  Napi::Value v = option(o, name);
+  if (!v.IsBoolean()) throw typeError(env, std::string("options.") + name, "a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+template <class ArrayT>
+bool optArray(Napi::Env env, const Napi::Object& o, const char* name, napi_typedarray_type type, const char* what,
+              ArrayT& out) {
+  Napi::Value v = option(o, name);
+  if (v.IsUndefined() || v.IsNull()) return false;
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+    throw typeError(env, std::string("options.") + name, what);
+  out = v.As<ArrayT>();
+  return true;
+}
+
+class PreprocessStackWorker : public PromiseWorker {
+ public:
+  PreprocessStackWorker(Napi::Env env, const float* in, int64_t n, const ack::PreprocessParams& p, bool screen,
+                        int threads, double* control)
+      : PromiseWorker(env, "ackmeans.preprocessStack"), in_(in), n_(n), p_(p), threads_(threads) {
+    control_.attach(control);
+    out_.allocate(size_t(n) * p.outBox * p.outBox);
+    if (screen) {
+      screen_.allocate(size_t(n));
+      p_.screen = screen_.data;
+    }
+  }
+
+ protected:
+  void Run() override { ack::preprocess_images(in_, n_, p_, out_.data, threads_, control_); }
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object r = Napi::Object::New(env);
+    const bool screened = screen_.data != nullptr;
+    r.Set("images", adopt<Napi::Float32Array>(env, out_));
+    r.Set("screen", screened ? adopt<Napi::Uint8Array>(env, screen_) : env.Undefined());
+    return r;
+  }
+
+ private:
+  const float* in_;
+  int64_t n_;
+  ack::PreprocessParams p_;
+  int threads_;
+  OwnedArray<float> out_;
+  OwnedArray<uint8_t> screen_;
+};
+
+Napi::Value PreprocessStack(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto in = argFloat32(info, 0, "images");
+  if (info.Length() < 2 || !info[1].IsObject()) throw typeError(env, "options", "an object");
+  Napi::Object o = info[1].As<Napi::Object>();
+  double* control = argControl(info, 2);
+  const int64_t n = optInt(env, o, "n");
+  ack::PreprocessParams p;
+  p.box = int(optInt(env, o, "box"));
+  p.outBox = int(optInt(env, o, "outBox"));
+  p.radius = optNumber(env, o, "radius");
+  p.edge = optNumber(env, o, "edge");
+  p.invert = optBool(env, o, "invert");
+  p.mask = optBool(env, o, "mask");
+  p.roundFloat16 = optBool(env, o, "roundFloat16");
+  const bool screen = optBool(env, o, "screen");
+  const int threads = int(optInt(env, o, "threads"));
+  if (n < 1 || p.box < 2 || p.outBox < 2 || p.outBox > p.box || threads < 1)
+    throw Napi::RangeError::New(env, "need n >= 1, 2 <= outBox <= box, threads >= 1");
+  requireLength(env, in, n * p.box * p.box, "images", "n*box*box");
+  Napi::Float32Array shifts;
+  if (optArray(env, o, "shifts", napi_float32_array, "a Float32Array", shifts)) {
+    requireLength(env, shifts, n * 2, "options.shifts", "n*2");
+    p.shifts = shifts.Data();
+  }
+  Napi::Float64Array ctf;
+  if (optArray(env, o, "ctf", napi_float64_array, "a Float64Array", ctf)) {
+    requireLength(env, ctf, n * ack::kCtfParamCount, "options.ctf", "n*7");
+    p.ctf = ctf.Data();
+    p.pixelSize = optNumber(env, o, "pixelSize");
+    if (!(p.pixelSize > 0)) throw Napi::RangeError::New(env, "options.pixelSize must be > 0 to phase-flip");
+  }
+  auto* w = new PreprocessStackWorker(env, in.Data(), n, p, screen, threads, control);
+  w->Keep(in);
+  if (p.shifts) w->Keep(shifts);
+  if (p.ctf) w->Keep(ctf);
+  w->Keep(info[2]);
+  return w->Start();
+}
+
+class EncodeWorker : public PromiseWorker {
+ public:
+  EncodeWorker(Napi::Env env, Napi::Float32Array in) : PromiseWorker(env, "ackmeans.float16Encode"), in_(in.Data()) {
+    n_ = in.ElementLength();
+    out_.allocate(n_);
+    Keep(in);
+  }
+
+ protected:
+  void Run() override { ack::encode_float16(in_, out_.data, n_); }
+  Napi::Value Result(Napi::Env env) override { return adopt<Napi::Uint16Array>(env, out_); }
+
+ private:
+  const float* in_;
+  size_t n_;
+  OwnedArray<uint16_t> out_;
+};
+
+class DecodeWorker : public PromiseWorker {
+ public:
+  DecodeWorker(Napi::Env env, Napi::Uint16Array in) : PromiseWorker(env, "ackmeans.float16Decode"), in_(in.Data()) {
+    n_ = in.ElementLength();
+    out_.allocate(n_);
+    Keep(in);
+  }
+
+ protected:
+  void Run() override { ack::decode_float16(in_, out_.data, n_); }
+  Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
+
+ private:
+  const uint16_t* in_;
+  size_t n_;
+  OwnedArray<float> out_;
+};
+
+Napi::Value Float16Encode(const Napi::CallbackInfo& info) {
+  return (new EncodeWorker(info.Env(), argFloat32(info, 0, "values")))->Start();
+}
+
+Napi::Value Float16Decode(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array)
+    throw typeError(info.Env(), "bits", "a Uint16Array");
+  return (new DecodeWorker(info.Env(), info[0].As<Napi::Uint16Array>()))->Start();
+}
+
+Registrar regPreprocess("preprocessStack", PreprocessStack);
+Registrar regEncode("float16Encode", Float16Encode);
+Registrar regDecode("float16Decode", Float16Decode);
+
+}  // namespace
+}  // namespace ackaddon

@@ -1,0 +1,63 @@
+#include "float16.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace ack {
+
+uint16_t float_to_half(float value) {
+  uint32_t x;
+  std::memcpy(&x, &value, sizeof x);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const int32_t exp = int32_t((x >> 23) & 0xffu);
+  const uint32_t mant = x & 0x7fffffu;
+  if (exp == 0xff) return uint16_t(sign | 0x7c00u | (mant ? 0x200u : 0u));
+  const int32_t e = exp - 127 + 15;
+  if (e >= 31) return uint16_t(sign | 0x7c00u);
+  if (e <= 0) {  // subnormal half (or zero)
+    if (e < -10) return uint16_t(sign);
+    const uint32_t m = mant | 0x800000u;
+    const int shift = 14 - e;
+    const uint32_t half = 1u << (shift - 1);
+    const uint32_t rem = m & ((1u << shift) - 1);
+    uint32_t r = m >> shift;
+    if (rem > half || (rem == half && (r & 1u))) r += 1;
+    return uint16_t(sign | r);
+  }
+  const uint32_t rem = mant & 0x1fffu;
+  uint32_t r = (uint32_t(e) << 10) | (mant >> 13);
+  if (rem > 0x1000u || (rem == 0x1000u && (r & 1u))) r += 1;  // may carry into the exponent: correct
+  return uint16_t(sign | r);
+}
+
+float half_to_float(uint16_t h) {
+  const float sign = (h & 0x8000u) ? -1.f : 1.f;
+  const int exp = (h >> 10) & 0x1f;
+  const int frac = h & 0x3ff;
+  if (exp == 0) return sign * std::ldexp(float(frac), -24);
+  if (exp == 31) return frac ? std::nanf("") : sign * INFINITY;
+  return sign * std::ldexp(float(1024 + frac), exp - 25);
+}
+
+namespace {
+const std::vector<float>& decode_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = half_to_float(uint16_t(h));
+    return t;
+  }();
+  return table;
+}
+}  // namespace
+
+void encode_float16(const float* in, uint16_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+void decode_float16(const uint16_t* in, float* out, size_t n) {
+  const float* t = decode_table().data();
+  for (size_t i = 0; i < n; ++i) out[i] = t[in[i]];
+}
+
+}  // namespace ack

@@ -1,0 +1,174 @@
+/**
+ * The out-of-core working stack: preprocessed images stored as float16 (IEEE binary16, 2 bytes a
+ * pixel) in one scratch file, appended tile by tile and read back in tiles through the
+ * {@link ImageProvider} interface that alignment and averaging stream.
+ *
+ * The file is created in the scratch folder under a unique name and unlinked at once (Linux
+ * keeps it until the descriptor closes), so it never outlives the process, even after kill -9,
+ * and nothing is left in the folder on failure. A missing, read-only or too small folder fails
+ * up front with one {@link AckmeansError} `ERR_SCRATCH` naming the folder.
+ */
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, open, statfs, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ImageProvider } from '../align/provider.js';
+import { AckmeansError, checkFloat32Array } from '../errors.js';
+import { native } from '../native.js';
+
+declare module '../native.js' {
+  interface NativeAddon {
+    float16Encode(values: Float32Array): Promise<Uint16Array>;
+    float16Decode(bits: Uint16Array): Promise<Float32Array>;
+  }
+}
+
+/** Bytes per stored pixel (float16). */
+export const SCRATCH_BYTES_PER_PIXEL = 2;
+
+/** The binary16 bit patterns of `values` (round to nearest even), natively, off the event loop. */
+export function encodeFloat16Native(values: Float32Array): Promise<Uint16Array> {
+  return native().float16Encode(checkFloat32Array('values', values));
+}
+
+/** The float32 values of binary16 bit patterns, natively, off the event loop. */
+export function decodeFloat16Native(bits: Uint16Array): Promise<Float32Array> {
+  if (!(bits instanceof Uint16Array)) throw new TypeError('bits must be a Uint16Array');
+  return native().float16Decode(bits);
+}
+
+/** A scratch stack being written, then read: an {@link ImageProvider} once {@link finish}ed. */
+export interface ScratchStack extends ImageProvider {
+  /** The scratch folder (absolute). */
+  readonly dir: string;
+  /** Images of box² pixels. */
+  readonly box: number;
+  /** Bytes written so far. */
+  readonly bytes: number;
+  /** Appends images (a multiple of box² values, already representable in float16). */
+  append(images: Float32Array): Promise<void>;
+  /** Ends writing; read() may be used from then on. */
+  finish(): void;
+  /** Closes the file (its space is freed). Idempotent. */
+  close(): Promise<void>;
+}
+
+function scratchError(dir: string, problem: string, cause?: unknown): AckmeansError {
+  return new AckmeansError('ERR_SCRATCH', `ackmeans: scratch folder ${dir}: ${problem}`, {
+    file: dir,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** The scratch-folder error for a file-system failure `err`. */
+function describeFsError(dir: string, err: unknown): AckmeansError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return scratchError(dir, 'no such folder', err);
+    case 'ENOTDIR':
+      return scratchError(dir, 'not a folder', err);
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return scratchError(dir, 'not writable (permission denied or read-only file system)', err);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return scratchError(dir, 'no space left on the device', err);
+    default:
+      return scratchError(dir, (err as Error)?.message ?? String(err), err);
+  }
+}
+
+/**
+ * Creates a scratch stack of images of box² pixels in `dir`. When `expectedImages` is given, the
+ * folder must have room for them (checked with statfs before anything is written).
+ * @throws AckmeansError `ERR_SCRATCH` naming the folder (missing, not writable, too little space).
+ */
+export async function createScratchStack(
+  dir: string,
+  box: number,
+  expectedImages?: number,
+): Promise<ScratchStack> {
+  const folder = resolve(dir);
+  const imageBytes = box * box * SCRATCH_BYTES_PER_PIXEL;
+  if (expectedImages !== undefined) {
+    const fs = await statfs(folder).catch((err: unknown) => {
+      throw describeFsError(folder, err);
+    });
+    const need = expectedImages * imageBytes;
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    if (free < need)
+      throw scratchError(
+        folder,
+        `needs ${formatBytes(need)} for the working stack, only ${formatBytes(free)} free (use --scratch DIR elsewhere)`,
+      );
+  }
+  const path = join(folder, `.ackmeans-scratch-${process.pid}-${randomBytes(6).toString('hex')}.f16`);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'wx+', 0o600);
+  } catch (err) {
+    throw describeFsError(folder, err);
+  }
+  // Unlinked at once: the space stays ours until close (or process exit, even kill -9).
+  await unlink(path).catch(() => undefined);
+  let n = 0;
+  let bytes = 0;
+  let state: 'writing' | 'reading' | 'closed' = 'writing';
+  const stack: ScratchStack = {
+    dir: folder,
+    box,
+    get n() {
+      return n;
+    },
+    get bytes() {
+      return bytes;
+    },
+    async append(images) {
+      if (state !== 'writing') throw new Error('scratch stack: append after finish');
+      const count = images.length / (box * box);
+      if (!Number.isInteger(count)) throw new RangeError('scratch stack: append needs whole images');
+      if (count === 0) return;
+      const bits = await encodeFloat16Native(images);
+      const buf = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+      try {
+        let done = 0;
+        while (done < buf.byteLength) {
+          const { bytesWritten } = await handle.write(buf, done, buf.byteLength - done, bytes + done);
+          done += bytesWritten;
+        }
+      } catch (err) {
+        throw describeFsError(folder, err);
+      }
+      bytes += buf.byteLength;
+      n += count;
+    },
+    finish() {
+      if (state === 'writing') state = 'reading';
+    },
+    async read(start, count) {
+      if (state !== 'reading') throw new Error(`scratch stack: read while ${state}`);
+      if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n)
+        throw new RangeError(`scratch stack: images ${start}..${start + count - 1} are outside 0..${n - 1}`);
+      const bits = new Uint16Array(count * box * box);
+      const buf = new Uint8Array(bits.buffer);
+      let done = 0;
+      while (done < buf.byteLength) {
+        const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, start * imageBytes + done);
+        if (bytesRead === 0) throw scratchError(folder, 'the scratch stack ended early');
+        done += bytesRead;
+      }
+      return decodeFloat16Native(bits);
+    },
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      await handle.close();
+    },
+  };
+  return stack;
+}
+
+function formatBytes(b: number): string {
+  return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${(b / 2 ** 20).toFixed(1)} MiB`;
+}
