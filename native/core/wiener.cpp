@@ -7,7 +7,7 @@
 
 #include "average.h"
 #include "ctf.h"
-#include "fft2d.h"
+#include "fft_plans.h"
 #include "parallel.h"
 #include "transform.h"
 
@@ -41,20 +41,25 @@ void accumulate_wiener(const WienerParticles& pt, WeightMode mode, WienerSums& s
   std::vector<std::vector<int64_t>> byClass(sums.k);
   for (int64_t i = 0; i < pt.count; ++i)
     if (pt.assignment[i] >= 0 && pt.assignment[i] < sums.k) byClass[pt.assignment[i]].push_back(i);
-  const Fft2dPlan& plan = fft2d_plan(N);
+  const fftwf_plan forward = plan_r2c_2d(N, N);
   const double step = 1.0 / (N * pt.pixelSize);  // 1/Å per frequency index
   control.setTotal(double(pt.count));
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
-    Fft2dBuffers buf(N);
+    FftwBuffer<float> real;
+    FftwBuffer<fftwf_complex> spectrum;
+    guard.run([&] {
+      real = fftw_buffer<float>(D);
+      spectrum = fftw_buffer<fftwf_complex>(size_t(N) * hcN);
+    });
 #pragma omp for schedule(dynamic, 1)
     for (int j = 0; j < sums.k; ++j) {
       guard.run([&] {
         control.throwIfCancelled();
         for (int64_t i : byClass[j]) {
-          apply_alignment(pt.images + i * D, N, pt.psi[i], pt.shiftX[i], pt.shiftY[i], pt.mirror[i] != 0, buf.real);
-          fftwf_execute_dft_r2c(plan.forward, buf.real, buf.spectrum);
+          apply_alignment(pt.images + i * D, N, pt.psi[i], pt.shiftX[i], pt.shiftY[i], pt.mirror[i] != 0, real.get());
+          fftwf_execute_dft_r2c(forward, real.get(), spectrum.get());
           const bool evenHalf = sums.members[j] % 2 == 0;
           double* S = (evenHalf ? sums.sumEven : sums.sumOdd) + size_t(j) * G * 2;
           double* W = (evenHalf ? sums.weightEven : sums.weightOdd) + size_t(j) * G;
@@ -66,7 +71,7 @@ void accumulate_wiener(const WienerParticles& pt, WeightMode mode, WienerSums& s
           const double norm = 1.0 / double(D);  // so that the output box's inverse gives pixel values
           for (int y = 0; y < M; ++y) {
             const int fy = y <= M / 2 ? y : y - M;
-            const fftwf_complex* row = buf.spectrum + size_t(source_row(y, M, N)) * hcN;
+            const fftwf_complex* row = spectrum.get() + size_t(source_row(y, M, N)) * hcN;
             for (int x = 0; x < hc; ++x) {
               double w = 1.0;
               if (mode != WeightMode::Plain) {
@@ -92,7 +97,7 @@ void accumulate_wiener(const WienerParticles& pt, WeightMode mode, WienerSums& s
 void finalize_wiener(const WienerSums& sums, WeightMode mode, WienerResult& out, int threads) {
   const int M = sums.outBox, hc = M / 2 + 1, shells = M / 2 + 1;
   const size_t G = size_t(M) * hc, D = size_t(M) * M;
-  const Fft2dPlan& plan = fft2d_plan(M);
+  const fftwf_plan inverse = plan_c2r_2d(M, M);
   parallel_for(sums.k, threads, nullptr, [&](int64_t j) {
     const int n = sums.members[j];
     const double* Se = sums.sumEven + size_t(j) * G * 2;
@@ -125,7 +130,8 @@ void finalize_wiener(const WienerSums& sums, WeightMode mode, WienerResult& out,
       if (mode == WeightMode::Wiener && n >= 2 && count[sh] > 0) reg[sh] = weight[sh] / count[sh] * (1 - fc) / fc;
     }
     out.resolution[j] = n < 2 ? std::numeric_limits<float>::quiet_NaN() : frc_resolution(frc, M);
-    Fft2dBuffers buf(M);
+    FftwBuffer<float> real = fftw_buffer<float>(D);
+    FftwBuffer<fftwf_complex> spectrum = fftw_buffer<fftwf_complex>(G);
     auto image = [&](auto coefficient, float* dst) {
       for (int y = 0; y < M; ++y)
         for (int x = 0; x < hc; ++x) {
@@ -133,11 +139,11 @@ void finalize_wiener(const WienerSums& sums, WeightMode mode, WienerResult& out,
           const int sh = std::min(shell_of(y, x, M), shells - 1);
           double re = 0, im = 0;
           coefficient(g, sh, re, im);
-          buf.spectrum[g][0] = float(re);
-          buf.spectrum[g][1] = float(im);
+          spectrum[g][0] = float(re);
+          spectrum[g][1] = float(im);
         }
-      fftwf_execute_dft_c2r(plan.inverse, buf.spectrum, buf.real);
-      std::copy(buf.real, buf.real + D, dst);
+      fftwf_execute_dft_c2r(inverse, spectrum.get(), real.get());
+      std::copy(real.get(), real.get() + D, dst);
     };
     auto divide = [](double re, double im, double w, double& ore, double& oim) {
       ore = w > 0 ? re / w : 0.0;
