@@ -157,9 +157,10 @@ export class PhaseRunner {
     options: RunClusteringOptions,
   ): Promise<ClusteringResult> {
     const cp = this.checkpoint;
+    const saved = cp?.phases[name];
     const result = await runClustering(source, {
       ...options,
-      ...(cp?.phases[name] ? { state: cp.phases[name] } : {}),
+      ...(saved ? { state: saved } : {}),
       onIteration: async (record, state) => {
         if (cp) {
           cp.phases[name] = state;
@@ -167,6 +168,15 @@ export class PhaseRunner {
         }
         await this.onIteration?.(name, record);
       },
+    }).catch((err: unknown) => {
+      // The saved state is checked before it is used: its errors name `state.…`.
+      if (saved && (err instanceof RangeError || err instanceof TypeError) && /^state\b/.test(err.message))
+        throw new AckmeansError(
+          'ERR_CHECKPOINT',
+          `ackmeans: ${CHECKPOINT_FILE} is damaged (phase ${name}: ${err.message}); this run cannot be continued: start it again into a new output folder`,
+          { file: CHECKPOINT_FILE, cause: err },
+        );
+      throw err;
     });
     this.results.push({ phase: name, result });
     return result;

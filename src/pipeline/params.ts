@@ -89,6 +89,9 @@ function checkBool(name: string, value: unknown): boolean {
   return value;
 }
 
+/** The finest shift step accepted, in working pixels: finer grids multiply the work by 1/step² for nothing. */
+export const MIN_SHIFT_STEP = 0.25;
+
 /**
  * Checks `params` against an input of `count` particles of `box` pixels at `pixelSize` Å and
  * fills the defaults. Throws a RangeError/TypeError naming the parameter.
@@ -119,6 +122,10 @@ export function resolveParams(
     Number.MIN_VALUE,
     Math.max(1, shiftRange),
   );
+  if (shiftStep < MIN_SHIFT_STEP)
+    throw new RangeError(
+      `shiftStep (${shiftStep} working pixels) must be at least ${MIN_SHIFT_STEP}: each alignment would try ${Math.round((d.shiftStep / shiftStep) ** 2)}× as many shifts as with step ${d.shiftStep}, for no better alignment`,
+    );
   return {
     k,
     method: checkChoice('method', params.method ?? d.method, CLASSIFY_METHODS),
