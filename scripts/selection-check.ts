@@ -15,7 +15,7 @@
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ctfCorrectedAverages, type AverageCorrection } from '../src/align/average.js';
