@@ -11,6 +11,7 @@ import { register as registerInfo } from './cli/info.js';
 import { register as registerValidate } from './cli/validate.js';
 import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerSelect } from './cli/select.js';
+import { register as registerStack } from './cli/stack.js';
 import { register as registerServe } from './cli/serve.js';
 import { register as registerDemo } from './cli/demo.js';
 
@@ -47,6 +48,7 @@ registerInfo(program);
 registerValidate(program);
 registerSimulate(program);
 registerSelect(program);
+registerStack(program);
 registerServe(program);
 registerDemo(program);
 

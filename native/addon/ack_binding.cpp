@@ -11,8 +11,15 @@ class AckPassWorker : public PromiseWorker {
  public:
   AckPassWorker(Napi::Env env, const float* table, int64_t n, int64_t k, int32_t* assignment, int32_t* sizes,
                 double lambda2, const int32_t* order, int64_t count, double* control)
-      : PromiseWorker(env, "ackmeans.ackPass"), table_(table), n_(n), k_(k), assignment_(assignment),
-        sizes_(sizes), lambda2_(lambda2), order_(order), count_(count) {
+      : PromiseWorker(env, "ackmeans.ackPass"),
+        table_(table),
+        n_(n),
+        k_(k),
+        assignment_(assignment),
+        sizes_(sizes),
+        lambda2_(lambda2),
+        order_(order),
+        count_(count) {
     control_.attach(control);
   }
 

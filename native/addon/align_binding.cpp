@@ -13,7 +13,8 @@ Napi::Float32Array fieldFloat32(Napi::Object o, const char* name, size_t length)
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw typeError(o.Env(), std::string("outputs.") + name, "a Float32Array");
   auto a = v.As<Napi::Float32Array>();
-  if (a.ElementLength() != length) throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold n*k values");
+  if (a.ElementLength() != length)
+    throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold n*k values");
   return a;
 }
 
@@ -35,9 +36,7 @@ class AlignWorker : public PromiseWorker {
   void attach(double* block) { control_.attach(block); }
 
  protected:
-  void Run() override {
-    ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_);
-  }
+  void Run() override { ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_); }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("resample", t_.resample);

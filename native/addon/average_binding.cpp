@@ -9,7 +9,8 @@ namespace ackaddon {
 namespace {
 
 Napi::Uint8Array argUint8(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+  if (i >= info.Length() || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     throw typeError(info.Env(), name, "a Uint8Array");
   return info[i].As<Napi::Uint8Array>();
 }
@@ -50,7 +51,8 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   auto members = argInt32Array(info, 11, "members");
   const int threads = int(argInt(info, 12, "threads"));
   double* control = argControl(info, 13);
-  if (count < 1 || box < 1 || k < 1 || threads < 1) throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
+  if (count < 1 || box < 1 || k < 1 || threads < 1)
+    throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
   requireLength(env, images.ElementLength(), size_t(count * box * box), "images");
   for (auto* a : {&psi, &sx, &sy}) requireLength(env, a->ElementLength(), size_t(count), "parameters");
   requireLength(env, assignment.ElementLength(), size_t(count), "assignment");

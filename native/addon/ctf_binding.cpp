@@ -12,16 +12,20 @@ class CtfWorker : public PromiseWorker {
  public:
   CtfWorker(Napi::Env env, const float* in, int64_t n, int box, double pixelSize, const double* params,
             ack::CtfMode mode, int threads, double* control)
-      : PromiseWorker(env, "ackmeans.applyCtf"), in_(in), n_(n), box_(box), pixelSize_(pixelSize), params_(params),
-        mode_(mode), threads_(threads) {
+      : PromiseWorker(env, "ackmeans.applyCtf"),
+        in_(in),
+        n_(n),
+        box_(box),
+        pixelSize_(pixelSize),
+        params_(params),
+        mode_(mode),
+        threads_(threads) {
     control_.attach(control);
     out_.allocate(size_t(n) * size_t(box) * size_t(box));
   }
 
  protected:
-  void Run() override {
-    ack::apply_ctf(in_, out_.data, n_, box_, pixelSize_, params_, mode_, threads_, control_);
-  }
+  void Run() override { ack::apply_ctf(in_, out_.data, n_, box_, pixelSize_, params_, mode_, threads_, control_); }
   Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
 
  private:

@@ -10,7 +10,12 @@ class DistanceWorker : public PromiseWorker {
  public:
   DistanceWorker(Napi::Env env, Napi::Float32Array X, int64_t n, Napi::Float32Array M, int64_t k, int64_t D,
                  int threads, double* control)
-      : PromiseWorker(env, "ackmeans.distanceTable"), X_(X.Data()), M_(M.Data()), n_(n), k_(k), D_(D),
+      : PromiseWorker(env, "ackmeans.distanceTable"),
+        X_(X.Data()),
+        M_(M.Data()),
+        n_(n),
+        k_(k),
+        D_(D),
         threads_(threads) {
     Keep(X);
     Keep(M);
@@ -38,7 +43,8 @@ Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
   int64_t D = argInt(info, 4, "dim");
   int threads = static_cast<int>(argInt(info, 5, "threads"));
   double* control = argControl(info, 6);
-  if (n < 1 || k < 1 || D < 1 || threads < 1) throw Napi::RangeError::New(info.Env(), "n, k, dim, threads must be >= 1");
+  if (n < 1 || k < 1 || D < 1 || threads < 1)
+    throw Napi::RangeError::New(info.Env(), "n, k, dim, threads must be >= 1");
   requireLength(info.Env(), X, n * D, "images", "n*dim");
   requireLength(info.Env(), M, k * D, "references", "k*dim");
   auto* w = new DistanceWorker(info.Env(), X, n, M, k, D, threads, control);

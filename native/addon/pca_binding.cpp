@@ -43,8 +43,14 @@ class ProjectWorker : public PromiseWorker {
  public:
   ProjectWorker(Napi::Env env, Napi::Float32Array X, int64_t n, int64_t d, Napi::Float32Array basis, int q,
                 Napi::Float32Array mean, int threads, double* control)
-      : PromiseWorker(env, "ackmeans.pcaProject"), X_(X.Data()), basis_(basis.Data()), mean_(mean.Data()), n_(n),
-        d_(d), q_(q), threads_(threads) {
+      : PromiseWorker(env, "ackmeans.pcaProject"),
+        X_(X.Data()),
+        basis_(basis.Data()),
+        mean_(mean.Data()),
+        n_(n),
+        d_(d),
+        q_(q),
+        threads_(threads) {
     Keep(X);
     Keep(basis);
     Keep(mean);

@@ -71,8 +71,14 @@ class FeaturesWorker : public PromiseWorker {
  public:
   FeaturesWorker(Napi::Env env, Napi::Float32Array in, int64_t n, int m, int rings, int angles, int harmonics,
                  int threads, double* control)
-      : PromiseWorker(env, "ackmeans.invariantFeatures"), in_(in.Data()), n_(n), m_(m), rings_(rings),
-        angles_(angles), harmonics_(harmonics), threads_(threads) {
+      : PromiseWorker(env, "ackmeans.invariantFeatures"),
+        in_(in.Data()),
+        n_(n),
+        m_(m),
+        rings_(rings),
+        angles_(angles),
+        harmonics_(harmonics),
+        threads_(threads) {
     Keep(in);
     control_.attach(control);
     out_.allocate(size_t(n) * rings * harmonics);

@@ -12,7 +12,12 @@ class ProjectWorker : public PromiseWorker {
  public:
   ProjectWorker(Napi::Env env, const float* vol, const ack::ProjectionGeometry& g, const double* matrices,
                 const double* shifts, int64_t n, int threads, double* control)
-      : PromiseWorker(env, "ackmeans.projectVolume"), vol_(vol), g_(g), matrices_(matrices), shifts_(shifts), n_(n),
+      : PromiseWorker(env, "ackmeans.projectVolume"),
+        vol_(vol),
+        g_(g),
+        matrices_(matrices),
+        shifts_(shifts),
+        n_(n),
         threads_(threads) {
     control_.attach(control);
     out_.allocate(size_t(n) * size_t(g.box) * size_t(g.box));

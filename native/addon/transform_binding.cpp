@@ -27,16 +27,21 @@ class ApplyPosesWorker : public PromiseWorker {
  public:
   ApplyPosesWorker(Napi::Env env, const float* images, int64_t n, int box, const float* psi, const float* sx,
                    const float* sy, const uint8_t* mirror, int threads, double* control)
-      : PromiseWorker(env, "ackmeans.applyPoses"), images_(images), n_(n), box_(box), psi_(psi), sx_(sx), sy_(sy),
-        mirror_(mirror), threads_(threads) {
+      : PromiseWorker(env, "ackmeans.applyPoses"),
+        images_(images),
+        n_(n),
+        box_(box),
+        psi_(psi),
+        sx_(sx),
+        sy_(sy),
+        mirror_(mirror),
+        threads_(threads) {
     control_.attach(control);
     out_.allocate(size_t(n) * box * box);
   }
 
  protected:
-  void Run() override {
-    ack::apply_poses(images_, n_, box_, psi_, sx_, sy_, mirror_, out_.data, threads_, control_);
-  }
+  void Run() override { ack::apply_poses(images_, n_, box_, psi_, sx_, sy_, mirror_, out_.data, threads_, control_); }
   Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
 
  private:

@@ -152,8 +152,8 @@ inline ArrayT adopt(Napi::Env env, OwnedArray<T>& owned) {
   size_t len = owned.length;
   owned.data = nullptr;
   owned.length = 0;
-  auto buffer = Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T),
-                                       [](Napi::Env, void* d) { std::free(d); });
+  auto buffer =
+      Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T), [](Napi::Env, void* d) { std::free(d); });
   return ArrayT::New(env, len, buffer, 0);
 }
 

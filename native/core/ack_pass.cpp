@@ -6,7 +6,7 @@
 namespace ack {
 namespace {
 
-constexpr int64_t kPrefetchRows = 8;    // rows fetched ahead of the one being scanned
+constexpr int64_t kPrefetchRows = 8;      // rows fetched ahead of the one being scanned
 constexpr int64_t kCheckEvery = 1 << 16;  // images between cancellation checks
 
 #define ACK_CLONES __attribute__((target_clones("avx2", "default")))

@@ -98,7 +98,8 @@ inline Peak parabolic(const float* R, int L, int P, int p, int a) {
 inline Peak quartic(const float* R, int L, int P, int p, int a, Peak start) {
   double y[5];
   for (int d = -2; d <= 2; ++d) y[d + 2] = at_offset(R, L, P, p, a, d);
-  const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12, c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
+  const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12,
+               c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
                c3 = (-y[0] + 2 * y[1] - 2 * y[3] + y[4]) / 12, c4 = (y[0] - 4 * y[1] + 6 * y[2] - 4 * y[3] + y[4]) / 24;
   double x = start.offset;
   for (int it = 0; it < 6; ++it) {
@@ -119,9 +120,9 @@ double seconds_since(Clock::time_point& t0) {
 
 }  // namespace
 
-void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
-                  float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
-                  Control& control, AlignTimings* timings) {
+void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k, float* score,
+                  float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
+                  AlignTimings* timings) {
   blas_init();
   const PolarGrid grid(st.box, st.firstRing, st.lastRing, st.bandLimit);
   std::vector<double> dx, dy;
@@ -193,7 +194,8 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
             const int act = grid.active(m);
             cfloat* block = A.get() + size_t(rows) * grid.harmonicOffset[m];
             for (int row = 0; row < half; ++row)
-              for (int q = 0; q < act; ++q) block[size_t(row + half) * act + q] = std::conj(block[size_t(row) * act + q]);
+              for (int q = 0; q < act; ++q)
+                block[size_t(row + half) * act + q] = std::conj(block[size_t(row) * act + q]);
           }
           std::copy(norms.begin(), norms.begin() + half, norms.begin() + half);
         }
@@ -204,7 +206,8 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
           const int kk = int(std::min<int64_t>(kc, k - j0));
           const int P = rows * kk;
           cfloat* Cp = C.get();
-          std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0, sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
+          std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0,
+                      sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
           const cfloat one(1.f, 0.f), zero(0.f, 0.f);
           for (int m = 0; m <= grid.mMax; ++m) {
             const int act = grid.active(m);

@@ -22,7 +22,8 @@ constexpr double kFrcThreshold = 0.143;
 void frc_of(const float* a, const float* b, int box, float* frc) {
   const int hc = box / 2 + 1, shells = box / 2 + 1;
   FftwBuffer<float> in = fftw_buffer<float>(size_t(box) * box);
-  FftwBuffer<fftwf_complex> fa = fftw_buffer<fftwf_complex>(size_t(box) * hc), fb = fftw_buffer<fftwf_complex>(size_t(box) * hc);
+  FftwBuffer<fftwf_complex> fa = fftw_buffer<fftwf_complex>(size_t(box) * hc),
+                            fb = fftw_buffer<fftwf_complex>(size_t(box) * hc);
   fftwf_plan plan = plan_r2c_2d(box, box);
   std::copy(a, a + size_t(box) * box, in.get());
   fftwf_execute_dft_r2c(plan, in.get(), fa.get());
