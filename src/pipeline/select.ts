@@ -2,7 +2,8 @@
  * `select`: the particles of chosen classes of a run_data.star, every block and column kept;
  * `select --auto`: the classes chosen by their scores in run_model.star (class-score.ts).
  */
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { AckmeansError, checkInt, checkNumber } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { StarBlock, StarFile, readStar, writeStar } from '../io/index.js';
@@ -102,6 +103,7 @@ export async function selectClasses(
       'rlnImageName',
       rows.map((r) => names[r]),
     );
+  await mkdir(dirname(resolve(output)), { recursive: true }); // RELION-style Select/jobNNN/ folders
   await writeStar(output, new StarFile(star.blocks.map((b) => (b === block ? selected : b))));
   return rows.length;
 }
