@@ -1,4 +1,4 @@
-// ackPass(table, n, k, assignment, sizes, lambda2, order, control) -> Promise<number of moves>;
+// ackPass({table, n, k, assignment, sizes, lambda2, order, control}) -> Promise<number of moves>;
 // updates assignment and sizes in place.
 #include "../core/ack_pass.h"
 #include "registry.h"
@@ -41,21 +41,22 @@ class AckPassWorker : public PromiseWorker {
 };
 
 Napi::Value AckPass(const Napi::CallbackInfo& info) {
-  auto table = argFloat32(info, 0, "table");
-  int64_t n = argInt(info, 1, "n");
-  int64_t k = argInt(info, 2, "k");
-  auto assignment = argInt32Array(info, 3, "assignment");
-  auto sizes = argInt32Array(info, 4, "sizes");
-  double lambda2 = argNumber(info, 5, "lambda2");
-  auto order = argInt32Array(info, 6, "order");
-  double* control = argControl(info, 7);
+  Options o(info);
+  auto table = o.f32("table");
+  int64_t n = o.integer("n");
+  int64_t k = o.integer("k");
+  auto assignment = o.i32("assignment");
+  auto sizes = o.i32("sizes");
+  double lambda2 = o.number("lambda2");
+  auto order = o.i32("order");
+  double* control = o.control();
   if (n < 1 || k < 1) throw Napi::RangeError::New(info.Env(), "n and k must be >= 1");
   requireLength(info.Env(), table, n * k, "table", "n*k");
   requireLength(info.Env(), assignment, n, "assignment", "n");
   requireLength(info.Env(), sizes, k, "sizes", "k");
   auto* w = new AckPassWorker(info.Env(), table.Data(), n, k, assignment.Data(), sizes.Data(), lambda2, order.Data(),
                               int64_t(order.ElementLength()), control);
-  for (size_t a : {0, 3, 4, 6, 7}) w->Keep(info[a]);  // table, assignment, sizes, order, control
+  w->KeepAll(o);
   return w->Start();
 }
 

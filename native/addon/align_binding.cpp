@@ -1,4 +1,4 @@
-// alignImages(images, n, references, k, settings, outputs, threads, control) -> Promise<timings>
+// alignImages({images, n, references, k, settings, outputs, threads, control}) -> Promise<timings>
 //   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit}
 //   outputs:  {score, psi, shiftX, shiftY: Float32Array(n*k), mirror: Uint8Array(n*k)}, filled in place
 #include "../core/align.h"
@@ -56,16 +56,15 @@ class AlignWorker : public PromiseWorker {
 
 Napi::Value AlignImages(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto X = argFloat32(info, 0, "images");
-  int64_t n = argInt(info, 1, "n");
-  auto M = argFloat32(info, 2, "references");
-  int64_t k = argInt(info, 3, "k");
-  if (info.Length() < 6 || !info[4].IsObject() || !info[5].IsObject())
-    throw Napi::TypeError::New(env, "settings and outputs must be objects");
-  Napi::Object so = info[4].As<Napi::Object>();
-  Napi::Object out = info[5].As<Napi::Object>();
-  int threads = int(argInt(info, 6, "threads"));
-  double* control = argControl(info, 7);
+  Options o(info);
+  auto X = o.f32("images");
+  int64_t n = o.integer("n");
+  auto M = o.f32("references");
+  int64_t k = o.integer("k");
+  Napi::Object so = o.object("settings");
+  Napi::Object out = o.object("outputs");
+  int threads = int(o.integer("threads"));
+  double* control = o.control();
   ack::AlignSettings s;
   s.box = int(fieldNumber(so, "box"));
   s.firstRing = int(fieldNumber(so, "firstRing"));
@@ -103,9 +102,8 @@ Napi::Value AlignImages(const Napi::CallbackInfo& info) {
   w->sy = sy.Data();
   w->mirror = mir.As<Napi::Uint8Array>().Data();
   w->threads = threads;
-  for (Napi::Value v : {Napi::Value(X), Napi::Value(M), Napi::Value(score), Napi::Value(psi), Napi::Value(sx),
-                        Napi::Value(sy), mir, info[7]})
-    w->Keep(v);
+  w->KeepAll(o);  // images, references, control
+  for (Napi::Value v : {Napi::Value(score), Napi::Value(psi), Napi::Value(sx), Napi::Value(sy), mir}) w->Keep(v);
   w->attach(control);
   return w->Start();
 }

@@ -1,6 +1,6 @@
-// ctfHalfplane(params: Float64Array(7), box, pixelSize) -> Float32Array(box*(box/2+1))  (sync)
-// applyCtf(images, n, box, pixelSize, params: Float64Array(7n), mode (0 multiply, 1 phase flip),
-//          threads, control) -> Promise<Float32Array(n*box*box)>
+// ctfHalfplane({params: Float64Array(7), box, pixelSize}) -> Float32Array(box*(box/2+1))  (sync)
+// applyCtf({images, n, box, pixelSize, params: Float64Array(7n), mode (0 multiply, 1 phase flip),
+//          threads, control}) -> Promise<Float32Array(n*box*box)>
 #include "../core/ctf.h"
 #include "registry.h"
 #include "worker.h"
@@ -40,9 +40,10 @@ class CtfWorker : public PromiseWorker {
 };
 
 Napi::Value CtfHalfplane(const Napi::CallbackInfo& info) {
-  auto params = argFloat64(info, 0, "params");
-  int64_t box = argInt(info, 1, "box");
-  double pixelSize = argNumber(info, 2, "pixelSize");
+  Options o(info);
+  auto params = o.f64("params");
+  int64_t box = o.integer("box");
+  double pixelSize = o.number("pixelSize");
   requireLength(info.Env(), params, ack::kCtfParamCount, "params", "7");
   if (box < 2 || pixelSize <= 0) throw Napi::RangeError::New(info.Env(), "box must be >= 2 and pixelSize > 0");
   OwnedArray<float> out;
@@ -53,14 +54,15 @@ Napi::Value CtfHalfplane(const Napi::CallbackInfo& info) {
 
 Napi::Value ApplyCtf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto images = argFloat32(info, 0, "images");
-  int64_t n = argInt(info, 1, "n");
-  int64_t box = argInt(info, 2, "box");
-  double pixelSize = argNumber(info, 3, "pixelSize");
-  auto params = argFloat64(info, 4, "params");
-  int64_t mode = argInt(info, 5, "mode");
-  int threads = static_cast<int>(argInt(info, 6, "threads"));
-  double* control = argControl(info, 7);
+  Options o(info);
+  auto images = o.f32("images");
+  int64_t n = o.integer("n");
+  int64_t box = o.integer("box");
+  double pixelSize = o.number("pixelSize");
+  auto params = o.f64("params");
+  int64_t mode = o.integer("mode");
+  int threads = static_cast<int>(o.integer("threads"));
+  double* control = o.control();
   if (n < 1 || box < 2 || threads < 1 || pixelSize <= 0)
     throw Napi::RangeError::New(env, "n >= 1, box >= 2, threads >= 1, pixelSize > 0 required");
   requireLength(env, images, n * box * box, "images", "n*box^2");
@@ -68,9 +70,7 @@ Napi::Value ApplyCtf(const Napi::CallbackInfo& info) {
   if (mode != 0 && mode != 1) throw Napi::RangeError::New(env, "mode must be 0 (multiply) or 1 (phase flip)");
   auto* w = new CtfWorker(env, images.Data(), n, int(box), pixelSize, params.Data(),
                           mode == 0 ? ack::CtfMode::Multiply : ack::CtfMode::PhaseFlip, threads, control);
-  w->Keep(images);
-  w->Keep(params);
-  w->Keep(info[7]);
+  w->KeepAll(o);
   return w->Start();
 }
 

@@ -29,8 +29,9 @@ int64_t intProp(const Napi::Object& o, const char* name) {
   return int64_t(d);
 }
 
+// The options object, checked as every native call checks it (worker.h's Options).
 Napi::Object options(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsObject()) throw typeError(info.Env(), "options", "an object");
+  Options checked(info);
   return info[0].As<Napi::Object>();
 }
 

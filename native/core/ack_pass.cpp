@@ -3,16 +3,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "simd.h"
+
 namespace ack {
 namespace {
 
 constexpr int64_t kPrefetchRows = 8;      // rows fetched ahead of the one being scanned
 constexpr int64_t kCheckEvery = 1 << 16;  // images between cancellation checks
 
-#define ACK_CLONES __attribute__((target_clones("avx2", "default")))
-
 // The smallest cost row[h] + penalty[h] over h (double precision; 4 independent lanes).
-ACK_CLONES double min_cost(const float* row, const double* penalty, int64_t k) {
+ACK_SIMD_KERNEL(double, min_cost, (const float* row, const double* penalty, int64_t k), (row, penalty, k)) {
   double m0 = 1.0 / 0.0, m1 = m0, m2 = m0, m3 = m0;
   int64_t h = 0;
   for (; h + 4 <= k; h += 4) {

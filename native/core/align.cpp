@@ -30,6 +30,7 @@
 #include "blas.h"
 #include "fft_plans.h"
 #include "polar.h"
+#include "simd.h"
 
 namespace ack {
 namespace {
@@ -60,8 +61,7 @@ void shift_grid(double range, double step, std::vector<double>& dx, std::vector<
 }
 
 // best[p] = max_a v[a·P + p], at[p] = the first a reaching it.
-__attribute__((target_clones("avx2", "default"))) void running_argmax(const float* v, int L, int P, float* best,
-                                                                      int32_t* at) {
+ACK_SIMD_KERNEL(void, running_argmax, (const float* v, int L, int P, float* best, int32_t* at), (v, L, P, best, at)) {
   std::copy(v, v + P, best);
   std::fill(at, at + P, 0);
   for (int a = 1; a < L; ++a) {

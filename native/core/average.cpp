@@ -92,11 +92,12 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
 }
 
 void finalize_classes(const double* evenSum, const double* oddSum, const int32_t* members, int k, int box,
-                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads) {
+                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads,
+                      const Control* control) {
   const size_t D = size_t(box) * box;
   const int shells = box / 2 + 1;
   plan_r2c_2d(box, box);  // plan once, before the parallel region
-  parallel_for(k, threads, nullptr, [&](int64_t j) {
+  parallel_for(k, threads, control, [&](int64_t j) {
     const int n = members[j], ne = (n + 1) / 2, no = n / 2;
     const double* E = evenSum + size_t(j) * D;
     const double* O = oddSum + size_t(j) * D;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parallel.h"
+#include "simd.h"
 
 namespace ack {
 namespace {
@@ -173,18 +174,11 @@ void project_one(const PaddedVolume& pv, const ProjectionGeometry& g, const doub
 
 }  // namespace
 
-namespace {
-std::atomic<bool> g_simd{true};
-}
-
-bool projector_simd_enabled() { return g_simd.load() && __builtin_cpu_supports("avx2"); }
-void set_projector_simd(bool on) { g_simd.store(on); }
-
 void project_volume(const float* vol, const ProjectionGeometry& g, const double* matrices, const double* shifts,
                     int64_t n, float* out, int threads, Control& control) {
   const PaddedVolume pv(vol, g.size, g.volumeCentre);
   // The AVX2 kernel indexes the padded map with 32-bit offsets.
-  const bool avx2 = projector_simd_enabled() && pv.P * pv.P * pv.P < (int64_t(1) << 31);
+  const bool avx2 = simd_enabled() && pv.P * pv.P * pv.P < (int64_t(1) << 31);
   control.setTotal(double(n));
   constexpr int kChunk = 4;  // projections per scheduling step
   parallel_for(

@@ -41,35 +41,6 @@ export interface ClassAverages {
   resolution: Float32Array;
 }
 
-declare module '../native.js' {
-  interface NativeAddon {
-    classAccumulate(
-      images: Float32Array,
-      count: number,
-      box: number,
-      assignment: Int32Array,
-      psi: Float32Array,
-      shiftX: Float32Array,
-      shiftY: Float32Array,
-      mirror: Uint8Array,
-      k: number,
-      evenSum: Float64Array,
-      oddSum: Float64Array,
-      members: Int32Array,
-      threads: number,
-      control: Float64Array,
-    ): Promise<void>;
-    classFinalize(
-      evenSum: Float64Array,
-      oddSum: Float64Array,
-      members: Int32Array,
-      k: number,
-      box: number,
-      threads: number,
-    ): Promise<Omit<ClassAverages, 'sizes' | 'shells'>>;
-  }
-}
-
 /**
  * Averages of the k classes, each member aligned with its own parameters (see
  * {@link applyAlignment}), summed in double precision.
@@ -111,28 +82,29 @@ export async function classAverages(
       a.subarray(block.start, block.start + block.count) as T;
     await runNativeJob(
       (control) =>
-        native().classAccumulate(
-          block.images,
-          block.count,
+        native().classAccumulate({
+          images: block.images,
+          count: block.count,
           box,
-          part(assignment),
-          part(params.psi),
-          part(params.shiftX),
-          part(params.shiftY),
-          part(params.mirror),
+          assignment: part(assignment),
+          psi: part(params.psi),
+          shiftX: part(params.shiftX),
+          shiftY: part(params.shiftY),
+          mirror: part(params.mirror),
           k,
           evenSum,
           oddSum,
           members,
           threads,
           control,
-        ),
+        }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
   }
-  const result = await runNativeJob(() => native().classFinalize(evenSum, oddSum, members, k, box, threads), {
-    signal,
-  });
+  const result = await runNativeJob(
+    (control) => native().classFinalize({ evenSum, oddSum, members, k, box, threads, control }),
+    { signal },
+  );
   return { ...result, sizes: members, shells: Math.floor(box / 2) + 1 };
 }
 
