@@ -292,6 +292,8 @@ export const NATIVE_EXPORTS: Readonly<Record<keyof NativeAddon, 0 | 1>> = {
   preprocessStack: 1,
   float16Encode: 1,
   float16Decode: 1,
+  wienerAccumulate: 1,
+  wienerFinalize: 1,
 };
 
 const DEBIAN_PACKAGES: Array<[RegExp, string]> = [

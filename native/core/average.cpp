@@ -49,7 +49,9 @@ void frc_of(const float* a, const float* b, int box, float* frc) {
   }
 }
 
-float resolution_of(const float* frc, int box) {
+}  // namespace
+
+float frc_resolution(const float* frc, int box) {
   const int shells = box / 2 + 1;
   for (int s = 1; s < shells; ++s)
     if (frc[s] < kFrcThreshold) {
@@ -59,8 +61,6 @@ float resolution_of(const float* frc, int box) {
     }
   return 2.f;
 }
-
-}  // namespace
 
 void accumulate_classes(const float* images, int64_t count, int box, const int32_t* assignment, const float* psi,
                         const float* shiftX, const float* shiftY, const uint8_t* mirror, int k, double* evenSum,
@@ -113,7 +113,7 @@ void finalize_classes(const double* evenSum, const double* oddSum, const int32_t
       return;
     }
     frc_of(even + j * D, odd + j * D, box, f);
-    resolution[j] = resolution_of(f, box);
+    resolution[j] = frc_resolution(f, box);
   });
 }
 

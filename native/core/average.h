@@ -25,4 +25,8 @@ void finalize_classes(const double* evenSum, const double* oddSum, const int32_t
                       float* averages, float* even, float* odd, float* frc, float* resolution, int threads,
                       const Control* control = nullptr);
 
+// The resolution in pixels where `frc` (shells 0..box/2) first falls below 0.143, linear between
+// shells; 2 (Nyquist) when it never does.
+float frc_resolution(const float* frc, int box);
+
 }  // namespace ack

@@ -155,6 +155,16 @@ export const PARAMS = {
     help: 'finest detail used to align, in Å (frequencies above 1/Å are ignored)',
     unit: 'Å',
   }),
+  /**
+   * Box in pixels of the final CTF-corrected class averages (default: the input box; smaller
+   * boxes are Fourier-cropped; at least the working box).
+   */
+  averageBox: spec({
+    schema: z.int().min(8).max(8192),
+    defaultText: 'the input box',
+    help: 'box of the CTF-corrected class averages in pixels (Fourier-cropped; at least the working box)',
+    unit: 'px',
+  }),
   /** Search mirrored images too (default true). */
   mirror: spec({
     schema: z.boolean(),
@@ -241,6 +251,15 @@ export interface ResolvedParams extends Required<
   workingPixelSize: number;
   /** Particle radius in working-box pixels. */
   radius: number;
+}
+
+/** The average box, between the working box and the input box. */
+function checkAverageBox(averageBox: number, box: number, inputBox: number): number {
+  if (averageBox < box || averageBox > inputBox)
+    throw new RangeError(
+      `averageBox (${averageBox}) must be between the working box (${box}) and the input box (${inputBox} px)`,
+    );
+  return averageBox;
 }
 
 /** The finest shift step accepted, in working pixels: finer grids multiply the work by 1/step² for nothing. */
@@ -376,6 +395,7 @@ export function resolveParams(
     alignResolution: p.alignResolution ?? d.alignResolution,
     exhaustive: p.exhaustive ?? d.exhaustive,
     shortlist: p.shortlist ?? d.shortlist,
+    averageBox: checkAverageBox(p.averageBox ?? input.box, box, input.box),
     workingPixelSize,
     radius,
   };
