@@ -23,7 +23,16 @@ program
   .name('ackmeans')
   .description('Balanced unsupervised 2D classification of cryo-EM particle images (ACK-means)')
   .version(pkg.version)
-  .showHelpAfterError('(run with --help for usage)');
+  // One line, like every other error: `ackmeans: <problem> (see ackmeans <command> --help)`.
+  .configureOutput({
+    outputError: (text, write) =>
+      write(
+        `ackmeans: ${text
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim()} (see --help)\n`,
+      ),
+  });
 
 // Before the commands are registered, so they inherit it: usage errors exit with 2.
 program.exitOverride((err) => {

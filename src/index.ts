@@ -9,7 +9,7 @@ export { distanceTable, type DistanceTableOptions } from './distances.js';
 export { align, type AlignResult, type AlignStats } from './align/align.js';
 export { type AlignOptions } from './align/options.js';
 export { type ImageProvider, type Images } from './align/provider.js';
-export { applyAlignment, type AlignmentParameters } from './align/apply.js';
+export { applyAlignment, applyPoses, type AlignmentParameters, type PoseArrays } from './align/apply.js';
 export { classAverages, type ClassAverages, type ImageParameters } from './align/average.js';
 export { createAlignmentSource, type AlignmentSource, type OwnClassParameters } from './align/source.js';
 export { startServer, type ServerOptions, type RunningServer } from './server/serve.js';

@@ -1,5 +1,7 @@
 // ackPass(table, n, k, assignment, sizes, lambda2, order, control) -> Promise<number of moves>;
 // updates assignment and sizes in place.
+// ackPassSparse(scores, classes, width, n, k, assignment, sizes, lambda2, order, control): the
+// same pass on a sparse candidate table (n×width scores and classes, −1 = empty column).
 #include "../core/ack_pass.h"
 #include "registry.h"
 #include "worker.h"
@@ -9,22 +11,25 @@ namespace {
 
 class AckPassWorker : public PromiseWorker {
  public:
-  AckPassWorker(Napi::Env env, const float* table, int64_t n, int64_t k, int32_t* assignment, int32_t* sizes,
-                double lambda2, const int32_t* order, int64_t count, double* control)
-      : PromiseWorker(env, "ackmeans.ackPass"), table_(table), n_(n), k_(k), assignment_(assignment),
-        sizes_(sizes), lambda2_(lambda2), order_(order), count_(count) {
+  AckPassWorker(Napi::Env env, const float* table, const int32_t* classes, int64_t width, int64_t n, int64_t k,
+                int32_t* assignment, int32_t* sizes, double lambda2, const int32_t* order, int64_t count,
+                double* control)
+      : PromiseWorker(env, "ackmeans.ackPass"), table_(table), classes_(classes), width_(width), n_(n), k_(k),
+        assignment_(assignment), sizes_(sizes), lambda2_(lambda2), order_(order), count_(count) {
     control_.attach(control);
   }
 
  protected:
   void Run() override {
-    moves_ = ack::ack_pass(table_, n_, k_, assignment_, sizes_, lambda2_, order_, count_, control_);
+    moves_ = ack::ack_pass_table(table_, classes_, width_, n_, k_, assignment_, sizes_, lambda2_, order_, count_,
+                                 control_);
   }
   Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, double(moves_)); }
 
  private:
   const float* table_;
-  int64_t n_, k_;
+  const int32_t* classes_;
+  int64_t width_, n_, k_;
   int32_t* assignment_;
   int32_t* sizes_;
   double lambda2_;
@@ -46,13 +51,36 @@ Napi::Value AckPass(const Napi::CallbackInfo& info) {
   requireLength(info.Env(), table, n * k, "table", "n*k");
   requireLength(info.Env(), assignment, n, "assignment", "n");
   requireLength(info.Env(), sizes, k, "sizes", "k");
-  auto* w = new AckPassWorker(info.Env(), table.Data(), n, k, assignment.Data(), sizes.Data(), lambda2, order.Data(),
-                              int64_t(order.ElementLength()), control);
+  auto* w = new AckPassWorker(info.Env(), table.Data(), nullptr, k, n, k, assignment.Data(), sizes.Data(), lambda2,
+                              order.Data(), int64_t(order.ElementLength()), control);
   for (size_t a : {0, 3, 4, 6, 7}) w->Keep(info[a]);  // table, assignment, sizes, order, control
   return w->Start();
 }
 
+Napi::Value AckPassSparse(const Napi::CallbackInfo& info) {
+  auto scores = argFloat32(info, 0, "scores");
+  auto classes = argInt32Array(info, 1, "classes");
+  int64_t width = argInt(info, 2, "width");
+  int64_t n = argInt(info, 3, "n");
+  int64_t k = argInt(info, 4, "k");
+  auto assignment = argInt32Array(info, 5, "assignment");
+  auto sizes = argInt32Array(info, 6, "sizes");
+  double lambda2 = argNumber(info, 7, "lambda2");
+  auto order = argInt32Array(info, 8, "order");
+  double* control = argControl(info, 9);
+  if (n < 1 || k < 1 || width < 1) throw Napi::RangeError::New(info.Env(), "n, k and width must be >= 1");
+  requireLength(info.Env(), scores, n * width, "scores", "n*width");
+  requireLength(info.Env(), classes, n * width, "classes", "n*width");
+  requireLength(info.Env(), assignment, n, "assignment", "n");
+  requireLength(info.Env(), sizes, k, "sizes", "k");
+  auto* w = new AckPassWorker(info.Env(), scores.Data(), classes.Data(), width, n, k, assignment.Data(), sizes.Data(),
+                              lambda2, order.Data(), int64_t(order.ElementLength()), control);
+  for (size_t a : {0, 1, 5, 6, 8, 9}) w->Keep(info[a]);
+  return w->Start();
+}
+
 Registrar reg("ackPass", AckPass);
+Registrar regSparse("ackPassSparse", AckPassSparse);
 
 }  // namespace
 }  // namespace ackaddon

@@ -1,6 +1,8 @@
 // alignImages(images, n, references, k, settings, outputs, threads, control) -> Promise<timings>
 //   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit}
 //   outputs:  {score, psi, shiftX, shiftY: Float32Array(n*k), mirror: Uint8Array(n*k)}, filled in place
+// alignCandidates(images, n, references, k, candidates, m, settings, outputs, threads, control)
+//   -> Promise<timings>: the same for the pairs (i, candidates[i*m + c]); outputs hold n*m values
 #include "../core/align.h"
 #include "registry.h"
 #include "worker.h"
@@ -13,7 +15,8 @@ Napi::Float32Array fieldFloat32(Napi::Object o, const char* name, size_t length)
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw typeError(o.Env(), std::string("outputs.") + name, "a Float32Array");
   auto a = v.As<Napi::Float32Array>();
-  if (a.ElementLength() != length) throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold n*k values");
+  if (a.ElementLength() != length)
+    throw Napi::RangeError::New(o.Env(), std::string("outputs.") + name + " must hold one value per pair");
   return a;
 }
 
@@ -32,11 +35,16 @@ class AlignWorker : public PromiseWorker {
   float *score = nullptr, *psi = nullptr, *sx = nullptr, *sy = nullptr;
   uint8_t* mirror = nullptr;
   int threads = 1;
+  const int32_t* candidates = nullptr;  // non-null: align_candidates with m per image
+  int m = 0;
   void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
-    ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_);
+    if (candidates)
+      ack::align_candidates(s_, images, n, refs, k, candidates, m, score, psi, sx, sy, mirror, threads, control_, &t_);
+    else
+      ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -55,18 +63,27 @@ class AlignWorker : public PromiseWorker {
   ack::AlignTimings t_;
 };
 
-Napi::Value AlignImages(const Napi::CallbackInfo& info) {
+// Reads the arguments shared by alignImages and alignCandidates; `c` is the index of the
+// candidates argument (0: none) and the later arguments follow it.
+Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   Napi::Env env = info.Env();
   auto X = argFloat32(info, 0, "images");
   int64_t n = argInt(info, 1, "n");
   auto M = argFloat32(info, 2, "references");
   int64_t k = argInt(info, 3, "k");
-  if (info.Length() < 6 || !info[4].IsObject() || !info[5].IsObject())
+  const size_t at = sparse ? 6 : 4;  // settings, outputs, threads, control follow
+  Napi::Int32Array cand;
+  int64_t m = 0;
+  if (sparse) {
+    cand = argInt32Array(info, 4, "candidates");
+    m = argInt(info, 5, "m");
+  }
+  if (info.Length() < at + 2 || !info[at].IsObject() || !info[at + 1].IsObject())
     throw Napi::TypeError::New(env, "settings and outputs must be objects");
-  Napi::Object so = info[4].As<Napi::Object>();
-  Napi::Object out = info[5].As<Napi::Object>();
-  int threads = int(argInt(info, 6, "threads"));
-  double* control = argControl(info, 7);
+  Napi::Object so = info[at].As<Napi::Object>();
+  Napi::Object out = info[at + 1].As<Napi::Object>();
+  int threads = int(argInt(info, at + 2, "threads"));
+  double* control = argControl(info, at + 3);
   ack::AlignSettings s;
   s.box = int(fieldNumber(so, "box"));
   s.firstRing = int(fieldNumber(so, "firstRing"));
@@ -78,20 +95,21 @@ Napi::Value AlignImages(const Napi::CallbackInfo& info) {
   if (!mv.IsBoolean()) throw typeError(env, "settings.mirror", "a boolean");
   s.mirror = mv.As<Napi::Boolean>().Value();
   if (n < 1 || k < 1 || threads < 1 || s.box < 4 || s.firstRing < 1 || s.lastRing < s.firstRing || !(s.shiftStep > 0) ||
-      s.shiftRange < 0 || !(s.bandLimit > 0))
+      s.shiftRange < 0 || !(s.bandLimit > 0) || (sparse && (m < 1 || m > 4096)))
     throw Napi::RangeError::New(env, "alignImages: invalid sizes or settings");
   const size_t boxSq = size_t(s.box) * s.box;
   requireLength(env, X, int64_t(n * boxSq), "images", "n*box*box");
   requireLength(env, M, int64_t(k * boxSq), "references", "k*box*box");
-  const size_t nk = size_t(n) * size_t(k);
-  auto score = fieldFloat32(out, "score", nk);
-  auto psi = fieldFloat32(out, "psi", nk);
-  auto sx = fieldFloat32(out, "shiftX", nk);
-  auto sy = fieldFloat32(out, "shiftY", nk);
+  if (sparse) requireLength(env, cand, n * m, "candidates", "n*m");
+  const size_t pairs = size_t(n) * size_t(sparse ? m : k);
+  auto score = fieldFloat32(out, "score", pairs);
+  auto psi = fieldFloat32(out, "psi", pairs);
+  auto sx = fieldFloat32(out, "shiftX", pairs);
+  auto sy = fieldFloat32(out, "shiftY", pairs);
   Napi::Value mir = out.Get("mirror");
   if (!mir.IsTypedArray() || mir.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
-      mir.As<Napi::Uint8Array>().ElementLength() != nk)
-    throw typeError(env, "outputs.mirror", "a Uint8Array of n*k values");
+      mir.As<Napi::Uint8Array>().ElementLength() != pairs)
+    throw typeError(env, "outputs.mirror", "a Uint8Array of one value per pair");
 
   auto* w = new AlignWorker(env, s);
   w->images = X.Data();
@@ -104,14 +122,23 @@ Napi::Value AlignImages(const Napi::CallbackInfo& info) {
   w->sy = sy.Data();
   w->mirror = mir.As<Napi::Uint8Array>().Data();
   w->threads = threads;
+  if (sparse) {
+    w->candidates = cand.Data();
+    w->m = int(m);
+    w->Keep(cand);
+  }
   for (Napi::Value v : {Napi::Value(X), Napi::Value(M), Napi::Value(score), Napi::Value(psi), Napi::Value(sx),
-                        Napi::Value(sy), mir, info[7]})
+                        Napi::Value(sy), mir, info[at + 3]})
     w->Keep(v);
   w->attach(control);
   return w->Start();
 }
 
+Napi::Value AlignImages(const Napi::CallbackInfo& info) { return StartAlign(info, false); }
+Napi::Value AlignCandidates(const Napi::CallbackInfo& info) { return StartAlign(info, true); }
+
 Registrar reg("alignImages", AlignImages);
+Registrar regCandidates("alignCandidates", AlignCandidates);
 
 }  // namespace
 }  // namespace ackaddon

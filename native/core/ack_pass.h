@@ -15,4 +15,12 @@ namespace ack {
 int64_t ack_pass(const float* table, int64_t n, int64_t k, int32_t* assignment, int32_t* sizes, double lambda2,
                  const int32_t* order, int64_t count, Control& control);
 
+// The same pass on a sparse table: image i has `width` candidate columns, column c holding the
+// dissimilarity scores[i·width + c] to class classes[i·width + c] (−1: an empty column). Classes
+// outside an image's candidates cost +inf for it. The dense pass is this with classes = nullptr
+// (column c is class c, width = k). Ties go to the image's own class, else to the lowest class.
+int64_t ack_pass_table(const float* scores, const int32_t* classes, int64_t width, int64_t n, int64_t k,
+                       int32_t* assignment, int32_t* sizes, double lambda2, const int32_t* order, int64_t count,
+                       Control& control);
+
 }  // namespace ack

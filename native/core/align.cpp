@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "blas.h"
@@ -119,38 +120,188 @@ double seconds_since(Clock::time_point& t0) {
 
 }  // namespace
 
-void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
-                  float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
-                  Control& control, AlignTimings* timings) {
-  blas_init();
-  const PolarGrid grid(st.box, st.firstRing, st.lastRing, st.bandLimit);
-  std::vector<double> dx, dy;
-  shift_grid(st.shiftRange, st.shiftStep, dx, dy);
-  const int S = int(dx.size());
-  const PolarSampler sampler(grid, dx, dy);
-  const PolarSampler refSampler(grid, {0.0}, {0.0});
-  const int L = fast_even_length(2 * grid.mMax + 2), H = L / 2 + 1;
-  const int halves = st.mirror ? 2 : 1;
-  const int T = std::max(1, kTargetRows / (S * halves));
-  const int rowsMax = T * S * halves;
-  const int kc = int(std::clamp<int64_t>(kTargetPairs / rowsMax, 1, k));
-  const size_t boxSq = size_t(st.box) * st.box;
-  const size_t W2 = size_t(sampler.width()) * sampler.width();
-  const int maxSamples = grid.samples.back();
+namespace {
 
-  // References: weighted packed spectra B (k rows) and norms, made once.
-  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * grid.packed);
-  std::vector<double> refNorm(k);
-  {
+// What every alignment call shares: the polar grid, the shift grid and its samplers, the
+// correlation length, and the reference spectra.
+struct Setup {
+  const AlignSettings& st;
+  PolarGrid grid;
+  std::vector<double> dx, dy;
+  int S = 0, L = 0, H = 0, halves = 1, maxSamples = 0;
+  size_t boxSq = 0, W2 = 0;
+  PolarSampler sampler, refSampler;
+
+  static std::vector<double> grid_x(const AlignSettings& s) {
+    std::vector<double> x, y;
+    shift_grid(s.shiftRange, s.shiftStep, x, y);
+    return x;
+  }
+  static std::vector<double> grid_y(const AlignSettings& s) {
+    std::vector<double> x, y;
+    shift_grid(s.shiftRange, s.shiftStep, x, y);
+    return y;
+  }
+  explicit Setup(const AlignSettings& s)
+      : st(s), grid(s.box, s.firstRing, s.lastRing, s.bandLimit), dx(grid_x(s)), dy(grid_y(s)), sampler(grid, dx, dy),
+        refSampler(grid, {0.0}, {0.0}) {
+    S = int(dx.size());
+    L = fast_even_length(2 * grid.mMax + 2);
+    H = L / 2 + 1;
+    halves = s.mirror ? 2 : 1;
+    boxSq = size_t(s.box) * s.box;
+    W2 = size_t(sampler.width()) * sampler.width();
+    maxSamples = grid.samples.back();
+  }
+
+  // Weighted packed spectra B (k rows, the B_m layout) and weighted norms of k references.
+  void references(const float* refs, int64_t k, cfloat* B, double* norm) const {
     FftwBuffer<float> padded = fftw_buffer<float>(size_t(refSampler.width()) * refSampler.width());
     FftwBuffer<float> samples = fftw_buffer<float>(grid.totalSamples);
     FftwBuffer<fftwf_complex> scratch = fftw_buffer<fftwf_complex>(maxSamples / 2 + 1);
     for (int64_t j = 0; j < k; ++j) {
       refSampler.padImage(refs + j * boxSq, padded.get());
       refSampler.sample(padded.get(), 0, samples.get());
-      refNorm[j] = ring_spectra(grid, samples.get(), scratch.get(), grid.weight.data(), int(k), int(j), B.get());
+      norm[j] = ring_spectra(grid, samples.get(), scratch.get(), grid.weight.data(), int(k), int(j), B);
     }
   }
+};
+
+// One alignment of an image to a reference.
+struct Match {
+  float score, psi, shiftX, shiftY;
+  uint8_t mirror;
+};
+
+// Per-thread buffers for tiles of up to rowsMax rows against blocks of up to kc references.
+struct Workspace {
+  FftwBuffer<float> padded, samples, R;
+  FftwBuffer<fftwf_complex> scratch;
+  FftwBuffer<cfloat> A, C;
+  std::vector<double> norms;
+  std::vector<float> best;
+  std::vector<int32_t> at;
+  void allocate(const Setup& u, int rowsMax, int kc) {
+    padded = fftw_buffer<float>(u.W2);
+    samples = fftw_buffer<float>(u.grid.totalSamples);
+    scratch = fftw_buffer<fftwf_complex>(u.maxSamples / 2 + 1);
+    A = fftw_buffer<cfloat>(size_t(rowsMax) * u.grid.packed);
+    C = fftw_buffer<cfloat>(size_t(u.H) * rowsMax * kc);
+    R = fftw_buffer<float>(size_t(u.L) * rowsMax * kc);
+    norms.resize(rowsMax);
+    best.resize(size_t(rowsMax) * kc);
+    at.resize(size_t(rowsMax) * kc);
+  }
+};
+
+// Resamples `cnt` images at every shift (and mirror) into w.A; returns the number of rows.
+int resample_tile(const Setup& u, Workspace& w, const float* images, int cnt) {
+  const int S = u.S, half = cnt * S, rows = half * u.halves;
+  for (int ii = 0; ii < cnt; ++ii) {
+    u.sampler.padImage(images + size_t(ii) * u.boxSq, w.padded.get());
+    for (int o = 0; o < S; ++o) {
+      u.sampler.sample(w.padded.get(), o, w.samples.get());
+      w.norms[ii * S + o] =
+          ring_spectra(u.grid, w.samples.get(), w.scratch.get(), nullptr, rows, ii * S + o, w.A.get());
+    }
+  }
+  if (u.halves == 2) {  // mirrored image: conjugated ring spectra
+    for (int m = 0; m <= u.grid.mMax; ++m) {
+      const int act = u.grid.active(m);
+      cfloat* block = w.A.get() + size_t(rows) * u.grid.harmonicOffset[m];
+      for (int row = 0; row < half; ++row)
+        for (int q = 0; q < act; ++q) block[size_t(row + half) * act + q] = std::conj(block[size_t(row) * act + q]);
+    }
+    std::copy(w.norms.begin(), w.norms.begin() + half, w.norms.begin() + half);
+  }
+  return rows;
+}
+
+// Correlates the `rows` resampled rows of `cnt` images in w.A with references j0..j0+kk−1 of B
+// (the B_m layout for kB references, norms refNorm[j]) and calls out(ii, jj, match) for each.
+template <class Out>
+void correlate(const Setup& u, Workspace& w, int cnt, int rows, const cfloat* B, int64_t kB, int64_t j0, int kk,
+               const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
+  const PolarGrid& grid = u.grid;
+  const int L = u.L, H = u.H, S = u.S, halves = u.halves, half = cnt * S;
+  const int P = rows * kk;
+  cfloat* Cp = w.C.get();
+  std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0, sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
+  const cfloat one(1.f, 0.f), zero(0.f, 0.f);
+  for (int m = 0; m <= grid.mMax; ++m) {
+    const int act = grid.active(m);
+    cblas_cgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, rows, kk, act, &one,
+                w.A.get() + size_t(rows) * grid.harmonicOffset[m], act,
+                B + size_t(kB) * grid.harmonicOffset[m] + size_t(j0) * act, act, &zero, Cp + size_t(m) * P, kk);
+    mine.gemmFlops += 8.0 * rows * kk * act;
+  }
+  mine.gemm += seconds_since(t0);
+
+  fftwf_execute_dft_c2r(plan_c2r_many(L, P, P, 1), reinterpret_cast<fftwf_complex*>(Cp), w.R.get());
+  mine.correlations += P;
+  mine.ifft += seconds_since(t0);
+
+  const float* Rp = w.R.get();
+  running_argmax(Rp, L, P, w.best.data(), w.at.data());
+  const int32_t* at = w.at.data();
+  for (int ii = 0; ii < cnt; ++ii)
+    for (int jj = 0; jj < kk; ++jj) {
+      double bestMetric = std::numeric_limits<double>::infinity();
+      Peak bestPeak{0, 0};
+      int bestRow = 0, bestO = 0, bestHalf = 0;
+      for (int h = 0; h < halves; ++h)
+        for (int o = 0; o < S; ++o) {
+          const int row = h * half + ii * S + o;
+          const int p = row * kk + jj;
+          const Peak pk = parabolic(Rp, L, P, p, at[p]);
+          const double metric = w.norms[row] - 2 * pk.value;
+          if (metric < bestMetric) {
+            bestMetric = metric;
+            bestPeak = pk;
+            bestRow = row;
+            bestO = o;
+            bestHalf = h;
+          }
+        }
+      const int p = bestRow * kk + jj;
+      const Peak pk = quartic(Rp, L, P, p, at[p], bestPeak);
+      bestMetric = w.norms[bestRow] - 2 * pk.value;
+      const double bestAngle = (at[p] + pk.offset) * 360.0 / L;
+      double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);
+      if (deg < 0) deg += 360.0;
+      const float f = float(deg);
+      out(ii, jj,
+          Match{float(std::max(0.0, bestMetric + refNorm[j0 + jj])), f >= 360.f ? 0.f : f,
+                float(0.0 - u.dx[bestO]),  // 0.0 − x: never −0
+                float(0.0 - u.dy[bestO]), uint8_t(bestHalf)});
+    }
+  mine.peak += seconds_since(t0);
+}
+
+void add_timings(AlignTimings& total, const AlignTimings& mine) {
+  total.resample += mine.resample;
+  total.gemm += mine.gemm;
+  total.ifft += mine.ifft;
+  total.peak += mine.peak;
+  total.gemmFlops += mine.gemmFlops;
+  total.correlations += mine.correlations;
+}
+
+}  // namespace
+
+void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
+                  float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
+                  Control& control, AlignTimings* timings) {
+  blas_init();
+  const Setup u(st);
+  const int T = std::max(1, kTargetRows / (u.S * u.halves));
+  const int rowsMax = T * u.S * u.halves;
+  const int kc = int(std::clamp<int64_t>(kTargetPairs / rowsMax, 1, k));
+
+  // References: weighted packed spectra B (k rows) and norms, made once.
+  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.grid.packed);
+  std::vector<double> refNorm(k);
+  u.references(refs, k, B.get(), refNorm.data());
 
   const int64_t tiles = (n + T - 1) / T;
   control.setTotal(double(n));
@@ -159,20 +310,8 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
 #pragma omp parallel num_threads(std::max(1, threads))
   {
     AlignTimings mine;
-    FftwBuffer<float> padded, samples, R;
-    FftwBuffer<fftwf_complex> scratch;
-    FftwBuffer<cfloat> A, C;
-    std::vector<double> norms(rowsMax);
-    std::vector<float> best(size_t(rowsMax) * kc);
-    std::vector<int32_t> at(size_t(rowsMax) * kc);
-    guard.run([&] {
-      padded = fftw_buffer<float>(W2);
-      samples = fftw_buffer<float>(grid.totalSamples);
-      scratch = fftw_buffer<fftwf_complex>(maxSamples / 2 + 1);
-      A = fftw_buffer<cfloat>(size_t(rowsMax) * grid.packed);
-      C = fftw_buffer<cfloat>(size_t(H) * rowsMax * kc);
-      R = fftw_buffer<float>(size_t(L) * rowsMax * kc);
-    });
+    Workspace w;
+    guard.run([&] { w.allocate(u, rowsMax, kc); });
 #pragma omp for schedule(dynamic, 1)
     for (int64_t tile = 0; tile < tiles; ++tile) {
       guard.run([&] {
@@ -180,98 +319,107 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
         auto t0 = Clock::now();
         const int64_t i0 = tile * T;
         const int cnt = int(std::min<int64_t>(T, n - i0));
-        const int half = cnt * S, rows = half * halves;
-        for (int ii = 0; ii < cnt; ++ii) {
-          sampler.padImage(images + (i0 + ii) * boxSq, padded.get());
-          for (int o = 0; o < S; ++o) {
-            sampler.sample(padded.get(), o, samples.get());
-            norms[ii * S + o] = ring_spectra(grid, samples.get(), scratch.get(), nullptr, rows, ii * S + o, A.get());
-          }
-        }
-        if (halves == 2) {  // mirrored image: conjugated ring spectra
-          for (int m = 0; m <= grid.mMax; ++m) {
-            const int act = grid.active(m);
-            cfloat* block = A.get() + size_t(rows) * grid.harmonicOffset[m];
-            for (int row = 0; row < half; ++row)
-              for (int q = 0; q < act; ++q) block[size_t(row + half) * act + q] = std::conj(block[size_t(row) * act + q]);
-          }
-          std::copy(norms.begin(), norms.begin() + half, norms.begin() + half);
-        }
+        const int rows = resample_tile(u, w, images + i0 * u.boxSq, cnt);
         mine.resample += seconds_since(t0);
-
         for (int64_t j0 = 0; j0 < k; j0 += kc) {
           control.throwIfCancelled();
           const int kk = int(std::min<int64_t>(kc, k - j0));
-          const int P = rows * kk;
-          cfloat* Cp = C.get();
-          std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0, sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
-          const cfloat one(1.f, 0.f), zero(0.f, 0.f);
-          for (int m = 0; m <= grid.mMax; ++m) {
-            const int act = grid.active(m);
-            cblas_cgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, rows, kk, act, &one,
-                        A.get() + size_t(rows) * grid.harmonicOffset[m], act,
-                        B.get() + size_t(k) * grid.harmonicOffset[m] + size_t(j0) * act, act, &zero, Cp + size_t(m) * P,
-                        kk);
-            mine.gemmFlops += 8.0 * rows * kk * act;
-          }
-          mine.gemm += seconds_since(t0);
-
-          fftwf_execute_dft_c2r(plan_c2r_many(L, P, P, 1), reinterpret_cast<fftwf_complex*>(Cp), R.get());
-          mine.correlations += P;
-          mine.ifft += seconds_since(t0);
-
-          const float* Rp = R.get();
-          running_argmax(Rp, L, P, best.data(), at.data());
-          for (int ii = 0; ii < cnt; ++ii)
-            for (int jj = 0; jj < kk; ++jj) {
-              double bestMetric = std::numeric_limits<double>::infinity();
-              Peak bestPeak{0, 0};
-              int bestRow = 0, bestO = 0, bestHalf = 0;
-              for (int h = 0; h < halves; ++h)
-                for (int o = 0; o < S; ++o) {
-                  const int row = h * half + ii * S + o;
-                  const int p = row * kk + jj;
-                  const Peak pk = parabolic(Rp, L, P, p, at[p]);
-                  const double metric = norms[row] - 2 * pk.value;
-                  if (metric < bestMetric) {
-                    bestMetric = metric;
-                    bestPeak = pk;
-                    bestRow = row;
-                    bestO = o;
-                    bestHalf = h;
-                  }
-                }
-              const int p = bestRow * kk + jj;
-              const Peak pk = quartic(Rp, L, P, p, at[p], bestPeak);
-              bestMetric = norms[bestRow] - 2 * pk.value;
-              const double bestAngle = (at[p] + pk.offset) * 360.0 / L;
-              const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
-              score[idx] = float(std::max(0.0, bestMetric + refNorm[j0 + jj]));
-              double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);
-              if (deg < 0) deg += 360.0;
-              const float f = float(deg);
-              psi[idx] = f >= 360.f ? 0.f : f;
-              shiftX[idx] = float(0.0 - dx[bestO]);  // 0.0 − x: never −0
-              shiftY[idx] = float(0.0 - dy[bestO]);
-              mirror[idx] = uint8_t(bestHalf);
-            }
-          mine.peak += seconds_since(t0);
+          correlate(u, w, cnt, rows, B.get(), k, j0, kk, refNorm.data(), mine, t0,
+                    [&](int ii, int jj, const Match& r) {
+                      const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
+                      score[idx] = r.score;
+                      psi[idx] = r.psi;
+                      shiftX[idx] = r.shiftX;
+                      shiftY[idx] = r.shiftY;
+                      mirror[idx] = r.mirror;
+                    });
         }
         control.advance(cnt);
       });
     }
 #pragma omp critical
-    {
-      total.resample += mine.resample;
-      total.gemm += mine.gemm;
-      total.ifft += mine.ifft;
-      total.peak += mine.peak;
-      total.gemmFlops += mine.gemmFlops;
-      total.correlations += mine.correlations;
-    }
+    add_timings(total, mine);
   }
   guard.rethrow();
-  total.ifftLength = L;
+  total.ifftLength = u.L;
+  if (timings) *timings = total;
+}
+
+void align_candidates(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
+                      const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
+                      uint8_t* mirror, int threads, Control& control, AlignTimings* timings) {
+  for (int64_t e = 0; e < n * m; ++e)
+    if (candidates[e] < -1 || candidates[e] >= k) throw std::out_of_range("candidates hold a class outside [-1, k)");
+  blas_init();
+  const Setup u(st);
+  const int rowsMax = u.S * u.halves;
+  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.grid.packed);
+  std::vector<double> refNorm(k);
+  u.references(refs, k, B.get(), refNorm.data());
+  const PolarGrid& grid = u.grid;
+
+  control.setTotal(double(n));
+  AlignTimings total;
+  Guard guard;
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+    AlignTimings mine;
+    Workspace w;
+    FftwBuffer<cfloat> Bsel;
+    std::vector<double> normSel(m);
+    std::vector<int> slot(m);  // output slot of the c-th valid candidate
+    guard.run([&] {
+      w.allocate(u, rowsMax, m);
+      Bsel = fftw_buffer<cfloat>(size_t(m) * grid.packed);
+    });
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t i = 0; i < n; ++i) {
+      guard.run([&] {
+        if ((i & 63) == 0) control.throwIfCancelled();
+        auto t0 = Clock::now();
+        const int32_t* cand = candidates + i * m;
+        int valid = 0;
+        for (int c = 0; c < m; ++c) {
+          const size_t idx = size_t(i) * m + c;
+          if (cand[c] < 0) {  // an empty slot
+            score[idx] = std::numeric_limits<float>::infinity();
+            psi[idx] = shiftX[idx] = shiftY[idx] = 0.f;
+            mirror[idx] = 0;
+            continue;
+          }
+          slot[valid] = c;
+          normSel[valid] = refNorm[cand[c]];
+          ++valid;
+        }
+        if (valid > 0) {
+          // gather the candidates' spectra into the B_m layout for `valid` references
+          for (int mm = 0; mm <= grid.mMax; ++mm) {
+            const int act = grid.active(mm);
+            const cfloat* src = B.get() + size_t(k) * grid.harmonicOffset[mm];
+            cfloat* dst = Bsel.get() + size_t(valid) * grid.harmonicOffset[mm];
+            for (int v = 0; v < valid; ++v)
+              std::copy(src + size_t(cand[slot[v]]) * act, src + size_t(cand[slot[v]] + 1) * act, dst + size_t(v) * act);
+          }
+          const int rows = resample_tile(u, w, images + i * u.boxSq, 1);
+          mine.resample += seconds_since(t0);
+          correlate(u, w, 1, rows, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0,
+                    [&](int, int jj, const Match& r) {
+                      const size_t idx = size_t(i) * m + slot[jj];
+                      score[idx] = r.score;
+                      psi[idx] = r.psi;
+                      shiftX[idx] = r.shiftX;
+                      shiftY[idx] = r.shiftY;
+                      mirror[idx] = r.mirror;
+                    });
+        }
+        control.advance(1);
+      });
+    }
+#pragma omp critical
+    add_timings(total, mine);
+  }
+  guard.rethrow();
+  total.ifftLength = u.L;
   if (timings) *timings = total;
 }
 

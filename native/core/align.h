@@ -29,4 +29,12 @@ void align_images(const AlignSettings& settings, const float* images, int64_t n,
                   float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
                   Control& control, AlignTimings* timings);
 
+// The same alignment for a sparse set of pairs: image i against the m references
+// candidates[i·m + c] (−1 = an empty slot, which gets score +inf and zero pose). Outputs are
+// n×m row-major, entry (i, c) is align_images' entry (i, candidates[i·m + c]) up to rounding
+// (the GEMM and FFT batch shapes differ).
+void align_candidates(const AlignSettings& settings, const float* images, int64_t n, const float* refs, int64_t k,
+                      const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
+                      uint8_t* mirror, int threads, Control& control, AlignTimings* timings);
+
 }  // namespace ack

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "parallel.h"
+
 namespace ack {
 
 void apply_alignment(const float* image, int box, double psiDegrees, double shiftX, double shiftY, bool mirror,
@@ -20,6 +22,19 @@ void apply_alignment(const float* image, int box, double psiDegrees, double shif
       out[size_t(py) * box + px] = float((1 - fx) * (1 - fy) * pixel(i, j) + fx * (1 - fy) * pixel(i + 1, j) +
                                          (1 - fx) * fy * pixel(i, j + 1) + fx * fy * pixel(i + 1, j + 1));
     }
+}
+
+void apply_poses(const float* images, int64_t n, int box, const float* psi, const float* shiftX,
+                 const float* shiftY, const uint8_t* mirror, float* out, int threads, Control& control) {
+  const size_t D = size_t(box) * box;
+  control.setTotal(double(n));
+  parallel_for(
+      n, threads, &control,
+      [&](int64_t i) {
+        apply_alignment(images + i * D, box, psi[i], shiftX[i], shiftY[i], mirror[i] != 0, out + i * D);
+        control.advance(1);
+      },
+      16);
 }
 
 }  // namespace ack

@@ -1,5 +1,9 @@
-/** Applying alignment parameters to an image: the exact inverse of what {@link align} reports. */
-import { checkFloat32Array, checkInt, checkNumber } from '../errors.js';
+/**
+ * Applying alignment parameters to images: the exact inverse of what {@link align} reports. The
+ * one pose applier (native/core/transform.cpp) behind every averaging path.
+ */
+import { checkCallback, checkFloat32Array, checkInt, checkNumber, checkSignal } from '../errors.js';
+import { type JobOptions, type Progress, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 
 /** The alignment of one image to one reference (the conventions of {@link align}). */
@@ -24,7 +28,62 @@ declare module '../native.js' {
       shiftY: number,
       mirror: boolean,
     ): Float32Array;
+    applyPoses(
+      images: Float32Array,
+      options: {
+        n: number;
+        box: number;
+        psi: Float32Array;
+        shiftX: Float32Array;
+        shiftY: Float32Array;
+        mirror: Uint8Array;
+        threads: number;
+      },
+      control: Float64Array,
+    ): Promise<Float32Array>;
   }
+}
+
+/** One pose per image, n values each (the conventions of {@link AlignmentParameters}). */
+export interface PoseArrays {
+  psi: Float32Array;
+  shiftX: Float32Array;
+  shiftY: Float32Array;
+  /** 1 = mirrored. */
+  mirror: Uint8Array;
+}
+
+/**
+ * Every image of `images` (n·box² values) with its own pose applied, as {@link applyAlignment}
+ * does for one image; native, off the event loop, the same for any thread count.
+ * @returns a new Float32Array of n·box² values.
+ */
+export async function applyPoses(
+  images: Float32Array,
+  box: number,
+  poses: PoseArrays,
+  options: JobOptions = {},
+): Promise<Float32Array> {
+  checkFloat32Array('images', images);
+  checkInt('box', box, 1, 65536);
+  const n = images.length / (box * box);
+  if (n < 1 || !Number.isInteger(n))
+    throw new RangeError(
+      `images.length (${images.length}) must be a positive multiple of box² (${box * box})`,
+    );
+  for (const key of ['psi', 'shiftX', 'shiftY'] as const)
+    if (checkFloat32Array(`poses.${key}`, poses?.[key]).length !== n)
+      throw new RangeError(`poses.${key} must hold n (${n}) values`);
+  if (!(poses.mirror instanceof Uint8Array) || poses.mirror.length !== n)
+    throw new TypeError(`poses.mirror must be a Uint8Array of n (${n}) values`);
+  const threads = resolveThreads(options.threads);
+  const signal = checkSignal(options.signal);
+  const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
+  const { psi, shiftX, shiftY, mirror } = poses;
+  return runNativeJob(
+    (control) => native().applyPoses(images, { n, box, psi, shiftX, shiftY, mirror, threads }, control),
+    { signal, onProgress },
+  );
 }
 
 /**

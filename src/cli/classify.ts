@@ -4,6 +4,8 @@
  * (one JSON object per line: progress, iteration and done events).
  */
 import { SingleBar } from 'cli-progress';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CLASSIFY_METHODS, type ClassifyParams, PIPELINES } from '../pipeline/params.js';
 import type { ClassifyProgress } from '../pipeline/progress.js';
@@ -20,6 +22,11 @@ interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>> {
   quiet?: boolean;
   json?: boolean;
 }
+
+/** Signals that stop a run cleanly (the checkpoint of the last finished iteration stays). */
+const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** The shell's convention: 128 + the signal number. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -167,6 +174,15 @@ export function register(program: Command): void {
       'finest detail used to align, Å (default 25; frequencies above 1/Å are ignored)',
       parseNumberOption('--align-resolution'),
     )
+    .option(
+      '--exhaustive',
+      'MRA + ACK: align every image to every class in every iteration (the round-1 engine) instead of the scale engine',
+    )
+    .option(
+      '--shortlist <m>',
+      'scale engine: candidate classes per image after the coarse stage (default 12)',
+      parseIntOption('--shortlist'),
+    )
     .option('--no-mirror', 'do not search mirrored images')
     .option('--invert', 'invert the contrast before normalising')
     .option(
@@ -206,6 +222,8 @@ export function register(program: Command): void {
           'shiftRange',
           'shiftStep',
           'alignResolution',
+          'exhaustive',
+          'shortlist',
         ] as const satisfies readonly (keyof ClassifyParams)[];
         for (const key of passed) if (opts[key] !== undefined) Object.assign(params, { [key]: opts[key] });
         if (!opts.mirror) params.mirror = false;
@@ -214,22 +232,36 @@ export function register(program: Command): void {
         const out = reporter(opts);
         const remap = parseRemap(opts.remap);
         const controller = new AbortController();
-        const onSignal = () => controller.abort();
-        process.once('SIGINT', onSignal);
+        const dir = (opts.continue ?? opts.output) as string;
+        let signalled: NodeJS.Signals | undefined;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (signalled) process.exit(SIGNAL_EXIT[signal]); // a second Ctrl-C: stop now
+          signalled = signal;
+          controller.abort();
+        };
+        for (const s of HANDLED_SIGNALS) process.on(s, onSignal);
         try {
-          const summary = await runClassification(
-            input ?? '',
-            (opts.continue ?? opts.output) as string,
-            params,
-            {
-              signal: controller.signal,
-              resume,
-              ...(remap ? { remap } : {}),
-              ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
-              ...(out.onProgress ? { onProgress: out.onProgress } : {}),
-              ...(out.onIteration ? { onIteration: out.onIteration } : {}),
-            },
-          );
+          const summary = await runClassification(input ?? '', dir, params, {
+            signal: controller.signal,
+            resume,
+            onWarning: (w) => process.stderr.write(`ackmeans: warning: ${w}\n`),
+            ...(remap ? { remap } : {}),
+            ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
+            ...(out.onProgress ? { onProgress: out.onProgress } : {}),
+            ...(out.onIteration ? { onIteration: out.onIteration } : {}),
+          }).catch((err: unknown) => {
+            if (signalled && err instanceof DOMException && err.name === 'AbortError') return signalled;
+            throw err;
+          });
+          if (typeof summary === 'string') {
+            out.stop();
+            const canContinue = existsSync(join(resolve(dir), 'checkpoint.json'));
+            process.stderr.write(
+              `ackmeans: interrupted (${summary}); ${canContinue ? `continue with: ackmeans classify --continue ${dir}` : 'no iteration had finished, so there is nothing to continue: start the run again'}\n`,
+            );
+            process.exitCode = SIGNAL_EXIT[summary];
+            return;
+          }
           out.stop();
           if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...summary })}\n`);
           else
@@ -239,7 +271,7 @@ export function register(program: Command): void {
             );
         } finally {
           out.stop();
-          process.off('SIGINT', onSignal);
+          for (const s of HANDLED_SIGNALS) process.off(s, onSignal);
         }
       }),
     );

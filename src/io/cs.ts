@@ -73,7 +73,8 @@ function parseFields(descr: PyValue, file: string): { fields: CsField[]; itemsiz
   for (const entry of descr) {
     if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') return bad();
     const shapeValue = entry[2] ?? [];
-    if (!Array.isArray(shapeValue) || !shapeValue.every((d) => typeof d === 'number' && d >= 0)) return bad();
+    if (!Array.isArray(shapeValue) || !shapeValue.every((d) => Number.isInteger(d) && (d as number) >= 0))
+      return bad();
     const shape = shapeValue as number[];
     const size = dtypeBytes(entry[1], file) * shape.reduce((a, b) => a * b, 1);
     if (entry[0] !== '' && !entry[1].includes('V'))
@@ -185,8 +186,16 @@ export function parseCs(bytes: Uint8Array, path: string): CsFile {
       `expected a one-dimensional array, shape is ${JSON.stringify(shape)}`,
     );
   const n = shape[0];
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
+    throw new FormatError(
+      'ERR_CS_FORMAT',
+      path,
+      `the .npy header gives ${n} records: not a count (a whole number ≥ 0)`,
+    );
   const { fields, itemsize } = parseFields(header.descr, path);
   const base = start + headerLen;
+  if (itemsize === 0 && fields.length > 0)
+    throw new FormatError('ERR_CS_FORMAT', path, 'the record has fields but no bytes');
   if (base + n * itemsize > bytes.byteLength)
     throw new FormatError(
       'ERR_CS_FORMAT',

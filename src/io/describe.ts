@@ -3,6 +3,7 @@
  */
 import { basename } from 'node:path';
 import { readCs } from './cs.js';
+import { checkRegularFile } from './errors.js';
 import { fileKind, type FileKind } from './file-kind.js';
 import { readMrcHeader } from './mrc.js';
 import type { OpenParticlesOptions, ParticleSet } from './particle-types.js';
@@ -103,6 +104,7 @@ async function particlesOf(
 
 /** Summarises `path` (MRC, SPIDER image or document, STAR, .cs). Throws FormatError for unreadable files. */
 export async function describeFile(path: string, options: OpenParticlesOptions = {}): Promise<FileSummary> {
+  await checkRegularFile(path);
   const kind = await fileKind(path);
   switch (kind) {
     case 'mrc': {

@@ -41,6 +41,15 @@ export function csMetadata(cs: CsFile, baseDir: string): ParticleMetadata {
       cs.path,
       'no blob/path and blob/idx fields: the file does not locate particle images',
     );
+  if (cs.n === 0)
+    throw new FormatError('ERR_NO_PARTICLES', cs.path, 'the file holds no records (no particles)');
+  const badIndex = idx.findIndex((v) => !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1);
+  if (badIndex >= 0)
+    throw new FormatError(
+      'ERR_INDEX_RANGE',
+      cs.path,
+      `record ${badIndex + 1}: blob/idx ${idx[badIndex]} is not an image index (0 … 2³¹−1)`,
+    );
   const { references, stackIndex } = indexStackReferences(
     paths.map((p) => (p.startsWith('>') ? p.slice(1) : p)),
   );

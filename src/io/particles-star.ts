@@ -5,7 +5,11 @@
 import { FormatError } from './errors.js';
 import type { ParticleMetadata, ParticlePoses } from './particle-types.js';
 import { indexStackReferences } from './stack-references.js';
+import { STAR_NUMBER, parseStarNumber } from './star-block.js';
 import { StarBlock, type StarFile } from './star.js';
+
+/** Largest image number an `N@stack` name may give (image indices are 32-bit). */
+const MAX_IMAGE_NUMBER = 2 ** 31 - 1;
 
 /** The particles table: `data_particles`, else the first loop with `_rlnImageName`. */
 export function particlesBlock(star: StarFile): StarBlock | undefined {
@@ -26,10 +30,33 @@ export function splitImageNames(names: string[], file: string) {
         file,
         `row ${i + 1}: _rlnImageName "${name}" is not N@stack with N ≥ 1`,
       );
+    if (n > MAX_IMAGE_NUMBER)
+      throw new FormatError(
+        'ERR_INDEX_RANGE',
+        file,
+        `row ${i + 1}: _rlnImageName "${name}" asks for image ${n}, beyond any stack (at most ${MAX_IMAGE_NUMBER})`,
+      );
     imageIndex[i] = n - 1;
     return name.slice(at + 1);
   });
   return { ...indexStackReferences(paths), imageIndex };
+}
+
+/**
+ * A column that must hold numbers: undefined when absent; a column of quoted numbers is read as
+ * numbers; any other text is an `ERR_STAR_VALUE` naming the block, row, column and value (so one
+ * "N/A" does not silently turn the column off).
+ */
+function numericColumn(block: StarBlock, name: string, file: string): Float64Array | undefined {
+  const values = block.column(name);
+  if (values === undefined || values instanceof Float64Array) return values;
+  const bad = values.findIndex((v) => !STAR_NUMBER.test(v));
+  if (bad < 0) return Float64Array.from(values, parseStarNumber);
+  throw new FormatError(
+    'ERR_STAR_VALUE',
+    file,
+    `data_${block.name}, row ${bad + 1}: _${name} is ${JSON.stringify(values[bad])}, not a number`,
+  );
 }
 
 /** Per-particle values of a column, from the particles table or through its optics group. */
@@ -39,11 +66,11 @@ function perParticle(
   name: string,
   file: string,
 ): Float64Array | undefined {
-  const direct = particles.numeric(name);
+  const direct = numericColumn(particles, name, file);
   if (direct) return direct;
-  const groups = particles.numeric('rlnOpticsGroup');
-  const values = optics?.numeric(name);
-  const ids = optics?.numeric('rlnOpticsGroup');
+  const groups = numericColumn(particles, 'rlnOpticsGroup', file);
+  const values = optics && numericColumn(optics, name, file);
+  const ids = optics && numericColumn(optics, 'rlnOpticsGroup', file);
   if (!groups || !values || !ids) return undefined;
   const byGroup = new Map<number, number>();
   ids.forEach((id, k) => byGroup.set(id, values[k]));
@@ -68,6 +95,12 @@ export function starMetadata(star: StarFile, file: string, baseDir: string): Par
   const particles = particlesBlock(star);
   if (!particles)
     throw new FormatError('ERR_STAR_NO_PARTICLES', file, 'no loop with an _rlnImageName column');
+  if (particles.rowCount === 0)
+    throw new FormatError(
+      'ERR_NO_PARTICLES',
+      file,
+      `data_${particles.name} has no rows: the file lists no particles`,
+    );
   const optics = star.block('optics');
   const get = (name: string) => perParticle(particles, optics, name, file);
   const names = particles.strings('rlnImageName')!;
@@ -123,7 +156,7 @@ export function starMetadata(star: StarFile, file: string, baseDir: string): Par
     pixelSizes,
     box: boxes?.[0],
     ctf,
-    opticsGroup: toInt32(particles.numeric('rlnOpticsGroup')),
+    opticsGroup: toInt32(numericColumn(particles, 'rlnOpticsGroup', file)),
     poses: Object.keys(poses).length ? poses : undefined,
     star: { file: star, particlesBlock: particles.name },
     warnings,

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { checkInt } from '../errors.js';
 import { readCs } from './cs.js';
-import { FormatError, fileError } from './errors.js';
+import { FormatError, checkRegularFile } from './errors.js';
 import { readMrcHeader } from './mrc.js';
 import type { OpenParticlesOptions, ParticleMetadata, ParticleSet } from './particle-types.js';
 import { csMetadata } from './particles-cs.js';
@@ -71,9 +71,7 @@ async function metadataOf(path: string): Promise<ParticleMetadata | undefined> {
 export async function openParticles(path: string, options: OpenParticlesOptions = {}): Promise<ParticleSet> {
   const permissive = options.permissive ?? false;
   const remap = options.remap ?? {};
-  await stat(path).catch((err: unknown) => {
-    throw fileError(path, err);
-  });
+  await checkRegularFile(path);
   const meta = await metadataOf(path);
   let stacks: string[];
   if (meta) {
@@ -83,12 +81,20 @@ export async function openParticles(path: string, options: OpenParticlesOptions 
         ? [found.mapped[i] !== r ? `${r} (remapped to ${found.mapped[i]})` : r]
         : [],
     );
-    if (missing.length)
+    if (missing.length) {
+      // A reference that names a directory or a FIFO is not "missing": say what it is.
+      for (const [i, p] of found.paths.entries())
+        if (p === undefined) {
+          const ref = found.mapped[i];
+          const st = await stat(resolve(meta.baseDir, ref)).catch(() => undefined);
+          if (st && !st.isFile()) await checkRegularFile(resolve(meta.baseDir, ref));
+        }
       throw new FormatError(
         'ERR_MISSING_STACKS',
         path,
         `${missing.length} referenced stack file${missing.length > 1 ? 's are' : ' is'} missing (${found.searched}): ${listed(missing.sort())}`,
       );
+    }
     stacks = found.paths as string[];
   } else {
     await refuseVolume(path, permissive);
@@ -113,6 +119,7 @@ export async function openParticles(path: string, options: OpenParticlesOptions 
       `the metadata says images are ${meta.box} px, the stacks hold ${box} px images`,
     );
   const count = meta ? meta.stackIndex.length : geometry[0].n;
+  if (count === 0) throw new FormatError('ERR_NO_PARTICLES', path, 'the stack holds no images (nz = 0)');
   const stackIndex = meta?.stackIndex ?? new Int32Array(count);
   const imageIndex = meta?.imageIndex ?? Int32Array.from({ length: count }, (_, i) => i);
   const outside: string[] = [];
@@ -126,6 +133,13 @@ export async function openParticles(path: string, options: OpenParticlesOptions 
   let pixelSize = geometry[0].pixelSize;
   if (meta?.pixelSizes && meta.pixelSizes.length > 0) {
     const ps = meta.pixelSizes;
+    const invalid = ps.findIndex((p) => !(p > 0 && p < Infinity));
+    if (invalid >= 0)
+      throw new FormatError(
+        'ERR_PIXEL_SIZE',
+        path,
+        `particle ${invalid + 1} has pixel size ${ps[invalid]} Å: a pixel size must be a positive number`,
+      );
     pixelSize = ps[0];
     const differs = ps.some((p) => Math.abs(p - ps[0]) > 1e-6 * ps[0]);
     if (differs) {

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
-import { FormatError, fileError } from './errors.js';
+import { FormatError, checkRegularFile, fileError } from './errors.js';
 
 /** A SPIDER document: keys and their register values, plus the comment lines. */
 export interface SpiderDoc {
@@ -44,6 +44,7 @@ export function parseSpiderDoc(text: string, file: string): SpiderDoc {
 
 /** Reads a SPIDER document file. */
 export async function readSpiderDoc(path: string): Promise<SpiderDoc> {
+  await checkRegularFile(path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

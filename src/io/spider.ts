@@ -85,6 +85,13 @@ export function parseSpiderHeader(buf: Uint8Array, file: string): SpiderHeader {
       `Fourier-format SPIDER files (IFORM ${iform}) are not supported`,
     );
   const isStack = f(24) > 0;
+  const maxim = f(26);
+  if (isStack && !(Number.isInteger(maxim) && maxim >= 0 && maxim <= 2 ** 31 - 1))
+    throw new FormatError(
+      'ERR_SPIDER_HEADER',
+      file,
+      `the stack header gives ${maxim} images (word 26, MAXIM): not a count (a whole number ≥ 0)`,
+    );
   const pixsiz = f(38);
   return {
     nx: f(12),
@@ -92,7 +99,7 @@ export function parseSpiderHeader(buf: Uint8Array, file: string): SpiderHeader {
     nz: f(1),
     iform,
     isStack,
-    n: isStack ? f(26) : 1,
+    n: isStack ? maxim : 1,
     labbyt: f(22),
     pixelSize: pixsiz > 0 && Number.isFinite(pixsiz) ? pixsiz : undefined,
     littleEndian: le,

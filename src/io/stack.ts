@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { checkInt } from '../errors.js';
-import { FormatError, fileError } from './errors.js';
+import { FormatError, checkRegularFile, fileError } from './errors.js';
 import { readPixels, readPixelsSync, valueBytes, type PixelSource } from './pixels.js';
 
 /** How the images of a stack are laid out in its file. */
@@ -39,8 +39,12 @@ export interface ImageStack<H = unknown> {
   close(): Promise<void>;
 }
 
-/** Opens `path` for reading, mapping file-system errors to a FormatError naming the file. */
+/**
+ * Opens `path` for reading, mapping file-system errors to a FormatError naming the file; only
+ * regular files (a FIFO or a device would block: see {@link checkRegularFile}).
+ */
 export async function openForRead(path: string): Promise<FileHandle> {
+  await checkRegularFile(path);
   try {
     return await open(path, 'r');
   } catch (err) {

@@ -34,6 +34,15 @@ const RESERVED = /^(data_|loop_|save_|global_|stop_)/i;
 /** What an unquoted numeric STAR token looks like (including nan / inf). */
 export const STAR_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$/i;
 
+/** The value of a token that matches {@link STAR_NUMBER} (`nan`, `inf`, `-infinity`… included). */
+export function parseStarNumber(s: string): number {
+  const lower = s.toLowerCase().replace(/^\+/, '');
+  if (lower === 'nan' || lower === '-nan') return NaN;
+  if (lower === 'inf' || lower === 'infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  return Number(s);
+}
+
 /**
  * A string value as a STAR token, quoted when it would otherwise be misread (empty, spaces,
  * a leading quote/underscore/#, a reserved word, or text that would read back as a number).

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
-import { FormatError, fileError } from './errors.js';
-import { STAR_NUMBER, StarBlock, type StarRawText } from './star-block.js';
+import { FormatError, checkRegularFile, fileError } from './errors.js';
+import { STAR_NUMBER, StarBlock, parseStarNumber, type StarRawText } from './star-block.js';
 
 export { StarBlock, formatStarNumber, formatStarString, type StarValues } from './star-block.js';
 
@@ -23,14 +23,6 @@ export class StarFile {
   block(name: string): StarBlock | undefined {
     return this.blocks.find((b) => b.name === name);
   }
-}
-
-function parseNumber(s: string): number {
-  const lower = s.toLowerCase().replace(/^\+/, '');
-  if (lower === 'nan' || lower === '-nan') return NaN;
-  if (lower === 'inf' || lower === 'infinity') return Infinity;
-  if (lower === '-inf' || lower === '-infinity') return -Infinity;
-  return Number(s);
 }
 
 /** Tokens of one line as [start, end, quoted] triples (offsets into the whole text). */
@@ -96,7 +88,7 @@ function buildLoop(block: StarBlock, names: string[], cells: CellBuffer, text: s
       const k = 3 * (r * ncol + c);
       const s = text.slice(d[k], d[k + 1]);
       if (d[k + 2] === 1 || !STAR_NUMBER.test(s)) numeric = false;
-      else values[r] = parseNumber(s);
+      else values[r] = parseStarNumber(s);
     }
     if (numeric) {
       const raw: StarRawText = { source: text, start: new Uint32Array(rows), end: new Uint32Array(rows) };
@@ -127,6 +119,8 @@ export function parseStar(text: string, fileName: string): StarFile {
   if (text.length >= 2 ** 32)
     throw new FormatError('ERR_STAR_SYNTAX', fileName, 'file too large (≥ 4 GiB of text)');
   const blocks: StarBlock[] = [];
+  // A UTF-8 byte-order mark (RELION 3.1 reads files that have one) is not part of the text.
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let block: StarBlock | undefined;
   let pendingVersion: string | undefined;
   let state: 'block' | 'header' | 'rows' = 'block';
@@ -157,7 +151,7 @@ export function parseStar(text: string, fileName: string): StarFile {
     blocks.push(block);
   };
 
-  let pos = 0;
+  let pos = bom;
   while (pos <= text.length) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
@@ -222,6 +216,7 @@ export function parseStar(text: string, fileName: string): StarFile {
 
 /** Reads and parses a STAR file (see {@link parseStar}). */
 export async function readStar(path: string): Promise<StarFile> {
+  await checkRegularFile(path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

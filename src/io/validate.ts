@@ -4,7 +4,10 @@
  * header statistics against the data, file size); STAR and .cs files for syntax and for the
  * particle set they describe (missing stacks, indices, sizes, pixel sizes, CTF values).
  */
+import { basename, resolve } from 'node:path';
+import { AckmeansError, firstNonFinite } from '../errors.js';
 import { readCs } from './cs.js';
+import { checkRegularFile } from './errors.js';
 import { fileKind } from './file-kind.js';
 import { readMrc } from './mrc.js';
 import type { OpenParticlesOptions } from './particle-types.js';
@@ -12,9 +15,54 @@ import { openParticles } from './particles.js';
 import { RunningStats } from './pixels.js';
 import { readSpiderDoc } from './spider-doc.js';
 import { readSpider } from './spider.js';
+import { openStack } from './stack-open.js';
 import { readStar } from './star.js';
 
-const message = (err: unknown) => (err instanceof Error ? err.message.replace(/^[^:]*: /, '') : String(err));
+/**
+ * The problem `err` describes, for a line that starts with `path`'s name: the message without
+ * its file prefix when the fault is in `path` itself, whole (naming the other file) otherwise.
+ */
+function message(err: unknown, path: string): string {
+  if (!(err instanceof Error)) return String(err);
+  const elsewhere = err instanceof AckmeansError && err.file && resolve(err.file) !== resolve(path);
+  return elsewhere ? err.message : err.message.replace(/^[^:]*: /, '');
+}
+
+/** 1-based numbers of the images of `count` images (`pixels` values each) that hold a NaN or ±∞. */
+function nonFiniteImages(data: Float32Array, pixels: number, count: number, first = 1): number[] {
+  const bad: number[] = [];
+  for (let i = 0; i < count; i++)
+    if (firstNonFinite(data.subarray(i * pixels, (i + 1) * pixels)) >= 0) bad.push(first + i);
+  return bad;
+}
+
+function nonFiniteProblem(bad: number[], total: number): string[] {
+  if (bad.length === 0) return [];
+  const which =
+    bad.length === total ? 'every image' : `${bad.length} of ${total} images (first: image ${bad[0]})`;
+  return [
+    `${which} ${bad.length === 1 || bad.length === total ? 'holds' : 'hold'} NaN or infinite values; classify quarantines them`,
+  ];
+}
+
+/** Images of a stack that hold NaN or ±∞, read a batch at a time. */
+async function stackNonFinite(path: string): Promise<string[]> {
+  const stack = await openStack(path, { permissive: true });
+  try {
+    const pixels = stack.nx * stack.ny;
+    const batch = Math.max(1, Math.floor(2 ** 23 / pixels));
+    const buffer = new Float32Array(batch * pixels);
+    const bad: number[] = [];
+    for (let start = 0; start < stack.n; start += batch) {
+      const n = Math.min(batch, stack.n - start);
+      await stack.readBatch(start, n, buffer);
+      bad.push(...nonFiniteImages(buffer, pixels, n, start + 1));
+    }
+    return nonFiniteProblem(bad, stack.n);
+  } finally {
+    await stack.close();
+  }
+}
 
 async function mrcProblems(path: string): Promise<string[]> {
   const { header: h, data } = await readMrc(path, { permissive: true });
@@ -27,6 +75,8 @@ async function mrcProblems(path: string): Promise<string[]> {
     problems.push(`sampling mx/my/mz = ${h.mx}, ${h.my}, ${h.mz} must be positive`);
   if (h.cella.some((c) => c < 0)) problems.push(`negative cell dimensions ${h.cella.join(', ')}`);
   if (h.mode === 4) return problems;
+  if (h.isStack) problems.push(...nonFiniteProblem(nonFiniteImages(data, h.nx * h.ny, h.nz), h.nz));
+  else if (firstNonFinite(data) >= 0) problems.push('the data holds NaN or infinite values');
   const stats = new RunningStats();
   stats.add(data);
   const s = stats.result();
@@ -50,10 +100,16 @@ async function particleProblems(path: string, options: OpenParticlesOptions): Pr
   try {
     set = await openParticles(path, { ...options, permissive: true });
   } catch (err) {
-    return [message(err)];
+    return [message(err, path)];
   }
   await set.close();
   const problems = [...set.warnings];
+  for (const stack of set.stacks)
+    try {
+      problems.push(...(await stackNonFinite(stack)).map((p) => `${basename(stack)}: ${p}`));
+    } catch (err) {
+      problems.push(message(err, path));
+    }
   if (set.pixelSize === undefined) problems.push('no pixel size anywhere (metadata or stack header)');
   else if (!(set.pixelSize > 0)) problems.push(`pixel size ${set.pixelSize} is not positive`);
   const ctf = set.ctf;
@@ -80,13 +136,15 @@ async function particleProblems(path: string, options: OpenParticlesOptions): Pr
 /** Every problem found in `path`: an empty list means the file is valid. */
 export async function validateFile(path: string, options: OpenParticlesOptions = {}): Promise<string[]> {
   try {
+    await checkRegularFile(path);
     const kind = await fileKind(path);
     switch (kind) {
       case 'mrc':
         return await mrcProblems(path);
-      case 'spider':
-        await readSpider(path);
-        return [];
+      case 'spider': {
+        const { header, data, nx, ny, nz, n } = await readSpider(path);
+        return header.isStack ? nonFiniteProblem(nonFiniteImages(data, nx * ny * nz, n), n) : [];
+      }
       case 'spider-doc':
         await readSpiderDoc(path);
         return [];
@@ -103,6 +161,6 @@ export async function validateFile(path: string, options: OpenParticlesOptions =
       }
     }
   } catch (err) {
-    return [message(err)];
+    return [message(err, path)];
   }
 }

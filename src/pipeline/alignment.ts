@@ -1,12 +1,12 @@
 /**
  * What the pipelines need from the alignment engine (src/align): all-pairs alignment, each
- * image's pose for a given class, poses applied to a whole stack at once, and class averages of
- * already aligned images.
+ * image's pose for a given class, and class averages of images with their poses.
  *
  * Poses follow the engine's convention, which is RELION's (src/pipeline/relion.ts): translate by
- * the shift, rotate by ψ, flip y if mirrored (`applyRelionPose` in relion.ts).
+ * the shift, rotate by ψ, flip y if mirrored; one native applier (src/align/apply.ts) applies them.
  */
 import { type AlignResult, align } from '../align/align.js';
+import type { PoseArrays } from '../align/apply.js';
 import { classAverages } from '../align/average.js';
 import type { AlignOptions } from '../align/options.js';
 import type { Images } from '../align/provider.js';
@@ -52,69 +52,20 @@ export function bestReference(result: AlignResult, n: number, k: number): Int32A
 }
 
 /**
- * The images with their poses applied, n·box² values: the same bilinear map as
- * {@link applyRelionPose} (pixels from outside the image are 0), in one tight loop.
+ * Class averages of `images` (n·box², not yet aligned), each image resampled once with its pose
+ * (the one native applier, src/align/apply.ts); an empty class keeps its row of `previous` (or
+ * zeros).
  */
-export function applyPoses(images: Float32Array, box: number, poses: ParticlePoses): Float32Array {
-  const px = box * box;
-  const n = images.length / px;
-  const out = new Float32Array(images.length);
-  const c = Math.floor(box / 2);
-  for (let i = 0; i < n; i++) {
-    const a = (poses.psi[i] * Math.PI) / 180;
-    const cos = Math.cos(a);
-    const sin = Math.sin(a);
-    const fy = poses.mirror[i] === 1 ? -1 : 1;
-    const ox = poses.shiftX[i];
-    const oy = poses.shiftY[i];
-    const src = i * px;
-    for (let y = 0; y < box; y++) {
-      const qy = fy * (y - c);
-      for (let x = 0; x < box; x++) {
-        const qx = x - c;
-        const sx = cos * qx + sin * qy - ox + c;
-        const sy = -sin * qx + cos * qy - oy + c;
-        const x0 = Math.floor(sx);
-        const y0 = Math.floor(sy);
-        if (x0 < -1 || y0 < -1 || x0 >= box || y0 >= box) continue;
-        const tx = sx - x0;
-        const ty = sy - y0;
-        const row0 = y0 >= 0;
-        const row1 = y0 + 1 < box;
-        const col0 = x0 >= 0;
-        const col1 = x0 + 1 < box;
-        const p = src + y0 * box + x0;
-        const v00 = row0 && col0 ? images[p] : 0;
-        const v01 = row0 && col1 ? images[p + 1] : 0;
-        const v10 = row1 && col0 ? images[p + box] : 0;
-        const v11 = row1 && col1 ? images[p + box + 1] : 0;
-        out[src + y * box + x] = (1 - ty) * ((1 - tx) * v00 + tx * v01) + ty * ((1 - tx) * v10 + tx * v11);
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Class averages of images that are already aligned (n·box²), summed natively (src/align);
- * an empty class keeps its row of `previous` (or zeros).
- */
-export async function averageAligned(
-  aligned: Float32Array,
+export async function averageWithPoses(
+  images: Float32Array,
   box: number,
   assignment: Int32Array,
   k: number,
+  poses: PoseArrays,
   job: JobOptions,
   previous?: Float32Array,
 ): Promise<Float32Array> {
-  const n = assignment.length;
-  const none = {
-    psi: new Float32Array(n),
-    shiftX: new Float32Array(n),
-    shiftY: new Float32Array(n),
-    mirror: new Uint8Array(n),
-  };
-  const avg = await classAverages(aligned, box, assignment, k, none, {
+  const avg = await classAverages(images, box, assignment, k, poses, {
     threads: job.threads,
     signal: job.signal,
   });

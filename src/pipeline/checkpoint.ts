@@ -151,15 +151,25 @@ export class PhaseRunner {
   ) {}
 
   /** Runs (or resumes, or returns at once if finished) the phase `name` on `source`. */
-  async run(
+  run(name: string, source: DissimilaritySource, options: RunClusteringOptions): Promise<ClusteringResult> {
+    return this.runWith(name, (hooks) => runClustering(source, { ...options, ...hooks }));
+  }
+
+  /**
+   * Runs the phase `name` with any engine that takes a saved `state` and calls `onIteration`
+   * after every iteration (the exhaustive driver, the scale engine).
+   */
+  async runWith<S extends ClusteringState>(
     name: string,
-    source: DissimilaritySource,
-    options: RunClusteringOptions,
+    engine: (hooks: {
+      state?: S;
+      onIteration: (record: ClusteringResult['trace'][number], state: S) => Promise<void>;
+    }) => Promise<ClusteringResult>,
   ): Promise<ClusteringResult> {
     const cp = this.checkpoint;
-    const result = await runClustering(source, {
-      ...options,
-      ...(cp?.phases[name] ? { state: cp.phases[name] } : {}),
+    const saved = cp?.phases[name] as S | undefined;
+    const result = await engine({
+      ...(saved ? { state: saved } : {}),
       onIteration: async (record, state) => {
         if (cp) {
           cp.phases[name] = state;
@@ -167,6 +177,15 @@ export class PhaseRunner {
         }
         await this.onIteration?.(name, record);
       },
+    }).catch((err: unknown) => {
+      // The saved state is checked before it is used: its errors name `state.…`.
+      if (saved && (err instanceof RangeError || err instanceof TypeError) && /^state\b/.test(err.message))
+        throw new AckmeansError(
+          'ERR_CHECKPOINT',
+          `ackmeans: ${CHECKPOINT_FILE} is damaged (phase ${name}: ${err.message}); this run cannot be continued: start it again into a new output folder`,
+          { file: CHECKPOINT_FILE, cause: err },
+        );
+      throw err;
     });
     this.results.push({ phase: name, result });
     return result;

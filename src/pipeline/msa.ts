@@ -10,7 +10,8 @@
  *                     assignment; the new references are the class averages of the aligned images.
  */
 import { VectorSource } from '../cluster/index.js';
-import { alignAll, applyPoses, averageAligned, bestReference, posesFor } from './alignment.js';
+import { applyPoses } from '../align/apply.js';
+import { alignAll, averageWithPoses, bestReference, posesFor } from './alignment.js';
 import { invariantFeatures } from './features.js';
 import { pca, projectOnBasis } from './pca.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
@@ -72,7 +73,8 @@ export async function runMsa(ctx: PipelineContext): Promise<PipelineOutcome> {
   for (let round = 1; round <= MSA_ROUNDS; round++) {
     const table = await alignAll(images, references, { ...ctx.alignOptions, ...job });
     const best = bestReference(table, n, k);
-    const aligned = applyPoses(images, stack.box, posesFor(table, k, best));
+    const poses = posesFor(table, k, best);
+    const aligned = await applyPoses(images, stack.box, poses, job);
     const basis = await pca(references, {
       dim: px,
       components: Math.max(1, Math.min(MSA_FACTORS, k - 1)),
@@ -83,7 +85,7 @@ export async function runMsa(ctx: PipelineContext): Promise<PipelineOutcome> {
       ...ctx.clusterOptions,
       initial: { assignment: best },
     });
-    references = await averageAligned(aligned, stack.box, result.assignment, k, job, references);
+    references = await averageWithPoses(images, stack.box, result.assignment, k, poses, job, references);
     outcome = {
       assignment: result.assignment,
       references,

@@ -47,6 +47,14 @@ export interface ClassifyParams {
    * 1/alignResolution (at most Nyquist), which keeps noise from steering it.
    */
   alignResolution?: number;
+  /**
+   * MRA with ACK-means: use the round-1 engine, every image aligned to every class in every
+   * iteration (default false: the scale engine, src/pipeline/scale.ts). Other methods and
+   * pipelines always use the exhaustive engine.
+   */
+  exhaustive?: boolean;
+  /** Scale engine: candidate classes per image after the coarse stage (default 12). */
+  shortlist?: number;
 }
 
 /** Every parameter resolved for a given input. */
@@ -71,6 +79,8 @@ export const CLASSIFY_DEFAULTS = {
   mirror: true,
   invert: false,
   alignResolution: 25,
+  exhaustive: false,
+  shortlist: 12,
 } as const;
 
 function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
@@ -83,6 +93,9 @@ function checkBool(name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
   return value;
 }
+
+/** The finest shift step accepted, in working pixels: finer grids multiply the work by 1/step² for nothing. */
+export const MIN_SHIFT_STEP = 0.25;
 
 /**
  * Checks `params` against an input of `count` particles of `box` pixels at `pixelSize` Å and
@@ -114,6 +127,10 @@ export function resolveParams(
     Number.MIN_VALUE,
     Math.max(1, shiftRange),
   );
+  if (shiftStep < MIN_SHIFT_STEP)
+    throw new RangeError(
+      `shiftStep (${shiftStep} working pixels) must be at least ${MIN_SHIFT_STEP}: each alignment would try ${Math.round((d.shiftStep / shiftStep) ** 2)}× as many shifts as with step ${d.shiftStep}, for no better alignment`,
+    );
   return {
     k,
     method: checkChoice('method', params.method ?? d.method, CLASSIFY_METHODS),
@@ -135,6 +152,8 @@ export function resolveParams(
       params.alignResolution ?? d.alignResolution,
       Number.MIN_VALUE,
     ),
+    exhaustive: checkBool('exhaustive', params.exhaustive ?? d.exhaustive),
+    shortlist: checkInt('shortlist', params.shortlist ?? d.shortlist, 1, 4096),
     workingPixelSize,
     radius,
   };

@@ -6,7 +6,8 @@
 import type { RunClusteringOptions } from '../cluster/index.js';
 import type { JobOptions } from '../job.js';
 import { classAverages } from '../align/average.js';
-import { type AlignOptions, alignAll, keepEmpty, posesFor } from './alignment.js';
+import { alignCandidates } from '../align/candidates.js';
+import { type AlignOptions, keepEmpty } from './alignment.js';
 import type { PhaseRunner } from './checkpoint.js';
 import type { ResolvedParams } from './params.js';
 import type { WorkingStack } from './stack.js';
@@ -47,14 +48,23 @@ export interface FinalClasses {
 }
 
 /**
- * Aligns every image to the final class averages, keeps each image's pose for its own class,
- * remakes the averages (even/odd halves too) with those poses and estimates each class's
- * resolution. The same for every pipeline, so outputs mean the same thing.
+ * Aligns every image to its final class average (only to its own: O(n), not O(n·k)), remakes
+ * the averages (even/odd halves too) with those poses and estimates each class's resolution.
+ * The same for every pipeline, so outputs mean the same thing.
  */
 export async function finalClasses(ctx: PipelineContext, outcome: PipelineOutcome): Promise<FinalClasses> {
   const { stack, params, job } = ctx;
-  const table = await alignAll(stack.images, outcome.references, { ...ctx.alignOptions, ...job });
-  const poses = posesFor(table, params.k, outcome.assignment);
+  const own = await alignCandidates(stack.images, outcome.references, outcome.assignment, 1, {
+    ...ctx.alignOptions,
+    ...job,
+  });
+  const poses: ParticlePoses = {
+    psi: own.psi,
+    shiftX: own.shiftX,
+    shiftY: own.shiftY,
+    mirror: own.mirror,
+    score: own.score,
+  };
   const avg = await classAverages(stack.images, stack.box, outcome.assignment, params.k, poses, job);
   return {
     poses,

@@ -14,6 +14,8 @@
  * scaling the shift to Å ({@link engineToRelion}).
  */
 
+import { applyAlignment } from '../align/apply.js';
+
 /** A particle's pose to its class average in RELION's convention (pixels of the given box). */
 export interface RelionPose {
   /** In-plane angle ψ in degrees. */
@@ -33,36 +35,15 @@ export const SCORE_COLUMN = 'ackScore';
 /**
  * Applies a {@link RelionPose} to a box×box image by bilinear interpolation (pixels that come
  * from outside the image are 0): aligned(q) = raw(R(−ψ)·F^mirror(q) − o), F = diag(1, −1).
+ * The engine's own applier ({@link applyAlignment}): the two conventions are the same.
  */
 export function applyRelionPose(image: Float32Array, box: number, pose: RelionPose): Float32Array {
-  const out = new Float32Array(box * box);
-  const c = Math.floor(box / 2);
-  const a = (pose.psi * Math.PI) / 180;
-  const cos = Math.cos(a);
-  const sin = Math.sin(a);
-  for (let y = 0; y < box; y++)
-    for (let x = 0; x < box; x++) {
-      const qx = x - c;
-      const qy = pose.mirror ? -(y - c) : y - c;
-      // R(−ψ)·q − o
-      const sx = cos * qx + sin * qy - pose.originX + c;
-      const sy = -sin * qx + cos * qy - pose.originY + c;
-      out[y * box + x] = bilinear(image, box, sx, sy);
-    }
-  return out;
-}
-
-function bilinear(image: Float32Array, box: number, x: number, y: number): number {
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const fx = x - x0;
-  const fy = y - y0;
-  const at = (xx: number, yy: number): number =>
-    xx < 0 || yy < 0 || xx >= box || yy >= box ? 0 : image[yy * box + xx];
-  return (
-    (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) +
-    fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1))
-  );
+  return applyAlignment(image, box, {
+    psi: pose.psi,
+    shiftX: pose.originX,
+    shiftY: pose.originY,
+    mirror: pose.mirror,
+  });
 }
 
 /**

@@ -11,7 +11,8 @@
  */
 import { VectorSource } from '../cluster/index.js';
 import { throwIfAborted } from '../errors.js';
-import { alignAll, applyPoses, averageAligned, posesFor } from './alignment.js';
+import { applyPoses } from '../align/apply.js';
+import { alignAll, averageWithPoses, posesFor } from './alignment.js';
 import { pca, projectOnBasis } from './pca.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
 import { stackImages } from './stack.js';
@@ -74,10 +75,13 @@ function changedFraction(a: ParticlePoses, b: ParticlePoses): number {
   return changed / a.psi.length;
 }
 
-/** Reference-free alignment: every image's pose to the final global average, and the aligned images. */
+/**
+ * Reference-free alignment: every image's pose to the final global average, the aligned images,
+ * and the (unaligned) working stack in memory.
+ */
 export async function referenceFreeAlign(
   ctx: PipelineContext,
-): Promise<{ poses: ParticlePoses; aligned: Float32Array; rounds: number }> {
+): Promise<{ poses: ParticlePoses; aligned: Float32Array; images: Float32Array; rounds: number }> {
   const { stack, job } = ctx;
   const px = stack.box * stack.box;
   const n = stack.kept.length;
@@ -89,11 +93,10 @@ export async function referenceFreeAlign(
     throwIfAborted(job.signal);
     const table = await alignAll(images, reference, { ...ctx.alignOptions, ...job });
     const poses = posesFor(table, 1, one);
-    const aligned = applyPoses(images, stack.box, poses);
     ctx.onWithinIteration?.(round / RFA_MAX_ROUNDS);
     if (round === RFA_MAX_ROUNDS || (previous && changedFraction(poses, previous) < 0.01))
-      return { poses, aligned, rounds: round };
-    reference = await averageAligned(aligned, stack.box, one, 1, job);
+      return { poses, aligned: await applyPoses(images, stack.box, poses, job), images, rounds: round };
+    reference = await averageWithPoses(images, stack.box, one, 1, poses, job);
     previous = poses;
   }
 }
@@ -101,7 +104,7 @@ export async function referenceFreeAlign(
 /** Runs RFA: reference-free alignment, PCA (9 factors), clustering in factor space (phase 'classes'). */
 export async function runRfa(ctx: PipelineContext): Promise<PipelineOutcome> {
   const { stack, params, job } = ctx;
-  const { aligned } = await referenceFreeAlign(ctx);
+  const { aligned, images, poses } = await referenceFreeAlign(ctx);
   const dim = stack.box * stack.box;
   const components = Math.min(RFA_FACTORS, stack.kept.length, dim);
   const basis = await pca(aligned, { dim, components, ...job });
@@ -109,7 +112,7 @@ export async function runRfa(ctx: PipelineContext): Promise<PipelineOutcome> {
   const result = await ctx.phases.run('classes', new VectorSource(coords, components), ctx.clusterOptions);
   return {
     assignment: result.assignment,
-    references: await averageAligned(aligned, stack.box, result.assignment, params.k, job),
+    references: await averageWithPoses(images, stack.box, result.assignment, params.k, poses, job),
     converged: result.converged,
     iterations: result.state.iteration,
   };

@@ -8,6 +8,7 @@ import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
+import { checkOutputDir } from '../io/output-dir.js';
 import { writeClassifyReport } from '../report/report.js';
 import {
   type Checkpoint,
@@ -52,6 +53,8 @@ export interface RunOptions {
   resume?: boolean;
   /** Stack paths as written in the STAR/.cs file (or base names) → real files. */
   remap?: Record<string, string>;
+  /** Called with each oddity of the input that did not stop the run (also listed in report.json). */
+  onWarning?: (message: string) => void;
   /** Folder for the working stack's float16 scratch file when it is too big for memory (default: outDir). */
   scratch?: string;
   /**
@@ -123,6 +126,7 @@ export async function runClassification(
 ): Promise<RunSummary> {
   const t0 = performance.now();
   const dir = resolve(outDir);
+  await checkOutputDir(dir);
   let cp: Checkpoint;
   if (opts.resume) {
     cp = await loadCheckpoint(dir);
@@ -155,6 +159,7 @@ export async function runClassification(
   const set = await openParticles(cp.input, cp.remap ? { remap: cp.remap } : {});
   try {
     const particles = particleInput(set);
+    for (const w of set.warnings) opts.onWarning?.(w);
     if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
     await mkdir(dir, { recursive: true });
     let result: ClassificationResult;

@@ -26,6 +26,8 @@ export const paramsSchema = z.strictObject({
   mirror: z.boolean().optional(),
   invert: z.boolean().optional(),
   phaseFlip: z.boolean().optional(),
+  exhaustive: z.boolean().optional(),
+  shortlist: z.int().min(1).max(4096).optional(),
 });
 
 /** Classification parameters of a job. */

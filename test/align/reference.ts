@@ -35,6 +35,29 @@ export function bilinear(img: Float32Array, box: number, x: number, y: number): 
   );
 }
 
+/** The pose applier's documented formula, literally (README, src/align/apply.ts): aligned(p) = x(c + R(−ψ)·F^m·(p − c) − t). */
+export function slowApply(
+  image: Float32Array,
+  box: number,
+  p: { psi: number; shiftX: number; shiftY: number; mirror: boolean },
+): Float32Array {
+  const c = Math.floor(box / 2);
+  const a = (p.psi * Math.PI) / 180;
+  const out = new Float32Array(box * box);
+  for (let y = 0; y < box; y++)
+    for (let x = 0; x < box; x++) {
+      const u = x - c;
+      const v = p.mirror ? c - y : y - c;
+      out[y * box + x] = bilinear(
+        image,
+        box,
+        c + Math.cos(a) * u + Math.sin(a) * v - p.shiftX,
+        c - Math.sin(a) * u + Math.cos(a) * v - p.shiftY,
+      );
+    }
+  return out;
+}
+
 /** Samples on ring r: the smallest power of two ≥ 2πr (at least 8). */
 export function ringSamples(r: number): number {
   let m = 8;

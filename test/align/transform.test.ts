@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { align } from '../../src/align/align.js';
-import { applyAlignment } from '../../src/align/apply.js';
+import { applyAlignment, applyPoses } from '../../src/align/apply.js';
 import { randomArray } from '../helpers/random.js';
-import { bilinear } from './reference.js';
-import { type Params, randomBlobs, renderTransformed } from './synthetic.js';
-
-/** The documented formula, literally: aligned(p) = x(c + R(−ψ)·F^m·(p − c) − t). */
-function slowApply(image: Float32Array, box: number, p: Params): Float32Array {
-  const c = Math.floor(box / 2);
-  const a = (p.psi * Math.PI) / 180;
-  const out = new Float32Array(box * box);
-  for (let y = 0; y < box; y++)
-    for (let x = 0; x < box; x++) {
-      const u = x - c;
-      const v = p.mirror ? c - y : y - c;
-      out[y * box + x] = bilinear(
-        image,
-        box,
-        c + Math.cos(a) * u + Math.sin(a) * v - p.shiftX,
-        c - Math.sin(a) * u + Math.cos(a) * v - p.shiftY,
-      );
-    }
-  return out;
-}
+import { slowApply } from './reference.js';
+import { randomBlobs, renderTransformed } from './synthetic.js';
 
 function relativeError(a: Float32Array, b: Float32Array, box: number, radius: number): number {
   const c = Math.floor(box / 2);
@@ -49,6 +30,31 @@ describe('applyAlignment', () => {
       const got = applyAlignment(image, box, p);
       const want = slowApply(image, box, p);
       for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    }
+  });
+
+  it('applyPoses: every image of a stack with its own pose, as the formula, for any thread count', async () => {
+    const box = 18;
+    const poses = [
+      { psi: 0, shiftX: 0, shiftY: 0, mirror: false },
+      { psi: 33.3, shiftX: 1.5, shiftY: -2, mirror: false },
+      { psi: 271, shiftX: -3, shiftY: 0.25, mirror: true },
+      { psi: -140, shiftX: 0.7, shiftY: 2.9, mirror: true },
+    ];
+    const n = 40;
+    const images = randomArray(n * box * box, 8);
+    const pick = (i: number) => poses[i % poses.length];
+    const arrays = {
+      psi: Float32Array.from({ length: n }, (_, i) => pick(i).psi),
+      shiftX: Float32Array.from({ length: n }, (_, i) => pick(i).shiftX),
+      shiftY: Float32Array.from({ length: n }, (_, i) => pick(i).shiftY),
+      mirror: Uint8Array.from({ length: n }, (_, i) => (pick(i).mirror ? 1 : 0)),
+    };
+    const one = await applyPoses(images, box, arrays, { threads: 1 });
+    expect(await applyPoses(images, box, arrays, { threads: 2 })).toEqual(one);
+    for (let i = 0; i < n; i++) {
+      const want = slowApply(images.subarray(i * box * box, (i + 1) * box * box), box, pick(i));
+      for (let p = 0; p < box * box; p++) expect(one[i * box * box + p]).toBeCloseTo(want[p], 5);
     }
   });
 

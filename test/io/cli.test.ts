@@ -1,29 +1,23 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeFile, validateFile, writeMrc, writeSpiderDoc } from '../../src/io/index.js';
+import { register as registerInfo } from '../../src/cli/info.js';
+import { register as registerValidate } from '../../src/cli/validate.js';
+import { runCommand } from '../helpers/cli.js';
 import { tempDir, writeRawMrc } from './fixtures.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir();
 
-/** Runs the CLI; resolves with its exit code and output. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', ...args],
-      { cwd: root },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** Runs `ackmeans info|validate` in this process (child processes are slow under load). */
+const cli = (...args: string[]) =>
+  runCommand(
+    (program) => {
+      registerInfo(program);
+      registerValidate(program);
+    },
+    ...args,
+  );
 
 const good = join(dir, 'good.mrcs');
 const star = join(dir, 'set.star');

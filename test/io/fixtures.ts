@@ -87,3 +87,24 @@ export function expectSameFloats(actual: Float32Array, expected: Float32Array): 
   const i = actual.findIndex((v, k) => !Object.is(v, expected[k]));
   expect(i === -1 ? 'identical' : `differ at ${i}: ${actual[i]} vs ${expected[i]}`).toBe('identical');
 }
+
+/** A .npy structured array written byte by byte (independent of the reader). */
+export function npy(
+  descr: string,
+  n: number,
+  record: (dv: DataView, base: number, i: number) => void,
+  itemsize: number,
+  version = 1,
+): Uint8Array {
+  let header = `{'descr': ${descr}, 'fortran_order': False, 'shape': (${n},), }`;
+  const pre = version === 1 ? 10 : 12;
+  header = header.padEnd(Math.ceil((pre + header.length + 1) / 64) * 64 - pre - 1, ' ') + '\n';
+  const out = new Uint8Array(pre + header.length + n * itemsize);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+  const dv = new DataView(out.buffer);
+  if (version === 1) dv.setUint16(8, header.length, true);
+  else dv.setUint32(8, header.length, true);
+  out.set(Buffer.from(header, 'latin1'), pre);
+  for (let i = 0; i < n; i++) record(dv, pre + header.length + i * itemsize, i);
+  return out;
+}

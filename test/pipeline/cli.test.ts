@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,7 +88,7 @@ describe('ackmeans classify / select', () => {
 /** Runs the real CLI in a child process; resolves with its output and exit code. */
 function child(
   args: string[],
-  onLine?: (line: string, kill: () => void) => void,
+  onLine?: (line: string, kill: (signal?: NodeJS.Signals) => void) => void,
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: root });
@@ -98,7 +98,7 @@ function child(
       buffer += d.toString();
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
-        onLine?.(buffer.slice(0, nl), () => p.kill('SIGKILL'));
+        onLine?.(buffer.slice(0, nl), (signal = 'SIGKILL') => p.kill(signal));
         buffer = buffer.slice(nl + 1);
       }
     });
@@ -124,5 +124,41 @@ describe('a killed run', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     for (const f of ['run_data.star', 'run_classes.mrcs', 'run_model.star'])
       expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
-  }, 60_000);
+  }, 180_000);
+});
+
+describe('an interrupted run (Ctrl-C, SIGTERM) and a damaged checkpoint', () => {
+  it('exits 130 / 143 naming --continue OUTDIR; a damaged checkpoint.json says so and how to recover', async () => {
+    const args = ['-k', '4', '--max-iter', '30', '--sigma0', '0', '--threads', '2', '--json'];
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const out = tmp();
+      let sent = false;
+      const r = await child(['classify', sim.star, '-o', out, ...args], (line, kill) => {
+        const e = JSON.parse(line) as { event: string };
+        if (e.event === 'iteration' && !sent) {
+          sent = true;
+          kill(signal);
+        }
+      });
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.stderr).toContain(
+        `ackmeans: interrupted (${signal}); continue with: ackmeans classify --continue ${out}`,
+      );
+      expect(readdirSync(out)).toContain(CHECKPOINT_FILE);
+      if (signal === 'SIGTERM') {
+        const path = join(out, CHECKPOINT_FILE);
+        const cp = JSON.parse(readFileSync(path, 'utf8')) as { phases: Record<string, { n: number }> };
+        for (const phase of Object.values(cp.phases)) phase.n = 10;
+        writeFileSync(path, JSON.stringify(cp));
+        const resumed = await inProcess('classify', '--continue', out, '--quiet');
+        expect(resumed.code).toBe(1);
+        expect(resumed.stderr).toMatch(
+          /^ackmeans: checkpoint\.json is damaged \(phase \w+: state\.n \(10\) differs .*start it again into a new output folder\n$/,
+        );
+      }
+    }
+  }, 240_000);
 });

@@ -1,0 +1,259 @@
+/**
+ * The scale engine: simulate (streaming) n particles of 64² (the built-in phantom, `views`
+ * directions, SNR 1/10, CTF, shifts ≤ 2 px, phase-flipped) and classify them with MRA + ACK on
+ * the scale engine; prints wall and CPU time, peak RSS, particle-visits per particle, time per
+ * stage and the scratch disk used (the simulated stack). Each classification runs in its own
+ * process (util-scale-child.ts) so its peak RSS is its own; images are read through an
+ * ImageProvider (nothing but the per-particle tables held in memory).
+ *
+ *   --compare    also the exhaustive engine on the same stack, and the accuracy of both against
+ *                the true angles (median within-class angle, mirror ≡ view; size CV; classes ≤ 1)
+ *   --flatness   memory flatness: peak RSS of one full pass (`--max-iter 1`, no batches) on n/2
+ *                and on n images; prints the ratio
+ *   --prepare    only simulate (with --stack: prepare the set for a later run)
+ *   --stack DIR  reuse (or create and keep) the simulated set in DIR
+ *   --pool P     simulate only P distinct particles (no noise), then write the n images as
+ *                noisy copies (image i = clean particle i mod P + white Gaussian noise at the
+ *                SNR: field i mod 4099 of a noise bank, cyclically shifted by 37·⌊i/4099⌋
+ *                values), as float16: for 10⁶ particles, where projecting every one takes
+ *                longer than classifying them. The truth of image i is particle i mod P's.
+ *
+ *   npm run bench -- scale --n 50000 --k 100 --compare
+ *   npm run bench -- scale --n 1000000 --k 200 --stack /scratch/sim1m
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { evaluateClasses } from '../../src/eval/metrics.js';
+import { createStackWriter, openStack, readStar } from '../../src/io/index.js';
+import { Rng } from '../../src/random.js';
+import { addGaussianNoise, meanImageVariance } from '../../src/sim/noise.js';
+import { simulate } from '../../src/sim/simulate.js';
+import { options } from './util.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+interface ChildResult {
+  engine: string;
+  n: number;
+  seconds: number;
+  cpuSeconds: number;
+  peakRssMB: number;
+  iterations: number;
+  converged: boolean;
+  visits: number;
+  stages: Record<string, { iterations: number; seconds: number; visits: number }>;
+  outsideShortlist?: number;
+}
+
+async function child(stack: string, args: string[], log: (line: string) => void): Promise<ChildResult> {
+  const p = execFile(
+    join(root, 'node_modules/.bin/tsx'),
+    [join(root, 'scripts/bench/util-scale-child.ts'), stack, ...args],
+    {
+      maxBuffer: 1 << 26,
+    },
+  );
+  p.stderr?.on('data', (d: Buffer) => {
+    for (const line of String(d).split('\n')) if (line) log(line);
+  });
+  let out = '';
+  p.stdout?.on('data', (d: Buffer) => {
+    out += String(d);
+  });
+  const code = await new Promise<number>((res) => p.on('close', (c) => res(c ?? 1)));
+  if (code !== 0) throw new Error(`the ${args.join(' ')} run failed (exit ${code})`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ChildResult;
+}
+
+function accuracy(
+  truth: { rot: Float64Array; tilt: Float64Array },
+  classesFile: string,
+  k: number,
+): { median: number; sizeCv: number; small: number } {
+  const classes = new Int32Array(new Uint8Array(readFileSync(classesFile)).buffer);
+  const n = classes.length;
+  const e = evaluateClasses({ rot: truth.rot.subarray(0, n), tilt: truth.tilt.subarray(0, n), classes, k });
+  const sizes = new Int32Array(k);
+  for (const c of classes) sizes[c]++;
+  const mean = n / k;
+  const cv = Math.sqrt(sizes.reduce((s, x) => s + (x - mean) ** 2, 0) / k) / mean;
+  return { median: e.mirror.median, sizeCv: cv, small: sizes.filter((s) => s <= 1).length };
+}
+
+export async function run(args: string[], log: (line: string) => void): Promise<Record<string, unknown>> {
+  const o = options(args, {
+    n: { type: 'string', default: '50000' },
+    k: { type: 'string', default: '100' },
+    views: { type: 'string' },
+    snr: { type: 'string', default: '0.1' },
+    threads: { type: 'string' },
+    'max-iter': { type: 'string', default: '30' },
+    shortlist: { type: 'string' },
+    stack: { type: 'string' },
+    pool: { type: 'string' },
+    compare: { type: 'boolean', default: false },
+    flatness: { type: 'boolean', default: false },
+    prepare: { type: 'boolean', default: false },
+  });
+  const n = Number(o.n);
+  const k = Number(o.k);
+  const threads = o.threads ? Number(o.threads) : availableParallelism();
+  const dir = o.stack ?? mkdtempSync(join(tmpdir(), 'ack-bench-scale-'));
+  const load = (): string =>
+    loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ');
+  try {
+    const star = join(dir, 'particles.star');
+    const mrcs = join(dir, 'particles.mrcs');
+    const poolSize = o.pool ? Number(o.pool) : 0;
+    if (poolSize > 0 && !existsSync(mrcs)) {
+      log(
+        `scale: simulating a pool of ${poolSize} clean particles (${o.views ?? k} views, CTF, shifts ≤ 2 px, phase-flipped) into ${dir}/pool…`,
+      );
+      const t0 = performance.now();
+      const poolDir = join(dir, 'pool');
+      if (!existsSync(join(poolDir, 'particles.star')))
+        await simulate(
+          {
+            n: poolSize,
+            views: Number(o.views ?? k),
+            snr: Infinity,
+            maxShiftPx: 2,
+            phaseFlip: true,
+            threads,
+          },
+          poolDir,
+        );
+      // White noise stays white under phase flipping, so noise added after the flip is equivalent.
+      // Noise: a bank of B independent fields; image i takes field i mod B cyclically shifted by
+      // 37·⌊i/B⌋ values (still white Gaussian noise; images sharing a field see it ≥ 37 px apart).
+      const clean = await openStack(join(poolDir, 'particles.mrcs'));
+      const box = clean.nx;
+      const dim = box * box;
+      const all = await clean.readBatch(0, poolSize);
+      const sigma = Math.sqrt(meanImageVariance(all, dim) / Number(o.snr)); // the simulator's definition
+      const writer = await createStackWriter(mrcs, {
+        nx: box,
+        ny: box,
+        pixelSize: clean.pixelSize,
+        mode: 12,
+      });
+      const B = 4099;
+      const bank = new Float32Array(B * dim);
+      addGaussianNoise(bank, sigma, new Rng(12345));
+      const chunk = 1000;
+      for (let from = 0; from < n; from += chunk) {
+        const count = Math.min(chunk, n - from);
+        const images = new Float32Array(count * dim);
+        for (let i = 0; i < count; i++) {
+          const id = from + i;
+          const src = (id % poolSize) * dim;
+          const field = (id % B) * dim;
+          const shift = (37 * Math.floor(id / B)) % dim;
+          const out = i * dim;
+          for (let p = 0; p < dim; p++) {
+            const q = p + shift;
+            images[out + p] = all[src + p] + bank[field + (q < dim ? q : q - dim)];
+          }
+        }
+        await writer.append(images);
+      }
+      await writer.close();
+      await clean.close();
+      log(`  pool + ${n} noisy copies (float16) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    if (poolSize === 0 && !existsSync(star)) {
+      log(
+        `scale: simulating n=${n} images of 64² (${o.views ?? k} views, SNR ${o.snr}, CTF, shifts ≤ 2 px, phase-flipped) into ${dir}…`,
+      );
+      const t0 = performance.now();
+      await simulate(
+        { n, views: Number(o.views ?? k), snr: Number(o.snr), maxShiftPx: 2, phaseFlip: true, threads },
+        dir,
+      );
+      log(`  simulation          ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const scratchMB = statSync(mrcs).size / 2 ** 20;
+    if (o.prepare) return { name: 'scale', n, prepared: dir, scratchMB };
+    log(
+      `scale: n=${n} k=${k} threads=${threads}, stack ${mrcs} (${scratchMB.toFixed(0)} MB on disk); load ${load()}`,
+    );
+    const base = [
+      '--n',
+      String(n),
+      '--k',
+      String(k),
+      '--threads',
+      String(threads),
+      '--max-iter',
+      o['max-iter'],
+    ];
+    if (o.shortlist) base.push('--shortlist', o.shortlist);
+    const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
+    const engines = o.compare ? ['scale', 'exhaustive'] : ['scale'];
+    const truth = o.compare
+      ? await readStar(poolSize > 0 ? join(dir, 'pool', 'particles.star') : star).then((f) => {
+          const b = f.blocks.find((x) => x.has('rlnAngleRot'));
+          if (!b) throw new Error(`${star} has no rlnAngleRot column`);
+          const rot = b.numeric('rlnAngleRot') as Float64Array;
+          const tilt = b.numeric('rlnAngleTilt') as Float64Array;
+          const at = (a: Float64Array) => Float64Array.from({ length: n }, (_, i) => a[i % a.length]);
+          return { rot: at(rot), tilt: at(tilt) };
+        })
+      : undefined;
+    for (const engine of engines) {
+      const out = join(dir, `classes-${engine}.i32`);
+      log(`  ${engine} engine…`);
+      const r = await child(mrcs, [...base, '--engine', engine, '--out', out], log);
+      const stages = Object.entries(r.stages)
+        .map(([s, v]) => `${s} ${v.iterations} it, ${v.seconds.toFixed(1)} s, ${v.visits.toFixed(2)} visits`)
+        .join('; ');
+      log(
+        `  ${engine}: wall ${r.seconds.toFixed(1)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMB.toFixed(0)} MB`,
+      );
+      log(
+        `    ${r.iterations} iterations (${r.converged ? 'converged' : 'cap reached'}), ${r.visits.toFixed(2)} particle-visits per particle`,
+      );
+      log(`    stages: ${stages}`);
+      if (r.outsideShortlist !== undefined)
+        log(
+          `    final class outside the shortlist (own class kept as an extra column): ${(100 * r.outsideShortlist).toFixed(2)} %`,
+        );
+      const acc = truth ? accuracy(truth, out, k) : undefined;
+      if (acc)
+        log(
+          `    accuracy: median within-class angle ${acc.median.toFixed(2)}°, size CV ${acc.sizeCv.toFixed(3)}, classes ≤ 1 member: ${acc.small}`,
+        );
+      results[engine] = { ...r, ...(acc ? { accuracy: acc } : {}) };
+      if (!o.stack) rmSync(out, { force: true });
+    }
+    if (o.compare) {
+      const s = results.scale as ChildResult & { accuracy: { median: number } };
+      const e = results.exhaustive as ChildResult & { accuracy: { median: number } };
+      const speedup = e.seconds / s.seconds;
+      const ok = s.accuracy.median <= e.accuracy.median * 1.05 + 0.5;
+      log(
+        `  scale vs exhaustive: ${speedup.toFixed(2)}× faster; median angle ${s.accuracy.median.toFixed(2)}° vs ${e.accuracy.median.toFixed(2)}° (${ok ? 'within' : 'NOT within'} 5 % + 0.5°)`,
+      );
+      results.speedup = speedup;
+    }
+    if (o.flatness) {
+      const one = ['--k', String(k), '--threads', String(threads), '--max-iter', '1', '--engine', 'scale'];
+      const half = await child(mrcs, [...one, '--n', String(Math.floor(n / 2))], () => undefined);
+      const full = await child(mrcs, [...one, '--n', String(n)], () => undefined);
+      log(
+        `  memory flatness: one pass on n/2 → ${half.peakRssMB.toFixed(0)} MB, on n → ${full.peakRssMB.toFixed(0)} MB (ratio ${(full.peakRssMB / half.peakRssMB).toFixed(3)})`,
+      );
+      results.flatness = { halfMB: half.peakRssMB, fullMB: full.peakRssMB };
+    }
+    results.loadAfter = load();
+    log(`  load average after: ${load()}`);
+    return results;
+  } finally {
+    if (!o.stack) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * One classification for `npm run bench -- scale`, in its own process so its peak RSS is its
+ * own: reads a simulated (phase-flipped) stack through an ImageProvider (normalised and masked
+ * per block as the pipeline does, nothing else held in memory), classifies it with MRA + ACK on
+ * the scale engine or the exhaustive one, writes the classes (Int32, raw) to --out and prints
+ * one JSON line of figures.
+ *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
+ *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] --out FILE
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ImageProvider } from '../../src/align/provider.js';
+import { createAlignmentSource } from '../../src/align/source.js';
+import { runClustering } from '../../src/cluster/index.js';
+import { openStack } from '../../src/io/index.js';
+import { DEFAULT_DIAMETER_FRACTION, preprocessImages } from '../../src/pipeline/preprocess.js';
+import { CLASSIFY_DEFAULTS } from '../../src/pipeline/params.js';
+import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    engine: { type: 'string', default: 'scale' },
+    k: { type: 'string' },
+    n: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    'max-iter': { type: 'string', default: '30' },
+    seed: { type: 'string', default: '1' },
+    shortlist: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const stack = await openStack(positionals[0]);
+const n = Math.min(stack.n, Number(values.n ?? stack.n));
+const k = Number(values.k);
+const threads = Number(values.threads);
+const box = stack.nx;
+const pixelSize = stack.pixelSize ?? 1;
+const radius = (DEFAULT_DIAMETER_FRACTION * box) / 2;
+const provider: ImageProvider = {
+  n,
+  read: async (start, count) =>
+    preprocessImages(await stack.readBatch(start, count), { box, outBox: box, radius, threads }),
+};
+const align = {
+  box,
+  particleRadius: radius,
+  shiftRange: CLASSIFY_DEFAULTS.shiftRange,
+  shiftStep: CLASSIFY_DEFAULTS.shiftStep,
+  mirror: true,
+  bandLimit: Math.min(0.5, Math.max(0.05, pixelSize / CLASSIFY_DEFAULTS.alignResolution)),
+};
+const common = {
+  k,
+  beta: CLASSIFY_DEFAULTS.beta,
+  sigma0: CLASSIFY_DEFAULTS.sigma0,
+  maxIter: Number(values['max-iter']),
+  seed: Number(values.seed),
+  threads,
+};
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+let assignment: Int32Array;
+let iterations: number;
+let converged: boolean;
+let stages: Record<string, { iterations: number; seconds: number; visits: number }> = {};
+let visits: number;
+let outside: number | undefined;
+if (values.engine === 'exhaustive') {
+  const source = createAlignmentSource(provider, align);
+  const r = await runClustering(source, {
+    ...common,
+    method: 'ack',
+    onIteration: (rec) =>
+      log(
+        `    exhaustive iteration ${rec.iteration}: σ ${rec.sigma.toFixed(4)}, ${rec.seconds.toFixed(1)} s`,
+      ),
+  });
+  assignment = r.assignment;
+  iterations = r.state.iteration;
+  converged = r.converged;
+  visits = r.trace.length; // every image aligned (to all k) once per iteration, the initial one too
+  stages = {
+    full: { iterations: r.trace.length, seconds: r.trace.reduce((s, x) => s + x.seconds, 0), visits },
+  };
+} else {
+  const r = await runScale(provider, {
+    ...common,
+    align,
+    ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
+    onIteration: (rec) =>
+      log(
+        `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, ${rec.seconds.toFixed(1)} s`,
+      ),
+  });
+  assignment = r.assignment;
+  iterations = r.state.iteration;
+  converged = r.converged;
+  const trace = r.trace as ScaleRecord[];
+  visits = trace.at(-1)?.visits ?? 0;
+  for (const rec of trace) {
+    const s = (stages[rec.stage] ??= { iterations: 0, seconds: 0, visits: 0 });
+    s.iterations++;
+    s.seconds += rec.seconds;
+    s.visits += rec.setSize / n;
+  }
+  const full = trace.filter((x) => x.stage === 'full');
+  outside = full.at(-1)?.outsideShortlist;
+}
+const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+await stack.close();
+if (values.out)
+  writeFileSync(values.out, Buffer.from(assignment.buffer, assignment.byteOffset, assignment.byteLength));
+process.stdout.write(
+  `${JSON.stringify({
+    engine: values.engine,
+    n,
+    k,
+    threads,
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    iterations,
+    converged,
+    visits,
+    stages,
+    outsideShortlist: outside,
+  })}\n`,
+);

@@ -1,0 +1,198 @@
+/**
+ * Sparse multi-reference alignment: each image is aligned only to its own short list of
+ * candidate references, and a cheap first stage chooses those lists. The scale engine
+ * (src/pipeline/scale.ts) is built on these two calls; no n×k table is ever made.
+ *
+ * - {@link shortlist}: a coarse alignment (by default no shifts and a low band limit, so a few
+ *   harmonics of every ring) of every image to all k references, in blocks; per image only the
+ *   m best classes are kept.
+ * - {@link alignCandidates}: the full alignment (same dissimilarity and pose convention as
+ *   {@link align}) of image i to the references `candidates[i·m + c]` only (−1: an empty slot).
+ */
+import { checkFloat32Array, checkInt } from '../errors.js';
+import { runNativeJob } from '../job.js';
+import { native } from '../native.js';
+import { type AlignStats, align } from './align.js';
+import { type AlignOptions, type AlignSettings, resolveAlignOptions } from './options.js';
+import { type ImageProvider, type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
+
+/** A sparse alignment table: per image, `m` columns of (class, score, pose). */
+export interface CandidateTable {
+  /** Images (rows). */
+  n: number;
+  /** Columns per image. */
+  m: number;
+  /** n·m classes (−1: an empty column). */
+  classes: Int32Array;
+  /** n·m dissimilarities (+∞ in an empty column). */
+  score: Float32Array;
+  /** n·m rotations in degrees, [0, 360). */
+  psi: Float32Array;
+  /** n·m shifts in x (pixels). */
+  shiftX: Float32Array;
+  /** n·m shifts in y (pixels). */
+  shiftY: Float32Array;
+  /** n·m mirror flags. */
+  mirror: Uint8Array;
+}
+
+declare module '../native.js' {
+  interface NativeAddon {
+    alignCandidates(
+      images: Float32Array,
+      n: number,
+      references: Float32Array,
+      k: number,
+      candidates: Int32Array,
+      m: number,
+      settings: AlignSettings,
+      outputs: Omit<CandidateTable, 'n' | 'm' | 'classes'>,
+      threads: number,
+      control: Float64Array,
+    ): Promise<AlignStats>;
+  }
+}
+
+/** Images per block of the sparse passes (a few MB of pixels and of coarse scores). */
+export const CANDIDATE_BLOCK = 2048;
+
+/** `images` as a provider (an array is read through subarrays, without copies). */
+export function asProvider(images: Images, box: number): ImageProvider {
+  if (!(images instanceof Float32Array)) return images;
+  const dim = box * box;
+  return {
+    n: images.length / dim,
+    read: async (start, count) => images.subarray(start * dim, (start + count) * dim),
+  };
+}
+
+/** An empty candidate table of n rows and m columns. */
+export function emptyCandidateTable(n: number, m: number): CandidateTable {
+  return {
+    n,
+    m,
+    classes: new Int32Array(n * m).fill(-1),
+    score: new Float32Array(n * m).fill(Infinity),
+    psi: new Float32Array(n * m),
+    shiftX: new Float32Array(n * m),
+    shiftY: new Float32Array(n * m),
+    mirror: new Uint8Array(n * m),
+  };
+}
+
+/**
+ * Aligns image i only to the references `candidates[i·m + c]`.
+ * @param images n images (array or provider; read in blocks of {@link CANDIDATE_BLOCK}).
+ * @param references k images of box² values.
+ * @param candidates n·m classes in [−1, k) (−1: empty slot, score +∞).
+ * @returns the table (classes are a copy of `candidates`); entry (i, c) equals {@link align}'s
+ *   entry (i, candidates[i·m + c]) up to rounding; identical for any thread count.
+ */
+export async function alignCandidates(
+  images: Images,
+  references: Float32Array,
+  candidates: Int32Array,
+  m: number,
+  options: AlignOptions,
+): Promise<CandidateTable> {
+  const { settings, threads, signal, onProgress } = resolveAlignOptions(options);
+  const box = settings.box;
+  const n = imageCount('images', images, box);
+  checkFloat32Array('references', references);
+  const k = imageCount('references', references, box);
+  checkInt('m', m, 1, 4096);
+  if (!(candidates instanceof Int32Array) || candidates.length !== n * m)
+    throw new TypeError(`candidates must be an Int32Array of n·m (${n}·${m}) values`);
+  const table = emptyCandidateTable(n, m);
+  table.classes.set(candidates);
+  for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
+    const a = block.start * m;
+    const b = (block.start + block.count) * m;
+    const outputs = {
+      score: table.score.subarray(a, b),
+      psi: table.psi.subarray(a, b),
+      shiftX: table.shiftX.subarray(a, b),
+      shiftY: table.shiftY.subarray(a, b),
+      mirror: table.mirror.subarray(a, b),
+    };
+    await runNativeJob(
+      (control) =>
+        native().alignCandidates(
+          block.images,
+          block.count,
+          references,
+          k,
+          candidates.subarray(a, b),
+          m,
+          settings,
+          outputs,
+          threads,
+          control,
+        ),
+      { signal, onProgress: blockProgress(onProgress, block.start, n) },
+    );
+  }
+  return table;
+}
+
+/**
+ * The m classes of smallest score in each row of an n×k score table, in increasing order of
+ * score (ties: lower class first): n·m classes.
+ */
+export function topClasses(scores: Float32Array, n: number, k: number, m: number): Int32Array {
+  const keep = Math.min(m, k);
+  const out = new Int32Array(n * m).fill(-1);
+  const idx = new Int32Array(keep);
+  const val = new Float64Array(keep);
+  for (let i = 0; i < n; i++) {
+    let filled = 0;
+    const row = i * k;
+    for (let j = 0; j < k; j++) {
+      const s = scores[row + j];
+      if (filled === keep && !(s < val[keep - 1])) continue;
+      // insertion into the sorted prefix (strictly smaller moves ahead: ties keep class order)
+      let p = filled < keep ? filled++ : keep - 1;
+      while (p > 0 && s < val[p - 1]) {
+        val[p] = val[p - 1];
+        idx[p] = idx[p - 1];
+        p--;
+      }
+      val[p] = s;
+      idx[p] = j;
+    }
+    out.set(idx.subarray(0, filled), i * m);
+  }
+  return out;
+}
+
+/** The coarse first stage's settings: `options` with no shifts and a band limit of `bandLimit`. */
+export function coarseOptions(options: AlignOptions, bandLimit: number): AlignOptions {
+  return { ...options, shiftRange: 0, bandLimit: Math.min(options.bandLimit ?? 0.5, bandLimit) };
+}
+
+/**
+ * The shortlist of each image: its m best classes by a coarse alignment to all k references
+ * (`coarse`: the coarse alignment's options, e.g. from {@link coarseOptions}). Reads the images
+ * in blocks; keeps only n·m classes.
+ */
+export async function shortlist(
+  images: Images,
+  references: Float32Array,
+  m: number,
+  coarse: AlignOptions,
+): Promise<Int32Array> {
+  const { settings, onProgress } = resolveAlignOptions(coarse);
+  const box = settings.box;
+  const n = imageCount('images', images, box);
+  const k = imageCount('references', references, box);
+  checkInt('m', m, 1, 4096);
+  const out = new Int32Array(n * m);
+  for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
+    const r = await align(block.images, references, {
+      ...coarse,
+      onProgress: blockProgress(onProgress, block.start, n),
+    });
+    out.set(topClasses(r.score, block.count, k, m), block.start * m);
+  }
+  return out;
+}

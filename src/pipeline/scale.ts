@@ -1,0 +1,420 @@
+/**
+ * The scale engine: ACK-means over multi-reference alignment with a small, reported number of
+ * particle-visits per particle, and memory that does not grow with n beyond a per-particle
+ * candidate table (a few hundred bytes per particle).
+ *
+ *   init    k distinct random images are the references (as the exhaustive driver does)
+ *   batches iterations 1..B run on random subsets of growing size (100·k, 200·k, … while under
+ *           n/2; chunks of consecutive images, so a file is read in runs): shortlist → full
+ *           alignment to the candidates → ACK pass on the batch (⌊n_b/k⌋, exact on that set) →
+ *           references rebuilt from the batch's members. Coarse-to-fine: batches align with a
+ *           lower band limit than the working one.
+ *   passes  then full passes over every image at the working band limit until σ ≤ σ0 over the
+ *           whole set (or the iteration cap).
+ *
+ * Every pass is sparse: a coarse alignment (no shifts, a low band limit) ranks all k references
+ * per image and keeps the top m; the full alignment runs against those m and the image's own
+ * class; the ACK pass works on that sparse table (native/core/ack_pass.cpp: the dense pass is the
+ * same code with every class a column). The characteristic dissimilarity d_c is exact: its 10
+ * images are aligned to all k references.
+ *
+ * Checkpoints: after every iteration the state (assignment, references, iteration, trace) goes to
+ * `onIteration`; every random choice derives from (seed, iteration), so a resumed run ends exactly
+ * like an uninterrupted one. Results do not depend on the thread count.
+ */
+import {
+  type CandidateTable,
+  alignCandidates,
+  asProvider,
+  coarseOptions,
+  shortlist,
+} from '../align/candidates.js';
+import { classAverages } from '../align/average.js';
+import { align } from '../align/align.js';
+import type { AlignOptions } from '../align/options.js';
+import { type ImageProvider, type Images, imageCount } from '../align/provider.js';
+import { characteristicDissimilarity } from '../cluster/ack.js';
+import { countEmpty, sizeTerm } from '../cluster/objective.js';
+import { iterationRng } from '../cluster/seeds.js';
+import type { ClusteringResult, ClusteringState, IterationRecord } from '../cluster/types.js';
+import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.js';
+import { runNativeJob } from '../job.js';
+import { native } from '../native.js';
+import type { Rng } from '../random.js';
+
+/** Default shortlist length m (candidates per image besides its own class). */
+export const DEFAULT_SHORTLIST = 12;
+/** The coarse stage's band limit relative to the working one. */
+export const COARSE_BAND_FRACTION = 0.5;
+/** The band limit of the mini-batch stage relative to the working one (coarse-to-fine). */
+export const BATCH_BAND_FRACTION = 0.7;
+/** Images per chunk of a mini-batch (batches are read in runs of consecutive images). */
+export const BATCH_CHUNK = 64;
+/** Images aligned to all k references for d_c (ACK-means' rule). */
+const DC_IMAGES = 10;
+
+/** One iteration of the scale engine: the driver's record plus the stage and the visits. */
+export interface ScaleRecord extends IterationRecord {
+  /** 'batch': a mini-batch; 'full': a pass over every image. */
+  stage: 'batch' | 'full';
+  /** Images in this iteration's set. */
+  setSize: number;
+  /** Particle-visits per particle so far (images aligned, summed over iterations, over n). */
+  visits: number;
+  /** Fraction of the set whose class after the pass lies outside its shortlist (own class kept). */
+  outsideShortlist: number;
+}
+
+/** The resumable state of the scale engine (a clustering state with the engine's extras). */
+export interface ScaleState extends ClusteringState {
+  /** Marks a scale-engine state (a checkpoint of the exhaustive driver has none). */
+  engine: 'scale';
+  trace: ScaleRecord[];
+}
+
+/** Options of {@link runScale}. */
+export interface ScaleOptions {
+  k: number;
+  /** ACK-means constraint weight β (default 0.5). */
+  beta?: number;
+  /** Stop when at most this fraction of all images changes class in a full pass (default 0.01). */
+  sigma0?: number;
+  /** Cap on the full passes (default 50); the mini-batches come on top. */
+  maxIter?: number;
+  seed?: number;
+  threads?: number;
+  signal?: AbortSignal;
+  /** The working alignment settings (box, rings, shifts, mirror, band limit). */
+  align: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
+  /** Candidates per image (default {@link DEFAULT_SHORTLIST}); m ≥ k aligns to every class. */
+  shortlist?: number;
+  /** Sizes of the mini-batches (default {@link batchSchedule}(n, k)); [] for full passes only. */
+  batches?: number[];
+  /** Resume from a saved state. */
+  state?: ScaleState;
+  /** Progress within the current iteration (0..1). */
+  onProgress?: (fraction: number) => void;
+  /** Called after every iteration with its record and the state (awaited: write checkpoints here). */
+  onIteration?: (record: ScaleRecord, state: ScaleState) => void | Promise<void>;
+}
+
+/**
+ * The mini-batch sizes for n images and k classes: 100·k, 200·k, 400·k, … while under n/2
+ * (none when 100·k ≥ n/2: small sets go straight to full passes).
+ */
+export function batchSchedule(n: number, k: number): number[] {
+  const out: number[] = [];
+  for (let b = 100 * k; b < n / 2; b *= 2) out.push(b);
+  return out;
+}
+
+/** A batch of about `size` images: random chunks of {@link BATCH_CHUNK} consecutive images, sorted. */
+export function pickBatch(rng: Rng, n: number, size: number): Int32Array {
+  const chunks = Math.ceil(n / BATCH_CHUNK);
+  const take = Math.min(chunks, Math.ceil(size / BATCH_CHUNK));
+  const picked = rng.sample(chunks, take).sort();
+  const out: number[] = [];
+  for (const c of picked)
+    for (let i = c * BATCH_CHUNK; i < Math.min(n, (c + 1) * BATCH_CHUNK); i++) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** The images `items` (sorted) of `images` as a provider (consecutive runs read at once). */
+export function subsetProvider(images: Images, box: number, items: Int32Array): ImageProvider {
+  const src = asProvider(images, box);
+  const dim = box * box;
+  return {
+    n: items.length,
+    async read(start, count) {
+      const out = new Float32Array(count * dim);
+      let a = start;
+      while (a < start + count) {
+        let b = a + 1;
+        while (b < start + count && items[b] === items[b - 1] + 1) b++;
+        out.set(await src.read(items[a], b - a), (a - start) * dim);
+        a = b;
+      }
+      return out;
+    },
+  };
+}
+
+declare module '../native.js' {
+  interface NativeAddon {
+    ackPassSparse(
+      scores: Float32Array,
+      classes: Int32Array,
+      width: number,
+      n: number,
+      k: number,
+      assignment: Int32Array,
+      sizes: Int32Array,
+      lambda2: number,
+      order: Int32Array,
+      control: Float64Array,
+    ): Promise<number>;
+  }
+}
+
+/**
+ * One ACK-means pass on a sparse candidate table (native/core/ack_pass.cpp, the same loop as the
+ * dense pass): each image in `order` leaves its class and joins argmin over its columns of
+ * d(i,h) + λ2·s[h] (ties keep its class, else the lowest class). Returns the moves.
+ */
+export function ackPassSparse(
+  table: CandidateTable,
+  k: number,
+  assignment: Int32Array,
+  sizes: Int32Array,
+  lambda2: number,
+  order: Int32Array,
+  signal?: AbortSignal,
+): Promise<number> {
+  if (assignment.length !== table.n) throw new RangeError('assignment must hold one class per table row');
+  return runNativeJob(
+    (control) =>
+      native().ackPassSparse(
+        table.score,
+        table.classes,
+        table.m,
+        table.n,
+        k,
+        assignment,
+        sizes,
+        lambda2,
+        order,
+        control,
+      ),
+    { signal },
+  );
+}
+
+/** The column of class `cls` in row i of `table`, or −1. */
+function columnOf(table: CandidateTable, i: number, cls: number): number {
+  for (let c = 0; c < table.m; c++) if (table.classes[i * table.m + c] === cls) return i * table.m + c;
+  return -1;
+}
+
+/**
+ * The sparse table of one pass over `images`: the shortlist of m classes (all k when m ≥ k) plus
+ * each image's own class `own[i]` (when ≥ 0 and not already listed), fully aligned.
+ */
+export async function candidatePass(
+  images: Images,
+  references: Float32Array,
+  own: Int32Array,
+  m: number,
+  fine: AlignOptions,
+  coarseBand: number,
+  progress?: (fraction: number) => void,
+): Promise<CandidateTable> {
+  const box = fine.box;
+  const n = imageCount('images', images, box);
+  const k = references.length / (box * box);
+  const width = Math.min(m, k) + 1;
+  const cand = new Int32Array(n * width).fill(-1);
+  if (m >= k) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) cand[i * width + j] = j;
+  } else {
+    const top = await shortlist(images, references, m, {
+      ...coarseOptions(fine, coarseBand),
+      onProgress: progress && ((p) => progress(0.3 * p.fraction)),
+    });
+    for (let i = 0; i < n; i++) {
+      cand.set(top.subarray(i * m, (i + 1) * m), i * width);
+      const o = own[i];
+      if (o >= 0 && !top.subarray(i * m, (i + 1) * m).includes(o)) cand[i * width + m] = o;
+    }
+  }
+  return alignCandidates(images, references, cand, width, {
+    ...fine,
+    onProgress: progress && ((p) => progress((m >= k ? 0 : 0.3) + (m >= k ? 1 : 0.7) * p.fraction)),
+  });
+}
+
+function checkScaleState(state: ScaleState, n: number, o: Required<Pick<ScaleOptions, 'k' | 'seed'>>): void {
+  if (state?.engine !== 'scale' || state.version !== 1)
+    throw new AckmeansError('ERR_CHECKPOINT', 'the saved state is not a scale-engine state');
+  if (state.n !== n || state.k !== o.k || state.seed !== o.seed || state.assignment.length !== n)
+    throw new AckmeansError(
+      'ERR_CHECKPOINT',
+      `the saved state is for n=${state.n}, k=${state.k}, seed=${state.seed}, not n=${n}, k=${o.k}, seed=${o.seed}`,
+    );
+}
+
+/**
+ * Classifies `images` with ACK-means over multi-reference alignment, staged and sparse (see the
+ * module documentation). Deterministic for any thread count and across resumes.
+ * @returns a clustering result whose `state` is a {@link ScaleState}; the trace holds
+ *   {@link ScaleRecord}s (stage, set size, particle-visits per particle).
+ * @throws RangeError/TypeError for bad options, AbortError when `signal` fires.
+ */
+export async function runScale(images: Images, options: ScaleOptions): Promise<ClusteringResult> {
+  const box = checkInt('box', options.align.box, 8, 4096);
+  const n = imageCount('images', images, box);
+  const dim = box * box;
+  const k = checkInt('k', options.k, 1, n);
+  const beta = checkNumber('beta', options.beta ?? 0.5, 0);
+  const sigma0 = checkNumber('sigma0', options.sigma0 ?? 0.01, 0, 1);
+  const maxIter = checkInt('maxIter', options.maxIter ?? 50, 1);
+  const seed = checkInt('seed', options.seed ?? 0, -Number.MAX_SAFE_INTEGER);
+  const m = checkInt('shortlist', options.shortlist ?? DEFAULT_SHORTLIST, 1, 4096);
+  const batches = options.batches ?? batchSchedule(n, k);
+  const job = { threads: options.threads, signal: options.signal };
+  const workBand = options.align.bandLimit ?? 0.5;
+  const coarseBand = Math.max(0.03, COARSE_BAND_FRACTION * workBand);
+  const batchBand = Math.max(0.05, BATCH_BAND_FRACTION * workBand);
+  const provider = asProvider(images, box);
+
+  let state: ScaleState;
+  if (options.state) {
+    checkScaleState(options.state, n, { k, seed });
+    state = {
+      ...options.state,
+      assignment: options.state.assignment.slice(),
+      references: options.state.references.slice(),
+      trace: options.state.trace.map((r) => ({ ...r, sizes: [...r.sizes] })),
+    };
+  } else {
+    const picks = iterationRng(seed, 0).fork().sample(n, k);
+    const references = new Float32Array(k * dim);
+    for (let r = 0; r < k; r++) references.set(await provider.read(picks[r], 1), r * dim);
+    state = {
+      version: 1,
+      engine: 'scale',
+      method: 'ack',
+      n,
+      k,
+      beta,
+      sigma0,
+      seed,
+      iteration: 0,
+      assignment: new Int32Array(n).fill(-1),
+      references,
+      trace: [],
+      converged: false,
+    };
+  }
+  const cap = batches.length + maxIter;
+  while (!state.converged && state.iteration < cap) {
+    throwIfAborted(options.signal);
+    const t0 = performance.now();
+    const iteration = state.iteration + 1;
+    const rng = iterationRng(seed, iteration);
+    const isBatch = iteration <= batches.length;
+    const items = isBatch ? pickBatch(rng.fork(), n, batches[iteration - 1]) : null;
+    const set = items ? subsetProvider(images, box, items) : images;
+    const nb = items ? items.length : n;
+    const before = items ? Int32Array.from(items, (i) => state.assignment[i]) : state.assignment.slice();
+    const fine = { ...options.align, ...job, bandLimit: isBatch ? Math.min(workBand, batchBand) : workBand };
+
+    const table = await candidatePass(set, state.references, before, m, fine, coarseBand, options.onProgress);
+    // the classes of images never assigned yet: the nearest candidate (the driver's initial rule)
+    const assignment = before.slice();
+    for (let i = 0; i < nb; i++) {
+      if (assignment[i] >= 0) continue;
+      let best = -1;
+      let bestD = Infinity;
+      for (let c = i * table.m; c < (i + 1) * table.m; c++) {
+        const h = table.classes[c];
+        if (h >= 0 && (table.score[c] < bestD || (table.score[c] === bestD && h < best))) {
+          bestD = table.score[c];
+          best = h;
+        }
+      }
+      assignment[i] = best;
+    }
+    const sizes = new Int32Array(k);
+    for (let i = 0; i < nb; i++) sizes[assignment[i]]++;
+
+    // d_c exactly as ACK-means defines it: DC_IMAGES random images of the set against all k
+    const dcPicks = rng.fork().sample(nb, Math.min(DC_IMAGES, nb)).sort();
+    const dcImages = new Float32Array(dcPicks.length * dim);
+    const setProvider = asProvider(set, box);
+    for (let r = 0; r < dcPicks.length; r++) dcImages.set(await setProvider.read(dcPicks[r], 1), r * dim);
+    const dcTable = await align(dcImages, state.references, fine);
+    const dc = characteristicDissimilarity(dcTable.score, dcPicks.length, k, rng.fork(), dcPicks.length);
+    const lambda2 = (beta * dc) / Math.max(1, Math.floor(nb / k));
+    const order = rng.fork().permutation(nb);
+    await ackPassSparse(table, k, assignment, sizes, lambda2, order, options.signal);
+
+    // poses of each image for its own class; J1; images whose class is outside their shortlist
+    const poses = {
+      psi: new Float32Array(nb),
+      shiftX: new Float32Array(nb),
+      shiftY: new Float32Array(nb),
+      mirror: new Uint8Array(nb),
+    };
+    let j1 = 0;
+    let outside = 0;
+    let changed = 0;
+    for (let i = 0; i < nb; i++) {
+      const c = columnOf(table, i, assignment[i]);
+      if (c < 0)
+        throw new Error(`internal: image ${i} is in class ${assignment[i]}, not one of its candidates`);
+      if (m < k && c === (i + 1) * table.m - 1) outside++;
+      poses.psi[i] = table.psi[c];
+      poses.shiftX[i] = table.shiftX[c];
+      poses.shiftY[i] = table.shiftY[c];
+      poses.mirror[i] = table.mirror[c];
+      j1 += table.score[c];
+      if (assignment[i] !== before[i]) changed++;
+    }
+    const avg = await classAverages(set, box, assignment, k, poses, job);
+    const references = avg.averages.slice();
+    for (let j = 0; j < k; j++)
+      if (avg.sizes[j] === 0) references.set(state.references.subarray(j * dim, (j + 1) * dim), j * dim);
+
+    const fullSizes = new Int32Array(k);
+    if (items) {
+      for (let r = 0; r < nb; r++) state.assignment[items[r]] = assignment[r];
+    } else state.assignment = assignment;
+    for (let i = 0; i < n; i++) if (state.assignment[i] >= 0) fullSizes[state.assignment[i]]++;
+    const sigma = changed / nb;
+    const visitsBefore = state.trace.at(-1)?.visits ?? 0;
+    const record: ScaleRecord = {
+      iteration,
+      sigma,
+      changed,
+      j1,
+      j2: sizeTerm(sizes, lambda2 / 2),
+      dc,
+      lambda: lambda2 / 2,
+      sizes: Array.from(isBatch ? sizes : fullSizes),
+      empty: countEmpty(sizes),
+      reseeded: 0,
+      seconds: (performance.now() - t0) / 1000,
+      capReached: false,
+      stage: isBatch ? 'batch' : 'full',
+      setSize: nb,
+      visits: visitsBefore + nb / n,
+      outsideShortlist: outside / nb,
+    };
+    state.iteration = iteration;
+    state.references = references;
+    state.converged = !isBatch && sigma <= sigma0;
+    state.trace.push(record);
+    if (!state.converged && state.iteration >= cap) record.capReached = true;
+    if (options.onIteration) await options.onIteration(record, snapshot(state));
+  }
+  const final = snapshot(state);
+  const sizes = new Int32Array(k);
+  for (let i = 0; i < n; i++) if (final.assignment[i] >= 0) sizes[final.assignment[i]]++;
+  return {
+    assignment: final.assignment,
+    references: final.references,
+    sizes,
+    trace: final.trace,
+    converged: final.converged,
+    state: final,
+  };
+}
+
+function snapshot(state: ScaleState): ScaleState {
+  return {
+    ...state,
+    assignment: state.assignment.slice(),
+    references: state.references.slice(),
+    trace: state.trace.map((r) => ({ ...r, sizes: [...r.sizes] })),
+  };
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { align } from '../../src/align/align.js';
+import { alignCandidates, shortlist, topClasses } from '../../src/align/candidates.js';
+import { randomArray } from '../helpers/random.js';
+import { referenceAlign } from './reference.js';
+import { addNoise, angleDiff, randomBlobs, renderTransformed, stack } from './synthetic.js';
+
+describe('alignCandidates', () => {
+  const box = 32;
+  const n = 23;
+  const k = 7;
+  const m = 4;
+  const images = randomArray(n * box * box, 15);
+  const refs = randomArray(k * box * box, 16);
+  const o = { box, shiftRange: 1, bandLimit: 0.4 };
+  // every image gets its own candidates, some slots empty (−1), some repeated
+  const cand = Int32Array.from({ length: n * m }, (_, e) => (e % 5 === 3 ? -1 : (e * 7 + (e >> 2)) % k));
+
+  it('gives align()’s entry for each (image, candidate) pair, and +inf with zero pose in empty slots', async () => {
+    const full = await align(images, refs, o);
+    const sparse = await alignCandidates(images, refs, cand, m, o);
+    expect(sparse.classes).toEqual(cand);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < m; c++) {
+        const e = i * m + c;
+        const j = cand[e];
+        if (j < 0) {
+          expect(sparse.score[e]).toBe(Infinity);
+          expect([sparse.psi[e], sparse.shiftX[e], sparse.shiftY[e], sparse.mirror[e]]).toEqual([0, 0, 0, 0]);
+          continue;
+        }
+        const f = i * k + j;
+        expect(Math.abs(sparse.score[e] - full.score[f])).toBeLessThanOrEqual(1e-5 * full.score[f]);
+        expect(sparse.mirror[e]).toBe(full.mirror[f]);
+        expect(sparse.shiftX[e]).toBe(full.shiftX[f]);
+        expect(sparse.shiftY[e]).toBe(full.shiftY[f]);
+        expect(angleDiff(sparse.psi[e], full.psi[f])).toBeLessThan(1e-3);
+      }
+  });
+
+  it('is bit-identical with 1 and 2 threads and through an ImageProvider', async () => {
+    const one = await alignCandidates(images, refs, cand, m, { ...o, threads: 1 });
+    const two = await alignCandidates(images, refs, cand, m, { ...o, threads: 2 });
+    const dim = box * box;
+    const provided = await alignCandidates(
+      { n, read: async (s, c) => images.slice(s * dim, (s + c) * dim) },
+      refs,
+      cand,
+      m,
+      { ...o, threads: 2 },
+    );
+    for (const t of [two, provided]) {
+      expect(t.score).toEqual(one.score);
+      expect(t.psi).toEqual(one.psi);
+      expect(t.shiftX).toEqual(one.shiftX);
+      expect(t.mirror).toEqual(one.mirror);
+    }
+  });
+
+  it('agrees with the slow reference implementation', async () => {
+    const small = 24;
+    const s = {
+      box: small,
+      firstRing: 2,
+      lastRing: 10,
+      shiftRange: 1,
+      shiftStep: 1,
+      mirror: true,
+      bandLimit: 0.3,
+    };
+    const imgs = [0, 1].map((q) =>
+      renderTransformed(randomBlobs(4, 7, 50 + q), small, {
+        psi: 40 * q + 11,
+        shiftX: 1,
+        shiftY: 0,
+        mirror: q === 1,
+      }),
+    );
+    const rs = [0, 1, 2].map((q) => renderTransformed(randomBlobs(4, 7, 60 + q), small));
+    const c = Int32Array.from([2, -1, 0, 1]); // image 0 → ref 2; image 1 → refs 0 and 1
+    const got = await alignCandidates(stack(imgs), stack(rs), c, 2, s);
+    for (const [e, i] of [
+      [0, 0],
+      [2, 1],
+      [3, 1],
+    ]) {
+      const want = referenceAlign(imgs[i], rs[c[e]], s);
+      expect(Math.abs(got.score[e] - want.score) / want.score, `pair ${e}`).toBeLessThan(1e-3);
+      expect(got.mirror[e]).toBe(want.mirror ? 1 : 0);
+      expect(got.shiftX[e]).toBe(want.shiftX);
+      expect(got.shiftY[e]).toBe(want.shiftY);
+      expect(angleDiff(got.psi[e], want.psi)).toBeLessThan(0.2);
+    }
+  }, 300_000);
+
+  it('rejects candidates outside [−1, k) and tables of the wrong size', async () => {
+    await expect(alignCandidates(images, refs, new Int32Array(n * m).fill(k), m, o)).rejects.toThrow(
+      /outside/,
+    );
+    await expect(alignCandidates(images, refs, new Int32Array(3), m, o)).rejects.toThrow(/n·m/);
+  });
+});
+
+describe('topClasses', () => {
+  it('keeps the m smallest scores of each row, in order, ties to the lower class', () => {
+    const k = 9;
+    const rows = 50;
+    const scores = Float32Array.from(randomArray(rows * k, 3), (v) => Math.round(v * 4)); // many ties
+    const got = topClasses(scores, rows, k, 4);
+    for (let i = 0; i < rows; i++) {
+      const want = Array.from({ length: k }, (_, j) => j)
+        .sort((a, b) => scores[i * k + a] - scores[i * k + b] || a - b)
+        .slice(0, 4);
+      expect(Array.from(got.subarray(i * 4, i * 4 + 4))).toEqual(want);
+    }
+    expect(Array.from(topClasses(Float32Array.from([3, 1]), 1, 2, 3))).toEqual([1, 0, -1]);
+  });
+});
+
+describe('shortlist', () => {
+  it('holds the exhaustive best class of nearly every image (recall on a noisy simulated set)', async () => {
+    const box = 32;
+    const k = 12;
+    const per = 10;
+    const views = Array.from({ length: k }, (_, j) => randomBlobs(5, 11, 300 + j));
+    const refs = stack(views.map((b) => renderTransformed(b, box)));
+    const imgs: Float32Array[] = [];
+    for (let j = 0; j < k; j++)
+      for (let r = 0; r < per; r++)
+        imgs.push(
+          addNoise(
+            renderTransformed(views[j], box, {
+              psi: (97 * r + 13 * j) % 360,
+              shiftX: (r % 3) - 1,
+              shiftY: 0,
+              mirror: r % 2 === 1,
+            }),
+            0.5,
+            1000 + j * per + r,
+          ),
+        );
+    const images = stack(imgs);
+    const o = { box, shiftRange: 1, bandLimit: 0.25 };
+    const full = await align(images, refs, o);
+    const n = k * per;
+    for (const m of [2, 4]) {
+      const top = await shortlist(images, refs, m, { ...o, shiftRange: 0, bandLimit: 0.125 });
+      let hit = 0;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (full.score[i * k + j] < full.score[i * k + best]) best = j;
+        if (top.subarray(i * m, (i + 1) * m).includes(best)) hit++;
+      }
+      expect(hit / n, `recall at m = ${m}`).toBeGreaterThanOrEqual(0.95);
+    }
+  }, 120_000);
+});

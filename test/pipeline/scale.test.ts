@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { emptyCandidateTable } from '../../src/align/candidates.js';
+import { ackPass } from '../../src/cluster/ack.js';
+import {
+  type ScaleRecord,
+  type ScaleState,
+  ackPassSparse,
+  batchSchedule,
+  pickBatch,
+  runScale,
+  subsetProvider,
+} from '../../src/pipeline/scale.js';
+import { Rng } from '../../src/random.js';
+import { randomArray } from '../helpers/random.js';
+import { addNoise, randomBlobs, renderTransformed, stack } from '../align/synthetic.js';
+
+describe('the sparse ACK pass', () => {
+  it('equals the dense pass on the table with +inf outside each image’s candidates', async () => {
+    const n = 300;
+    const k = 9;
+    const m = 4;
+    const rng = new Rng(5);
+    const dense = randomArray(n * k, 7).map((v) => v + 2);
+    const assignment = Int32Array.from({ length: n }, () => rng.int(k));
+    const sparse = emptyCandidateTable(n, m);
+    for (let i = 0; i < n; i++) {
+      const cols = new Set([assignment[i]]);
+      while (cols.size < m - (i % 2)) cols.add(rng.int(k)); // odd rows keep one empty column
+      let c = 0;
+      for (const h of cols) {
+        sparse.classes[i * m + c] = h;
+        sparse.score[i * m + c] = dense[i * k + h];
+        c++;
+      }
+      for (let h = 0; h < k; h++) if (!cols.has(h)) dense[i * k + h] = Infinity;
+    }
+    const sizes = new Int32Array(k);
+    for (const a of assignment) sizes[a]++;
+    const order = new Rng(9).permutation(n);
+    const a1 = assignment.slice();
+    const s1 = sizes.slice();
+    const a2 = assignment.slice();
+    const s2 = sizes.slice();
+    const moves1 = await ackPass(dense, k, a1, s1, 0.01, order);
+    const moves2 = await ackPassSparse(sparse, k, a2, s2, 0.01, order);
+    expect(moves2).toBe(moves1);
+    expect(moves1).toBeGreaterThan(0);
+    expect(a2).toEqual(a1);
+    expect(s2).toEqual(s1);
+  });
+});
+
+describe('mini-batches', () => {
+  it('grow from 100·k while under n/2, and are sorted runs of consecutive images', () => {
+    expect(batchSchedule(1_000_000, 200)).toEqual([20_000, 40_000, 80_000, 160_000, 320_000]);
+    expect(batchSchedule(1000, 10)).toEqual([]);
+    const b = pickBatch(new Rng(3), 1000, 200);
+    expect(b.length).toBeGreaterThanOrEqual(200);
+    expect(Array.from(b)).toEqual(Array.from(b).sort((x, y) => x - y));
+    expect(new Set(b).size).toBe(b.length);
+  });
+
+  it('read through a subset provider gives exactly the chosen images', async () => {
+    const box = 8;
+    const images = randomArray(50 * box * box, 2);
+    const items = Int32Array.from([0, 1, 2, 7, 9, 10, 49]);
+    const got = await subsetProvider(images, box, items).read(1, 5);
+    const want = stack(Array.from(items.subarray(1, 6), (i) => images.slice(i * 64, (i + 1) * 64)));
+    expect(got).toEqual(want);
+  });
+});
+
+describe('runScale', () => {
+  const box = 32;
+  const k0 = 6;
+  const per = 40;
+  const views = Array.from({ length: k0 }, (_, j) => randomBlobs(5, 11, 500 + j));
+  const imgs: Float32Array[] = [];
+  for (let r = 0; r < per; r++)
+    for (let j = 0; j < k0; j++)
+      imgs.push(
+        addNoise(
+          renderTransformed(views[j], box, {
+            psi: (61 * r + 29 * j) % 360,
+            shiftX: (r % 3) - 1,
+            shiftY: 0,
+            mirror: r % 2 === 1,
+          }),
+          1,
+          7000 + r * k0 + j,
+        ),
+      );
+  const images = stack(imgs);
+  const n = images.length / (box * box);
+  const options = {
+    k: 6,
+    seed: 4,
+    maxIter: 6,
+    sigma0: 0,
+    shortlist: 3,
+    batches: [72, 144],
+    align: { box, shiftRange: 1, bandLimit: 0.3 },
+  };
+
+  it('classifies, reports stages and visits, and is the same streamed, in memory and for 1 or 2 threads', async () => {
+    const records: ScaleRecord[] = [];
+    const a = await runScale(images, { ...options, threads: 2, onIteration: (r) => void records.push(r) });
+    const dim = box * box;
+    const b = await runScale(
+      { n, read: async (s, c) => images.slice(s * dim, (s + c) * dim) },
+      { ...options, threads: 1 },
+    );
+    expect(b.assignment).toEqual(a.assignment);
+    expect(b.references).toEqual(a.references);
+    expect(records.map((r) => r.stage).slice(0, 3)).toEqual(['batch', 'batch', 'full']);
+    expect(records[0].setSize).toBeGreaterThanOrEqual(72);
+    expect(records.at(-1)?.visits).toBeCloseTo(
+      records.reduce((s, r) => s + r.setSize / n, 0),
+      10,
+    );
+    expect(a.assignment.every((c) => c >= 0 && c < 6)).toBe(true);
+    // the six views come out as six classes: each class mostly one view
+    let agree = 0;
+    for (let j = 0; j < 6; j++) {
+      const counts = new Array(6).fill(0);
+      for (let i = 0; i < n; i++) if (a.assignment[i] === j) counts[i % k0]++;
+      agree += Math.max(...counts);
+    }
+    expect(agree / n).toBeGreaterThan(0.9);
+  }, 300_000);
+
+  it('resumed from the state after any iteration (mid-batch-stage too) ends bit-identically', async () => {
+    const states: ScaleState[] = [];
+    const full = await runScale(images, { ...options, onIteration: (_r, s) => void states.push(s) });
+    for (const at of [1, 3]) {
+      const resumed = await runScale(images, { ...options, state: structuredClone(states[at - 1]) });
+      expect(resumed.assignment, `resumed after iteration ${at}`).toEqual(full.assignment);
+      expect(resumed.references).toEqual(full.references);
+      expect(resumed.trace.map((r) => r.sigma)).toEqual(full.trace.map((r) => r.sigma));
+    }
+  }, 300_000);
+});
