@@ -10,7 +10,7 @@ import { AckmeansError, checkCallback, checkSignal } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
-import { runMra } from './mra.js';
+import { runMra, usesScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
 import { type ClassifyParams, type ResolvedParams, resolveParams } from './params.js';
@@ -19,6 +19,7 @@ import { type ClassifyProgress, ProgressTracker, sizeCv } from './progress.js';
 import { runRfa } from './rfa.js';
 import { type ParticleInput, type WorkingStack, prepareStack } from './stack.js';
 import type { ClassificationResult, TraceRow } from './types.js';
+import type { PassExecutor } from './scale.js';
 
 const PIPELINE_RUNNERS: Record<
   NonNullable<ClassifyParams['pipeline']>,
@@ -45,6 +46,12 @@ export interface ClassifyHooks {
    * the system's temporary folder; runClassification: the output folder).
    */
   scratch?: string;
+  /**
+   * Runs the scale engine's alignment passes elsewhere, with the same results (e.g.
+   * `createSlurmExecutor` from src/executor/slurm-pass.ts); default: in this process. Only the
+   * MRA pipeline's scale engine uses it (ACK-means without `exhaustive`).
+   */
+  executor?: PassExecutor;
 }
 
 /** Internal: hooks plus the checkpoint to resume from and save to, and the in-memory limit. */
@@ -74,6 +81,11 @@ export async function classifyParticles(
   checkCallback('onProgress', hooks.onProgress);
   checkCallback('onIteration', hooks.onIteration);
   const p = resolveParams(params, inputFacts(input));
+  if (hooks.executor && hooks.executor.name !== 'local' && !(p.pipeline === 'mra' && usesScaleEngine(p)))
+    throw new AckmeansError(
+      'ERR_EXECUTOR',
+      `ackmeans: the ${hooks.executor.name} executor runs the scale engine's passes (pipeline mra, method ack, not exhaustive); this run (${p.pipeline}, ${p.method}${p.exhaustive ? ', exhaustive' : ''}) runs in this process only`,
+    );
   const timings: Record<string, number> = {};
   const t0 = performance.now();
   const job: JobOptions = { signal, ...(p.threads === undefined ? {} : { threads: p.threads }) };
@@ -144,6 +156,7 @@ async function classifyStack(
     },
     phases,
     onWithinIteration: (f) => tracker.update('align', f),
+    ...(hooks.executor ? { executor: hooks.executor } : {}),
   };
   const t1 = performance.now();
   const outcome = await PIPELINE_RUNNERS[p.pipeline](ctx);

@@ -33,6 +33,7 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
         signal: c.signal,
         align: ctx.alignOptions,
         shortlist: ctx.params.shortlist,
+        ...(ctx.executor ? { executor: ctx.executor } : {}),
         onProgress: progress,
         ...hooks,
       }),
