@@ -67,6 +67,11 @@ function inputFacts(input: ParticleInput) {
   return { count: input.count, box: input.box, pixelSize: input.pixelSize, hasCtf: input.ctf !== undefined };
 }
 
+/** Checks `params` against `input` (what the run would check first); throws as `resolveParams`. */
+export function checkParams(input: ParticleInput, params: ClassifyParams): void {
+  resolveParams(params, inputFacts(input));
+}
+
 /**
  * Classifies the particles of `input` (shared by `classify` and `runClassification`).
  * @throws RangeError/TypeError naming a bad parameter; AckmeansError `ERR_TOO_FEW_PARTICLES`
@@ -89,7 +94,11 @@ export async function classifyParticles(
   const timings: Record<string, number> = {};
   const t0 = performance.now();
   const job: JobOptions = { signal, ...(p.threads === undefined ? {} : { threads: p.threads }) };
-  const tracker = new ProgressTracker(p.maxIter * PHASES[p.pipeline], hooks.onProgress);
+  const tracker = new ProgressTracker(p.maxIter * PHASES[p.pipeline], hooks.onProgress, {
+    maxIter: p.maxIter,
+    phases: PHASES[p.pipeline],
+    sigma0: p.sigma0,
+  });
   tracker.update('preprocess', 0);
   const stack = await prepareStack(
     input,

@@ -4,23 +4,31 @@
  * exactly the result of an uninterrupted one. The CLI (`ackmeans classify`) and the server call it.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import { checkOutputDir } from '../io/output-dir.js';
 import { writeClassifyReport } from '../report/report.js';
 import {
+  CHECKPOINT_FILE,
   type Checkpoint,
   fileChecksum,
   loadCheckpoint,
   removeCheckpoint,
   saveCheckpoint,
 } from './checkpoint.js';
-import { classifyParticles } from './classify.js';
+import { checkParams, classifyParticles } from './classify.js';
 import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
+import {
+  type ExistingFolder,
+  checkOutputFolder,
+  iterationLine,
+  openJobFolder,
+  summaryLine,
+} from './job-folder.js';
 import { particleInput } from './particles.js';
 import type { ClassificationResult } from './types.js';
 
@@ -37,7 +45,10 @@ export interface RunSummary {
   converged: boolean;
   /** Members per class. */
   sizes: number[];
-  /** Wall time of the run in seconds (of this invocation, when resumed). */
+  /**
+   * Wall time of the run in seconds, up to writing its outputs (of this invocation, when
+   * resumed): the figure report.json (`timings.run`) and report.html give.
+   */
   seconds: number;
   /** Particles left out by the screening. */
   quarantined: number;
@@ -51,8 +62,15 @@ export interface RunOptions {
   onIteration?: (t: unknown) => void;
   /** Continue from outDir's checkpoint (`input` and `params` then come from it). */
   resume?: boolean;
-  /** Stack paths as written in the STAR/.cs file (or base names) → real files. */
+  /** Stack paths as written in the STAR/.cs file (or base names, or `DIR/` prefixes) → real files. */
   remap?: Record<string, string>;
+  /**
+   * A new run into an outDir that already holds something: 'overwrite' (the default) or
+   * 'refuse' (`ERR_OUTPUT_EXISTS`, nothing touched; the CLI's default without `--force`).
+   */
+  existing?: 'refuse' | 'overwrite';
+  /** The command line note.txt records (default: this process's arguments). */
+  commandLine?: string;
   /** Called with each oddity of the input that did not stop the run (also listed in report.json). */
   onWarning?: (message: string) => void;
   /** Folder for the working stack's float16 scratch file when it is too big for memory (default: outDir). */
@@ -103,19 +121,46 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
   };
 }
 
-/** Removes `dir` when it is empty (a run that failed before writing anything). */
-async function removeIfEmpty(dir: string): Promise<void> {
-  const entries = await readdir(dir).catch(() => undefined);
-  if (entries && entries.length === 0) await rmdir(dir).catch(() => undefined);
+/** True when `dir` holds a finished run (its report, no checkpoint). */
+async function finishedRun(dir: string): Promise<boolean> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  return entries.includes(OUTPUT_FILES.report) && !entries.includes(CHECKPOINT_FILE);
+}
+
+/** The checkpoint to continue from, or `ERR_ALREADY_FINISHED` when the run finished. */
+async function checkpointToContinue(dir: string): Promise<Checkpoint> {
+  try {
+    return await loadCheckpoint(dir);
+  } catch (err) {
+    if (await finishedRun(dir))
+      throw new AckmeansError(
+        'ERR_ALREADY_FINISHED',
+        `ackmeans: the run in ${dir} already finished (its outputs are there); nothing to continue`,
+        { file: dir },
+      );
+    throw err;
+  }
+}
+
+/** The log line of a progress report when the stage changes. */
+function stageLogger(log: (line: string) => void): (p: ClassifyProgress) => void {
+  let last = '';
+  return (p) => {
+    if (p.stage !== last) log(`${p.stage}…`);
+    last = p.stage;
+  };
 }
 
 /**
  * Runs a whole classification of `input` (.star/.cs/.mrcs) into `outDir`; with resume: true
  * continues from outDir's checkpoint. Writes run_data.star, run_classes.mrcs, run_model.star,
- * report.json and report.html (+ figures); a failed or cancelled run leaves only the checkpoint
- * of its last finished iteration (or nothing).
+ * report.json and report.html (+ figures), and keeps the folder as src/pipeline/job-folder.ts
+ * says (lock, note.txt, run.log). A checkpoint is saved before preprocessing and after every
+ * iteration, so a failed, cancelled or killed run can be continued; a bad input leaves nothing.
  * @throws RangeError/TypeError for bad parameters, FormatError for bad input files,
- *   AckmeansError `ERR_CHECKPOINT` / `ERR_INPUT_CHANGED` when resuming is impossible,
+ *   AckmeansError `ERR_OUTPUT_EXISTS` (outDir holds something and `existing` is 'refuse'),
+ *   `ERR_OUTPUT_LOCKED` (another run is writing there), `ERR_CHECKPOINT` / `ERR_INPUT_CHANGED`
+ *   when resuming is impossible, `ERR_ALREADY_FINISHED` when the run to continue finished;
  *   AbortError when `opts.signal` fires.
  */
 export async function runClassification(
@@ -127,9 +172,11 @@ export async function runClassification(
   const t0 = performance.now();
   const dir = resolve(outDir);
   await checkOutputDir(dir);
+  const existing: ExistingFolder = opts.resume ? 'continue' : (opts.existing ?? 'overwrite');
+  await checkOutputFolder(dir, existing);
   let cp: Checkpoint;
   if (opts.resume) {
-    cp = await loadCheckpoint(dir);
+    cp = await checkpointToContinue(dir);
     const sum = await fileChecksum(cp.input).catch((err: unknown) => {
       throw new AckmeansError(
         'ERR_INPUT_CHANGED',
@@ -160,65 +207,87 @@ export async function runClassification(
   try {
     const particles = particleInput(set);
     for (const w of set.warnings) opts.onWarning?.(w);
+    checkParams(particles, cp.params); // bad parameters leave nothing behind
     if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
-    await mkdir(dir, { recursive: true });
-    let result: ClassificationResult;
+    const folder = await openJobFolder(dir, existing, VERSION, opts.commandLine);
     try {
-      result = await classifyParticles(particles, cp.params, {
+      folder.log(
+        `ackmeans ${VERSION}: ${opts.resume ? 'continuing' : 'classifying'} ${cp.input} (${set.count} particles) into ${dir}`,
+      );
+      if (!opts.resume) await saveCheckpoint(dir, cp); // --continue works from the very start
+      const logStage = stageLogger(folder.log);
+      const result = await classifyParticles(particles, cp.params, {
         signal: opts.signal,
-        onProgress: opts.onProgress,
-        onIteration: opts.onIteration,
+        onProgress: (p) => {
+          logStage(p);
+          opts.onProgress?.(p);
+        },
+        onIteration: (t) => {
+          folder.log(iterationLine(t as Parameters<typeof iterationLine>[0]));
+          opts.onIteration?.(t);
+        },
         checkpoint: cp,
         save: (c) => saveCheckpoint(dir, c),
         scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
         ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
       });
+      // one figure for the run's time: report.json, report.html and the summary agree
+      const seconds = (performance.now() - t0) / 1000;
+      const progress = (fraction: number): ClassifyProgress => ({
+        stage: 'write',
+        iteration: result.iterations,
+        maxIter: result.params.maxIter,
+        fraction,
+        elapsedSeconds: (performance.now() - t0) / 1000,
+      });
+      logStage(progress(0.97));
+      opts.onProgress?.(progress(0.97));
+      const report = reportJson(cp, set, result);
+      report.timings = { ...result.timings, run: seconds };
+      const files = await writeOutputs(dir, result, tableOf(set, particles.pixelSize), report, set.box);
+      files.push(
+        ...(await writeClassifyReport(dir, {
+          classAverages: result.averages,
+          box: result.box,
+          sizes: Int32Array.from(result.sizes),
+          trace: result.trace.filter((r) => r.phase === result.trace.at(-1)?.phase),
+          title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
+          params: { ...result.params },
+          seconds,
+          ...(result.resolution.some(Number.isFinite)
+            ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
+            : {}),
+        })),
+      );
+      await removeCheckpoint(dir);
+      opts.onProgress?.(progress(1));
+      const summary: RunSummary = {
+        outDir: dir,
+        files,
+        iterations: result.iterations,
+        converged: result.converged,
+        sizes: result.sizes,
+        seconds,
+        quarantined: result.quarantined.length,
+      };
+      folder.log(summaryLine(summary));
+      return summary;
     } catch (err) {
-      await removeIfEmpty(dir);
+      const aborted = err instanceof DOMException && err.name === 'AbortError';
+      if (!aborted && !opts.resume && Object.keys(cp.phases).length === 0) {
+        // failed before any iteration (e.g. too few particles after screening): nothing to continue
+        await removeCheckpoint(dir);
+        if (folder.created) await folder.remove();
+      }
+      folder.log(
+        aborted
+          ? `cancelled; continue with: ackmeans classify --continue ${dir}`
+          : `failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
       throw err;
+    } finally {
+      folder.release();
     }
-    opts.onProgress?.({
-      stage: 'write',
-      iteration: result.iterations,
-      maxIter: result.params.maxIter,
-      fraction: 0.97,
-    });
-    const files = await writeOutputs(
-      dir,
-      result,
-      tableOf(set, particles.pixelSize),
-      reportJson(cp, set, result),
-      set.box,
-    );
-    files.push(
-      ...(await writeClassifyReport(dir, {
-        classAverages: result.averages,
-        box: result.box,
-        sizes: Int32Array.from(result.sizes),
-        trace: result.trace.filter((r) => r.phase === result.trace.at(-1)?.phase),
-        title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
-        params: { ...result.params },
-        ...(result.resolution.some(Number.isFinite)
-          ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
-          : {}),
-      })),
-    );
-    await removeCheckpoint(dir);
-    opts.onProgress?.({
-      stage: 'write',
-      iteration: result.iterations,
-      maxIter: result.params.maxIter,
-      fraction: 1,
-    });
-    return {
-      outDir: dir,
-      files,
-      iterations: result.iterations,
-      converged: result.converged,
-      sizes: result.sizes,
-      seconds: (performance.now() - t0) / 1000,
-      quarantined: result.quarantined.length,
-    };
   } finally {
     await set.close();
   }

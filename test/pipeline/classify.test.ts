@@ -144,7 +144,8 @@ describe('runClassification', () => {
       params,
       (r) => r.iteration === 2,
       async (dir) => {
-        expect(await readdir(dir)).toEqual([CHECKPOINT_FILE]);
+        // the checkpoint and the job's bookkeeping; no output, no lock (the run has ended)
+        expect((await readdir(dir)).sort()).toEqual([CHECKPOINT_FILE, 'note.txt', 'run.log']);
       },
     );
     for (const f of ['run_data.star', 'run_classes.mrcs', 'run_model.star'])

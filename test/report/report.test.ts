@@ -53,7 +53,7 @@ describe('writeClassifyReport', () => {
     expect(html).toContain('ACK-means &#60;test&#62;');
     expect(html).toMatch(/<td>images<\/td><td class="num">120<\/td>/);
     expect(html).toMatch(/<td>empty classes<\/td><td class="num">1<\/td>/);
-    expect(html).toMatch(/<td>total time \(s\)<\/td><td class="num">2.75<\/td>/);
+    expect(html).toMatch(/<td>clustering time \(s\)<\/td><td class="num">2.75<\/td>/);
     expect(html).toContain('<th>dc</th>');
     expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
