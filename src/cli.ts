@@ -13,6 +13,7 @@ import { register as registerSimulate } from './cli/simulate.js';
 import { register as registerSelect } from './cli/select.js';
 import { register as registerServe } from './cli/serve.js';
 import { register as registerDemo } from './cli/demo.js';
+import { register as registerShardTask } from './cli/shard-task.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -49,5 +50,6 @@ registerSimulate(program);
 registerSelect(program);
 registerServe(program);
 registerDemo(program);
+registerShardTask(program);
 
 await program.parseAsync(process.argv);

@@ -11,9 +11,10 @@ import { CLASSIFY_METHODS, type ClassifyParams, PIPELINES } from '../pipeline/pa
 import type { ClassifyProgress } from '../pipeline/progress.js';
 import { runClassification } from '../pipeline/run.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
+import { type ExecutorOpts, addExecutorOptions, executorRunOptions } from './executor-options.js';
 
 /** Commander's options: the classify() parameters (named the same) plus the CLI's own. */
-interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>> {
+interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>>, ExecutorOpts {
   output?: string;
   continue?: string;
   mirror: boolean;
@@ -114,8 +115,8 @@ function reporter(opts: ClassifyOpts) {
 }
 
 export function register(program: Command): void {
-  program
-    .command('classify')
+  const cmd = program.command('classify');
+  cmd
     .description(
       'classify particle images into K balanced 2D classes; writes RELION-style outputs into OUTDIR',
     )
@@ -198,7 +199,9 @@ export function register(program: Command): void {
     .option(
       '--scratch <dir>',
       'folder for the float16 scratch copy of a working stack too big for memory (default: the output folder)',
-    )
+    );
+  addExecutorOptions(cmd);
+  cmd
     .option('--quiet', 'print only the final summary')
     .option('--json', 'print JSON lines on stdout: {"event":"progress"|"iteration"|"done", …}')
     .action(
@@ -231,6 +234,7 @@ export function register(program: Command): void {
         if (opts.phaseFlip === false) params.phaseFlip = false;
         const out = reporter(opts);
         const remap = parseRemap(opts.remap);
+        const executor = executorRunOptions(opts);
         const controller = new AbortController();
         const dir = (opts.continue ?? opts.output) as string;
         let signalled: NodeJS.Signals | undefined;
@@ -247,6 +251,7 @@ export function register(program: Command): void {
             onWarning: (w) => process.stderr.write(`ackmeans: warning: ${w}\n`),
             ...(remap ? { remap } : {}),
             ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
+            ...executor,
             ...(out.onProgress ? { onProgress: out.onProgress } : {}),
             ...(out.onIteration ? { onIteration: out.onIteration } : {}),
           }).catch((err: unknown) => {

@@ -17,6 +17,7 @@
  */
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AlignOptions } from '../align/options.js';
 import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import type { CandidateTable } from '../align/candidates.js';
@@ -33,7 +34,7 @@ export interface SlurmExecutorOptions extends SlurmSettings {
   shards: number;
   /** CPUs (threads) per task (default 1). */
   cpusPerTask?: number;
-  /** The command that runs `ackmeans` on the compute nodes (default: this Node and this CLI). */
+  /** The command that runs `ackmeans` on the compute nodes (default: this Node and this package's dist/cli.js). */
   ackmeans?: string[];
 }
 
@@ -48,6 +49,9 @@ interface ShardSpec {
   coarseBand: number;
   fine: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
 }
+
+/** This package's built CLI (the same path from src/executor and dist/executor). */
+const PACKAGE_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 const TABLE_FIELDS = ['classes', 'score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const;
 
@@ -88,8 +92,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   const shards = checkInt('shards', options.shards, 1, 10_000);
   const dir = resolve(options.dir);
   await checkSlurm(options);
-  await mkdir(dir, { recursive: true });
-  const command = options.ackmeans ?? [process.execPath, process.argv[1] ?? 'ackmeans'];
+  const command = options.ackmeans ?? [process.execPath, PACKAGE_CLI];
   const staged = new WeakMap<object, string>();
   let stagedCount = 0;
   let passes = 0;
@@ -102,6 +105,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const k = references.length / (box * box);
       let imagePath = staged.get(images);
       if (!imagePath) {
+        await mkdir(dir, { recursive: true });
         imagePath = join(dir, `images-${stagedCount++}.f16`);
         await stageImages(images, box, imagePath);
         // A Float32Array changes under us only if the caller reuses it: key by identity anyway.
@@ -215,7 +219,8 @@ export async function runShardTask(passDir: string, task: number): Promise<void>
     let done = 0;
     while (done < buf.byteLength) {
       const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, a * dim * 2 + done);
-      if (bytesRead === 0) throw new AckmeansError('ERR_SLURM', `${spec.images} ended early`, { file: spec.images });
+      if (bytesRead === 0)
+        throw new AckmeansError('ERR_SLURM', `${spec.images} ended early`, { file: spec.images });
       done += bytesRead;
     }
   } finally {

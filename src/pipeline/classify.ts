@@ -10,7 +10,7 @@ import { AckmeansError, checkCallback, checkSignal } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
-import { runMra, usesScaleEngine } from './mra.js';
+import { runMra, runsScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
 import { type ClassifyParams, type ResolvedParams, resolveParams } from './params.js';
@@ -86,7 +86,7 @@ export async function classifyParticles(
   checkCallback('onProgress', hooks.onProgress);
   checkCallback('onIteration', hooks.onIteration);
   const p = resolveParams(params, inputFacts(input));
-  if (hooks.executor && hooks.executor.name !== 'local' && !(p.pipeline === 'mra' && usesScaleEngine(p)))
+  if (hooks.executor && hooks.executor.name !== 'local' && !runsScaleEngine(p))
     throw new AckmeansError(
       'ERR_EXECUTOR',
       `ackmeans: the ${hooks.executor.name} executor runs the scale engine's passes (pipeline mra, method ack, not exhaustive); this run (${p.pipeline}, ${p.method}${p.exhaustive ? ', exhaustive' : ''}) runs in this process only`,
