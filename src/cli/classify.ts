@@ -10,6 +10,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { CLASSIFY_METHODS, type ClassifyParams, PIPELINES } from '../pipeline/params.js';
 import type { ClassifyProgress } from '../pipeline/progress.js';
 import { runClassification } from '../pipeline/run.js';
+import { formatSeconds, iterationLine, summaryLine } from '../pipeline/job-folder.js';
+import { AckmeansError } from '../errors.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
 import { type ExecutorOpts, addExecutorOptions, executorRunOptions } from './executor-options.js';
 
@@ -21,6 +23,7 @@ interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>>, Executor
   remap: string[];
   scratch?: string;
   quiet?: boolean;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -50,19 +53,12 @@ function parseRemap(entries: string[]): Record<string, string> | undefined {
   return out;
 }
 
-const formatSeconds = (s: number): string =>
-  s >= 3600
-    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
-    : s >= 60
-      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
-      : `${Math.round(s)}s`;
-
 /** One human line for a progress report. */
 function progressLine(p: ClassifyProgress): string {
   const parts = [`${p.stage}`, `it ${p.iteration}/${p.maxIter}`];
   if (p.sigma !== undefined) parts.push(`σ ${p.sigma.toFixed(3)}`);
   if (p.sizeCv !== undefined) parts.push(`size cv ${p.sizeCv.toFixed(2)}`);
-  if (p.etaSeconds !== undefined) parts.push(`left ≤ ${formatSeconds(p.etaSeconds)}`);
+  if (p.etaSeconds !== undefined) parts.push(`about ${formatSeconds(p.etaSeconds)} left`);
   return parts.join('  ');
 }
 
@@ -86,7 +82,8 @@ function reporter(opts: ClassifyOpts) {
   }
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
-      format: '{bar} {percentage}% | {line}',
+      // the elapsed time keeps moving through long steps without reports (the final averages)
+      format: '{bar} {percentage}% | {duration_formatted} | {line}',
       stream: process.stderr,
       hideCursor: true,
     });
@@ -104,12 +101,8 @@ function reporter(opts: ClassifyOpts) {
       if (p.stage !== lastStage) process.stderr.write(`${p.stage}…\n`);
       lastStage = p.stage;
     },
-    onIteration: (t: unknown) => {
-      const r = t as { phase: string; iteration: number; sigma: number; sizeCv: number; seconds: number };
-      process.stderr.write(
-        `${r.phase} iteration ${r.iteration}: σ ${r.sigma.toFixed(4)}, size cv ${r.sizeCv.toFixed(3)}, ${r.seconds.toFixed(1)} s\n`,
-      );
-    },
+    onIteration: (t: unknown) =>
+      process.stderr.write(`${iterationLine(t as Parameters<typeof iterationLine>[0])}\n`),
     stop: () => undefined,
   };
 }
@@ -192,13 +185,17 @@ export function register(program: Command): void {
     )
     .option(
       '--remap <old=new>',
-      'a stack path as written in the input (or its base name) = the real file (repeatable)',
+      'a stack path as written in the input (or its base name) = the real file, or OLD_DIR/=NEW_DIR/ for a moved folder (repeatable)',
       collect,
       [],
     )
     .option(
       '--scratch <dir>',
       'folder for the float16 scratch copy of a working stack too big for memory (default: the output folder)',
+    )
+    .option(
+      '--force',
+      'write into the output folder even if it already holds something (default: refuse, nothing touched)',
     );
   addExecutorOptions(cmd);
   cmd
@@ -248,6 +245,7 @@ export function register(program: Command): void {
           const summary = await runClassification(input ?? '', dir, params, {
             signal: controller.signal,
             resume,
+            existing: opts.force ? 'overwrite' : 'refuse',
             onWarning: (w) => process.stderr.write(`ackmeans: warning: ${w}\n`),
             ...(remap ? { remap } : {}),
             ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
@@ -256,8 +254,15 @@ export function register(program: Command): void {
             ...(out.onIteration ? { onIteration: out.onIteration } : {}),
           }).catch((err: unknown) => {
             if (signalled && err instanceof DOMException && err.name === 'AbortError') return signalled;
+            if (err instanceof AckmeansError && err.code === 'ERR_ALREADY_FINISHED') return err;
             throw err;
           });
+          if (summary instanceof AckmeansError) {
+            // continuing a finished run is not a failure (a retried job lands here)
+            out.stop();
+            process.stderr.write(`${summary.message}\n`);
+            return;
+          }
           if (typeof summary === 'string') {
             out.stop();
             const canContinue = existsSync(join(resolve(dir), 'checkpoint.json'));
@@ -269,11 +274,7 @@ export function register(program: Command): void {
           }
           out.stop();
           if (opts.json) process.stdout.write(`${JSON.stringify({ event: 'done', ...summary })}\n`);
-          else
-            process.stdout.write(
-              `${summary.converged ? 'converged' : 'stopped at the iteration cap'} after ${summary.iterations} iterations in ${formatSeconds(summary.seconds)}; ` +
-                `class sizes ${Math.min(...summary.sizes)}–${Math.max(...summary.sizes)}; ${summary.quarantined} quarantined; outputs in ${summary.outDir}\n`,
-            );
+          else process.stdout.write(`${summaryLine(summary)}\n`);
         } finally {
           out.stop();
           for (const s of HANDLED_SIGNALS) process.off(s, onSignal);

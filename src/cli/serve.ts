@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_TIMEOUTS } from '../server/http-server.js';
 import { DEFAULT_LIMITS, startServer, TOKEN_ENV } from '../server/serve.js';
-import { action, parseIntOption } from './common.js';
+import { action, parseIntOption, parseNumberOption } from './common.js';
 
 interface ServeOptions {
   port: number;
@@ -13,12 +14,19 @@ interface ServeOptions {
   dataRoot: string[];
   workDir: string;
   token?: string;
+  tokenFile?: string;
   concurrency: number;
   threadsPerJob?: number;
   maxUploadBytes: number;
   maxK: number;
   maxBox: number;
   maxParticles: number;
+  uploadQuotaBytes: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  idleTimeout: number;
+  minUploadRate: number;
+  retentionDays: number;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -40,8 +48,12 @@ export function register(program: Command): void {
     )
     .option('--work-dir <dir>', 'folder for the job database, job outputs and uploads', 'ackmeans-server')
     .option(
+      '--token-file <file>',
+      `file whose first line is the bearer token clients must send (at least 8 characters)`,
+    )
+    .option(
       '--token <token>',
-      `bearer token clients must send (at least 8 characters; default: $${TOKEN_ENV})`,
+      `the bearer token itself; note that it shows in ps: prefer --token-file or $${TOKEN_ENV}`,
     )
     .option('--concurrency <n>', 'jobs run at once', parseIntOption('--concurrency'), 1)
     .option(
@@ -54,6 +66,42 @@ export function register(program: Command): void {
       'largest upload file in bytes',
       parseIntOption('--max-upload-bytes'),
       DEFAULT_LIMITS.maxUploadBytes,
+    )
+    .option(
+      '--upload-quota-bytes <n>',
+      'largest total size of all stored uploads in bytes (then 507 until uploads are deleted)',
+      parseIntOption('--upload-quota-bytes'),
+      DEFAULT_LIMITS.uploadQuotaBytes,
+    )
+    .option(
+      '--headers-timeout <s>',
+      'seconds a client has to send its request headers',
+      parseNumberOption('--headers-timeout'),
+      DEFAULT_TIMEOUTS.headersMs / 1000,
+    )
+    .option(
+      '--request-timeout <s>',
+      'seconds a client has to send a whole request, body included (large uploads need time)',
+      parseNumberOption('--request-timeout'),
+      DEFAULT_TIMEOUTS.requestMs / 1000,
+    )
+    .option(
+      '--idle-timeout <s>',
+      'seconds a connection may stay silent before it is closed',
+      parseNumberOption('--idle-timeout'),
+      DEFAULT_TIMEOUTS.idleMs / 1000,
+    )
+    .option(
+      '--min-upload-rate <bytes/s>',
+      `slowest accepted request body, averaged over ${DEFAULT_TIMEOUTS.rateWindowMs / 1000} s`,
+      parseIntOption('--min-upload-rate'),
+      DEFAULT_TIMEOUTS.minBodyBytesPerSecond,
+    )
+    .option(
+      '--retention-days <d>',
+      'delete finished jobs and their files this many days after they end (0 keeps them)',
+      parseNumberOption('--retention-days'),
+      0,
     )
     .option(
       '--max-k <n>',
@@ -81,10 +129,19 @@ export function register(program: Command): void {
           dataRoots: opts.dataRoot,
           workDir: opts.workDir,
           token: opts.token,
+          tokenFile: opts.tokenFile,
+          retentionDays: opts.retentionDays,
+          timeouts: {
+            headersMs: Math.round(opts.headersTimeout * 1000),
+            requestMs: Math.round(opts.requestTimeout * 1000),
+            idleMs: Math.round(opts.idleTimeout * 1000),
+            minBodyBytesPerSecond: opts.minUploadRate,
+          },
           concurrency: opts.concurrency,
           threadsPerJob: opts.threadsPerJob,
           limits: {
             maxUploadBytes: opts.maxUploadBytes,
+            uploadQuotaBytes: opts.uploadQuotaBytes,
             maxK: opts.maxK,
             maxBox: opts.maxBox,
             maxParticles: opts.maxParticles,

@@ -92,7 +92,9 @@ export interface SummaryRow {
   sizeCv: number;
   /** Classes with at most one member. */
   tiny: number;
-  /** Wall time, seconds. */
+  /** Adjusted Rand index against the true views (NaN when the truth has no view ids). */
+  ari: number;
+  /** Wall time, seconds (NaN for the oracle). */
   seconds: number;
 }
 
@@ -104,6 +106,7 @@ export function summaryRow(label: string, evaluation: Evaluation, seconds: numbe
     under15: evaluation.mirror.fractionUnder[15],
     sizeCv: evaluation.sizeCv,
     tiny: evaluation.emptyClasses + evaluation.singletonClasses,
+    ari: evaluation.ari ?? NaN,
     seconds,
   };
 }
@@ -114,7 +117,8 @@ export const SUMMARY_MEASURES: readonly [string, (r: SummaryRow) => string][] = 
   ['pairs under 15° (%)', (r) => (100 * r.under15).toFixed(1)],
   ['class-size CV', (r) => r.sizeCv.toFixed(3)],
   ['classes with ≤ 1 member', (r) => String(r.tiny)],
-  ['time (s)', (r) => r.seconds.toFixed(1)],
+  ['ARI against the true views', (r) => (Number.isNaN(r.ari) ? '–' : r.ari.toFixed(3))],
+  ['time (s)', (r) => (Number.isNaN(r.seconds) ? '–' : r.seconds.toFixed(1))],
 ];
 
 /** A plain-text table: one row per measure, one column per result (the numbers side by side). */

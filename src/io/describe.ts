@@ -2,7 +2,7 @@
  * `describeFile`: a summary of any file this package reads, for `ackmeans info`.
  */
 import { basename } from 'node:path';
-import { readCs } from './cs.js';
+import { type CsFile, readCs } from './cs.js';
 import { checkRegularFile } from './errors.js';
 import { fileKind, type FileKind } from './file-kind.js';
 import { readMrcHeader } from './mrc.js';
@@ -10,7 +10,7 @@ import type { OpenParticlesOptions, ParticleSet } from './particle-types.js';
 import { openParticles } from './particles.js';
 import { readSpiderDoc } from './spider-doc.js';
 import { openSpiderStack } from './spider.js';
-import { readStar } from './star.js';
+import { type StarFile, readStar } from './star.js';
 
 /** Minimum and maximum of some values. */
 export interface Range {
@@ -92,9 +92,10 @@ function summarise(set: ParticleSet): ParticleSummary {
 async function particlesOf(
   path: string,
   options: OpenParticlesOptions,
+  parsed?: StarFile | CsFile,
 ): Promise<Pick<FileSummary, 'particles' | 'particlesError'>> {
   try {
-    const set = await openParticles(path, { ...options, permissive: true });
+    const set = await openParticles(path, { ...options, permissive: true }, parsed);
     await set.close();
     return { particles: summarise(set) };
   } catch (err) {
@@ -140,13 +141,13 @@ export async function describeFile(path: string, options: OpenParticlesOptions =
         columns: b.columns,
       }));
       const hasImages = star.blocks.some((b) => b.has('rlnImageName'));
-      return { path, kind, blocks, ...(hasImages ? await particlesOf(path, options) : {}) };
+      return { path, kind, blocks, ...(hasImages ? await particlesOf(path, options, star) : {}) };
     }
     case 'cs': {
       const cs = await readCs(path);
       const fields = cs.fields.map(({ name, dtype, shape }) => ({ name, dtype, shape }));
       const hasImages = cs.fields.some((f) => f.name === 'blob/path');
-      return { path, kind, rows: cs.n, fields, ...(hasImages ? await particlesOf(path, options) : {}) };
+      return { path, kind, rows: cs.n, fields, ...(hasImages ? await particlesOf(path, options, cs) : {}) };
     }
   }
 }

@@ -4,7 +4,6 @@
  */
 import { FormatError } from './errors.js';
 import type { ParticleMetadata, ParticlePoses } from './particle-types.js';
-import { indexStackReferences } from './stack-references.js';
 import { STAR_NUMBER, parseStarNumber } from './star-block.js';
 import { StarBlock, type StarFile } from './star.js';
 
@@ -20,10 +19,23 @@ export function particlesBlock(star: StarFile): StarBlock | undefined {
 
 /** Splits `_rlnImageName` values (`N@path`, N 1-based) into references and indices. */
 export function splitImageNames(names: string[], file: string) {
-  const imageIndex = new Int32Array(names.length);
-  const paths = names.map((name, i) => {
+  const count = names.length;
+  const imageIndex = new Int32Array(count);
+  const stackIndex = new Int32Array(count);
+  const references: string[] = [];
+  const lookup = new Map<string, number>();
+  let previous = '';
+  let previousIndex = -1;
+  for (let i = 0; i < count; i++) {
+    const name = names[i];
     const at = name.indexOf('@');
-    const n = Number(name.slice(0, at));
+    // the image number: plain digits parsed in place (10⁶ rows), anything else by Number()
+    let n = 0;
+    for (let k = 0; k < at && !Number.isNaN(n); k++) {
+      const c = name.charCodeAt(k) - 48;
+      n = c >= 0 && c <= 9 ? n * 10 + c : NaN;
+    }
+    if (Number.isNaN(n)) n = Number(name.slice(0, at));
     if (at <= 0 || !Number.isInteger(n) || n < 1 || at === name.length - 1)
       throw new FormatError(
         'ERR_STAR_IMAGE_NAME',
@@ -37,9 +49,20 @@ export function splitImageNames(names: string[], file: string) {
         `row ${i + 1}: _rlnImageName "${name}" asks for image ${n}, beyond any stack (at most ${MAX_IMAGE_NUMBER})`,
       );
     imageIndex[i] = n - 1;
-    return name.slice(at + 1);
-  });
-  return { ...indexStackReferences(paths), imageIndex };
+    // rows of one stack usually follow each other: compare with the previous stack in place
+    if (previousIndex < 0 || name.length - at - 1 !== previous.length || !name.endsWith(previous)) {
+      previous = name.slice(at + 1);
+      let s = lookup.get(previous);
+      if (s === undefined) {
+        s = references.length;
+        references.push(previous);
+        lookup.set(previous, s);
+      }
+      previousIndex = s;
+    }
+    stackIndex[i] = previousIndex;
+  }
+  return { references, stackIndex, imageIndex };
 }
 
 /**

@@ -6,14 +6,14 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { checkInt } from '../errors.js';
-import { readCs } from './cs.js';
+import { type CsFile, readCs } from './cs.js';
 import { FormatError, checkRegularFile } from './errors.js';
 import { readMrcHeader } from './mrc.js';
 import type { OpenParticlesOptions, ParticleMetadata, ParticleSet } from './particle-types.js';
 import { csMetadata } from './particles-cs.js';
 import { starMetadata } from './particles-star.js';
 import { locateStacks } from './stack-references.js';
-import { readStar } from './star.js';
+import { StarFile, readStar } from './star.js';
 import { imageFormat, openStack } from './stack-open.js';
 import { StackPool } from './stack-pool.js';
 
@@ -54,10 +54,12 @@ async function refuseVolume(path: string, permissive: boolean): Promise<void> {
     );
 }
 
-async function metadataOf(path: string): Promise<ParticleMetadata | undefined> {
+async function metadataOf(path: string, parsed?: StarFile | CsFile): Promise<ParticleMetadata | undefined> {
   const ext = extname(path).toLowerCase();
-  if (ext === '.star') return starMetadata(await readStar(path), path, dirname(path));
-  if (ext === '.cs') return csMetadata(await readCs(path), dirname(path));
+  if (ext === '.star')
+    return starMetadata(parsed instanceof StarFile ? parsed : await readStar(path), path, dirname(path));
+  if (ext === '.cs')
+    return csMetadata(parsed && !(parsed instanceof StarFile) ? parsed : await readCs(path), dirname(path));
   return undefined;
 }
 
@@ -65,14 +67,20 @@ async function metadataOf(path: string): Promise<ParticleMetadata | undefined> {
  * Opens a particle set (see {@link ParticleSet}). Throws {@link FormatError}:
  * `ERR_MISSING_STACKS` (every missing stack, by name), `ERR_INDEX_RANGE` (images past the end of
  * their stack), `ERR_BOX_MISMATCH` (stacks of different or non-square sizes, or a size that
- * disagrees with the metadata), `ERR_PIXEL_SIZE_MIXED` (unless `permissive`), or the format's own
- * errors.
+ * disagrees with the metadata), `ERR_PIXEL_SIZE_MIXED` (unless `permissive`), `ERR_PIXEL_SIZE`
+ * (a pixel size that is not a positive number), `ERR_NO_PARTICLES`, or the format's own errors.
+ * `parsed`: the STAR or .cs file at `path` when the caller has already read it (it is not read
+ * again).
  */
-export async function openParticles(path: string, options: OpenParticlesOptions = {}): Promise<ParticleSet> {
+export async function openParticles(
+  path: string,
+  options: OpenParticlesOptions = {},
+  parsed?: StarFile | CsFile,
+): Promise<ParticleSet> {
   const permissive = options.permissive ?? false;
   const remap = options.remap ?? {};
   await checkRegularFile(path);
-  const meta = await metadataOf(path);
+  const meta = await metadataOf(path, parsed);
   let stacks: string[];
   if (meta) {
     const found = await locateStacks(meta.references, meta.baseDir, remap);

@@ -8,11 +8,24 @@ import { checkInt } from '../errors.js';
 /** Values of a column: numbers or strings, one per row. */
 export type StarValues = Float64Array | string[];
 
-/** Original text of a numeric column's cells: `source.slice(start[i], end[i])`. */
+/**
+ * Original text of a numeric column's cells: the file's bytes and where each cell's token starts
+ * (it ends at the next blank: numeric cells are unquoted).
+ */
 export interface StarRawText {
-  source: string;
+  source: Uint8Array;
   start: Uint32Array;
-  end: Uint32Array;
+}
+
+/** The unquoted token of `bytes` that starts at `start` (up to the next blank or line end). */
+export function tokenText(bytes: Uint8Array, start: number): string {
+  let end = start;
+  while (end < bytes.length) {
+    const c = bytes[end];
+    if (c === 32 || c === 9 || c === 13 || c === 10) break;
+    end++;
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end);
 }
 
 type Column =
@@ -179,7 +192,6 @@ export class StarBlock {
       const raw = c.raw && {
         source: c.raw.source,
         start: Uint32Array.from(idx, (i) => c.raw!.start[i]),
-        end: Uint32Array.from(idx, (i) => c.raw!.end[i]),
       };
       out.cols.set(name, raw ? { kind: 'number', values, raw } : { kind: 'number', values });
     }
@@ -188,7 +200,7 @@ export class StarBlock {
 
   private cell(c: Column, row: number): string {
     if (c.kind === 'string') return formatStarString(c.values[row]);
-    if (c.raw) return c.raw.source.slice(c.raw.start[row], c.raw.end[row]);
+    if (c.raw) return tokenText(c.raw.source, c.raw.start[row]);
     return formatStarNumber(c.values[row]);
   }
 

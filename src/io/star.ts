@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { FormatError, checkRegularFile, fileError } from './errors.js';
-import { STAR_NUMBER, StarBlock, parseStarNumber, type StarRawText } from './star-block.js';
+import { STAR_NUMBER, StarBlock, parseStarNumber, tokenText } from './star-block.js';
 
 export { StarBlock, formatStarNumber, formatStarString, type StarValues } from './star-block.js';
 
@@ -25,25 +25,31 @@ export class StarFile {
   }
 }
 
-/** Tokens of one line as [start, end, quoted] triples (offsets into the whole text). */
-function tokenize(text: string, from: number, to: number, fail: (msg: string) => never): number[] {
+const SPACE = 32;
+const TAB = 9;
+const CR = 13;
+const LF = 10;
+const HASH = 35;
+const isBlank = (c: number) => c === SPACE || c === TAB || c === CR;
+
+/** Tokens of one line (bytes from…to) as [start, end, quoted] triples. */
+function tokenize(bytes: Uint8Array, from: number, to: number, fail: (msg: string) => never): number[] {
   const out: number[] = [];
   let i = from;
   while (i < to) {
-    const ch = text.charCodeAt(i);
-    if (ch === 32 || ch === 9 || ch === 13) {
+    const ch = bytes[i];
+    if (isBlank(ch)) {
       i++;
       continue;
     }
-    if (ch === 35) break; // '#': comment to end of line
+    if (ch === HASH) break; // comment to end of line
     if (ch === 39 || ch === 34) {
       // A quote closes only when followed by whitespace or the end of the line.
       let j = i + 1;
       for (;;) {
-        j = text.indexOf(text[i], j);
-        if (j < 0 || j >= to) fail(`unterminated quoted string`);
-        const next = text.charCodeAt(j + 1);
-        if (j + 1 >= to || next === 32 || next === 9 || next === 13) break;
+        j = bytes.indexOf(ch, j);
+        if (j < 0 || j >= to) fail('unterminated quoted string');
+        if (j + 1 >= to || isBlank(bytes[j + 1])) break;
         j++;
       }
       out.push(i + 1, j, 1);
@@ -51,97 +57,156 @@ function tokenize(text: string, from: number, to: number, fail: (msg: string) =>
       continue;
     }
     let j = i;
-    while (j < to) {
-      const c = text.charCodeAt(j);
-      if (c === 32 || c === 9 || c === 13) break;
-      j++;
-    }
+    while (j < to && !isBlank(bytes[j])) j++;
     out.push(i, j, 0);
     i = j;
   }
   return out;
 }
 
-/** Cells of a loop being read: flat [start, end, quoted] per cell, row-major. */
-class CellBuffer {
-  data = new Uint32Array(3 * 1024);
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The value of the unquoted token bytes[from…to) when it is a plain decimal ([+-]digits[.digits],
+ * at most 15 significant digits: exact, like Number()); NaN when it needs the general path.
+ */
+function fastNumber(bytes: Uint8Array, from: number, to: number): number {
+  let i = from;
+  let neg = false;
+  if (bytes[i] === 45 || bytes[i] === 43) neg = bytes[i++] === 45;
+  let mantissa = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (; i < to; i++) {
+    const c = bytes[i];
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      if (mantissa > 0) digits++;
+      if (fraction >= 0) fraction++;
+    } else if (c === 46 && fraction < 0) fraction = 0;
+    else return NaN;
+  }
+  const ndigits = to - from - (neg || bytes[from] === 43 ? 1 : 0) - (fraction >= 0 ? 1 : 0);
+  if (ndigits === 0 || digits > 15 || fraction > 22) return NaN;
+  const v = fraction > 0 ? mantissa / POW10[fraction] : mantissa;
+  return neg ? -v : v;
+}
+
+/** One column of a table being read: numbers (value + start of its text) until a cell is not one. */
+class ColumnBuilder {
+  values: Float64Array;
+  starts: Uint32Array;
+  strings: string[] | undefined;
   length = 0;
-  push(tokens: number[]): void {
-    if (this.length + tokens.length > this.data.length) {
-      const bigger = new Uint32Array(Math.max(this.data.length * 2, this.length + tokens.length));
-      bigger.set(this.data.subarray(0, this.length));
-      this.data = bigger;
+
+  constructor(capacity: number) {
+    this.values = new Float64Array(capacity);
+    this.starts = new Uint32Array(capacity);
+  }
+
+  push(bytes: Uint8Array, from: number, to: number, quoted: boolean): void {
+    if (this.strings) {
+      this.strings.push(decode(bytes, from, to));
+      this.length++;
+      return;
     }
-    this.data.set(tokens, this.length);
-    this.length += tokens.length;
+    let v = quoted ? NaN : fastNumber(bytes, from, to);
+    if (Number.isNaN(v) && !quoted) {
+      const text = decode(bytes, from, to);
+      if (STAR_NUMBER.test(text)) v = parseStarNumber(text);
+      else return this.toStrings(bytes).pushString(text);
+    } else if (quoted) return this.toStrings(bytes).pushString(decode(bytes, from, to));
+    if (this.length === this.values.length) this.grow();
+    this.values[this.length] = v;
+    this.starts[this.length++] = from;
+  }
+
+  private pushString(s: string): void {
+    this.strings!.push(s);
+    this.length++;
+  }
+
+  /** Turns the column into strings (the numbers read so far as their text). */
+  private toStrings(bytes: Uint8Array): this {
+    this.strings = Array.from({ length: this.length }, (_, r) => tokenText(bytes, this.starts[r]));
+    this.values = new Float64Array(0);
+    this.starts = new Uint32Array(0);
+    return this;
+  }
+
+  private grow(): void {
+    const size = Math.max(16, Math.ceil(this.values.length * 1.5));
+    const values = new Float64Array(size);
+    values.set(this.values);
+    this.values = values;
+    const starts = new Uint32Array(size);
+    starts.set(this.starts);
+    this.starts = starts;
+  }
+
+  finish(block: StarBlock, name: string, source: Uint8Array): void {
+    if (this.strings) return block._addParsed(name, { kind: 'string', values: this.strings });
+    // Trim (a copy) only when much was over-allocated: the estimate is usually close.
+    const fit = <T extends Float64Array | Uint32Array>(a: T): T =>
+      (a.length > this.length * 1.1 + 16 ? a.slice(0, this.length) : a.subarray(0, this.length)) as T;
+    block._addParsed(name, {
+      kind: 'number',
+      values: fit(this.values),
+      raw: { source, start: fit(this.starts) },
+    });
   }
 }
 
-function buildLoop(block: StarBlock, names: string[], cells: CellBuffer, text: string): void {
-  const ncol = names.length;
-  const rows = cells.length / (3 * ncol);
-  const d = cells.data;
-  names.forEach((name, c) => {
-    let numeric = true;
-    const values = new Float64Array(rows);
-    for (let r = 0; r < rows && numeric; r++) {
-      const k = 3 * (r * ncol + c);
-      const s = text.slice(d[k], d[k + 1]);
-      if (d[k + 2] === 1 || !STAR_NUMBER.test(s)) numeric = false;
-      else values[r] = parseStarNumber(s);
-    }
-    if (numeric) {
-      const raw: StarRawText = { source: text, start: new Uint32Array(rows), end: new Uint32Array(rows) };
-      for (let r = 0; r < rows; r++) {
-        const k = 3 * (r * ncol + c);
-        raw.start[r] = d[k];
-        raw.end[r] = d[k + 1];
-      }
-      block._addParsed(name, { kind: 'number', values, raw });
-    } else {
-      const strings = new Array<string>(rows);
-      for (let r = 0; r < rows; r++) {
-        const k = 3 * (r * ncol + c);
-        strings[r] = text.slice(d[k], d[k + 1]);
-      }
-      block._addParsed(name, { kind: 'string', values: strings });
-    }
-  });
+/** bytes[from…to) as text (a Buffer view of the same memory is made once per array). */
+const views = new WeakMap<Uint8Array, Buffer>();
+function decode(bytes: Uint8Array, from: number, to: number): string {
+  let view = views.get(bytes);
+  if (!view) {
+    view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    views.set(bytes, view);
+  }
+  return view.toString('utf8', from, to);
 }
 
 /**
- * Parses STAR text. `fileName` is used in error messages. Throws a {@link FormatError}:
- * `ERR_STAR_SYNTAX` (data outside a block, a loop without columns, a key without a value,
- * duplicate columns, two tables in one block, an unterminated quote) or `ERR_STAR_RAGGED`
- * (a loop row with the wrong number of values), with the line number.
+ * Parses STAR text (a string, or its UTF-8 bytes: no copy is made of them, and numeric cells
+ * keep pointing into them for writing). `fileName` is used in error messages. Throws a
+ * {@link FormatError}: `ERR_STAR_SYNTAX` (data outside a block, a loop without columns, a key
+ * without a value, duplicate columns, two tables in one block, an unterminated quote) or
+ * `ERR_STAR_RAGGED` (a loop row with the wrong number of values), with the line number.
  */
-export function parseStar(text: string, fileName: string): StarFile {
-  if (text.length >= 2 ** 32)
+export function parseStar(text: string | Uint8Array, fileName: string): StarFile {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  if (bytes.length >= 2 ** 32)
     throw new FormatError('ERR_STAR_SYNTAX', fileName, 'file too large (≥ 4 GiB of text)');
   const blocks: StarBlock[] = [];
   // A UTF-8 byte-order mark (RELION 3.1 reads files that have one) is not part of the text.
-  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   let block: StarBlock | undefined;
   let pendingVersion: string | undefined;
   let state: 'block' | 'header' | 'rows' = 'block';
   let names: string[] = [];
-  let cells = new CellBuffer();
+  let columns: ColumnBuilder[] = [];
+  let rows = 0;
   let kvCount = 0;
   let lineNo = 0;
   const fail = (code: string, msg: string): never => {
     throw new FormatError(code, fileName, `line ${lineNo}: ${msg}`);
   };
   const syntax = (msg: string): never => fail('ERR_STAR_SYNTAX', msg);
+  const text2 = (from: number, to: number) => decode(bytes, from, to);
 
   const finishTable = () => {
     if (state === 'header' && names.length === 0) syntax('loop_ without columns');
     if (state !== 'block' && block) {
-      buildLoop(block, names, cells, text);
-      block._setRowCount(cells.length / (3 * names.length));
+      if (state === 'header') columns = names.map(() => new ColumnBuilder(0)); // a loop without rows
+      names.forEach((name, c) => columns[c].finish(block!, name, bytes));
+      block._setRowCount(rows);
     }
     state = 'block';
     names = [];
-    cells = new CellBuffer();
+    columns = [];
+    rows = 0;
   };
   const startBlock = (name: string) => {
     finishTable();
@@ -150,30 +215,85 @@ export function parseStar(text: string, fileName: string): StarFile {
     kvCount = 0;
     blocks.push(block);
   };
+  /** Reads one loop row (the line from…to) straight into the column builders. */
+  const readRow = (from: number, to: number) => {
+    const ncol = columns.length;
+    let c = 0;
+    let i = from;
+    while (i < to) {
+      const ch = bytes[i];
+      if (isBlank(ch)) {
+        i++;
+        continue;
+      }
+      if (ch === HASH) break;
+      let start = i;
+      let end: number;
+      let quoted = false;
+      if (ch === 39 || ch === 34) {
+        let j = i + 1;
+        for (;;) {
+          j = bytes.indexOf(ch, j);
+          if (j < 0 || j >= to) syntax('unterminated quoted string');
+          if (j + 1 >= to || isBlank(bytes[j + 1])) break;
+          j++;
+        }
+        start = i + 1;
+        end = j;
+        i = j + 1;
+        quoted = true;
+      } else {
+        let j = i + 1;
+        while (j < to && !isBlank(bytes[j])) j++;
+        end = j;
+        i = j;
+      }
+      if (c < ncol) columns[c].push(bytes, start, end, quoted);
+      c++;
+    }
+    if (c !== ncol) fail('ERR_STAR_RAGGED', `row has ${c} values, the loop has ${ncol} columns`);
+    rows++;
+  };
 
   let pos = bom;
-  while (pos <= text.length) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
+  const n = bytes.length;
+  while (pos <= n) {
+    let end = bytes.indexOf(LF, pos);
+    if (end < 0) end = n;
     lineNo++;
-    const tokens = tokenize(text, pos, end, syntax);
     const lineStart = pos;
     pos = end + 1;
+    let first = lineStart;
+    while (first < end && isBlank(bytes[first])) first++;
+    if (first === end) continue;
+    const c0 = bytes[first];
+    // The common case: a row of a loop (not a key, a keyword or a comment).
+    if (state !== 'block' && c0 !== 95 /* _ */ && c0 !== HASH && !startsWord(bytes, first, end)) {
+      if (state === 'header') {
+        if (names.length === 0) syntax('loop_ without columns');
+        state = 'rows';
+        const capacity = Math.ceil(((n - lineStart) / Math.max(1, end - lineStart + 1)) * 1.05) + 16;
+        columns = names.map(() => new ColumnBuilder(capacity));
+      }
+      readRow(first, end);
+      continue;
+    }
+    const tokens = tokenize(bytes, lineStart, end, syntax);
     if (tokens.length === 0) {
-      const comment = text.slice(lineStart, end).trim();
+      const comment = text2(lineStart, end).trim();
       if (/^#\s*version\b/.test(comment)) pendingVersion = comment;
       continue;
     }
-    const first = text.slice(tokens[0], tokens[1]);
+    const word = text2(tokens[0], tokens[1]);
     const quoted = tokens[2] === 1;
-    if (!quoted && first.startsWith('data_')) {
-      if (tokens.length > 3) syntax(`unexpected text after ${first}`);
-      startBlock(first.slice(5));
+    if (!quoted && word.startsWith('data_')) {
+      if (tokens.length > 3) syntax(`unexpected text after ${word}`);
+      startBlock(word.slice(5));
       continue;
     }
-    if (!block) syntax(`"${first}" outside any data_ block`);
+    if (!block) syntax(`"${word}" outside any data_ block`);
     const current = block!;
-    if (!quoted && first === 'loop_') {
+    if (!quoted && word === 'loop_') {
       if (state !== 'block' || current.columns.length > 0 || kvCount > 0)
         syntax('more than one table in one data_ block');
       current.loop = true;
@@ -181,8 +301,8 @@ export function parseStar(text: string, fileName: string): StarFile {
       if (tokens.length > 3) syntax('unexpected text after loop_');
       continue;
     }
-    if (!quoted && first.startsWith('_')) {
-      const name = first.slice(1);
+    if (!quoted && word.startsWith('_')) {
+      const name = word.slice(1);
       if (name === '') syntax('empty column name');
       if (state === 'header') {
         if (names.includes(name)) syntax(`duplicate column _${name}`);
@@ -194,36 +314,38 @@ export function parseStar(text: string, fileName: string): StarFile {
       if (tokens.length < 6) syntax(`_${name} has no value`);
       if (tokens.length > 6) syntax(`_${name} has more than one value`);
       if (current.has(name)) syntax(`duplicate key _${name}`);
-      const one = new CellBuffer();
-      one.push(tokens.slice(3, 6));
-      buildLoop(current, [name], one, text);
+      const one = new ColumnBuilder(1);
+      one.push(bytes, tokens[3], tokens[4], tokens[5] === 1);
+      one.finish(current, name, bytes);
       kvCount++;
       continue;
     }
-    if (state === 'block') syntax(`unexpected "${first}" (not a key, loop_ or data_)`);
-    if (state === 'header') {
-      if (names.length === 0) syntax('loop_ without columns');
-      state = 'rows';
-    }
-    if (tokens.length !== 3 * names.length)
-      fail('ERR_STAR_RAGGED', `row has ${tokens.length / 3} values, the loop has ${names.length} columns`);
-    cells.push(tokens);
+    if (state === 'block') syntax(`unexpected "${word}" (not a key, loop_ or data_)`);
+    syntax(`unexpected "${word}" in the rows of a loop`);
   }
   lineNo++;
   finishTable();
   return new StarFile(blocks);
 }
 
+/** True when the line at `from` starts with `data_` or `loop_` (which end a loop's rows). */
+function startsWord(bytes: Uint8Array, from: number, to: number): boolean {
+  const c = bytes[from];
+  if ((c !== 100 && c !== 108) || to - from < 5 || bytes[from + 4] !== 95) return false; // d…_ l…_
+  const head = String.fromCharCode(bytes[from], bytes[from + 1], bytes[from + 2], bytes[from + 3]);
+  return head === 'data' || head === 'loop';
+}
+
 /** Reads and parses a STAR file (see {@link parseStar}). */
 export async function readStar(path: string): Promise<StarFile> {
   await checkRegularFile(path);
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     throw fileError(path, err);
   }
-  const star = parseStar(text, path);
+  const star = parseStar(bytes, path);
   star.path = path;
   return star;
 }

@@ -6,7 +6,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { AckmeansError, firstNonFinite } from '../errors.js';
-import { readCs } from './cs.js';
+import { type CsFile, readCs } from './cs.js';
 import { checkRegularFile } from './errors.js';
 import { fileKind } from './file-kind.js';
 import { readMrc } from './mrc.js';
@@ -16,7 +16,7 @@ import { RunningStats } from './pixels.js';
 import { readSpiderDoc } from './spider-doc.js';
 import { readSpider } from './spider.js';
 import { openStack } from './stack-open.js';
-import { readStar } from './star.js';
+import { type StarFile, readStar } from './star.js';
 
 /**
  * The problem `err` describes, for a line that starts with `path`'s name: the message without
@@ -95,10 +95,14 @@ async function mrcProblems(path: string): Promise<string[]> {
   return problems;
 }
 
-async function particleProblems(path: string, options: OpenParticlesOptions): Promise<string[]> {
+async function particleProblems(
+  path: string,
+  options: OpenParticlesOptions,
+  parsed: StarFile | CsFile,
+): Promise<string[]> {
   let set;
   try {
-    set = await openParticles(path, { ...options, permissive: true });
+    set = await openParticles(path, { ...options, permissive: true }, parsed);
   } catch (err) {
     return [message(err, path)];
   }
@@ -152,12 +156,12 @@ export async function validateFile(path: string, options: OpenParticlesOptions =
         const star = await readStar(path);
         const problems = star.blocks.length === 0 ? ['no data_ blocks'] : [];
         if (star.blocks.some((b) => b.has('rlnImageName')))
-          problems.push(...(await particleProblems(path, options)));
+          problems.push(...(await particleProblems(path, options, star)));
         return problems;
       }
       case 'cs': {
         const cs = await readCs(path);
-        return cs.fields.some((f) => f.name === 'blob/path') ? await particleProblems(path, options) : [];
+        return cs.fields.some((f) => f.name === 'blob/path') ? await particleProblems(path, options, cs) : [];
       }
     }
   } catch (err) {

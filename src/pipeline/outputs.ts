@@ -175,6 +175,14 @@ export function modelStar(result: ClassificationResult, inputBox: number): StarF
   return new StarFile([general, classes]);
 }
 
+/**
+ * An MRC label: what wrote the file (80 characters at most). Without a date, unlike RELION's:
+ * the same run must give byte-identical files.
+ */
+export function mrcLabel(what: string): string {
+  return what.slice(0, 80);
+}
+
 /** Writes every output of `result` into `outDir` (see the module documentation); returns the paths. */
 export async function writeOutputs(
   outDir: string,
@@ -193,6 +201,7 @@ export async function writeOutputs(
       nz: result.params.k,
       pixelSize: result.pixelSize,
       stack: true,
+      labels: [mrcLabel(`ackmeans ${String(report.version ?? '')}: ${result.params.k} class averages`)],
     });
     await writeStar(join(staging, OUTPUT_FILES.model), modelStar(result, inputBox));
     await writeFileAtomic(join(staging, OUTPUT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);

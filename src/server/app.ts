@@ -2,23 +2,28 @@
  * The HTTP API (fastify): routes, request validation, bearer-token check and an error handler
  * that answers every failure with `{ "error": "<one line>", "code": "<code>" }` — never a stack.
  *
- * Status codes: 400 malformed JSON or schema violation, 401 missing/wrong token, 403 input path
- * outside the data roots, 404 unknown job/upload/file/route, 409 cancelling a finished job,
- * 413 upload too large, 415 wrong content type, 422 impossible parameters for the input
- * (k > particles, limits on k, box and particle count) or an unreadable input, 500 anything else.
+ * Status codes: 400 malformed JSON or schema violation, 401 missing/wrong token (with
+ * `WWW-Authenticate`), 403 input path outside the data roots, 404 unknown job/upload/file/route,
+ * 409 a file already in an upload, 413 body too large, 415 wrong content type, 422 impossible
+ * parameters for the input (k > particles, limits on k, box and particle count) or an unreadable
+ * input, 507 upload quota reached or disk full, 500 anything else. Clients never see server paths
+ * or worker pids.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readdir, realpath, rm, stat } from 'node:fs/promises';
+import { basename, extname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AckmeansError } from '../errors.js';
 import { resolveParams } from '../pipeline/params.js';
-import { HttpError, oneLine, type ErrorBody } from './errors.js';
+import { HttpError, isDiskFull, oneLine, type ErrorBody } from './errors.js';
+import type { InspectRules } from './inspect.js';
+import { clientErrorHandler } from './http-server.js';
 import { renderMetrics } from './metrics.js';
 import { isInside, resolveInside } from './paths.js';
 import type { JobQueue } from './queue.js';
-import { parseBody, submitSchema, type SubmitBody } from './schemas.js';
+import { listQuerySchema, parseBody, submitSchema, type SubmitBody } from './schemas.js';
 import { streamJobEvents } from './sse.js';
 import { FINAL_STATES, type Job, type JobStore } from './store.js';
 import { INPUT_EXTENSIONS, type Uploads } from './uploads.js';
@@ -27,6 +32,8 @@ import { INPUT_EXTENSIONS, type Uploads } from './uploads.js';
 export interface Limits {
   /** Largest upload file, bytes. */
   maxUploadBytes: number;
+  /** Largest total of all stored uploads, bytes. */
+  uploadQuotaBytes: number;
   /** Largest number of classes. */
   maxK: number;
   /** Largest particle box (pixels) of an input. */
@@ -45,10 +52,15 @@ export interface InputFacts {
   hasCtf: boolean;
   /** Every file the input refers to (the stacks named in a STAR file), as given or resolved. */
   files: string[];
+  /** For a STAR/.cs input: each stack reference as written → the checked real file. */
+  remap?: Record<string, string>;
 }
 
-/** Reads an input's header (count, box) and the files it refers to. */
-export type Inspector = (path: string) => Promise<InputFacts>;
+/**
+ * Reads an input's header (count, box) and the files it refers to, opening nothing outside
+ * `rules.allowed` (see inspect.ts).
+ */
+export type Inspector = (path: string, rules: InspectRules) => Promise<InputFacts>;
 
 /** Everything the routes need. */
 export interface AppContext {
@@ -57,8 +69,12 @@ export interface AppContext {
   uploads: Uploads;
   /** Real paths of the data roots. */
   roots: string[];
-  /** Job outputs are in `<jobsDir>/<id>/`. */
+  /** Job outputs are in `<jobsDir>/<id>/`, an uploaded input in `<jobsDir>/<id>/.input/`. */
   jobsDir: string;
+  /** Largest JSON body, bytes. */
+  bodyLimit: number;
+  /** Options for the HTTP server (timeouts, `Expect: 100-continue`), see http-server.ts. */
+  serverFactory?: FastifyServerFactory;
   limits: Limits;
   checkToken: (authorization: string | undefined) => void;
   inspect: Inspector;
@@ -87,21 +103,35 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
 
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
 
-/** A job as clients see it (without server paths of outputs). */
-export function jobView(job: Job): Record<string, unknown> {
+/** Replaces the server's own folders in a message by names relative to them. */
+export function scrubPaths(message: string, folders: readonly string[]): string {
+  let out = message;
+  for (const folder of [...folders].sort((a, b) => b.length - a.length))
+    out = out.split(`${folder}/`).join('').split(folder).join('.');
+  return out;
+}
+
+/** What a client sees of a stored input: as it gave it (older jobs: the path below its root). */
+function inputView(job: Job, roots: readonly string[]): unknown {
+  if (job.source !== null && job.source !== undefined) return job.source;
+  const root = roots.find((r) => job.input.startsWith(`${r}/`));
+  return root ? relative(root, job.input) : basename(job.input);
+}
+
+/** A job as clients see it: no server paths, no worker pid. */
+export function jobView(job: Job, ctx: Pick<AppContext, 'roots' | 'jobsDir'>): Record<string, unknown> {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   const summary = job.summary && { ...job.summary, outDir: undefined };
   return {
     id: job.id,
     state: job.state,
-    input: job.input,
+    input: inputView(job, ctx.roots),
     params: job.params,
     particles: job.particles,
     box: job.box,
     progress: job.progress,
-    error: job.error,
+    error: job.error === null ? null : scrubPaths(job.error, [join(ctx.jobsDir, job.id), ...ctx.roots]),
     attempts: job.attempts,
-    pid: job.pid,
     summary,
     createdAt: iso(job.createdAt),
     startedAt: iso(job.startedAt),
@@ -115,15 +145,40 @@ function errorBody(code: string, message: string): ErrorBody {
 
 /** Builds the fastify app (not listening yet). */
 export function buildApp(ctx: AppContext): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1 << 20 });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: ctx.bodyLimit,
+    clientErrorHandler,
+    ...(ctx.serverFactory ? { serverFactory: ctx.serverFactory } : {}),
+  });
   const { store, queue, uploads, limits } = ctx;
+  const view = (job: Job) => jobView(job, ctx);
 
-  // Uploads arrive as raw bytes: hand the request stream to the route untouched.
+  // JSON for jobs; uploads arrive as raw bytes: hand the request stream to the route untouched.
+  // No other body type is parsed (text/plain → 415).
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   app.setErrorHandler((err, request, reply) => {
-    if (err instanceof HttpError) return reply.status(err.status).send(errorBody(err.code, err.message));
+    if (err instanceof HttpError) {
+      if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="ackmeans"');
+      return reply.status(err.status).send(errorBody(err.code, err.message));
+    }
+    if (isDiskFull(err))
+      return reply
+        .status(507)
+        .send(errorBody('ERR_NO_SPACE', "the server's disk is full: the request could not be stored"));
     const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply
+        .status(415)
+        .send(
+          errorBody(
+            'ERR_UNSUPPORTED_MEDIA_TYPE',
+            `unsupported content type ${request.headers['content-type'] ?? '(none)'}: send jobs as application/json and uploads as application/octet-stream`,
+          ),
+        );
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
       return reply
         .status(e.statusCode)
@@ -163,33 +218,53 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   );
 
   app.post('/v1/jobs', async (request, reply) => {
+    if (!/^application\/json\b/i.test(request.headers['content-type'] ?? ''))
+      throw new HttpError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'a job must be sent as application/json');
     const body = parseBody(submitSchema, request.body);
-    const { path, allowed } = await resolveInput(ctx, body.input);
-    const facts = await inspectInput(ctx, path);
-    for (const f of facts.files)
-      if (!allowed.some((root) => isInside(root, f)))
-        throw new HttpError(403, 'ERR_PATH_FORBIDDEN', `input refers to ${f}, outside the data roots`);
-    checkLimits(body.params, facts, limits);
-    const job = queue.submit({
-      input: path,
-      params: body.params,
-      particles: facts.particles,
-      box: facts.box,
-    });
-    return reply.status(201).send(jobView(job));
+    const id = randomUUID();
+    const staged = join(ctx.jobsDir, id);
+    try {
+      const { path, allowed } = await resolveInput(ctx, body.input, join(staged, '.input'));
+      const facts = await inspectInput(ctx, path, { allowed, maxParticles: limits.maxParticles });
+      for (const f of facts.files)
+        if (!allowed.some((root) => isInside(root, f)))
+          throw new HttpError(
+            403,
+            'ERR_PATH_FORBIDDEN',
+            'the input names a stack file outside the data roots',
+          );
+      checkLimits(body.params, facts, limits);
+      const job = queue.submit({
+        id,
+        input: path,
+        source: body.input,
+        remap: facts.remap,
+        params: body.params,
+        particles: facts.particles,
+        box: facts.box,
+      });
+      return await reply.status(201).send(view(job));
+    } catch (err) {
+      if (!store.get(id)) await rm(staged, { recursive: true, force: true });
+      throw err;
+    }
   });
 
-  app.get('/v1/jobs', async () => ({ jobs: store.list().map(jobView) }));
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/jobs', async (request) => {
+    const q = parseBody(listQuerySchema, request.query, 'query');
+    const { jobs, total } = store.list(q);
+    return { jobs: jobs.map(view), total, offset: q.offset, limit: q.limit };
+  });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
     const job = getJob(request.params.id);
-    return { ...jobView(job), trace: store.trace(job.id) };
+    return { ...view(job), trace: store.trace(job.id) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/events', (request, reply) => {
     const job = getJob(request.params.id);
     reply.hijack();
-    streamJobEvents(reply.raw, queue, job, jobView);
+    streamJobEvents(reply.raw, queue, job, view);
   });
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/files', async (request) => {
@@ -210,37 +285,62 @@ export function buildApp(ctx: AppContext): FastifyInstance {
       .send(createReadStream(path));
   });
 
+  // A queued or running job is cancelled; a finished one is deleted with its files.
   app.delete<{ Params: { id: string } }>('/v1/jobs/:id', async (request, reply) => {
     const before = getJob(request.params.id);
-    if (FINAL_STATES.includes(before.state))
-      throw new HttpError(409, 'ERR_JOB_FINISHED', `job ${before.id} is already ${before.state}`);
+    if (FINAL_STATES.includes(before.state)) {
+      if (!store.remove(before.id))
+        throw new HttpError(409, 'ERR_CONFLICT', `job ${before.id} changed state: retry`);
+      await rm(join(ctx.jobsDir, before.id), { recursive: true, force: true });
+      return reply.status(200).send({ id: before.id, deleted: true });
+    }
     const job = queue.cancel(before.id) ?? before;
-    return reply.status(job.state === 'cancelled' ? 200 : 202).send(jobView(job));
+    return reply.status(job.state === 'cancelled' ? 200 : 202).send(view(job));
   });
 
-  app.post<{ Querystring: { name?: string; id?: string } }>('/v1/uploads', async (request, reply) => {
+  app.post<{ Querystring: Record<string, unknown> }>('/v1/uploads', async (request, reply) => {
     const { name, id } = request.query;
     if (typeof name !== 'string')
-      throw new HttpError(400, 'ERR_BAD_REQUEST', 'query parameter name (the file name) is required');
+      throw new HttpError(400, 'ERR_BAD_REQUEST', 'query parameter name (the file name) is required, once');
+    if (id !== undefined && typeof id !== 'string')
+      throw new HttpError(
+        400,
+        'ERR_BAD_REQUEST',
+        'query parameter id (the upload to add to) may be given once',
+      );
     if (!(request.body && typeof (request.body as Readable).pipe === 'function'))
-      throw new HttpError(415, 'ERR_BAD_REQUEST', 'uploads must be sent as application/octet-stream');
+      throw new HttpError(
+        415,
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'uploads must be sent as application/octet-stream',
+      );
     const length = Number(request.headers['content-length']);
     const saved = await uploads.save(
       request.body as Readable,
       name,
-      typeof id === 'string' ? id : undefined,
+      id,
       Number.isFinite(length) ? length : undefined,
     );
     return reply.status(201).send(saved);
   });
 
+  app.delete<{ Params: { id: string } }>('/v1/uploads/:id', async (request) => {
+    await uploads.remove(request.params.id);
+    return { id: request.params.id, deleted: true };
+  });
+
   return app;
 }
 
-/** The real input path of a submission and the folders its files may come from. */
+/**
+ * The real input path of a submission and the folders its files may come from. An upload is
+ * first staged (hard-linked) into `stageDir`, the job's own folder: the job runs on exactly the
+ * files checked here, whatever later happens to the upload.
+ */
 async function resolveInput(
   ctx: AppContext,
   input: SubmitBody['input'],
+  stageDir: string,
 ): Promise<{ path: string; allowed: string[] }> {
   if (typeof input === 'string') {
     const path = await resolveInside(input, ctx.roots);
@@ -252,18 +352,21 @@ async function resolveInput(
       );
     return { path, allowed: ctx.roots };
   }
-  const path = await ctx.uploads.resolve(input.upload, input.name);
-  return { path, allowed: [...ctx.roots, dirname(path)] };
+  const name = await ctx.uploads.pick(input.upload, input.name);
+  const path = await ctx.uploads.stage(input.upload, name, stageDir);
+  return { path, allowed: [...ctx.roots, await realpath(stageDir)] };
 }
 
-/** Reads the input's header; an unreadable input is a 422 naming the problem. */
-async function inspectInput(ctx: AppContext, path: string): Promise<InputFacts> {
+/** Reads the input's header; an unreadable input is a 422 naming the problem (not where it is). */
+async function inspectInput(ctx: AppContext, path: string, rules: InspectRules): Promise<InputFacts> {
   try {
-    return await ctx.inspect(path);
+    return await ctx.inspect(path, rules);
   } catch (err) {
     if (err instanceof HttpError) throw err;
     if (err instanceof AckmeansError || err instanceof RangeError || err instanceof TypeError)
-      throw new HttpError(422, 'ERR_INPUT', `input unreadable: ${err.message}`, { cause: err });
+      throw new HttpError(422, 'ERR_INPUT', `input unreadable: ${scrubPaths(err.message, rules.allowed)}`, {
+        cause: err,
+      });
     throw err;
   }
 }
@@ -282,6 +385,9 @@ function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Li
   if (facts.box > limits.maxBox) fail(`box ${facts.box} px is above this server's limit of ${limits.maxBox}`);
   if (facts.particles > limits.maxParticles)
     fail(`${facts.particles} particles is above this server's limit of ${limits.maxParticles}`);
+  if (facts.box < 8) fail(`the input's images are ${facts.box} px; classification needs at least 8 px`);
+  if (params.box !== undefined && params.box > facts.box)
+    fail(`box (the working box) = ${params.box} px must not exceed the input's ${facts.box} px images`);
   try {
     resolveParams(params, {
       count: facts.particles,
@@ -290,7 +396,14 @@ function checkLimits(params: SubmitBody['params'], facts: InputFacts, limits: Li
       hasCtf: facts.hasCtf,
     });
   } catch (err) {
-    if (err instanceof RangeError || err instanceof TypeError) fail(err.message);
+    // "[5e-324, x]" is how the shared checks write "(0, x]"; "[a, Infinity]" is ">= a".
+    if (err instanceof RangeError || err instanceof TypeError)
+      fail(
+        err.message
+          .replace(/must be in \[5e-324, Infinity\]/g, 'must be > 0')
+          .replace(/must be in \[(-?[\d.e+-]+), Infinity\]/g, 'must be >= $1')
+          .replace(/\[5e-324, /g, '(0, '),
+      );
     throw err;
   }
 }

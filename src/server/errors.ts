@@ -24,3 +24,9 @@ export interface ErrorBody {
 export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/** True for errors meaning the disk (or a disk quota) is full: ENOSPC, EDQUOT, SQLITE_FULL. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}

@@ -1,6 +1,7 @@
 /**
- * One server per work directory: `<work-dir>/server.pid` holds the pid of the server using it. A
- * lock left by a server that died (even by `kill -9`) is taken over; a live one is refused.
+ * One server per work directory: `<work-dir>/server.pid` holds the pid (and start time) of the
+ * server using it. A lock left by a server that died (even by `kill -9`), or naming a pid that now
+ * belongs to another process, is taken over; a live one is refused (io/pid-lock.ts).
  */
 import { join } from 'node:path';
 import { AckmeansError } from '../errors.js';

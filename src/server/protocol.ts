@@ -10,6 +10,8 @@ export interface StartMessage {
   outDir: string;
   params: Record<string, unknown>;
   resume: boolean;
+  /** The stacks checked at submission (reference as written → real file): the only ones opened. */
+  remap?: Record<string, string>;
 }
 
 /** Server → worker: stop the job (the worker answers `cancelled` and exits). */

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkerProcess, type WorkerModule, type WorkerOutcome } from './runner.js';
+import { isDiskFull } from './errors.js';
 import type { Job, JobStore, NewJob } from './store.js';
 
 /** What the queue tells listeners (SSE streams) about a job. */
@@ -31,6 +32,16 @@ export interface QueueOptions {
   worker: WorkerModule;
   /** Called with diagnostics (a worker's stderr when it fails). */
   log?: (line: string) => void;
+}
+
+/** How often the queue retries a store write that failed (a full disk) and looks for work. */
+const RETRY_MS = 5000;
+
+/** One line for an error of the store (a full disk says so plainly). */
+function storeFailure(err: unknown): string {
+  return isDiskFull(err)
+    ? "the server's disk is full: the job's state could not be recorded"
+    : `the job store failed: ${(err as Error)?.message ?? String(err)}`;
 }
 
 /** How long start-up waits for a previous server's worker to exit before killing it. */
@@ -74,6 +85,9 @@ export class JobQueue extends EventEmitter {
   private readonly slots = new Set<string>();
   /** Worker processes of the running jobs. */
   private readonly workers = new Map<string, WorkerProcess>();
+  /** Final outcomes the store could not record yet (a full disk), retried every RETRY_MS. */
+  private readonly unrecorded = new Map<string, WorkerOutcome>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopping = false;
 
@@ -130,6 +144,7 @@ export class JobQueue extends EventEmitter {
   /** Stops taking jobs and detaches the running workers; their jobs resume at the next start. */
   async close(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.retryTimer);
     await Promise.all([...this.workers.values()].map((w) => w.detach()));
   }
 
@@ -137,16 +152,64 @@ export class JobQueue extends EventEmitter {
     this.emit('event', { id: job.id, type: 'state', job } satisfies JobEvent);
   }
 
+  /** Retries what failed to be recorded, then looks for work again, after RETRY_MS. */
+  private retryLater(): void {
+    if (this.stopping || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (const [id, outcome] of [...this.unrecorded]) {
+        this.unrecorded.delete(id);
+        this.record(id, outcome);
+      }
+      this.pump();
+    }, RETRY_MS);
+    this.retryTimer.unref();
+  }
+
   private pump(): void {
     if (!this.started || this.stopping) return;
     while (this.slots.size < this.opts.concurrency) {
-      const job = this.opts.store.claimNext();
+      let job: Job | undefined;
+      try {
+        job = this.opts.store.claimNext();
+      } catch (err) {
+        this.opts.log?.(`could not start the next job: ${storeFailure(err)}`);
+        return this.retryLater();
+      }
       if (!job) return;
-      this.slots.add(job.id);
-      this.emitState(job);
-      this.launch(job).catch((err: unknown) => this.settle(job.id, { state: 'failed', error: String(err) }));
+      const claimed = job;
+      this.slots.add(claimed.id);
+      this.emitState(claimed);
+      this.launch(claimed).catch((err: unknown) =>
+        this.settle(claimed.id, {
+          state: 'failed',
+          error: isDiskFull(err)
+            ? "the server's disk is full: the job could not start"
+            : `the job could not start: ${(err as Error)?.message ?? String(err)}`,
+        }),
+      );
     }
   }
+
+  /**
+   * A store write made while a job runs (progress, trace): a failure (a full disk) stops the job,
+   * which then fails with the reason, instead of ending the server.
+   */
+  private guard(id: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.opts.log?.(`job ${id}: ${storeFailure(err)}`);
+      const proc = this.workers.get(id);
+      if (proc && !this.failing.has(id)) {
+        this.failing.set(id, storeFailure(err));
+        proc.cancel();
+      }
+    }
+  }
+
+  /** Jobs stopped because the store failed, with the reason they fail with. */
+  private readonly failing = new Map<string, string>();
 
   private async launch(job: Job): Promise<void> {
     const { store, jobsDir, threadsPerJob, worker } = this.opts;
@@ -164,22 +227,28 @@ export class JobQueue extends EventEmitter {
         outDir,
         params: { ...job.params, threads },
         resume: job.attempts > 1,
+        ...(job.remap ? { remap: job.remap } : {}),
       },
       {
         onProgress: (progress) => {
-          store.setProgress(job.id, progress);
+          this.guard(job.id, () => store.setProgress(job.id, progress));
           this.emit('event', { id: job.id, type: 'progress', progress } satisfies JobEvent);
         },
         onIteration: (key, trace) => {
-          store.addIteration(job.id, key, trace);
+          this.guard(job.id, () => store.addIteration(job.id, key, trace));
           this.emit('event', { id: job.id, type: 'iteration', trace } satisfies JobEvent);
         },
       },
     );
     this.workers.set(job.id, proc);
-    store.setPid(job.id, proc.pid);
-    if (store.get(job.id)?.cancelRequested) proc.cancel();
-    const outcome = await proc.outcome;
+    this.guard(job.id, () => {
+      store.setPid(job.id, proc.pid);
+      if (store.get(job.id)?.cancelRequested) proc.cancel();
+    });
+    let outcome = await proc.outcome;
+    const failure = this.failing.get(job.id);
+    this.failing.delete(job.id);
+    if (failure !== undefined) outcome = { state: 'failed', error: failure };
     if (outcome.state === 'failed' && proc.stderrTail.trim())
       this.opts.log?.(`job ${job.id}: ${outcome.error}; worker stderr:\n${proc.stderrTail.trim()}`);
     this.settle(job.id, outcome);
@@ -189,12 +258,34 @@ export class JobQueue extends EventEmitter {
     this.slots.delete(id);
     this.workers.delete(id);
     if (this.stopping || outcome.state === 'detached') return;
-    const { store } = this.opts;
-    if (outcome.state === 'succeeded') store.finish(id, 'succeeded', { summary: outcome.summary });
-    else if (outcome.state === 'failed') store.finish(id, 'failed', { error: outcome.error });
-    else store.finish(id, 'cancelled');
-    const job = store.get(id);
-    if (job) this.emitState(job);
+    this.record(id, outcome);
     this.pump();
+  }
+
+  /** Records a job's final state; a failing store (a full disk) is retried, never thrown. */
+  private record(id: string, outcome: WorkerOutcome): void {
+    const { store } = this.opts;
+    try {
+      if (outcome.state === 'succeeded') store.finish(id, 'succeeded', { summary: outcome.summary });
+      else if (outcome.state === 'failed') store.finish(id, 'failed', { error: outcome.error });
+      else if (outcome.state === 'cancelled') store.finish(id, 'cancelled');
+    } catch (err) {
+      this.opts.log?.(`job ${id}: ${storeFailure(err)}; retrying`);
+      // The result itself could not be stored: at least record the job as failed, saying why.
+      if (outcome.state === 'succeeded') {
+        try {
+          store.finish(id, 'failed', { error: storeFailure(err) });
+        } catch {
+          this.unrecorded.set(id, { state: 'failed', error: storeFailure(err) });
+        }
+      } else this.unrecorded.set(id, outcome);
+      this.retryLater();
+    }
+    try {
+      const job = store.get(id);
+      if (job) this.emitState(job);
+    } catch {
+      // reading failed too: listeners hear about the job when it is recorded
+    }
   }
 }

@@ -17,8 +17,12 @@ export const FINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancel
 export interface Job {
   id: string;
   state: JobState;
-  /** Real path of the input file (inside a data root or the uploads folder). */
+  /** Real path of the input file (inside a data root or the job's own folder). */
   input: string;
+  /** The input as the client gave it (a path under a data root, or `{ upload, name }`). */
+  source: unknown;
+  /** The checked stack files of a STAR/.cs input (reference as written → real path), or null. */
+  remap: Record<string, string> | null;
   /** The classification parameters (classify() names). */
   params: Record<string, unknown>;
   /** Number of particles and box size read from the input header at submission. */
@@ -47,6 +51,8 @@ interface Row {
   seq: number;
   state: JobState;
   input: string;
+  source: string | null;
+  remap: string | null;
   params: string;
   particles: number;
   box: number;
@@ -95,6 +101,8 @@ function toJob(row: Row): Job {
     id: row.id,
     state: row.state,
     input: row.input,
+    source: row.source === null ? null : (JSON.parse(row.source) as unknown),
+    remap: row.remap === null ? null : (JSON.parse(row.remap) as Record<string, string>),
     params: JSON.parse(row.params) as Record<string, unknown>,
     particles: row.particles,
     box: row.box,
@@ -112,7 +120,13 @@ function toJob(row: Row): Job {
 
 /** What a new job needs. */
 export interface NewJob {
+  /** The job id (default: a new UUID). */
+  id?: string;
   input: string;
+  /** The input as the client gave it. */
+  source?: unknown;
+  /** The checked stack files of a STAR/.cs input. */
+  remap?: Record<string, string>;
   params: Record<string, unknown>;
   particles: number;
   box: number;
@@ -135,6 +149,9 @@ export class JobStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
+    for (const added of ['source', 'remap'])
+      if (!columns.some((c) => c.name === added)) this.db.exec(`ALTER TABLE jobs ADD COLUMN ${added} TEXT`);
   }
 
   /** Closes the database. */
@@ -144,12 +161,22 @@ export class JobStore {
 
   /** Adds a queued job and returns it. */
   insert(job: NewJob, now = Date.now()): Job {
-    const id = randomUUID();
+    const id = job.id ?? randomUUID();
     this.db
       .prepare(
-        'INSERT INTO jobs (id, state, input, params, particles, box, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO jobs (id, state, input, source, remap, params, particles, box, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, 'queued', job.input, JSON.stringify(job.params), job.particles, job.box, now);
+      .run(
+        id,
+        'queued',
+        job.input,
+        JSON.stringify(job.source ?? null),
+        job.remap === undefined ? null : JSON.stringify(job.remap),
+        JSON.stringify(job.params),
+        job.particles,
+        job.box,
+        now,
+      );
     return this.get(id)!;
   }
 
@@ -159,14 +186,41 @@ export class JobStore {
     return row && toJob(row);
   }
 
-  /** Jobs in submission order, optionally of one state. */
-  list(state?: JobState): Job[] {
-    const rows = (
-      state
-        ? this.db.prepare('SELECT * FROM jobs WHERE state = ? ORDER BY seq').all(state)
-        : this.db.prepare('SELECT * FROM jobs ORDER BY seq').all()
-    ) as Row[];
-    return rows.map(toJob);
+  /**
+   * Jobs in submission order, optionally of one state: `limit` of them from `offset` on, and how
+   * many match in all.
+   */
+  list(options: { state?: JobState; limit?: number; offset?: number } = {}): { jobs: Job[]; total: number } {
+    const where = options.state ? 'WHERE state = @state' : '';
+    const args = { state: options.state, limit: options.limit ?? -1, offset: options.offset ?? 0 };
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs ${where} ORDER BY seq LIMIT @limit OFFSET @offset`)
+      .all(options.state ? args : { limit: args.limit, offset: args.offset }) as Row[];
+    const { n } = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM jobs ${where}`)
+      .get(...(options.state ? [{ state: options.state }] : [])) as { n: number };
+    return { jobs: rows.map(toJob), total: n };
+  }
+
+  /** Deletes a finished job and its trace; returns false if it is not in a final state. */
+  remove(id: string): boolean {
+    return this.db.transaction(() => {
+      const r = this.db
+        .prepare("DELETE FROM jobs WHERE id = ? AND state IN ('succeeded','failed','cancelled')")
+        .run(id);
+      if (r.changes === 1) this.db.prepare('DELETE FROM iterations WHERE job_id = ?').run(id);
+      return r.changes === 1;
+    })();
+  }
+
+  /** Ids of the jobs that reached a final state before `cutoff` (ms since the epoch). */
+  finishedBefore(cutoff: number): string[] {
+    const rows = this.db
+      .prepare(
+        "SELECT id FROM jobs WHERE state IN ('succeeded','failed','cancelled') AND finished_at < ? ORDER BY seq",
+      )
+      .all(cutoff) as { id: string }[];
+    return rows.map((r) => r.id);
   }
 
   /** Number of jobs in each state. */

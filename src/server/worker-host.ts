@@ -10,13 +10,15 @@ import { appendFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../cli/common.js';
-import { oneLine } from './errors.js';
+import { isDiskFull, oneLine } from './errors.js';
 import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
 
 /** Options a job function receives. */
 export interface JobRunOptions {
   signal: AbortSignal;
   resume: boolean;
+  /** The stacks checked at submission (reference as written → real file). */
+  remap?: Record<string, string>;
   onProgress: (progress: Record<string, unknown>) => void;
   onIteration: (trace: unknown) => void;
 }
@@ -115,6 +117,7 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
     const summary = await run(start.input, start.outDir, start.params, {
       signal,
       resume: start.resume,
+      ...(start.remap ? { remap: start.remap } : {}),
       onProgress: (progress) => {
         pending = progress;
         const wait = PROGRESS_EVERY_MS - (Date.now() - lastSent);
@@ -136,7 +139,9 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
     const code = (err as { code?: unknown })?.code;
     return {
       type: 'failed',
-      error: oneLine(describeError(err)),
+      error: isDiskFull(err)
+        ? `the server's disk is full: the job's outputs could not be written (${String(code)})`
+        : oneLine(describeError(err)),
       code: typeof code === 'string' ? code : undefined,
     };
   }

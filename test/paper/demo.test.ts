@@ -11,7 +11,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The numbers of a formatSummary table: measure name → one number per column. */
 function parseSummary(table: string): Map<string, number[]> {
-  const lines = table.trimEnd().split('\n').slice(2);
+  const lines = table.split('\n\n')[0].trimEnd().split('\n').slice(2);
   const out = new Map<string, number[]>();
   for (const line of lines) {
     const cells = line.split(/\s{2,}/);
@@ -69,8 +69,13 @@ describe('runDemo', () => {
     // the printed numbers parse and are the evaluations' own
     const nums = parseSummary(r.table);
     const medians = nums.get('median angle (°, mirror ≡ view)')!;
-    expect(medians).toHaveLength(2);
+    expect(medians).toHaveLength(3);
     r.runs.forEach((run, i) => expect(medians[i]).toBeCloseTo(run.evaluation.mirror.median, 2));
+    expect(medians[2]).toBeCloseTo(r.oracle.mirror.median, 2);
+    expect(nums.get('ARI against the true views')![0]).toBeCloseTo(r.runs[0].evaluation.ari!, 3);
+    // the claims: ACK against the oracle and against K-means
+    expect(r.table).toMatch(/accuracy vs the oracle: ACK [\d.]+° = [\d.]+× the oracle's/);
+    expect(r.table).toMatch(/ahead of K-means on median angle: (yes|NO)/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as {
       runs: { label: string }[];
     };

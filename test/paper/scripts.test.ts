@@ -110,6 +110,7 @@ describe('scripts/reproduce-paper arguments', () => {
       method: 'ack',
       median: 12.345,
       under15: 0.61234,
+      ari: 0.5,
       sizeCv: 0.05,
       tiny: 0,
       seconds: 61.2,

@@ -8,7 +8,7 @@ import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/serve.js';
-import { client, removeDir, startFakeServer, tempDir, writeSpec } from './helpers.js';
+import { client, removeDir, startFakeServer, tempDir, workerPid, writeSpec } from './helpers.js';
 
 let dir: string;
 let root: string;
@@ -42,6 +42,8 @@ afterAll(async () => {
   await server?.close();
   await removeDir(dir);
 });
+
+const workDir = () => join(dir, 'work');
 
 function expectOneLine(body: unknown, code?: string): void {
   const b = body as { error: string; code: string };
@@ -160,7 +162,9 @@ describe('jobs', () => {
     expect((await api.get(`/v1/jobs/${r.body.id}/files/.hidden`)).status).toBe(404);
     const list = await api.get<{ jobs: { id: string }[] }>('/v1/jobs');
     expect(list.body.jobs.map((j) => j.id)).toContain(r.body.id);
-    expect((await api.del(`/v1/jobs/${r.body.id}`)).status).toBe(409);
+    // A finished job is deleted, with its files.
+    expect((await api.del(`/v1/jobs/${r.body.id}`)).body).toEqual({ id: r.body.id, deleted: true });
+    expect((await api.get(`/v1/jobs/${r.body.id}`)).status).toBe(404);
   });
 
   it('runs no more jobs at once than the concurrency, in submission order', async () => {
@@ -208,7 +212,7 @@ describe('jobs', () => {
       params: { k: 2, maxIter: 50 },
     });
     const queued = await api.post<{ id: string }>('/v1/jobs', { input: 'small.star', params: { k: 2 } });
-    await api.waitFor(running.body.id, (j) => j.state === 'running' && j.pid !== null);
+    await api.waitFor(running.body.id, (j) => j.state === 'running' && workerPid(workDir(), j.id) !== null);
     const q = await api.del(`/v1/jobs/${queued.body.id}`);
     expect(q.status).toBe(200);
     expect(q.body.state).toBe('cancelled');
@@ -240,8 +244,11 @@ describe('jobs', () => {
       input: 'slow.star',
       params: { k: 2, maxIter: 50 },
     });
-    const job = await api.waitFor(r.body.id, (j) => j.pid !== null && j.state === 'running');
-    process.kill(job.pid!, 'SIGKILL');
+    const job = await api.waitFor(
+      r.body.id,
+      (j) => j.state === 'running' && workerPid(workDir(), j.id) !== null,
+    );
+    process.kill(workerPid(workDir(), job.id)!, 'SIGKILL');
     expect(await api.waitFinal(r.body.id)).toMatchObject({
       state: 'failed',
       error: 'worker crashed (SIGKILL)',

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBenchStack } from '../../scripts/bench/util-stack.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
-import { client, removeDir, tempDir, TOKEN } from './helpers.js';
+import { client, removeDir, tempDir, TOKEN, workerPid } from './helpers.js';
 import { launchCli, type ServerProcess } from './launcher.js';
 
 const N = 40;
@@ -86,7 +86,7 @@ describe('server running real classifications', () => {
       input: 'particles.mrcs',
       params: params(2, { maxIter: 500, sigma0: 0 }),
     });
-    await api.waitFor(r.body.id, (j) => j.state === 'running' && j.pid !== null);
+    await api.waitFor(r.body.id, (j) => j.state === 'running' && workerPid(join(dir, 'work'), j.id) !== null);
     expect((await api.del(`/v1/jobs/${r.body.id}`)).status).toBe(202);
     expect((await api.waitFinal(r.body.id, 20_000)).state).toBe('cancelled');
   });
@@ -97,8 +97,11 @@ describe('server running real classifications', () => {
       params: params(4, { maxIter: 500, sigma0: 0 }),
     });
     const b = await api.post<{ id: string }>('/v1/jobs', { input: 'particles.mrcs', params: params(5) });
-    const running = await api.waitFor(a.body.id, (j) => j.state === 'running' && j.pid !== null);
-    process.kill(running.pid!, 'SIGSEGV');
+    const running = await api.waitFor(
+      a.body.id,
+      (j) => j.state === 'running' && workerPid(join(dir, 'work'), j.id) !== null,
+    );
+    process.kill(workerPid(join(dir, 'work'), running.id)!, 'SIGSEGV');
     expect(await api.waitFinal(a.body.id)).toMatchObject({
       state: 'failed',
       error: 'worker crashed (SIGSEGV)',
@@ -171,7 +174,7 @@ describe('restart of the real server after kill -9', () => {
     }
     second.child.kill('SIGTERM');
     await second.exited;
-  });
+  }, 240_000);
 });
 
 describe('ackmeans serve', () => {
@@ -191,6 +194,8 @@ describe('ackmeans serve', () => {
       { env, encoding: 'utf8' },
     );
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('ackmeans: a token is required: pass --token or set ACKMEANS_TOKEN');
+    expect(r.stderr.trim()).toBe(
+      'ackmeans: a token is required: pass --token-file (or --token) or set ACKMEANS_TOKEN',
+    );
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import type { InputFacts } from '../../src/server/app.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/serve.js';
 import type { Job } from '../../src/server/store.js';
@@ -135,4 +136,18 @@ export function client(url: string, token: string | null = TOKEN) {
       }
     },
   };
+}
+
+/**
+ * The worker pid the server recorded for a running job (clients never see it): read from the
+ * work directory's database.
+ */
+export function workerPid(workDir: string, id: string): number | null {
+  const db = new Database(join(workDir, 'ackmeans.db'), { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT pid FROM jobs WHERE id = ?').get(id) as { pid: number | null } | undefined;
+    return row?.pid ?? null;
+  } finally {
+    db.close();
+  }
 }

@@ -39,23 +39,27 @@ beforeAll(async () => {
   const options = fakeServerOptions({ workDir: join(dir, 'work'), dataRoots: [root] });
   server = await startServer({ ...options, inspect: undefined });
   api = client(server.url);
+  realRoot = await realpath(root);
 });
 afterAll(async () => {
   await server?.close();
   await removeDir(dir);
 });
 
+const rules = () => ({ allowed: [realRoot], maxParticles: 1000 });
+let realRoot: string;
+
 describe('inspectInput', () => {
   it('reads count, box, pixel size and the real stack paths', async () => {
     const stack = await realpath(join(root, 'inside.mrcs'));
-    expect(await inspectInput(join(root, 'inside.mrcs'))).toEqual({
+    expect(await inspectInput(join(root, 'inside.mrcs'), rules())).toEqual({
       particles: 12,
       box: 16,
       pixelSize: 4,
       hasCtf: false,
       files: [stack],
     });
-    expect(await inspectInput(join(root, 'good.star'))).toMatchObject({
+    expect(await inspectInput(join(root, 'good.star'), rules())).toMatchObject({
       particles: 10,
       box: 16,
       files: [stack],

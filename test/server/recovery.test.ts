@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUMMARY_FILE } from '../../src/server/worker-host.js';
 import { JobStore } from '../../src/server/store.js';
-import { client, removeDir, startFakeServer, tempDir, writeSpec } from './helpers.js';
+import { client, removeDir, startFakeServer, tempDir, workerPid, writeSpec } from './helpers.js';
 import { launchServer, type ServerProcess } from './launcher.js';
 
 let dir: string;
@@ -55,7 +55,7 @@ describe('restart after kill -9', () => {
       ids[0],
       (j) => j.state === 'running' && (j as { trace?: unknown[] }).trace!.length >= 3,
     );
-    const oldWorker = running.pid!;
+    const oldWorker = workerPid(options.workDir, running.id)!;
     first.child.kill('SIGKILL');
     await first.exited;
 
@@ -94,7 +94,7 @@ describe('restart after kill -9', () => {
     }
     second.child.kill('SIGTERM');
     await second.exited;
-  });
+  }, 180_000);
 
   it('refuses a second server on a work directory in use', async () => {
     const options = { workDir: join(dir, 'work2'), dataRoots: [dir] };
@@ -102,7 +102,7 @@ describe('restart after kill -9', () => {
     servers.push(first);
     await expect(launchServer(options)).rejects.toThrow(/in use by server pid/);
     first.child.kill('SIGKILL');
-  });
+  }, 120_000);
 });
 
 describe('a job that finished just before the server stopped', () => {
