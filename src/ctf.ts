@@ -19,22 +19,6 @@ import {
 import { type JobOptions, type Progress, resolveThreads, runNativeJob } from './job.js';
 import { native } from './native.js';
 
-declare module './native.js' {
-  interface NativeAddon {
-    ctfHalfplane(params: Float64Array, box: number, pixelSize: number): Float32Array;
-    applyCtf(
-      images: Float32Array,
-      n: number,
-      box: number,
-      pixelSize: number,
-      params: Float64Array,
-      mode: 0 | 1,
-      threads: number,
-      control: Float64Array,
-    ): Promise<Float32Array>;
-  }
-}
-
 /** One CTF, in the units of RELION's STAR files. */
 export interface CtfParameters {
   /** `_rlnDefocusU`, Å (positive = underfocus). */
@@ -123,7 +107,7 @@ export function packCtfBatch(ctf: CtfBatch, n: number): Float64Array {
 export function ctfImage(params: CtfParameters, box: number, pixelSize: number): Float32Array {
   checkInt('box', box, 2, 8192);
   checkNumber('pixelSize', pixelSize, 1e-6);
-  return native().ctfHalfplane(packOne(params), box, pixelSize);
+  return native().ctfHalfplane({ params: packOne(params), box, pixelSize });
 }
 
 /**
@@ -176,7 +160,7 @@ async function runCtf(
   const signal = checkSignal(options.signal);
   const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
   return runNativeJob(
-    (control) => native().applyCtf(images, n, box, pixelSize, params, mode, threads, control),
+    (control) => native().applyCtf({ images, n, box, pixelSize, params, mode, threads, control }),
     {
       signal,
       onProgress,

@@ -45,8 +45,11 @@ export async function distanceTable(
   const k = references.length / dim;
   if (n * k > 2 ** 31 - 1)
     throw new RangeError(`n·k (${n}·${k}) is too large for one table (max 2^31−1 entries)`);
-  return runNativeJob((control) => native().distanceTable(images, n, references, k, dim, threads, control), {
-    signal,
-    onProgress,
-  });
+  return runNativeJob(
+    (control) => native().distanceTable({ images, n, references, k, dim, threads, control }),
+    {
+      signal,
+      onProgress,
+    },
+  );
 }

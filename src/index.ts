@@ -3,7 +3,7 @@
  * The public API.
  */
 export { AckmeansError } from './errors.js';
-export { info, type NativeInfo } from './native.js';
+export { info, setSimd, simdEnabled, type NativeInfo } from './native.js';
 export { type JobOptions, type Progress } from './job.js';
 export { distanceTable, type DistanceTableOptions } from './distances.js';
 export { align, type AlignResult, type AlignStats } from './align/align.js';
@@ -46,13 +46,7 @@ export {
   type Trace,
 } from './report/report.js';
 export * from './io/index.js';
-export {
-  project,
-  projectMatrices,
-  projectorSimd,
-  type EulerAngles,
-  type ProjectOptions,
-} from './sim/project.js';
+export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';
 export { eulerMatrix, matrixToEuler, type Matrix3 } from './sim/euler.js';
 export {
@@ -79,7 +73,15 @@ export {
   type ClassifyParams,
   type ClassifyProgress,
 } from './pipeline/run.js';
-export { CLASSIFY_DEFAULTS, CLASSIFY_METHODS, PIPELINES } from './pipeline/params.js';
+export {
+  CLASSIFY_DEFAULTS,
+  CLASSIFY_METHODS,
+  PIPELINES,
+  PARAMS,
+  paramsSchema,
+  checkParams,
+  type ParamName,
+} from './pipeline/params.js';
 export type { ClassificationResult, ParticlePoses as ClassPoses, TraceRow } from './pipeline/types.js';
 export { selectClasses, parseClassList } from './pipeline/select.js';
 export { preprocessImages, type PreprocessOptions } from './pipeline/preprocess.js';

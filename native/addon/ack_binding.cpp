@@ -1,6 +1,6 @@
-// ackPass(table, n, k, assignment, sizes, lambda2, order, control) -> Promise<number of moves>;
+// ackPass({table, n, k, assignment, sizes, lambda2, order, control}) -> Promise<number of moves>;
 // updates assignment and sizes in place.
-// ackPassSparse(scores, classes, width, n, k, assignment, sizes, lambda2, order, control): the
+// ackPassSparse({scores, classes, width, n, k, assignment, sizes, lambda2, order, control}): the
 // same pass on a sparse candidate table (n×width scores and classes, −1 = empty column).
 #include "../core/ack_pass.h"
 #include "registry.h"
@@ -14,15 +14,24 @@ class AckPassWorker : public PromiseWorker {
   AckPassWorker(Napi::Env env, const float* table, const int32_t* classes, int64_t width, int64_t n, int64_t k,
                 int32_t* assignment, int32_t* sizes, double lambda2, const int32_t* order, int64_t count,
                 double* control)
-      : PromiseWorker(env, "ackmeans.ackPass"), table_(table), classes_(classes), width_(width), n_(n), k_(k),
-        assignment_(assignment), sizes_(sizes), lambda2_(lambda2), order_(order), count_(count) {
+      : PromiseWorker(env, "ackmeans.ackPass"),
+        table_(table),
+        classes_(classes),
+        width_(width),
+        n_(n),
+        k_(k),
+        assignment_(assignment),
+        sizes_(sizes),
+        lambda2_(lambda2),
+        order_(order),
+        count_(count) {
     control_.attach(control);
   }
 
  protected:
   void Run() override {
-    moves_ = ack::ack_pass_table(table_, classes_, width_, n_, k_, assignment_, sizes_, lambda2_, order_, count_,
-                                 control_);
+    moves_ =
+        ack::ack_pass_table(table_, classes_, width_, n_, k_, assignment_, sizes_, lambda2_, order_, count_, control_);
   }
   Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, double(moves_)); }
 
@@ -39,35 +48,37 @@ class AckPassWorker : public PromiseWorker {
 };
 
 Napi::Value AckPass(const Napi::CallbackInfo& info) {
-  auto table = argFloat32(info, 0, "table");
-  int64_t n = argInt(info, 1, "n");
-  int64_t k = argInt(info, 2, "k");
-  auto assignment = argInt32Array(info, 3, "assignment");
-  auto sizes = argInt32Array(info, 4, "sizes");
-  double lambda2 = argNumber(info, 5, "lambda2");
-  auto order = argInt32Array(info, 6, "order");
-  double* control = argControl(info, 7);
+  Options o(info);
+  auto table = o.f32("table");
+  int64_t n = o.integer("n");
+  int64_t k = o.integer("k");
+  auto assignment = o.i32("assignment");
+  auto sizes = o.i32("sizes");
+  double lambda2 = o.number("lambda2");
+  auto order = o.i32("order");
+  double* control = o.control();
   if (n < 1 || k < 1) throw Napi::RangeError::New(info.Env(), "n and k must be >= 1");
   requireLength(info.Env(), table, n * k, "table", "n*k");
   requireLength(info.Env(), assignment, n, "assignment", "n");
   requireLength(info.Env(), sizes, k, "sizes", "k");
   auto* w = new AckPassWorker(info.Env(), table.Data(), nullptr, k, n, k, assignment.Data(), sizes.Data(), lambda2,
                               order.Data(), int64_t(order.ElementLength()), control);
-  for (size_t a : {0, 3, 4, 6, 7}) w->Keep(info[a]);  // table, assignment, sizes, order, control
+  w->KeepAll(o);
   return w->Start();
 }
 
 Napi::Value AckPassSparse(const Napi::CallbackInfo& info) {
-  auto scores = argFloat32(info, 0, "scores");
-  auto classes = argInt32Array(info, 1, "classes");
-  int64_t width = argInt(info, 2, "width");
-  int64_t n = argInt(info, 3, "n");
-  int64_t k = argInt(info, 4, "k");
-  auto assignment = argInt32Array(info, 5, "assignment");
-  auto sizes = argInt32Array(info, 6, "sizes");
-  double lambda2 = argNumber(info, 7, "lambda2");
-  auto order = argInt32Array(info, 8, "order");
-  double* control = argControl(info, 9);
+  Options o(info);
+  auto scores = o.f32("scores");
+  auto classes = o.i32("classes");
+  int64_t width = o.integer("width");
+  int64_t n = o.integer("n");
+  int64_t k = o.integer("k");
+  auto assignment = o.i32("assignment");
+  auto sizes = o.i32("sizes");
+  double lambda2 = o.number("lambda2");
+  auto order = o.i32("order");
+  double* control = o.control();
   if (n < 1 || k < 1 || width < 1) throw Napi::RangeError::New(info.Env(), "n, k and width must be >= 1");
   requireLength(info.Env(), scores, n * width, "scores", "n*width");
   requireLength(info.Env(), classes, n * width, "classes", "n*width");
@@ -75,7 +86,7 @@ Napi::Value AckPassSparse(const Napi::CallbackInfo& info) {
   requireLength(info.Env(), sizes, k, "sizes", "k");
   auto* w = new AckPassWorker(info.Env(), scores.Data(), classes.Data(), width, n, k, assignment.Data(), sizes.Data(),
                               lambda2, order.Data(), int64_t(order.ElementLength()), control);
-  for (size_t a : {0, 1, 5, 6, 8, 9}) w->Keep(info[a]);
+  w->KeepAll(o);
   return w->Start();
 }
 

@@ -1,7 +1,7 @@
-// alignImages(images, n, references, k, settings, outputs, threads, control) -> Promise<timings>
+// alignImages({images, n, references, k, settings, outputs, threads, control}) -> Promise<timings>
 //   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit}
 //   outputs:  {score, psi, shiftX, shiftY: Float32Array(n*k), mirror: Uint8Array(n*k)}, filled in place
-// alignCandidates(images, n, references, k, candidates, m, settings, outputs, threads, control)
+// alignCandidates({images, n, references, k, candidates, m, settings, outputs, threads, control})
 //   -> Promise<timings>: the same for the pairs (i, candidates[i*m + c]); outputs hold n*m values
 #include "../core/align.h"
 #include "registry.h"
@@ -63,27 +63,24 @@ class AlignWorker : public PromiseWorker {
   ack::AlignTimings t_;
 };
 
-// Reads the arguments shared by alignImages and alignCandidates; `c` is the index of the
-// candidates argument (0: none) and the later arguments follow it.
+// alignImages (sparse = false) and alignCandidates (sparse = true).
 Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   Napi::Env env = info.Env();
-  auto X = argFloat32(info, 0, "images");
-  int64_t n = argInt(info, 1, "n");
-  auto M = argFloat32(info, 2, "references");
-  int64_t k = argInt(info, 3, "k");
-  const size_t at = sparse ? 6 : 4;  // settings, outputs, threads, control follow
+  Options o(info);
+  auto X = o.f32("images");
+  int64_t n = o.integer("n");
+  auto M = o.f32("references");
+  int64_t k = o.integer("k");
   Napi::Int32Array cand;
   int64_t m = 0;
   if (sparse) {
-    cand = argInt32Array(info, 4, "candidates");
-    m = argInt(info, 5, "m");
+    cand = o.i32("candidates");
+    m = o.integer("m");
   }
-  if (info.Length() < at + 2 || !info[at].IsObject() || !info[at + 1].IsObject())
-    throw Napi::TypeError::New(env, "settings and outputs must be objects");
-  Napi::Object so = info[at].As<Napi::Object>();
-  Napi::Object out = info[at + 1].As<Napi::Object>();
-  int threads = int(argInt(info, at + 2, "threads"));
-  double* control = argControl(info, at + 3);
+  Napi::Object so = o.object("settings");
+  Napi::Object out = o.object("outputs");
+  int threads = int(o.integer("threads"));
+  double* control = o.control();
   ack::AlignSettings s;
   s.box = int(fieldNumber(so, "box"));
   s.firstRing = int(fieldNumber(so, "firstRing"));
@@ -101,14 +98,14 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   requireLength(env, X, int64_t(n * boxSq), "images", "n*box*box");
   requireLength(env, M, int64_t(k * boxSq), "references", "k*box*box");
   if (sparse) requireLength(env, cand, n * m, "candidates", "n*m");
-  const size_t pairs = size_t(n) * size_t(sparse ? m : k);
-  auto score = fieldFloat32(out, "score", pairs);
-  auto psi = fieldFloat32(out, "psi", pairs);
-  auto sx = fieldFloat32(out, "shiftX", pairs);
-  auto sy = fieldFloat32(out, "shiftY", pairs);
+  const size_t nk = size_t(n) * size_t(sparse ? m : k);
+  auto score = fieldFloat32(out, "score", nk);
+  auto psi = fieldFloat32(out, "psi", nk);
+  auto sx = fieldFloat32(out, "shiftX", nk);
+  auto sy = fieldFloat32(out, "shiftY", nk);
   Napi::Value mir = out.Get("mirror");
   if (!mir.IsTypedArray() || mir.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
-      mir.As<Napi::Uint8Array>().ElementLength() != pairs)
+      mir.As<Napi::Uint8Array>().ElementLength() != nk)
     throw typeError(env, "outputs.mirror", "a Uint8Array of one value per pair");
 
   auto* w = new AlignWorker(env, s);
@@ -125,11 +122,9 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   if (sparse) {
     w->candidates = cand.Data();
     w->m = int(m);
-    w->Keep(cand);
   }
-  for (Napi::Value v : {Napi::Value(X), Napi::Value(M), Napi::Value(score), Napi::Value(psi), Napi::Value(sx),
-                        Napi::Value(sy), mir, info[at + 3]})
-    w->Keep(v);
+  w->KeepAll(o);  // images, references, control
+  for (Napi::Value v : {Napi::Value(score), Napi::Value(psi), Napi::Value(sx), Napi::Value(sy), mir}) w->Keep(v);
   w->attach(control);
   return w->Start();
 }

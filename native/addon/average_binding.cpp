@@ -1,18 +1,13 @@
-// classAccumulate(images, count, box, assignment, psi, shiftX, shiftY, mirror, k, evenSum, oddSum, members,
-//                 threads, control) -> Promise<void>      (sums updated in place)
-// classFinalize(evenSum, oddSum, members, k, box, threads) -> Promise<{averages, even, odd, frc, resolution}>
+// classAccumulate({images, count, box, assignment, psi, shiftX, shiftY, mirror, k, evenSum, oddSum, members,
+//                  threads, control}) -> Promise<void>      (sums updated in place)
+// classFinalize({evenSum, oddSum, members, k, box, threads, control})
+//   -> Promise<{averages, even, odd, frc, resolution}>
 #include "../core/average.h"
 #include "registry.h"
 #include "worker.h"
 
 namespace ackaddon {
 namespace {
-
-Napi::Uint8Array argUint8(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw typeError(info.Env(), name, "a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
-}
 
 void requireLength(Napi::Env env, size_t got, size_t want, const char* name) {
   if (got != want) throw Napi::RangeError::New(env, std::string(name) + " has the wrong length");
@@ -40,17 +35,19 @@ class AccumulateWorker : public PromiseWorker {
 
 Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto images = argFloat32(info, 0, "images");
-  const int64_t count = argInt(info, 1, "count"), box = argInt(info, 2, "box");
-  auto assignment = argInt32Array(info, 3, "assignment");
-  auto psi = argFloat32(info, 4, "psi"), sx = argFloat32(info, 5, "shiftX"), sy = argFloat32(info, 6, "shiftY");
-  auto mirror = argUint8(info, 7, "mirror");
-  const int64_t k = argInt(info, 8, "k");
-  auto evenSum = argFloat64(info, 9, "evenSum"), oddSum = argFloat64(info, 10, "oddSum");
-  auto members = argInt32Array(info, 11, "members");
-  const int threads = int(argInt(info, 12, "threads"));
-  double* control = argControl(info, 13);
-  if (count < 1 || box < 1 || k < 1 || threads < 1) throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
+  Options o(info);
+  auto images = o.f32("images");
+  const int64_t count = o.integer("count"), box = o.integer("box");
+  auto assignment = o.i32("assignment");
+  auto psi = o.f32("psi"), sx = o.f32("shiftX"), sy = o.f32("shiftY");
+  auto mirror = o.u8("mirror");
+  const int64_t k = o.integer("k");
+  auto evenSum = o.f64("evenSum"), oddSum = o.f64("oddSum");
+  auto members = o.i32("members");
+  const int threads = int(o.integer("threads"));
+  double* control = o.control();
+  if (count < 1 || box < 1 || k < 1 || threads < 1)
+    throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
   requireLength(env, images.ElementLength(), size_t(count * box * box), "images");
   for (auto* a : {&psi, &sx, &sy}) requireLength(env, a->ElementLength(), size_t(count), "parameters");
   requireLength(env, assignment.ElementLength(), size_t(count), "assignment");
@@ -73,8 +70,7 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   w->members = members.Data();
   w->threads = threads;
   w->attach(control);
-  for (size_t i = 0; i <= 13; ++i)
-    if (info[i].IsObject()) w->Keep(info[i]);
+  w->KeepAll(o);
   return w->Start();
 }
 
@@ -91,11 +87,12 @@ class FinalizeWorker : public PromiseWorker {
   const double *evenSum = nullptr, *oddSum = nullptr;
   const int32_t* members = nullptr;
   int threads = 1;
+  void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
     ack::finalize_classes(evenSum, oddSum, members, k_, box_, averages_.data, even_.data, odd_.data, frc_.data,
-                          resolution_.data, threads);
+                          resolution_.data, threads, &control_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -114,10 +111,12 @@ class FinalizeWorker : public PromiseWorker {
 
 Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto evenSum = argFloat64(info, 0, "evenSum"), oddSum = argFloat64(info, 1, "oddSum");
-  auto members = argInt32Array(info, 2, "members");
-  const int64_t k = argInt(info, 3, "k"), box = argInt(info, 4, "box");
-  const int threads = int(argInt(info, 5, "threads"));
+  Options o(info);
+  auto evenSum = o.f64("evenSum"), oddSum = o.f64("oddSum");
+  auto members = o.i32("members");
+  const int64_t k = o.integer("k"), box = o.integer("box");
+  const int threads = int(o.integer("threads"));
+  double* control = o.control();
   if (k < 1 || box < 2 || threads < 1) throw Napi::RangeError::New(env, "k, box, threads must be positive");
   requireLength(env, evenSum.ElementLength(), size_t(k * box * box), "evenSum");
   requireLength(env, oddSum.ElementLength(), size_t(k * box * box), "oddSum");
@@ -127,7 +126,8 @@ Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
   w->oddSum = oddSum.Data();
   w->members = members.Data();
   w->threads = threads;
-  for (size_t i = 0; i < 3; ++i) w->Keep(info[i]);
+  w->attach(control);
+  w->KeepAll(o);
   return w->Start();
 }
 

@@ -1,4 +1,4 @@
-// distanceTable(X, n, M, k, D, threads, control) -> Promise<Float32Array(n*k)>
+// distanceTable({images, n, references, k, dim, threads, control}) -> Promise<Float32Array(n*k)>
 #include "../core/distances.h"
 #include "registry.h"
 #include "worker.h"
@@ -10,10 +10,13 @@ class DistanceWorker : public PromiseWorker {
  public:
   DistanceWorker(Napi::Env env, Napi::Float32Array X, int64_t n, Napi::Float32Array M, int64_t k, int64_t D,
                  int threads, double* control)
-      : PromiseWorker(env, "ackmeans.distanceTable"), X_(X.Data()), M_(M.Data()), n_(n), k_(k), D_(D),
+      : PromiseWorker(env, "ackmeans.distanceTable"),
+        X_(X.Data()),
+        M_(M.Data()),
+        n_(n),
+        k_(k),
+        D_(D),
         threads_(threads) {
-    Keep(X);
-    Keep(M);
     control_.attach(control);
     out_.allocate(size_t(n) * size_t(k));
   }
@@ -31,18 +34,20 @@ class DistanceWorker : public PromiseWorker {
 };
 
 Napi::Value DistanceTable(const Napi::CallbackInfo& info) {
-  auto X = argFloat32(info, 0, "images");
-  int64_t n = argInt(info, 1, "n");
-  auto M = argFloat32(info, 2, "references");
-  int64_t k = argInt(info, 3, "k");
-  int64_t D = argInt(info, 4, "dim");
-  int threads = static_cast<int>(argInt(info, 5, "threads"));
-  double* control = argControl(info, 6);
-  if (n < 1 || k < 1 || D < 1 || threads < 1) throw Napi::RangeError::New(info.Env(), "n, k, dim, threads must be >= 1");
+  Options o(info);
+  auto X = o.f32("images");
+  int64_t n = o.integer("n");
+  auto M = o.f32("references");
+  int64_t k = o.integer("k");
+  int64_t D = o.integer("dim");
+  int threads = static_cast<int>(o.integer("threads"));
+  double* control = o.control();
+  if (n < 1 || k < 1 || D < 1 || threads < 1)
+    throw Napi::RangeError::New(info.Env(), "n, k, dim, threads must be >= 1");
   requireLength(info.Env(), X, n * D, "images", "n*dim");
   requireLength(info.Env(), M, k * D, "references", "k*dim");
   auto* w = new DistanceWorker(info.Env(), X, n, M, k, D, threads, control);
-  w->Keep(info[6]);
+  w->KeepAll(o);
   return w->Start();
 }
 

@@ -1,6 +1,7 @@
-// info() -> build and machine facts; gemmPeak(kind, m, n, k, threads, reps) -> Promise<GFLOP/s>
+// info() -> build and machine facts; simd({on?}) -> boolean; gemmPeak({kind, m, n, k, threads, reps}) -> Promise<GFLOP/s>
 #include "../core/blas.h"
 #include "../core/info.h"
+#include "../core/simd.h"
 #include "registry.h"
 #include "worker.h"
 
@@ -38,18 +39,27 @@ class GemmPeakWorker : public PromiseWorker {
 };
 
 Napi::Value GemmPeak(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsString()) throw typeError(info.Env(), "kind", "'s' or 'c'");
-  std::string kind = info[0].As<Napi::String>();
+  Options o(info);
+  std::string kind = o.string("kind");
   if (kind != "s" && kind != "c") throw Napi::RangeError::New(info.Env(), "kind must be 's' or 'c'");
-  int m = int(argInt(info, 1, "m")), n = int(argInt(info, 2, "n")), k = int(argInt(info, 3, "k"));
-  int threads = int(argInt(info, 4, "threads")), reps = int(argInt(info, 5, "reps"));
+  int m = int(o.integer("m")), n = int(o.integer("n")), k = int(o.integer("k"));
+  int threads = int(o.integer("threads")), reps = int(o.integer("reps"));
   if (m < 1 || n < 1 || k < 1 || threads < 1 || reps < 1)
     throw Napi::RangeError::New(info.Env(), "m, n, k, threads, reps must be >= 1");
   auto* w = new GemmPeakWorker(info.Env(), kind[0], m, n, k, threads, reps);
   return w->Start();
 }
 
+// simd({on?}) -> boolean: the global SIMD switch (every kernel with an AVX2 path honours it);
+// returns whether the AVX2 paths run.
+Napi::Value Simd(const Napi::CallbackInfo& info) {
+  Options o(info);
+  if (o.has("on")) ack::set_simd(o.boolean("on"));
+  return Napi::Boolean::New(info.Env(), ack::simd_enabled());
+}
+
 Registrar regInfo("info", Info);
+Registrar regSimd("simd", Simd);
 Registrar regPeak("gemmPeak", GemmPeak);
 
 }  // namespace

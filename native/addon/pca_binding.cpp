@@ -1,6 +1,6 @@
-// pca(X, n, d, q, threads, control) -> Promise<{ basis: Float32Array(q*d), eigenvalues: Float32Array(q),
-//   mean: Float32Array(d) }>
-// pcaProject(X, n, d, basis, q, mean, threads, control) -> Promise<Float32Array(n*q)>
+// pca({data, n, dim, components, threads, control}) -> Promise<{ basis: Float32Array(q*d),
+//   eigenvalues: Float32Array(q), mean: Float32Array(d) }>
+// pcaProject({data, n, dim, basis, components, mean, threads, control}) -> Promise<Float32Array(n*q)>
 #include "../core/pca.h"
 #include "registry.h"
 #include "worker.h"
@@ -12,7 +12,6 @@ class PcaWorker : public PromiseWorker {
  public:
   PcaWorker(Napi::Env env, Napi::Float32Array X, int64_t n, int64_t d, int q, int threads, double* control)
       : PromiseWorker(env, "ackmeans.pca"), X_(X.Data()), n_(n), d_(d), q_(q), threads_(threads) {
-    Keep(X);
     control_.attach(control);
     basis_.allocate(size_t(q) * d);
     values_.allocate(q);
@@ -43,11 +42,14 @@ class ProjectWorker : public PromiseWorker {
  public:
   ProjectWorker(Napi::Env env, Napi::Float32Array X, int64_t n, int64_t d, Napi::Float32Array basis, int q,
                 Napi::Float32Array mean, int threads, double* control)
-      : PromiseWorker(env, "ackmeans.pcaProject"), X_(X.Data()), basis_(basis.Data()), mean_(mean.Data()), n_(n),
-        d_(d), q_(q), threads_(threads) {
-    Keep(X);
-    Keep(basis);
-    Keep(mean);
+      : PromiseWorker(env, "ackmeans.pcaProject"),
+        X_(X.Data()),
+        basis_(basis.Data()),
+        mean_(mean.Data()),
+        n_(n),
+        d_(d),
+        q_(q),
+        threads_(threads) {
     control_.attach(control);
     out_.allocate(size_t(n) * q);
   }
@@ -64,36 +66,38 @@ class ProjectWorker : public PromiseWorker {
 };
 
 Napi::Value Pca(const Napi::CallbackInfo& info) {
-  auto X = argFloat32(info, 0, "data");
-  const int64_t n = argInt(info, 1, "n");
-  const int64_t d = argInt(info, 2, "dim");
-  const int64_t q = argInt(info, 3, "components");
-  const int threads = int(argInt(info, 4, "threads"));
-  double* control = argControl(info, 5);
+  Options o(info);
+  auto X = o.f32("data");
+  const int64_t n = o.integer("n");
+  const int64_t d = o.integer("dim");
+  const int64_t q = o.integer("components");
+  const int threads = int(o.integer("threads"));
+  double* control = o.control();
   if (n < 1 || d < 1 || q < 1 || q > std::min(n, d) || threads < 1)
     throw Napi::RangeError::New(info.Env(), "need n, dim >= 1 and 1 <= components <= min(n, dim)");
   requireLength(info.Env(), X, n * d, "data", "n*dim");
   if (std::min(n, d) > 46340) throw Napi::RangeError::New(info.Env(), "min(n, dim) is too large for one PCA");
   auto* w = new PcaWorker(info.Env(), X, n, d, int(q), threads, control);
-  w->Keep(info[5]);
+  w->KeepAll(o);
   return w->Start();
 }
 
 Napi::Value PcaProject(const Napi::CallbackInfo& info) {
-  auto X = argFloat32(info, 0, "data");
-  const int64_t n = argInt(info, 1, "n");
-  const int64_t d = argInt(info, 2, "dim");
-  auto basis = argFloat32(info, 3, "basis");
-  const int64_t q = argInt(info, 4, "components");
-  auto mean = argFloat32(info, 5, "mean");
-  const int threads = int(argInt(info, 6, "threads"));
-  double* control = argControl(info, 7);
+  Options o(info);
+  auto X = o.f32("data");
+  const int64_t n = o.integer("n");
+  const int64_t d = o.integer("dim");
+  auto basis = o.f32("basis");
+  const int64_t q = o.integer("components");
+  auto mean = o.f32("mean");
+  const int threads = int(o.integer("threads"));
+  double* control = o.control();
   if (n < 1 || d < 1 || q < 1 || threads < 1) throw Napi::RangeError::New(info.Env(), "need n, dim, components >= 1");
   requireLength(info.Env(), X, n * d, "data", "n*dim");
   requireLength(info.Env(), basis, q * d, "basis", "components*dim");
   requireLength(info.Env(), mean, d, "mean", "dim");
   auto* w = new ProjectWorker(info.Env(), X, n, d, basis, int(q), mean, threads, control);
-  w->Keep(info[7]);
+  w->KeepAll(o);
   return w->Start();
 }
 

@@ -1,6 +1,5 @@
-// projectVolume(volume, size, volumeCentre, matrices, shifts, n, box, imageCentre, threads, control)
-//   -> Promise<Float32Array(n*box*box)>. `shifts` is a Float64Array(2n) or null.
-// projectorSimd(on?) -> boolean (sync).
+// projectVolume({volume, size, volumeCentre, matrices, shifts?, n, box, imageCentre, threads, control})
+//   -> Promise<Float32Array(n*box*box)>. `shifts` is a Float64Array(2n) or absent.
 #include "../core/project.h"
 #include "registry.h"
 #include "worker.h"
@@ -12,7 +11,12 @@ class ProjectWorker : public PromiseWorker {
  public:
   ProjectWorker(Napi::Env env, const float* vol, const ack::ProjectionGeometry& g, const double* matrices,
                 const double* shifts, int64_t n, int threads, double* control)
-      : PromiseWorker(env, "ackmeans.projectVolume"), vol_(vol), g_(g), matrices_(matrices), shifts_(shifts), n_(n),
+      : PromiseWorker(env, "ackmeans.projectVolume"),
+        vol_(vol),
+        g_(g),
+        matrices_(matrices),
+        shifts_(shifts),
+        n_(n),
         threads_(threads) {
     control_.attach(control);
     out_.allocate(size_t(n) * size_t(g.box) * size_t(g.box));
@@ -34,44 +38,34 @@ class ProjectWorker : public PromiseWorker {
 
 Napi::Value ProjectVolume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto vol = argFloat32(info, 0, "volume");
+  Options o(info);
+  auto vol = o.f32("volume");
   ack::ProjectionGeometry g;
-  g.size = argInt(info, 1, "size");
-  g.volumeCentre = argNumber(info, 2, "volumeCentre");
-  auto matrices = argFloat64(info, 3, "matrices");
-  const bool hasShifts = !(info.Length() > 4 && info[4].IsNull());
-  int64_t n = argInt(info, 5, "n");
-  g.box = argInt(info, 6, "box");
-  g.imageCentre = argNumber(info, 7, "imageCentre");
-  int threads = static_cast<int>(argInt(info, 8, "threads"));
-  double* control = argControl(info, 9);
+  g.size = o.integer("size");
+  g.volumeCentre = o.number("volumeCentre");
+  auto matrices = o.f64("matrices");
+  const bool hasShifts = o.has("shifts");
+  int64_t n = o.integer("n");
+  g.box = o.integer("box");
+  g.imageCentre = o.number("imageCentre");
+  int threads = static_cast<int>(o.integer("threads"));
+  double* control = o.control();
   if (g.size < 1 || g.box < 1 || n < 1 || threads < 1)
     throw Napi::RangeError::New(env, "size, box, n, threads must be >= 1");
   requireLength(env, vol, g.size * g.size * g.size, "volume", "size^3");
   requireLength(env, matrices, 9 * n, "matrices", "9n");
   const double* shifts = nullptr;
   if (hasShifts) {
-    auto s = argFloat64(info, 4, "shifts");
+    auto s = o.f64("shifts");
     requireLength(env, s, 2 * n, "shifts", "2n");
     shifts = s.Data();
   }
   auto* w = new ProjectWorker(env, vol.Data(), g, matrices.Data(), shifts, n, threads, control);
-  w->Keep(vol);
-  w->Keep(matrices);
-  if (hasShifts) w->Keep(info[4]);
-  w->Keep(info[9]);
+  w->KeepAll(o);
   return w->Start();
 }
 
-// projectorSimd(on?: boolean) -> boolean: switches the AVX2 sampling kernel (for tests) and
-// says whether it runs.
-Napi::Value ProjectorSimd(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && !info[0].IsUndefined()) ack::set_projector_simd(argBool(info, 0, "on"));
-  return Napi::Boolean::New(info.Env(), ack::projector_simd_enabled());
-}
-
 Registrar reg("projectVolume", ProjectVolume);
-Registrar regSimd("projectorSimd", ProjectorSimd);
 
 }  // namespace
 }  // namespace ackaddon

@@ -1,9 +1,9 @@
 // The working stack's pixel steps (src/pipeline/stack.ts, src/pipeline/scratch.ts):
-// preprocessStack(images, options, control) -> Promise<{ images: Float32Array(n*outBox²),
-//   screen: Uint8Array(n) | undefined }>, options = { n, box, outBox, radius, edge, invert, mask,
-//   shifts?: Float32Array(2n), ctf?: Float64Array(7n), pixelSize?, screen, roundFloat16, threads }
-// float16Encode(values: Float32Array) -> Promise<Uint16Array>
-// float16Decode(bits: Uint16Array) -> Promise<Float32Array>
+// preprocessStack({images, n, box, outBox, radius, edge, invert, mask, shifts?: Float32Array(2n),
+//   ctf?: Float64Array(7n), pixelSize?, screen, roundFloat16, threads, control})
+//   -> Promise<{ images: Float32Array(n*outBox²), screen: Uint8Array(n) | undefined }>
+// float16Encode({values: Float32Array}) -> Promise<Uint16Array>
+// float16Decode({bits: Uint16Array}) -> Promise<Float32Array>
 #include <string>
 
 #include "../core/ctf.h"
@@ -80,10 +80,10 @@ class PreprocessStackWorker : public PromiseWorker {
 
 Napi::Value PreprocessStack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto in = argFloat32(info, 0, "images");
-  if (info.Length() < 2 || !info[1].IsObject()) throw typeError(env, "options", "an object");
-  Napi::Object o = info[1].As<Napi::Object>();
-  double* control = argControl(info, 2);
+  Options opts(info);
+  auto in = opts.f32("images");
+  double* control = opts.control();
+  Napi::Object o = info[0].As<Napi::Object>();
   const int64_t n = optInt(env, o, "n");
   ack::PreprocessParams p;
   p.box = int(optInt(env, o, "box"));
@@ -111,10 +111,9 @@ Napi::Value PreprocessStack(const Napi::CallbackInfo& info) {
     if (!(p.pixelSize > 0)) throw Napi::RangeError::New(env, "options.pixelSize must be > 0 to phase-flip");
   }
   auto* w = new PreprocessStackWorker(env, in.Data(), n, p, screen, threads, control);
-  w->Keep(in);
+  w->KeepAll(opts);  // images, control
   if (p.shifts) w->Keep(shifts);
   if (p.ctf) w->Keep(ctf);
-  w->Keep(info[2]);
   return w->Start();
 }
 
@@ -155,14 +154,13 @@ class DecodeWorker : public PromiseWorker {
 };
 
 Napi::Value Float16Encode(const Napi::CallbackInfo& info) {
-  return (new EncodeWorker(info.Env(), argFloat32(info, 0, "values")))->Start();
+  Options o(info);
+  return (new EncodeWorker(info.Env(), o.f32("values")))->Start();
 }
 
 Napi::Value Float16Decode(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint16_array)
-    throw typeError(info.Env(), "bits", "a Uint16Array");
-  return (new DecodeWorker(info.Env(), info[0].As<Napi::Uint16Array>()))->Start();
+  Options o(info);
+  return (new DecodeWorker(info.Env(), o.u16("bits")))->Start();
 }
 
 Registrar regPreprocess("preprocessStack", PreprocessStack);

@@ -31,6 +31,11 @@ class PromiseWorker : public Napi::AsyncWorker {
 
   // Keeps a JavaScript value (an input array, the control block) alive for the job.
   void Keep(Napi::Value v) { kept_.push_back(Napi::Persistent(v.As<Napi::Object>())); }
+  // Keeps every typed array read from an options object (inputs, outputs, the control block).
+  template <class O>
+  void KeepAll(const O& options) {
+    for (const Napi::Value& v : options.arrays()) Keep(v);
+  }
 
  protected:
   virtual void Run() = 0;
@@ -127,6 +132,81 @@ inline double* argControl(const Napi::CallbackInfo& info, size_t i) {
   return a.Data();
 }
 
+// The one options object every native call takes (sharp's "baton"): fields are read by name on
+// the main thread and copied into the worker's plain C++ fields; typed arrays read through it are
+// remembered so the worker can keep them alive for the job (KeepAll). Errors name the field:
+// "options.images must be a Float32Array".
+class Options {
+ public:
+  explicit Options(const Napi::CallbackInfo& info) : env_(info.Env()) {
+    if (info.Length() < 1 || !info[0].IsObject() || info[0].IsTypedArray())
+      throw Napi::TypeError::New(env_, "the native call takes one options object");
+    o_ = info[0].As<Napi::Object>();
+  }
+  Napi::Env Env() const { return env_; }
+  bool has(const char* name) const {
+    Napi::Value v = o_.Get(name);
+    return !v.IsUndefined() && !v.IsNull();
+  }
+  Napi::Float32Array f32(const char* name) {
+    return typed<Napi::Float32Array>(name, napi_float32_array, "a Float32Array");
+  }
+  Napi::Float64Array f64(const char* name) {
+    return typed<Napi::Float64Array>(name, napi_float64_array, "a Float64Array");
+  }
+  Napi::Int32Array i32(const char* name) { return typed<Napi::Int32Array>(name, napi_int32_array, "an Int32Array"); }
+  Napi::Uint8Array u8(const char* name) { return typed<Napi::Uint8Array>(name, napi_uint8_array, "a Uint8Array"); }
+  Napi::Uint16Array u16(const char* name) { return typed<Napi::Uint16Array>(name, napi_uint16_array, "a Uint16Array"); }
+  int64_t integer(const char* name) {
+    double v = number(name);
+    if (v != static_cast<double>(static_cast<int64_t>(v))) throw error(name, "an integer");
+    return static_cast<int64_t>(v);
+  }
+  double number(const char* name) {
+    Napi::Value v = o_.Get(name);
+    if (!v.IsNumber()) throw error(name, "a number");
+    return v.As<Napi::Number>().DoubleValue();
+  }
+  bool boolean(const char* name) {
+    Napi::Value v = o_.Get(name);
+    if (!v.IsBoolean()) throw error(name, "a boolean");
+    return v.As<Napi::Boolean>().Value();
+  }
+  std::string string(const char* name) {
+    Napi::Value v = o_.Get(name);
+    if (!v.IsString()) throw error(name, "a string");
+    return v.As<Napi::String>().Utf8Value();
+  }
+  Napi::Object object(const char* name) {
+    Napi::Value v = o_.Get(name);
+    if (!v.IsObject()) throw error(name, "an object");
+    return v.As<Napi::Object>();
+  }
+  // The control block: Float64Array(3) [cancel, done, total], shared with JavaScript.
+  double* control() {
+    auto a = f64("control");
+    if (a.ElementLength() < 3) throw Napi::RangeError::New(env_, "options.control must have 3 elements");
+    return a.Data();
+  }
+  // Every typed array read so far (for PromiseWorker::Keep).
+  const std::vector<Napi::Value>& arrays() const { return arrays_; }
+
+ private:
+  Napi::TypeError error(const char* name, const char* what) const {
+    return Napi::TypeError::New(env_, std::string("options.") + name + " must be " + what);
+  }
+  template <class A>
+  A typed(const char* name, napi_typedarray_type type, const char* what) {
+    Napi::Value v = o_.Get(name);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throw error(name, what);
+    arrays_.push_back(v);
+    return v.As<A>();
+  }
+  Napi::Env env_;
+  Napi::Object o_;
+  std::vector<Napi::Value> arrays_;
+};
+
 // A heap buffer of T that becomes a typed array without a copy (freed by V8's finaliser).
 template <class T>
 struct OwnedArray {
@@ -152,8 +232,8 @@ inline ArrayT adopt(Napi::Env env, OwnedArray<T>& owned) {
   size_t len = owned.length;
   owned.data = nullptr;
   owned.length = 0;
-  auto buffer = Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T),
-                                       [](Napi::Env, void* d) { std::free(d); });
+  auto buffer =
+      Napi::ArrayBuffer::New(env, p, std::max<size_t>(1, len) * sizeof(T), [](Napi::Env, void* d) { std::free(d); });
   return ArrayT::New(env, len, buffer, 0);
 }
 

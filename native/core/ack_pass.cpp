@@ -7,7 +7,7 @@
 namespace ack {
 namespace {
 
-constexpr int64_t kPrefetchRows = 8;    // rows fetched ahead of the one being scanned
+constexpr int64_t kPrefetchRows = 8;      // rows fetched ahead of the one being scanned
 constexpr int64_t kCheckEvery = 1 << 16;  // images between cancellation checks
 
 inline void prefetch_row(const float* row, int64_t k) {

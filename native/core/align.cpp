@@ -31,6 +31,7 @@
 #include "blas.h"
 #include "fft_plans.h"
 #include "polar.h"
+#include "simd.h"
 
 namespace ack {
 namespace {
@@ -61,8 +62,7 @@ void shift_grid(double range, double step, std::vector<double>& dx, std::vector<
 }
 
 // best[p] = max_a v[a·P + p], at[p] = the first a reaching it.
-__attribute__((target_clones("avx2", "default"))) void running_argmax(const float* v, int L, int P, float* best,
-                                                                      int32_t* at) {
+ACK_SIMD_KERNEL(void, running_argmax, (const float* v, int L, int P, float* best, int32_t* at), (v, L, P, best, at)) {
   std::copy(v, v + P, best);
   std::fill(at, at + P, 0);
   for (int a = 1; a < L; ++a) {
@@ -99,7 +99,8 @@ inline Peak parabolic(const float* R, int L, int P, int p, int a) {
 inline Peak quartic(const float* R, int L, int P, int p, int a, Peak start) {
   double y[5];
   for (int d = -2; d <= 2; ++d) y[d + 2] = at_offset(R, L, P, p, a, d);
-  const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12, c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
+  const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12,
+               c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
                c3 = (-y[0] + 2 * y[1] - 2 * y[3] + y[4]) / 12, c4 = (y[0] - 4 * y[1] + 6 * y[2] - 4 * y[3] + y[4]) / 24;
   double x = start.offset;
   for (int it = 0; it < 6; ++it) {
@@ -143,7 +144,11 @@ struct Setup {
     return y;
   }
   explicit Setup(const AlignSettings& s)
-      : st(s), grid(s.box, s.firstRing, s.lastRing, s.bandLimit), dx(grid_x(s)), dy(grid_y(s)), sampler(grid, dx, dy),
+      : st(s),
+        grid(s.box, s.firstRing, s.lastRing, s.bandLimit),
+        dx(grid_x(s)),
+        dy(grid_y(s)),
+        sampler(grid, dx, dy),
         refSampler(grid, {0.0}, {0.0}) {
     S = int(dx.size());
     L = fast_even_length(2 * grid.mMax + 2);
@@ -289,9 +294,9 @@ void add_timings(AlignTimings& total, const AlignTimings& mine) {
 
 }  // namespace
 
-void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
-                  float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
-                  Control& control, AlignTimings* timings) {
+void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k, float* score,
+                  float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
+                  AlignTimings* timings) {
   blas_init();
   const Setup u(st);
   const int T = std::max(1, kTargetRows / (u.S * u.halves));
@@ -324,15 +329,14 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
         for (int64_t j0 = 0; j0 < k; j0 += kc) {
           control.throwIfCancelled();
           const int kk = int(std::min<int64_t>(kc, k - j0));
-          correlate(u, w, cnt, rows, B.get(), k, j0, kk, refNorm.data(), mine, t0,
-                    [&](int ii, int jj, const Match& r) {
-                      const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
-                      score[idx] = r.score;
-                      psi[idx] = r.psi;
-                      shiftX[idx] = r.shiftX;
-                      shiftY[idx] = r.shiftY;
-                      mirror[idx] = r.mirror;
-                    });
+          correlate(u, w, cnt, rows, B.get(), k, j0, kk, refNorm.data(), mine, t0, [&](int ii, int jj, const Match& r) {
+            const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
+            score[idx] = r.score;
+            psi[idx] = r.psi;
+            shiftX[idx] = r.shiftX;
+            shiftY[idx] = r.shiftY;
+            mirror[idx] = r.mirror;
+          });
         }
         control.advance(cnt);
       });
@@ -398,7 +402,8 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
             const cfloat* src = B.get() + size_t(k) * grid.harmonicOffset[mm];
             cfloat* dst = Bsel.get() + size_t(valid) * grid.harmonicOffset[mm];
             for (int v = 0; v < valid; ++v)
-              std::copy(src + size_t(cand[slot[v]]) * act, src + size_t(cand[slot[v]] + 1) * act, dst + size_t(v) * act);
+              std::copy(src + size_t(cand[slot[v]]) * act, src + size_t(cand[slot[v]] + 1) * act,
+                        dst + size_t(v) * act);
           }
           const int rows = resample_tile(u, w, images + i * u.boxSq, 1);
           mine.resample += seconds_since(t0);

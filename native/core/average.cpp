@@ -22,7 +22,8 @@ constexpr double kFrcThreshold = 0.143;
 void frc_of(const float* a, const float* b, int box, float* frc) {
   const int hc = box / 2 + 1, shells = box / 2 + 1;
   FftwBuffer<float> in = fftw_buffer<float>(size_t(box) * box);
-  FftwBuffer<fftwf_complex> fa = fftw_buffer<fftwf_complex>(size_t(box) * hc), fb = fftw_buffer<fftwf_complex>(size_t(box) * hc);
+  FftwBuffer<fftwf_complex> fa = fftw_buffer<fftwf_complex>(size_t(box) * hc),
+                            fb = fftw_buffer<fftwf_complex>(size_t(box) * hc);
   fftwf_plan plan = plan_r2c_2d(box, box);
   std::copy(a, a + size_t(box) * box, in.get());
   fftwf_execute_dft_r2c(plan, in.get(), fa.get());
@@ -48,7 +49,9 @@ void frc_of(const float* a, const float* b, int box, float* frc) {
   }
 }
 
-float resolution_of(const float* frc, int box) {
+}  // namespace
+
+float frc_resolution(const float* frc, int box) {
   const int shells = box / 2 + 1;
   for (int s = 1; s < shells; ++s)
     if (frc[s] < kFrcThreshold) {
@@ -58,8 +61,6 @@ float resolution_of(const float* frc, int box) {
     }
   return 2.f;
 }
-
-}  // namespace
 
 void accumulate_classes(const float* images, int64_t count, int box, const int32_t* assignment, const float* psi,
                         const float* shiftX, const float* shiftY, const uint8_t* mirror, int k, double* evenSum,
@@ -91,11 +92,12 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
 }
 
 void finalize_classes(const double* evenSum, const double* oddSum, const int32_t* members, int k, int box,
-                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads) {
+                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads,
+                      const Control* control) {
   const size_t D = size_t(box) * box;
   const int shells = box / 2 + 1;
   plan_r2c_2d(box, box);  // plan once, before the parallel region
-  parallel_for(k, threads, nullptr, [&](int64_t j) {
+  parallel_for(k, threads, control, [&](int64_t j) {
     const int n = members[j], ne = (n + 1) / 2, no = n / 2;
     const double* E = evenSum + size_t(j) * D;
     const double* O = oddSum + size_t(j) * D;
@@ -111,7 +113,7 @@ void finalize_classes(const double* evenSum, const double* oddSum, const int32_t
       return;
     }
     frc_of(even + j * D, odd + j * D, box, f);
-    resolution[j] = resolution_of(f, box);
+    resolution[j] = frc_resolution(f, box);
   });
 }
 

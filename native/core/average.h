@@ -22,6 +22,11 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
 // the resolution in pixels where the FRC first falls below 0.143 (linear between shells; 2 when it
 // never does; NaN under 2 members).
 void finalize_classes(const double* evenSum, const double* oddSum, const int32_t* members, int k, int box,
-                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads);
+                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads,
+                      const Control* control = nullptr);
+
+// The resolution in pixels where `frc` (shells 0..box/2) first falls below 0.143, linear between
+// shells; 2 (Nyquist) when it never does.
+float frc_resolution(const float* frc, int box);
 
 }  // namespace ack

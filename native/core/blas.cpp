@@ -49,7 +49,8 @@ double gemm_peak(char kind, int m, int n, int k, int threads, int reps) {
     const std::complex<float> one(1.f, 0.f), zero(0.f, 0.f);
     for (int r = 0; r <= reps; ++r) {
       auto t0 = clock();
-      cblas_cgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, m, n, k, &one, a.data(), k, b.data(), k, &zero, c.data(), n);
+      cblas_cgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, m, n, k, &one, a.data(), k, b.data(), k, &zero, c.data(),
+                  n);
       if (r > 0) times.push_back(std::chrono::duration<double>(clock() - t0).count());
     }
   } else {

@@ -7,9 +7,9 @@
 
 namespace ack {
 
-void blas_init();                  // OpenBLAS to 1 thread (idempotent)
-std::string blas_version();        // openblas_get_config()
-std::string blas_core();           // openblas_get_corename()
+void blas_init();            // OpenBLAS to 1 thread (idempotent)
+std::string blas_version();  // openblas_get_config()
+std::string blas_core();     // openblas_get_corename()
 
 // Plain GEMM throughput of this machine: C(m×n) = A(m×k)·B(n×k)^T, repeated `reps` times with
 // OpenBLAS's own threading at `threads`. kind 's' = sgemm, 'c' = cgemm. Returns GFLOP/s

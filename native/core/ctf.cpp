@@ -49,8 +49,8 @@ void ctf_halfplane(const CtfParams& p, int box, double pixelSize, float* out) {
   }
 }
 
-void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize, const double* params,
-               CtfMode mode, int threads, Control& control) {
+void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize, const double* params, CtfMode mode,
+               int threads, Control& control) {
   const fftwf_plan forward = plan_r2c_2d(box, box), inverse = plan_c2r_2d(box, box);
   const int half = box / 2 + 1;
   const size_t pixels = size_t(box) * box;

@@ -49,7 +49,7 @@ enum class CtfMode {
 
 // n box×box images (x fastest) transformed into `out` (may equal `in`), each with its own CTF
 // (params: n×kCtfParamCount interleaved). OpenMP over images; results independent of threads.
-void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize, const double* params,
-               CtfMode mode, int threads, Control& control);
+void apply_ctf(const float* in, float* out, int64_t n, int box, double pixelSize, const double* params, CtfMode mode,
+               int threads, Control& control);
 
 }  // namespace ack

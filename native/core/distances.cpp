@@ -20,8 +20,8 @@ void distance_table(const float* X, int64_t n, const float* M, int64_t k, int64_
     const int64_t i0 = t * kDistanceTileRows;
     const int64_t rows = std::min(kDistanceTileRows, n - i0);
     float* block = out + i0 * k;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(k), int(D), -2.f, X + i0 * D, int(D), M,
-                int(D), 0.f, block, int(k));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(k), int(D), -2.f, X + i0 * D, int(D), M, int(D),
+                0.f, block, int(k));
     for (int64_t r = 0; r < rows; ++r) {
       const float xn = static_cast<float>(sum_squares(X + (i0 + r) * D, D));
       add_norms_clamped(block + r * k, refNorm.data(), xn, k);

@@ -11,10 +11,10 @@
 #include "blas.h"
 #include "parallel.h"
 
-extern "C" void ssyevr_(const char* jobz, const char* range, const char* uplo, const int* n, float* a,
-                        const int* lda, const float* vl, const float* vu, const int* il, const int* iu,
-                        const float* abstol, int* m, float* w, float* z, const int* ldz, int* isuppz, float* work,
-                        const int* lwork, int* iwork, const int* liwork, int* info);
+extern "C" void ssyevr_(const char* jobz, const char* range, const char* uplo, const int* n, float* a, const int* lda,
+                        const float* vl, const float* vu, const int* il, const int* iu, const float* abstol, int* m,
+                        float* w, float* z, const int* ldz, int* isuppz, float* work, const int* lwork, int* iwork,
+                        const int* liwork, int* info);
 
 namespace ack {
 namespace {
@@ -33,8 +33,8 @@ void gram(const float* A, int64_t s, int64_t len, float* C, int threads, Control
   parallel_for(tiles, threads, &control, [&](int64_t t) {
     const int64_t r0 = t * kTile, rows = std::min(kTile, s - r0);
     // rows r0..r0+rows against columns 0..r0+rows (lower triangle and the diagonal block)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(r0 + rows), int(len), 1.f,
-                A + r0 * len, int(len), A, int(len), 0.f, C + r0 * s, int(s));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), int(r0 + rows), int(len), 1.f, A + r0 * len,
+                int(len), A, int(len), 0.f, C + r0 * s, int(s));
     control.advance(1);
   });
 }
@@ -50,15 +50,15 @@ void topEigen(float* C, int s, int q, float* values, float* vectors) {
   float workQuery = 0;
   std::vector<float> w(s), z(size_t(s) * q);
   std::vector<int> isuppz(2 * size_t(q));
-  ssyevr_(&jobz, &range, &uplo, &s, C, &s, &vl, &vu, &il, &iu, &abstol, &found, w.data(), z.data(), &s,
-          isuppz.data(), &workQuery, &lwork, &iworkQuery, &liwork, &info);
+  ssyevr_(&jobz, &range, &uplo, &s, C, &s, &vl, &vu, &il, &iu, &abstol, &found, w.data(), z.data(), &s, isuppz.data(),
+          &workQuery, &lwork, &iworkQuery, &liwork, &info);
   if (info != 0) throw std::runtime_error("LAPACK ssyevr workspace query failed (info " + std::to_string(info) + ")");
   lwork = int(workQuery);
   liwork = iworkQuery;
   std::vector<float> work(std::max(1, lwork));
   std::vector<int> iwork(std::max(1, liwork));
-  ssyevr_(&jobz, &range, &uplo, &s, C, &s, &vl, &vu, &il, &iu, &abstol, &found, w.data(), z.data(), &s,
-          isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  ssyevr_(&jobz, &range, &uplo, &s, C, &s, &vl, &vu, &il, &iu, &abstol, &found, w.data(), z.data(), &s, isuppz.data(),
+          work.data(), &lwork, iwork.data(), &liwork, &info);
   if (info != 0) throw std::runtime_error("LAPACK ssyevr failed (info " + std::to_string(info) + ")");
   if (found != q) throw std::runtime_error("LAPACK ssyevr returned fewer eigenvectors than asked");
   // ssyevr returns ascending eigenvalues; column j of z (column-major) is vector j.
@@ -106,8 +106,8 @@ void pca(const float* X, int64_t n, int64_t d, int q, PcaResult& res, int thread
     std::vector<float> G(size_t(n) * n), U(size_t(q) * n);
     gram(Xc.data(), n, d, G.data(), threads, control);
     topEigen(G.data(), int(n), q, res.eigenvalues, U.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q, int(d), int(n), 1.f, U.data(), int(n), Xc.data(),
-                int(d), 0.f, res.basis, int(d));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, q, int(d), int(n), 1.f, U.data(), int(n), Xc.data(), int(d),
+                0.f, res.basis, int(d));
     for (int j = 0; j < q; ++j) {
       double norm = 0;
       float* v = res.basis + size_t(j) * d;
@@ -139,8 +139,8 @@ void pca_project(const float* X, int64_t n, int64_t d, const float* basis, int q
   control.setTotal(double(n));
   parallel_for(tiles, threads, &control, [&](int64_t t) {
     const int64_t r0 = t * kTileProject, rows = std::min(kTileProject, n - r0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), q, int(d), 1.f, X + r0 * d, int(d), basis,
-                int(d), 0.f, out + r0 * q, q);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), q, int(d), 1.f, X + r0 * d, int(d), basis, int(d),
+                0.f, out + r0 * q, q);
     for (int64_t r = 0; r < rows; ++r)
       for (int j = 0; j < q; ++j) out[(r0 + r) * q + j] -= bm[j];
     control.advance(rows);

@@ -36,8 +36,13 @@ Screen screen_image(const float* img, size_t pixels) {
 class FourierStep {
  public:
   FourierStep(int box, int outBox, bool zeroNyquist)
-      : N_(box), m_(outBox), hn_(box / 2 + 1), hm_(outBox / 2 + 1), zeroNyquist_(zeroNyquist),
-        forward_(plan_r2c_2d(box, box)), inverse_(plan_c2r_2d(outBox, outBox)) {}
+      : N_(box),
+        m_(outBox),
+        hn_(box / 2 + 1),
+        hm_(outBox / 2 + 1),
+        zeroNyquist_(zeroNyquist),
+        forward_(plan_r2c_2d(box, box)),
+        inverse_(plan_c2r_2d(outBox, outBox)) {}
 
   // Per-thread buffers.
   struct Buffers {
@@ -126,8 +131,10 @@ void normaliseAndMask(float* img, const PreprocessParams& p) {
       double v = (img[y * m + x] - mean) * inv;
       if (p.mask) {
         const double r = std::sqrt(double(x - c) * (x - c) + double(y - c) * (y - c));
-        if (r > p.radius + p.edge) v = 0;
-        else if (r > p.radius) v *= 0.5 * (1 + std::cos(M_PI * (r - p.radius) / p.edge));
+        if (r > p.radius + p.edge)
+          v = 0;
+        else if (r > p.radius)
+          v *= 0.5 * (1 + std::cos(M_PI * (r - p.radius) / p.edge));
       }
       img[y * m + x] = float(v);
     }

@@ -16,12 +16,12 @@ enum class Screen : uint8_t { Good = 0, NonFinite = 1, OutOfRange = 2, Constant 
 constexpr double kOutOfRangeBound = 1e6;
 
 struct PreprocessParams {
-  int box = 0;             // input box (pixels)
-  int outBox = 0;          // working box (pixels), <= box
-  double radius = 0;       // particle radius in working-box pixels (background is r > radius)
-  double edge = 0;         // width of the raised-cosine edge of the mask, pixels (0 = hard mask)
-  bool invert = false;     // multiply by -1 before normalising
-  bool mask = true;        // apply the soft mask after normalising
+  int box = 0;                    // input box (pixels)
+  int outBox = 0;                 // working box (pixels), <= box
+  double radius = 0;              // particle radius in working-box pixels (background is r > radius)
+  double edge = 0;                // width of the raised-cosine edge of the mask, pixels (0 = hard mask)
+  bool invert = false;            // multiply by -1 before normalising
+  bool mask = true;               // apply the soft mask after normalising
   const float* shifts = nullptr;  // optional n·2 (x, y) shifts in input pixels applied first
   const double* ctf = nullptr;    // optional n·kCtfParamCount CTFs (ctf.h): phase-flip image i first
   double pixelSize = 0;           // input Å/pixel (for the CTF)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parallel.h"
+#include "simd.h"
 
 namespace ack {
 namespace {
@@ -147,8 +148,8 @@ __attribute__((target("avx2"))) float ray_sum_avx2(const float* v, int64_t P64, 
 }
 
 // One projection, ray by ray.
-void project_one(const PaddedVolume& pv, const ProjectionGeometry& g, const double* M, double sx, double sy,
-                 float* img, bool avx2) {
+void project_one(const PaddedVolume& pv, const ProjectionGeometry& g, const double* M, double sx, double sy, float* img,
+                 bool avx2) {
   const int64_t B = g.box, P = pv.P;
   const float* v = pv.data.data();
   const double d[3] = {M[2], M[5], M[8]};
@@ -173,26 +174,22 @@ void project_one(const PaddedVolume& pv, const ProjectionGeometry& g, const doub
 
 }  // namespace
 
-namespace {
-std::atomic<bool> g_simd{true};
-}
-
-bool projector_simd_enabled() { return g_simd.load() && __builtin_cpu_supports("avx2"); }
-void set_projector_simd(bool on) { g_simd.store(on); }
-
 void project_volume(const float* vol, const ProjectionGeometry& g, const double* matrices, const double* shifts,
                     int64_t n, float* out, int threads, Control& control) {
   const PaddedVolume pv(vol, g.size, g.volumeCentre);
   // The AVX2 kernel indexes the padded map with 32-bit offsets.
-  const bool avx2 = projector_simd_enabled() && pv.P * pv.P * pv.P < (int64_t(1) << 31);
+  const bool avx2 = simd_enabled() && pv.P * pv.P * pv.P < (int64_t(1) << 31);
   control.setTotal(double(n));
   constexpr int kChunk = 4;  // projections per scheduling step
-  parallel_for(n, threads, &control, [&](int64_t i) {
-    const double sx = shifts ? shifts[2 * i] : 0.0;
-    const double sy = shifts ? shifts[2 * i + 1] : 0.0;
-    project_one(pv, g, matrices + 9 * i, sx, sy, out + i * g.box * g.box, avx2);
-    control.advance(1);
-  }, kChunk);
+  parallel_for(
+      n, threads, &control,
+      [&](int64_t i) {
+        const double sx = shifts ? shifts[2 * i] : 0.0;
+        const double sy = shifts ? shifts[2 * i + 1] : 0.0;
+        project_one(pv, g, matrices + 9 * i, sx, sy, out + i * g.box * g.box, avx2);
+        control.advance(1);
+      },
+      kChunk);
 }
 
 }  // namespace ack

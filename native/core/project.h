@@ -25,10 +25,6 @@ struct ProjectionGeometry {
 // Throws Cancelled. Results do not depend on the thread count.
 void project_volume(const float* vol, const ProjectionGeometry& g, const double* matrices, const double* shifts,
                     int64_t n, float* out, int threads, Control& control);
-
-// Whether the AVX2 sampling kernel runs (this CPU has AVX2 and it is not switched off), and the
-// switch (for tests comparing the two kernels, which give bit-identical images).
-bool projector_simd_enabled();
-void set_projector_simd(bool on);
+// The AVX2 sampling kernel runs when simd_enabled() (simd.h); both kernels give bit-identical images.
 
 }  // namespace ack

@@ -1,10 +1,21 @@
 #include "simd.h"
 
+#include <atomic>
+
 namespace ack {
 
-#define ACK_CLONES __attribute__((target_clones("avx2", "default")))
+namespace {
+std::atomic<bool> g_simd{true};
+const bool g_avx2 = [] {
+  __builtin_cpu_init();
+  return bool(__builtin_cpu_supports("avx2"));
+}();
+}  // namespace
 
-ACK_CLONES double sum_squares(const float* v, int64_t len) {
+bool simd_enabled() { return g_avx2 && g_simd.load(std::memory_order_relaxed); }
+void set_simd(bool on) { g_simd.store(on, std::memory_order_relaxed); }
+
+ACK_SIMD_KERNEL(double, sum_squares, (const float* v, int64_t len), (v, len)) {
   // Eight independent float partial sums (vectorisable), folded into double every 1024 values.
   double total = 0.0;
   int64_t i = 0;
@@ -19,18 +30,14 @@ ACK_CLONES double sum_squares(const float* v, int64_t len) {
   return total;
 }
 
-ACK_CLONES void add_norms_clamped(float* row, const float* refNorm, float xNorm, int64_t len) {
+ACK_SIMD_KERNEL(void, add_norms_clamped, (float* row, const float* refNorm, float xNorm, int64_t len),
+                (row, refNorm, xNorm, len)) {
   for (int64_t j = 0; j < len; ++j) {
     const float d = row[j] + refNorm[j] + xNorm;
     row[j] = d > 0.f ? d : 0.f;
   }
 }
 
-std::string simd_level() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return "avx512f (kernels use avx2+fma)";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2+fma";
-  return "sse2";
-}
+std::string simd_level() { return simd_enabled() ? "avx2" : "sse2"; }
 
 }  // namespace ack

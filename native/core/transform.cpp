@@ -24,8 +24,8 @@ void apply_alignment(const float* image, int box, double psiDegrees, double shif
     }
 }
 
-void apply_poses(const float* images, int64_t n, int box, const float* psi, const float* shiftX,
-                 const float* shiftY, const uint8_t* mirror, float* out, int threads, Control& control) {
+void apply_poses(const float* images, int64_t n, int box, const float* psi, const float* shiftX, const float* shiftY,
+                 const uint8_t* mirror, float* out, int threads, Control& control) {
   const size_t D = size_t(box) * box;
   control.setTotal(double(n));
   parallel_for(

@@ -16,7 +16,7 @@ void apply_alignment(const float* image, int box, double psiDegrees, double shif
 
 // Image i of `images` (n·box² values) with pose (psi[i], shiftX[i], shiftY[i], mirror[i]) into
 // out + i·box². OpenMP over images; the result does not depend on `threads`.
-void apply_poses(const float* images, int64_t n, int box, const float* psi, const float* shiftX,
-                 const float* shiftY, const uint8_t* mirror, float* out, int threads, Control& control);
+void apply_poses(const float* images, int64_t n, int box, const float* psi, const float* shiftX, const float* shiftY,
+                 const uint8_t* mirror, float* out, int threads, Control& control);
 
 }  // namespace ack

@@ -57,7 +57,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
   const L = s.ifftLength;
   const ifftFlops = 2.5 * L * Math.log2(L) * s.correlations;
   const ifftGflops = (ifftFlops / (s.ifft / threads)) * 1e-9;
-  const cgemmPeakGflops = await native().gemmPeak('c', 1024, 1024, 256, threads, 3);
+  const cgemmPeakGflops = await native().gemmPeak({ kind: 'c', m: 1024, n: 1024, k: 256, threads, reps: 3 });
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
   const pct = (x: number): string => `${((100 * x) / busy).toFixed(1)} %`;
   log(`  one full pass      ${passSeconds.toFixed(2)} s (target ≤ 10 s at n = 10,000)`);

@@ -28,7 +28,7 @@ async function kernels(
   const data = randomFloats(n * d, 3);
   const [pcaSeconds] = await timeIt(1, () => pca(data, { dim: d, components: 9, threads }));
   const flops = d * d * n;
-  const peak = await native().gemmPeak('s', 256, d, n, threads, 3);
+  const peak = await native().gemmPeak({ kind: 's', m: 256, n: d, k: n, threads, reps: 3 });
   const basis = await pca(data, { dim: d, components: 9, threads });
   const [projectSeconds] = await timeIt(1, () => projectOnBasis(data, basis, { threads }));
   const raw = randomFloats(2000 * 200 * 200, 4);

@@ -30,7 +30,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
   // Interleave the two measurements so both see the same machine state.
   for (let r = 0; r < reps; r++) {
     tableTimes.push(median(await timeIt(1, () => distanceTable(images, refs, { dim, threads }))));
-    peaks.push(await native().gemmPeak('s', n, k, dim, threads, 1));
+    peaks.push(await native().gemmPeak({ kind: 's', m: n, n: k, k: dim, threads, reps: 1 }));
   }
   const seconds = median(tableTimes);
   const gflops = flops / seconds / 1e9;

@@ -24,7 +24,7 @@
 import { checkFloat32Array } from '../errors.js';
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
-import { type AlignOptions, type AlignSettings, resolveAlignOptions } from './options.js';
+import { type AlignOptions, resolveAlignOptions } from './options.js';
 import { type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
 
 /** Where the time of an alignment went (seconds summed over threads) and its work counts. */
@@ -35,7 +35,7 @@ export interface AlignStats {
   gemm: number;
   /** The batched inverse real FFTs. */
   ifft: number;
-  /** Arg-max, parabolic fit and choice of shift/mirror. */
+  /** Arg-max, peak interpolation (parabola, then a quartic for the winner) and choice of shift/mirror. */
   peak: number;
   /** Real flops of the GEMMs (8 per complex multiply-add). */
   gemmFlops: number;
@@ -59,21 +59,6 @@ export interface AlignResult {
   mirror: Uint8Array;
   /** Time per phase and work done. */
   stats: AlignStats;
-}
-
-declare module '../native.js' {
-  interface NativeAddon {
-    alignImages(
-      images: Float32Array,
-      n: number,
-      references: Float32Array,
-      k: number,
-      settings: AlignSettings,
-      outputs: Omit<AlignResult, 'stats'>,
-      threads: number,
-      control: Float64Array,
-    ): Promise<AlignStats>;
-  }
 }
 
 /**
@@ -121,7 +106,16 @@ export async function align(
     };
     const stats = await runNativeJob(
       (control) =>
-        native().alignImages(block.images, block.count, references, k, settings, outputs, threads, control),
+        native().alignImages({
+          images: block.images,
+          n: block.count,
+          references,
+          k,
+          settings,
+          outputs,
+          threads,
+          control,
+        }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
     for (const key of ['resample', 'gemm', 'ifft', 'peak', 'gemmFlops', 'correlations'] as const)

@@ -18,32 +18,6 @@ export interface AlignmentParameters {
   mirror: boolean;
 }
 
-declare module '../native.js' {
-  interface NativeAddon {
-    applyAlignment(
-      image: Float32Array,
-      box: number,
-      psi: number,
-      shiftX: number,
-      shiftY: number,
-      mirror: boolean,
-    ): Float32Array;
-    applyPoses(
-      images: Float32Array,
-      options: {
-        n: number;
-        box: number;
-        psi: Float32Array;
-        shiftX: Float32Array;
-        shiftY: Float32Array;
-        mirror: Uint8Array;
-        threads: number;
-      },
-      control: Float64Array,
-    ): Promise<Float32Array>;
-  }
-}
-
 /** One pose per image, n values each (the conventions of {@link AlignmentParameters}). */
 export interface PoseArrays {
   psi: Float32Array;
@@ -81,7 +55,7 @@ export async function applyPoses(
   const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
   const { psi, shiftX, shiftY, mirror } = poses;
   return runNativeJob(
-    (control) => native().applyPoses(images, { n, box, psi, shiftX, shiftY, mirror, threads }, control),
+    (control) => native().applyPoses({ images, n, box, psi, shiftX, shiftY, mirror, threads, control }),
     { signal, onProgress },
   );
 }
@@ -102,12 +76,12 @@ export function applyAlignment(image: Float32Array, box: number, params: Alignme
     throw new RangeError(`image.length (${image.length}) must be box² (${box * box})`);
   if (typeof params !== 'object' || params === null) throw new TypeError('params must be an object');
   if (typeof params.mirror !== 'boolean') throw new TypeError('params.mirror must be a boolean');
-  return native().applyAlignment(
+  return native().applyAlignment({
     image,
     box,
-    checkNumber('params.psi', params.psi),
-    checkNumber('params.shiftX', params.shiftX),
-    checkNumber('params.shiftY', params.shiftY),
-    params.mirror,
-  );
+    psi: checkNumber('params.psi', params.psi),
+    shiftX: checkNumber('params.shiftX', params.shiftX),
+    shiftY: checkNumber('params.shiftY', params.shiftY),
+    mirror: params.mirror,
+  });
 }

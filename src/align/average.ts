@@ -3,7 +3,7 @@
  * averages (members alternate between the halves in image order) and their Fourier ring
  * correlation, a per-class resolution estimate.
  */
-import { checkCallback, checkFloat32Array, checkInt, checkSignal } from '../errors.js';
+import { checkCallback, checkFloat32Array, checkInt, checkNumber, checkSignal } from '../errors.js';
 import { type JobOptions, type Progress, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import { type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
@@ -39,35 +39,6 @@ export interface ClassAverages {
    * class with fewer than 2 members.
    */
   resolution: Float32Array;
-}
-
-declare module '../native.js' {
-  interface NativeAddon {
-    classAccumulate(
-      images: Float32Array,
-      count: number,
-      box: number,
-      assignment: Int32Array,
-      psi: Float32Array,
-      shiftX: Float32Array,
-      shiftY: Float32Array,
-      mirror: Uint8Array,
-      k: number,
-      evenSum: Float64Array,
-      oddSum: Float64Array,
-      members: Int32Array,
-      threads: number,
-      control: Float64Array,
-    ): Promise<void>;
-    classFinalize(
-      evenSum: Float64Array,
-      oddSum: Float64Array,
-      members: Int32Array,
-      k: number,
-      box: number,
-      threads: number,
-    ): Promise<Omit<ClassAverages, 'sizes' | 'shells'>>;
-  }
 }
 
 /**
@@ -111,27 +82,167 @@ export async function classAverages(
       a.subarray(block.start, block.start + block.count) as T;
     await runNativeJob(
       (control) =>
-        native().classAccumulate(
-          block.images,
-          block.count,
+        native().classAccumulate({
+          images: block.images,
+          count: block.count,
           box,
-          part(assignment),
-          part(params.psi),
-          part(params.shiftX),
-          part(params.shiftY),
-          part(params.mirror),
+          assignment: part(assignment),
+          psi: part(params.psi),
+          shiftX: part(params.shiftX),
+          shiftY: part(params.shiftY),
+          mirror: part(params.mirror),
           k,
           evenSum,
           oddSum,
           members,
           threads,
           control,
-        ),
+        }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
   }
-  const result = await runNativeJob(() => native().classFinalize(evenSum, oddSum, members, k, box, threads), {
+  const result = await runNativeJob(
+    (control) => native().classFinalize({ evenSum, oddSum, members, k, box, threads, control }),
+    { signal },
+  );
+  return { ...result, sizes: members, shells: Math.floor(box / 2) + 1 };
+}
+
+/** How {@link ctfCorrectedAverages} weights each particle's Fourier coefficients. */
+export type AverageCorrection = 'wiener' | 'phase-flip' | 'none';
+
+const CORRECTION_MODE: Record<AverageCorrection, number> = { wiener: 0, 'phase-flip': 1, none: 2 };
+
+/** Options of {@link ctfCorrectedAverages}. */
+export interface CtfAverageOptions extends JobOptions {
+  /** Input pixel size in Å. */
+  pixelSize: number;
+  /**
+   * Per image CTF, n×7 interleaved in the native order (src/ctf.ts's packCtfBatch); required
+   * unless correction is 'none'.
+   */
+  ctf?: Float64Array;
+  /** 'wiener' (default with a CTF), 'phase-flip' (the phase-flipped mean) or 'none' (plain mean). */
+  correction?: AverageCorrection;
+  /** Box of the averages (≤ box; Fourier-cropped, pixel size box/outBox times larger; default box). */
+  outBox?: number;
+}
+
+/** CTF-corrected class averages at the output box (see {@link ctfCorrectedAverages}). */
+export interface CtfClassAverages extends ClassAverages {
+  /** Output box and its pixel size (Å). */
+  box: number;
+  pixelSize: number;
+  /** k × shells: spectral SNR of each class average per shell, 2·FRC/(1 − FRC) (FRC clamped to [0.001, 1)). */
+  ssnr: Float32Array;
+}
+
+declare module '../native.js' {
+  interface NativeAddon {
+    wienerAccumulate(options: Record<string, unknown>): Promise<void>;
+    wienerFinalize(
+      options: Record<string, unknown>,
+    ): Promise<Omit<CtfClassAverages, 'sizes' | 'shells' | 'box' | 'pixelSize'>>;
+  }
+}
+
+/**
+ * CTF-corrected class averages, streamed (memory k·outBox² doubles, whatever n): each member
+ * aligned with its pose (the {@link applyAlignment} convention, shifts in pixels of `box`),
+ * Fourier-transformed and summed per class and per half (members alternate between the even
+ * and odd halves in image order) as Σ CTF·X and Σ CTF², then
+ *
+ *   average = Σ CTF·X / (Σ CTF² + 1/τ²)   per Fourier coefficient (RELION's and SIMPLE's form),
+ *
+ * with 1/τ² per shell = a·(1 − FRC)/FRC, FRC that of the two CTF-weighted half sums (clamped to
+ * [0.001, 1)) and a the shell's mean Σ CTF² of one half. (With X = CTF·S + noise of power σ², the
+ * half sums correlate as a·P/(a·P + σ²), P the signal power, so this is σ²/P, the inverse of a
+ * particle's spectral SNR.) The CTF is evaluated at each coefficient's raw-frame frequency (the
+ * pose's rotation and mirror undone), so astigmatism is handled. The even/odd halves use the same
+ * filter; `frc` and `resolution` (output-box pixels) come from the half sums.
+ *
+ * @param images n images of box² values, normalised, input origins applied (array or provider).
+ * @param assignment n classes in [0, k) or −1 (skipped).
+ * @param params each image's pose for its class, shifts in pixels of `box`.
+ */
+export async function ctfCorrectedAverages(
+  images: Images,
+  box: number,
+  assignment: Int32Array,
+  k: number,
+  params: ImageParameters,
+  options: CtfAverageOptions,
+): Promise<CtfClassAverages> {
+  checkInt('box', box, 2, 8192);
+  checkInt('k', k, 1);
+  const n = imageCount('images', images, box);
+  if (!(assignment instanceof Int32Array) || assignment.length !== n)
+    throw new TypeError(`assignment must be an Int32Array of n (${n}) values`);
+  for (let i = 0; i < n; i++)
+    if (assignment[i] < -1 || assignment[i] >= k)
+      throw new RangeError(`assignment[${i}] = ${assignment[i]} is not a class in [0, ${k}) or -1`);
+  for (const key of ['psi', 'shiftX', 'shiftY'] as const)
+    if (checkFloat32Array(`params.${key}`, params?.[key]).length !== n)
+      throw new RangeError(`params.${key} must hold n (${n}) values`);
+  if (!(params.mirror instanceof Uint8Array) || params.mirror.length !== n)
+    throw new TypeError(`params.mirror must be a Uint8Array of n (${n}) values`);
+  const pixelSize = checkNumber('pixelSize', options.pixelSize, 1e-6);
+  const outBox = checkInt('outBox', options.outBox ?? box, 2, box);
+  const correction = options.correction ?? (options.ctf ? 'wiener' : 'none');
+  if (!(correction in CORRECTION_MODE))
+    throw new RangeError(`correction must be 'wiener', 'phase-flip' or 'none', got ${String(correction)}`);
+  const mode = CORRECTION_MODE[correction];
+  if (correction !== 'none') {
+    if (!(options.ctf instanceof Float64Array) || options.ctf.length !== 7 * n)
+      throw new TypeError(
+        `ctf must be a Float64Array of n×7 (${7 * n}) values for correction '${correction}'`,
+      );
+  }
+  const threads = resolveThreads(options.threads);
+  const signal = checkSignal(options.signal);
+  const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
+  const G = outBox * (Math.floor(outBox / 2) + 1);
+  const sums = {
+    sumEven: new Float64Array(k * G * 2),
+    sumOdd: new Float64Array(k * G * 2),
+    weightEven: new Float64Array(k * G),
+    weightOdd: new Float64Array(k * G),
+    members: new Int32Array(k),
+  };
+  for await (const block of imageBlocks(images, box)) {
+    const part = <T extends Float32Array | Int32Array | Uint8Array | Float64Array>(a: T, per = 1): T =>
+      a.subarray(block.start * per, (block.start + block.count) * per) as T;
+    await runNativeJob(
+      (control) =>
+        native().wienerAccumulate({
+          images: block.images,
+          count: block.count,
+          box,
+          pixelSize,
+          ...(correction !== 'none' && options.ctf ? { ctf: part(options.ctf, 7) } : {}),
+          assignment: part(assignment),
+          psi: part(params.psi),
+          shiftX: part(params.shiftX),
+          shiftY: part(params.shiftY),
+          mirror: part(params.mirror),
+          mode,
+          k,
+          outBox,
+          ...sums,
+          threads,
+          control,
+        }),
+      { signal, onProgress: blockProgress(onProgress, block.start, n) },
+    );
+  }
+  const result = await runNativeJob(() => native().wienerFinalize({ ...sums, k, outBox, mode, threads }), {
     signal,
   });
-  return { ...result, sizes: members, shells: Math.floor(box / 2) + 1 };
+  return {
+    ...result,
+    sizes: sums.members,
+    shells: Math.floor(outBox / 2) + 1,
+    box: outBox,
+    pixelSize: (pixelSize * box) / outBox,
+  };
 }

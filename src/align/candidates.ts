@@ -38,18 +38,18 @@ export interface CandidateTable {
 
 declare module '../native.js' {
   interface NativeAddon {
-    alignCandidates(
-      images: Float32Array,
-      n: number,
-      references: Float32Array,
-      k: number,
-      candidates: Int32Array,
-      m: number,
-      settings: AlignSettings,
-      outputs: Omit<CandidateTable, 'n' | 'm' | 'classes'>,
-      threads: number,
-      control: Float64Array,
-    ): Promise<AlignStats>;
+    alignCandidates(options: {
+      images: Float32Array;
+      n: number;
+      references: Float32Array;
+      k: number;
+      candidates: Int32Array;
+      m: number;
+      settings: AlignSettings;
+      outputs: Omit<CandidateTable, 'n' | 'm' | 'classes'>;
+      threads: number;
+      control: Float64Array;
+    }): Promise<AlignStats>;
   }
 }
 
@@ -117,18 +117,18 @@ export async function alignCandidates(
     };
     await runNativeJob(
       (control) =>
-        native().alignCandidates(
-          block.images,
-          block.count,
+        native().alignCandidates({
+          images: block.images,
+          n: block.count,
           references,
           k,
-          candidates.subarray(a, b),
+          candidates: candidates.subarray(a, b),
           m,
           settings,
           outputs,
           threads,
           control,
-        ),
+        }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
   }

@@ -29,7 +29,8 @@ export interface AlignOptions extends JobOptions {
    * ring r keeps the angular harmonics m ≤ 2πr·bandLimit. Lower values make alignment faster
    * (shorter GEMMs and inverse FFTs) and ignore noise above that frequency. The correlation is
    * sampled every 360°/L with L the smallest even 2^a3^b5^c ≥ 2·(2π·lastRing·bandLimit)+2, and
-   * refined between samples by a parabola.
+   * refined between samples: a parabola through 3 samples chooses the shift and mirror, then a
+   * quartic through 5 samples (Newton's method) refines the winner's angle and value.
    */
   bandLimit?: number;
 }

@@ -6,26 +6,42 @@
 import { SingleBar } from 'cli-progress';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import { CLASSIFY_METHODS, type ClassifyParams, PIPELINES } from '../pipeline/params.js';
+import { type Command, Option } from 'commander';
+import type { ClassifyParams } from '../pipeline/params.js';
 import type { ClassifyProgress } from '../pipeline/progress.js';
-import { runClassification } from '../pipeline/run.js';
 import { formatSeconds, iterationLine, summaryLine } from '../pipeline/job-folder.js';
 import { AckmeansError } from '../errors.js';
-import { action, parseIntOption, parseNumberOption } from './common.js';
+import { action } from './common.js';
 import { type ExecutorOpts, addExecutorOptions, executorRunOptions } from './executor-options.js';
+import { addParamOptions, paramsFromOptions } from './params-options.js';
 
-/** Commander's options: the classify() parameters (named the same) plus the CLI's own. */
-interface ClassifyOpts extends Partial<Omit<ClassifyParams, 'mirror'>>, ExecutorOpts {
+/** Commander's options besides the parameters (see params-options.ts). */
+interface ClassifyOpts extends ExecutorOpts {
   output?: string;
   continue?: string;
-  mirror: boolean;
   remap: string[];
   scratch?: string;
   quiet?: boolean;
   force?: boolean;
   json?: boolean;
+  /** RELION's names for INPUT and --output. */
+  i?: string;
+  o?: string;
 }
+
+const RELION_GROUP = 'RELION option names:';
+
+/** One of two spellings of the same thing. */
+function either(a: string, x: string | undefined, b: string, y: string | undefined): string | undefined {
+  if (x !== undefined && y !== undefined) throw new RangeError(`give ${a} or ${b}, not both`);
+  return x ?? y;
+}
+
+/** What the command runs (the tests pass a stand-in). */
+export type ClassifyRunner = typeof import('../pipeline/run.js').runClassification;
+
+const runLazily: ClassifyRunner = async (...args) =>
+  (await import('../pipeline/run.js')).runClassification(...args);
 
 /** Signals that stop a run cleanly (the checkpoint of the last finished iteration stays). */
 const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -33,14 +49,6 @@ const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function choice<T extends string>(name: string, choices: readonly T[]) {
-  return (value: string): T => {
-    if (!choices.includes(value as T))
-      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got "${value}"`);
-    return value as T;
-  };
-}
 
 function parseRemap(entries: string[]): Record<string, string> | undefined {
   if (entries.length === 0) return undefined;
@@ -107,82 +115,21 @@ function reporter(opts: ClassifyOpts) {
   };
 }
 
-export function register(program: Command): void {
-  const cmd = program.command('classify');
-  cmd
+/** Adds `classify` to `program`; `run` does the work (default: runClassification, loaded when used). */
+export function register(program: Command, run: ClassifyRunner = runLazily): void {
+  const command = program
+    .command('classify')
     .description(
       'classify particle images into K balanced 2D classes; writes RELION-style outputs into OUTDIR',
     )
     .argument('[input]', 'particles: a RELION .star, a cryoSPARC .cs or an MRC stack (.mrcs)')
-    .option('-k, --k <K>', 'number of classes', parseIntOption('-k'))
     .option('-o, --output <dir>', 'output folder (created if needed)')
     .option(
       '--continue <dir>',
       'continue the interrupted run in this folder (input and parameters come from its checkpoint)',
-    )
-    .option(
-      '--method <name>',
-      `clustering method: ${CLASSIFY_METHODS.join(', ')} (default ack)`,
-      choice('--method', CLASSIFY_METHODS),
-    )
-    .option(
-      '--pipeline <name>',
-      `pipeline: ${PIPELINES.join(', ')} (default mra)`,
-      choice('--pipeline', PIPELINES),
-    )
-    .option('--beta <b>', 'ACK-means constraint weight β (default 0.5)', parseNumberOption('--beta'))
-    .option(
-      '--sigma0 <s>',
-      'stop when at most this fraction of images changes class (default 0.01)',
-      parseNumberOption('--sigma0'),
-    )
-    .option('--max-iter <n>', 'iteration cap (default 30)', parseIntOption('--max-iter'))
-    .option('--seed <n>', 'seed of every random choice (default 0)', parseIntOption('--seed'))
-    .option(
-      '--threads <n>',
-      'worker threads (default: all cores; results do not depend on it)',
-      parseIntOption('--threads'),
-    )
-    .option(
-      '--diameter <Å>',
-      'particle diameter in Å (default 0.8 · box · pixel size)',
-      parseNumberOption('--diameter'),
-    )
-    .option(
-      '--box <px>',
-      'working box in pixels (default: the input box up to 96, otherwise 64)',
-      parseIntOption('--box'),
-    )
-    .option(
-      '--shift-range <px>',
-      'largest shift searched, working pixels (default 2)',
-      parseNumberOption('--shift-range'),
-    )
-    .option(
-      '--shift-step <px>',
-      'shift grid step, working pixels (default 1)',
-      parseNumberOption('--shift-step'),
-    )
-    .option(
-      '--align-resolution <Å>',
-      'finest detail used to align, Å (default 25; frequencies above 1/Å are ignored)',
-      parseNumberOption('--align-resolution'),
-    )
-    .option(
-      '--exhaustive',
-      'MRA + ACK: align every image to every class in every iteration (the round-1 engine) instead of the scale engine',
-    )
-    .option(
-      '--shortlist <m>',
-      'scale engine: candidate classes per image after the coarse stage (default 12)',
-      parseIntOption('--shortlist'),
-    )
-    .option('--no-mirror', 'do not search mirrored images')
-    .option('--invert', 'invert the contrast before normalising')
-    .option(
-      '--no-phase-flip',
-      'do not phase-flip with the CTF (default: flip when the input has CTF parameters)',
-    )
+    );
+  addParamOptions(command);
+  command
     .option(
       '--remap <old=new>',
       'a stack path as written in the input (or its base name) = the real file, or OLD_DIR/=NEW_DIR/ for a moved folder (repeatable)',
@@ -196,44 +143,29 @@ export function register(program: Command): void {
     .option(
       '--force',
       'write into the output folder even if it already holds something (default: refuse, nothing touched)',
-    );
-  addExecutorOptions(cmd);
-  cmd
-    .option('--quiet', 'print only the final summary')
+    )
+    .option('--quiet', 'print only the final summary');
+  addExecutorOptions(command);
+  command
+    .addOption(new Option('--i <file>', "RELION's name for INPUT").helpGroup(RELION_GROUP))
+    .addOption(new Option('--o <dir>', "RELION's name for --output").helpGroup(RELION_GROUP))
     .option('--json', 'print JSON lines on stdout: {"event":"progress"|"iteration"|"done", …}')
     .action(
-      action(async (input: string | undefined, opts: ClassifyOpts) => {
+      action(async (positional: string | undefined, opts: ClassifyOpts) => {
+        const given = paramsFromOptions(opts as unknown as Record<string, unknown>);
+        const input = either('INPUT', positional, '--i', opts.i);
+        const output = either('--output', opts.output, '--o', opts.o);
         const resume = opts.continue !== undefined;
-        if (resume && (input !== undefined || opts.output !== undefined || opts.k !== undefined))
+        if (resume && (input !== undefined || output !== undefined || given.k !== undefined))
           throw new RangeError('--continue DIR takes no INPUT, -k or -o: they come from the checkpoint');
-        if (!resume && (input === undefined || opts.k === undefined || opts.output === undefined))
+        if (!resume && (input === undefined || given.k === undefined || output === undefined))
           throw new RangeError('classify needs INPUT, -k K and -o OUTDIR (or --continue OUTDIR)');
-        const params: ClassifyParams = { k: opts.k ?? 0 };
-        const passed = [
-          'method',
-          'pipeline',
-          'beta',
-          'sigma0',
-          'maxIter',
-          'seed',
-          'threads',
-          'diameter',
-          'box',
-          'shiftRange',
-          'shiftStep',
-          'alignResolution',
-          'exhaustive',
-          'shortlist',
-        ] as const satisfies readonly (keyof ClassifyParams)[];
-        for (const key of passed) if (opts[key] !== undefined) Object.assign(params, { [key]: opts[key] });
-        if (!opts.mirror) params.mirror = false;
-        if (opts.invert) params.invert = true;
-        if (opts.phaseFlip === false) params.phaseFlip = false;
+        const params: ClassifyParams = { ...given, k: given.k ?? 0 };
         const out = reporter(opts);
         const remap = parseRemap(opts.remap);
         const executor = executorRunOptions(opts);
         const controller = new AbortController();
-        const dir = (opts.continue ?? opts.output) as string;
+        const dir = (opts.continue ?? output) as string;
         let signalled: NodeJS.Signals | undefined;
         const onSignal = (signal: NodeJS.Signals) => {
           if (signalled) process.exit(SIGNAL_EXIT[signal]); // a second Ctrl-C: stop now
@@ -242,7 +174,7 @@ export function register(program: Command): void {
         };
         for (const s of HANDLED_SIGNALS) process.on(s, onSignal);
         try {
-          const summary = await runClassification(input ?? '', dir, params, {
+          const summary = await run(input ?? '', dir, params, {
             signal: controller.signal,
             resume,
             existing: opts.force ? 'overwrite' : 'refuse',

@@ -49,21 +49,6 @@ export function characteristicDissimilarity(
   return rows > 0 ? sum / rows : 0;
 }
 
-declare module '../native.js' {
-  interface NativeAddon {
-    ackPass(
-      table: Float32Array,
-      n: number,
-      k: number,
-      assignment: Int32Array,
-      sizes: Int32Array,
-      lambda2: number,
-      order: Int32Array,
-      control: Float64Array,
-    ): Promise<number>;
-  }
-}
-
 /**
  * One ACK-means pass over the images in `order`: each leaves its class, then joins
  * argmin_h d(i,h) + λ2·s[h] (ties keep its class; otherwise the lowest such class), with the
@@ -86,7 +71,7 @@ export function ackPass(
   if (!Number.isFinite(lambda2) || lambda2 < 0)
     throw new RangeError(`lambda2 must be finite and >= 0, got ${lambda2}`);
   return runNativeJob(
-    (control) => native().ackPass(table, n, k, assignment, sizes, lambda2, order, control),
+    (control) => native().ackPass({ table, n, k, assignment, sizes, lambda2, order, control }),
     {
       signal,
     },

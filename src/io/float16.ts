@@ -23,10 +23,21 @@ function decodeTable(): Float32Array {
   return table;
 }
 
-/** Decodes `src` (binary16 bit patterns) into `out` starting at `outOffset`. */
+/**
+ * Decodes `src` (binary16 bit patterns) into `out` starting at `outOffset`. Normal values are
+ * rebuilt bit by bit (sign, exponent rebiased by 127 − 15 = 112, mantissa shifted by 13), which
+ * is several times faster than a table lookup per value; zeros, subnormals, infinities and NaN
+ * come from the table.
+ */
 export function decodeFloat16(src: Uint16Array, out: Float32Array, outOffset = 0): void {
   const t = decodeTable();
-  for (let i = 0; i < src.length; i++) out[outOffset + i] = t[src[i]];
+  const bits = new Uint32Array(out.buffer, out.byteOffset + 4 * outOffset, src.length);
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i];
+    const e = h & 0x7c00;
+    if (e !== 0 && e !== 0x7c00) bits[i] = ((h & 0x8000) << 16) | (((h & 0x7fff) + 0x1c000) << 13);
+    else out[outOffset + i] = t[h];
+  }
 }
 
 const f32 = new Float32Array(1);

@@ -4,12 +4,15 @@
  *
  * Steps: screen + phase flip + crop + normalise + mask (stack.ts) → the pipeline's clustering
  * (mra.ts, msa.ts, rfa.ts) → every image aligned to its final class average, averages with
- * even/odd halves and their resolution (pipeline.ts).
+ * even/odd halves (pipeline.ts) → the final CTF-corrected averages at the average box, with
+ * their even/odd FRC and resolution (averages.ts).
  */
 import { AckmeansError, checkCallback, checkSignal } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
+import { finalAverages } from './averages.js';
+import { scoreClasses } from './class-score.js';
 import { runMra, runsScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
@@ -173,6 +176,8 @@ async function classifyStack(
   tracker.update('average', 0);
   const t2 = performance.now();
   const final = await finalClasses(ctx, outcome);
+  const classes = await finalAverages(input, stack.kept, outcome.assignment, final.poses, p, job);
+  const scores = scoreClasses(classes, (p.radius * classes.box) / p.box);
   timings.average = (performance.now() - t2) / 1000;
   tracker.update('average', 1);
   const trace: TraceRow[] = phases.results.flatMap(({ phase, result }) =>
@@ -190,7 +195,12 @@ async function classifyStack(
     poses: final.poses,
     averages: final.averages,
     sizes: final.sizes,
-    resolution: final.resolution,
+    classes,
+    scores,
+    // the even/odd FRC of the final averages, in Å (Infinity under 2 members)
+    resolution: Array.from(classes.resolution, (r) =>
+      Number.isFinite(r) ? r * classes.pixelSize : Infinity,
+    ),
     trace,
     iterations: outcome.iterations,
     converged: outcome.converged,

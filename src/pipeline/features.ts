@@ -7,21 +7,6 @@ import { checkFloat32Array, checkInt } from '../errors.js';
 import { type JobOptions, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 
-declare module '../native.js' {
-  interface NativeAddon {
-    invariantFeatures(
-      images: Float32Array,
-      n: number,
-      box: number,
-      rings: number,
-      angles: number,
-      harmonics: number,
-      threads: number,
-      control: Float64Array,
-    ): Promise<Float32Array>;
-  }
-}
-
 /** Angular samples per power-spectrum ring (over half a turn). */
 export const FEATURE_ANGLES = 64;
 /** Angular harmonics kept per ring (0 = the ring's mean power). */
@@ -49,16 +34,16 @@ export async function invariantFeatures(
   const threads = resolveThreads(job.threads);
   return runNativeJob(
     (control) =>
-      native().invariantFeatures(
+      native().invariantFeatures({
         images,
-        images.length / px,
+        n: images.length / px,
         box,
-        featureRings(box),
-        FEATURE_ANGLES,
-        FEATURE_HARMONICS,
+        rings: featureRings(box),
+        angles: FEATURE_ANGLES,
+        harmonics: FEATURE_HARMONICS,
         threads,
         control,
-      ),
+      }),
     { signal: job.signal, onProgress: job.onProgress },
   );
 }

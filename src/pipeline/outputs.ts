@@ -4,9 +4,11 @@
  *                     _rlnAnglePsi, the origins (input origin + found shift; Å, or pixels for a
  *                     RELION 3.0 table with _rlnOriginX), _ackMirror and _ackScore. Quarantined
  *                     particles are left out (they are listed in report.json).
- *   run_classes.mrcs  the K class averages at the working box, pixel size set.
+ *   run_classes.mrcs  the K CTF-corrected class averages at the average box, pixel size set.
  *   run_model.star    data_model_general and data_model_classes (_rlnReferenceImage,
- *                     _rlnClassDistribution, _rlnEstimatedResolution from the even/odd FRC).
+ *                     _rlnClassDistribution, _rlnEstimatedResolution from the even/odd FRC,
+ *                     _ackClassSize (particles), _ackClassScore and one _ackFeature<Name> column
+ *                     per score feature, see class-score.ts).
  *   report.json       version, parameters, seed, input checksum, trace, sizes, timings, quarantine.
  * Everything is written in a staging folder inside OUTDIR and renamed into place at the end, so
  * a failed or killed run leaves no half-written outputs.
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { type ParticleSet, StarBlock, StarFile, writeMrc, writeStar } from '../io/index.js';
 import { outputStackPath } from '../io/stack-references.js';
+import { FEATURES, type FeatureName } from './class-score.js';
 import { engineToRelion, MIRROR_COLUMN, SCORE_COLUMN } from './relion.js';
 import type { CtfColumns } from './stack.js';
 import type { ClassificationResult } from './types.js';
@@ -144,6 +147,11 @@ export function runDataBlock(table: ParticleTable, result: ClassificationResult)
   return out;
 }
 
+/** The run_model.star column of a score feature's value, e.g. `ackFeatureEdge`. */
+export function featureColumn(name: FeatureName): string {
+  return `ackFeature${name[0].toUpperCase()}${name.slice(1)}`;
+}
+
 /** run_model.star: the model's general block and one row per class. */
 export function modelStar(result: ClassificationResult, inputBox: number): StarFile {
   const { k } = result.params;
@@ -155,8 +163,8 @@ export function modelStar(result: ClassificationResult, inputBox: number): StarF
       rlnReferenceDimensionality: [2],
       rlnDataDimensionality: [2],
       rlnOriginalImageSize: [inputBox],
-      rlnCurrentImageSize: [result.box],
-      rlnPixelSize: [result.pixelSize],
+      rlnCurrentImageSize: [result.classes.box],
+      rlnPixelSize: [result.classes.pixelSize],
       rlnNrClasses: [k],
       rlnCurrentResolution: [finite.length ? Math.min(...finite) : 999],
     },
@@ -170,6 +178,13 @@ export function modelStar(result: ClassificationResult, inputBox: number): StarF
     rlnClassDistribution: result.sizes.map((s) => s / n),
     rlnEstimatedResolution: result.resolution.map((r) => (Number.isFinite(r) ? r : 999)),
     ackClassSize: result.sizes,
+    ackClassScore: result.scores.map((c) => c.score),
+    ...Object.fromEntries(
+      (Object.keys(FEATURES) as FeatureName[]).map((f) => [
+        featureColumn(f),
+        result.scores.map((c) => c.features[f].value),
+      ]),
+    ),
   });
   general.version = classes.version = '# version 30001';
   return new StarFile([general, classes]);
@@ -195,11 +210,11 @@ export async function writeOutputs(
   try {
     const blocks = table.star.blocks.map((b) => (b.name === table.block ? runDataBlock(table, result) : b));
     await writeStar(join(staging, OUTPUT_FILES.data), new StarFile(blocks));
-    await writeMrc(join(staging, OUTPUT_FILES.classes), result.averages, {
-      nx: result.box,
-      ny: result.box,
+    await writeMrc(join(staging, OUTPUT_FILES.classes), result.classes.averages, {
+      nx: result.classes.box,
+      ny: result.classes.box,
       nz: result.params.k,
-      pixelSize: result.pixelSize,
+      pixelSize: result.classes.pixelSize,
       stack: true,
       labels: [mrcLabel(`ackmeans ${String(report.version ?? '')}: ${result.params.k} class averages`)],
     });

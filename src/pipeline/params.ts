@@ -1,64 +1,251 @@
 /**
- * The parameters of a classification, their defaults and their checks. Shared by the API
- * (`classify`), the writer (`runClassification`), the CLI and the server.
+ * The parameters of a classification: ONE table ({@link PARAMS}) gives each parameter's zod
+ * schema (type and static checks), default, unit, help text and RELION alias. The API type
+ * ({@link ClassifyParams}), the defaults ({@link CLASSIFY_DEFAULTS}), the API's checks
+ * ({@link resolveParams}), the CLI's options (src/cli/classify.ts generates them from the table)
+ * and the server's request schema ({@link paramsSchema}) all derive from it.
+ *
+ * Checks that depend on the input (k ≤ particles, box ≤ input box, shift range ≤ box/4, a
+ * particle of at least 4 working pixels) are in {@link resolveParams}.
  */
-import { checkInt, checkNumber } from '../errors.js';
+import { z } from 'zod';
+import { METHODS } from '../cluster/types.js';
 import { DEFAULT_DIAMETER_FRACTION, defaultWorkingBox } from './preprocess.js';
 
 /** Clustering methods (SPEC §1–2). */
-export const CLASSIFY_METHODS = ['ack', 'kmeans', 'spider', 'eqk'] as const;
+export const CLASSIFY_METHODS = METHODS;
 /** Pipelines (SPEC §3). */
 export const PIPELINES = ['mra', 'msa', 'rfa'] as const;
 
-/** What the caller may set; everything but `k` has a default (see {@link resolveParams}). */
-export interface ClassifyParams {
+/** One parameter: its schema and what a person needs to set it. */
+export interface ParamSpec<S extends z.ZodType = z.ZodType> {
+  /** Type and the checks that do not depend on the input. */
+  schema: S;
+  /** One line for `--help` and the docs (no default, no range: those are added from the table). */
+  help: string;
+  /** Default when it does not depend on the input. */
+  default?: z.output<S>;
+  /** How the default is chosen when it depends on the input (help text). */
+  defaultText?: string;
+  /** Unit, shown as the option's value name (`<Å>`, `<px>`, …). */
+  unit?: string;
+  /** A one-letter CLI flag. */
+  short?: string;
+  /** RELION's option for the same thing (accepted as an alias by the CLI). */
+  relion?: string;
+  /** Booleans whose default is (or may be) true: the CLI flag is `--no-<name>` with this help. */
+  negated?: string;
+  /** The parameter is required (only k). */
+  required?: true;
+}
+
+const spec = <S extends z.ZodType, const X extends Omit<ParamSpec<S>, 'schema'>>(
+  s: { schema: S } & X,
+): { schema: S } & X => s;
+const UINT32_MAX = 2 ** 32 - 1;
+
+/** Every classification parameter, in `--help` order. */
+export const PARAMS = {
   /** Number of classes. */
-  k: number;
+  k: spec({
+    schema: z.int().min(2).max(100_000),
+    help: 'number of classes',
+    unit: 'K',
+    short: 'k',
+    relion: '--K',
+    required: true,
+  }),
   /** Clustering method (default `'ack'`). */
-  method?: 'ack' | 'kmeans' | 'spider' | 'eqk';
+  method: spec({ schema: z.enum(METHODS), default: 'ack', help: 'clustering method', unit: 'name' }),
   /** Pipeline (default `'mra'`). */
-  pipeline?: 'mra' | 'msa' | 'rfa';
+  pipeline: spec({ schema: z.enum(PIPELINES), default: 'mra', help: 'pipeline', unit: 'name' }),
   /** ACK-means constraint weight β (default 0.5). */
-  beta?: number;
+  beta: spec({
+    schema: z.number().min(0).max(1e6),
+    default: 0.5,
+    help: 'ACK-means constraint weight β',
+    unit: 'b',
+  }),
   /** Stop when at most this fraction of images changes class (default 0.01). */
-  sigma0?: number;
+  sigma0: spec({
+    schema: z.number().min(0).max(1),
+    default: 0.01,
+    help: 'stop when at most this fraction of images changes class',
+    unit: 's',
+  }),
   /** Iteration cap (default 30). */
-  maxIter?: number;
+  maxIter: spec({
+    schema: z.int().min(1).max(10_000),
+    default: 30,
+    help: 'iteration cap',
+    unit: 'n',
+    relion: '--iter',
+  }),
   /** Seed of every random choice (default 0). */
-  seed?: number;
+  seed: spec({
+    schema: z.int().min(0).max(UINT32_MAX),
+    default: 0,
+    help: 'seed of every random choice',
+    unit: 'n',
+    relion: '--random_seed',
+  }),
   /** Worker threads (default: all cores; results do not depend on it). */
-  threads?: number;
+  threads: spec({
+    schema: z.int().min(1).max(1024),
+    defaultText: 'all cores; results do not depend on it',
+    help: 'worker threads',
+    unit: 'n',
+    relion: '--j',
+  }),
   /** Particle diameter in Å (default 0.8 · box · pixel size). */
-  diameter?: number;
+  diameter: spec({
+    schema: z.number().positive().max(1e5),
+    defaultText: `${DEFAULT_DIAMETER_FRACTION} · box · pixel size`,
+    help: 'particle diameter in Å',
+    unit: 'Å',
+    relion: '--particle_diameter',
+  }),
   /** Working box in pixels (default: the input box up to 96 px, otherwise 64). */
-  box?: number;
+  box: spec({
+    schema: z.int().min(8).max(4096),
+    defaultText: 'the input box up to 96, otherwise 64',
+    help: 'working box in pixels, the images are Fourier-cropped to it',
+    unit: 'px',
+  }),
   /** Largest shift searched, in working-box pixels (default 2). */
-  shiftRange?: number;
+  shiftRange: spec({
+    schema: z.number().min(0).max(1024),
+    default: 2,
+    help: 'largest shift searched, in working-box pixels',
+    unit: 'px',
+  }),
   /** Shift grid step in working-box pixels (default 1). */
-  shiftStep?: number;
-  /** Search mirrored images too (default true). */
-  mirror?: boolean;
-  /** Invert the contrast before normalising (default false). */
-  invert?: boolean;
-  /** Phase-flip each image with its CTF (default: true when the input has CTF parameters). */
-  phaseFlip?: boolean;
+  shiftStep: spec({
+    schema: z.number().positive().max(1024),
+    default: 1,
+    help: 'shift grid step, in working-box pixels',
+    unit: 'px',
+  }),
+  /**
+   * Largest shift searched, in pixels of the input images (RELION's `--offset_range`); replaces
+   * `shiftRange` (give one of the two).
+   */
+  offsetRange: spec({
+    schema: z.number().min(0).max(4096),
+    defaultText: 'shift range × input box / working box',
+    help: 'largest shift searched, in input pixels (instead of --shift-range)',
+    unit: 'px',
+    relion: '--offset_range',
+  }),
+  /** Shift grid step in pixels of the input images (RELION's `--offset_step`); replaces `shiftStep`. */
+  offsetStep: spec({
+    schema: z.number().positive().max(4096),
+    defaultText: 'shift step × input box / working box',
+    help: 'shift grid step, in input pixels (instead of --shift-step)',
+    unit: 'px',
+    relion: '--offset_step',
+  }),
   /**
    * Finest detail used to align, in Å (default 25): alignment ignores frequencies above
    * 1/alignResolution (at most Nyquist), which keeps noise from steering it.
    */
-  alignResolution?: number;
+  alignResolution: spec({
+    schema: z.number().positive().max(1e5),
+    default: 25,
+    help: 'finest detail used to align, in Å (frequencies above 1/Å are ignored)',
+    unit: 'Å',
+  }),
   /**
-   * MRA with ACK-means: use the round-1 engine, every image aligned to every class in every
-   * iteration (default false: the scale engine, src/pipeline/scale.ts). Other methods and
-   * pipelines always use the exhaustive engine.
+   * Box in pixels of the final CTF-corrected class averages (default: the input box; smaller
+   * boxes are Fourier-cropped; at least the working box).
    */
-  exhaustive?: boolean;
+  averageBox: spec({
+    schema: z.int().min(8).max(8192),
+    defaultText: 'the input box',
+    help: 'box of the CTF-corrected class averages in pixels (Fourier-cropped; at least the working box)',
+    unit: 'px',
+  }),
+  /** Search mirrored images too (default true). */
+  mirror: spec({
+    schema: z.boolean(),
+    default: true,
+    help: 'search mirrored images too',
+    negated: 'do not search mirrored images',
+  }),
+  /** Invert the contrast before normalising (default false). */
+  invert: spec({ schema: z.boolean(), default: false, help: 'invert the contrast before normalising' }),
+  /** Phase-flip each image with its CTF (default: true when the input has CTF parameters). */
+  phaseFlip: spec({
+    schema: z.boolean(),
+    defaultText: 'true when the input has CTF parameters',
+    help: 'phase-flip each image with its CTF',
+    negated: 'do not phase-flip with the CTF (default: flip when the input has CTF parameters)',
+  }),
+  /**
+   * MRA + ACK-means: the round-1 engine, every image aligned to every class in every iteration
+   * (default false: the scale engine of src/pipeline/scale.ts). Other methods and pipelines always
+   * use the exhaustive engine.
+   */
+  exhaustive: spec({
+    schema: z.boolean(),
+    default: false,
+    help: 'MRA + ACK: align every image to every class in every iteration (the round-1 engine) instead of the scale engine',
+  }),
   /** Scale engine: candidate classes per image after the coarse stage (default 12). */
-  shortlist?: number;
-}
+  shortlist: spec({
+    schema: z.int().min(1).max(4096),
+    default: 12,
+    help: 'scale engine: candidate classes per image after the coarse stage',
+    unit: 'm',
+  }),
+};
+
+/** The name of a classification parameter. */
+export type ParamName = keyof typeof PARAMS;
+/** Every parameter name, in table order. */
+export const PARAM_NAMES = Object.keys(PARAMS) as ParamName[];
+
+type Table = typeof PARAMS;
+type Shape = {
+  [K in ParamName]: Table[K] extends { required: true }
+    ? Table[K]['schema']
+    : z.ZodOptional<Table[K]['schema']>;
+};
+
+/**
+ * The parameters as one zod object (unknown keys are rejected): the server's request schema.
+ * Its parse does not fill defaults (a job records what was asked; {@link resolveParams} fills them).
+ */
+export const paramsSchema = z.strictObject(
+  Object.fromEntries(
+    PARAM_NAMES.map((name) => {
+      const p: ParamSpec = PARAMS[name];
+      return [name, p.required ? p.schema : p.schema.optional()];
+    }),
+  ) as Shape,
+);
+
+/** What the caller may set; everything but `k` has a default (see {@link resolveParams}). */
+export type ClassifyParams = z.input<typeof paramsSchema>;
+
+type Defaulted = {
+  [K in ParamName as Table[K] extends { default: unknown } ? K : never]: z.output<Table[K]['schema']>;
+};
+
+/** Defaults that do not depend on the input. */
+export const CLASSIFY_DEFAULTS = Object.freeze(
+  Object.fromEntries(
+    PARAM_NAMES.filter((n) => (PARAMS[n] as ParamSpec).default !== undefined).map((n) => [
+      n,
+      (PARAMS[n] as ParamSpec).default,
+    ]),
+  ) as Defaulted,
+);
 
 /** Every parameter resolved for a given input. */
-export interface ResolvedParams extends Required<Omit<ClassifyParams, 'threads'>> {
+export interface ResolvedParams extends Required<
+  Omit<ClassifyParams, 'threads' | 'offsetRange' | 'offsetStep'>
+> {
   threads?: number;
   /** Pixel size of the working box in Å. */
   workingPixelSize: number;
@@ -66,36 +253,90 @@ export interface ResolvedParams extends Required<Omit<ClassifyParams, 'threads'>
   radius: number;
 }
 
-/** Defaults that do not depend on the input. */
-export const CLASSIFY_DEFAULTS = {
-  method: 'ack',
-  pipeline: 'mra',
-  beta: 0.5,
-  sigma0: 0.01,
-  maxIter: 30,
-  seed: 0,
-  shiftRange: 2,
-  shiftStep: 1,
-  mirror: true,
-  invert: false,
-  alignResolution: 25,
-  exhaustive: false,
-  shortlist: 12,
-} as const;
-
-function checkChoice<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
-  if (typeof value !== 'string' || !choices.includes(value as T))
-    throw new RangeError(`${name} must be one of ${choices.join(', ')}, got ${String(value)}`);
-  return value as T;
-}
-
-function checkBool(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
-  return value;
+/** The average box, between the working box and the input box. */
+function checkAverageBox(averageBox: number, box: number, inputBox: number): number {
+  if (averageBox < box || averageBox > inputBox)
+    throw new RangeError(
+      `averageBox (${averageBox}) must be between the working box (${box}) and the input box (${inputBox} px)`,
+    );
+  return averageBox;
 }
 
 /** The finest shift step accepted, in working pixels: finer grids multiply the work by 1/step² for nothing. */
 export const MIN_SHIFT_STEP = 0.25;
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** What `schema` accepts, for a person: "an integer ≥ 2", "one of ack, kmeans", "true or false". */
+export function describeSchema(schema: z.ZodType): string {
+  const js = z.toJSONSchema(schema, { unrepresentable: 'any' }) as Record<string, unknown>;
+  if (Array.isArray(js.enum)) return `one of ${js.enum.join(', ')}`;
+  if (js.type === 'boolean') return 'true or false';
+  if (js.type === 'string') return 'a text';
+  if (js.type !== 'number' && js.type !== 'integer') return 'valid';
+  const what = js.type === 'integer' ? 'an integer' : 'a number';
+  const num = (key: string) => {
+    const v = js[key];
+    return typeof v === 'number' && Math.abs(v) < SAFE ? v : undefined;
+  };
+  const lo = num('minimum');
+  const gt = num('exclusiveMinimum');
+  const hi = num('maximum');
+  const lt = num('exclusiveMaximum');
+  if (lo !== undefined && hi !== undefined) return `${what} in [${lo}, ${hi}]`;
+  const parts = [
+    lo !== undefined ? `≥ ${lo}` : gt !== undefined ? `> ${gt}` : undefined,
+    hi !== undefined ? `≤ ${hi}` : lt !== undefined ? `< ${lt}` : undefined,
+  ].filter((s) => s !== undefined);
+  return parts.length ? `${what} ${parts.join(' and ')}` : what;
+}
+
+const shown = (v: unknown): string =>
+  v === undefined
+    ? 'nothing'
+    : typeof v === 'string'
+      ? JSON.stringify(v)
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
+
+/** "`name` must be <what the schema accepts>, got <value>". */
+export function paramMessage(name: string, schema: z.ZodType, value: unknown): string {
+  return `${name} must be ${describeSchema(schema)}, got ${shown(value)}`;
+}
+
+/**
+ * One human line for the first problem of `value` as classification parameters, or undefined
+ * when they pass the schema. `prefix` is put before parameter names (e.g. "params.").
+ */
+export function paramsProblem(value: unknown, prefix = ''): { message: string; type: boolean } | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { message: `params must be an object, got ${shown(value)}`, type: true };
+  const r = paramsSchema.safeParse(value);
+  if (r.success) return undefined;
+  const issue = r.error.issues[0];
+  if (issue.code === 'unrecognized_keys')
+    return {
+      message: `unknown parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${prefix}${k}"`).join(', ')} (known: ${PARAM_NAMES.join(', ')})`,
+      type: false,
+    };
+  const name = String(issue.path[0]) as ParamName;
+  const got = (value as Record<string, unknown>)[name];
+  return {
+    message: paramMessage(prefix + name, PARAMS[name].schema, got),
+    type: issue.code === 'invalid_type',
+  };
+}
+
+/**
+ * Checks `params` against the schema and throws a TypeError (wrong type) or RangeError naming the
+ * parameter, what it accepts and what it got ("k must be an integer in [2, 100000], got 1").
+ */
+export function checkParams(params: unknown): ClassifyParams {
+  const problem = paramsProblem(params);
+  if (problem) throw problem.type ? new TypeError(problem.message) : new RangeError(problem.message);
+  return params as ClassifyParams;
+}
 
 /**
  * Checks `params` against an input of `count` particles of `box` pixels at `pixelSize` Å and
@@ -105,55 +346,56 @@ export function resolveParams(
   params: ClassifyParams,
   input: { count: number; box: number; pixelSize: number; hasCtf: boolean },
 ): ResolvedParams {
-  if (typeof params !== 'object' || params === null) throw new TypeError('params must be an object');
-  const k = checkInt('k', params.k, 1);
+  const p = checkParams(params);
+  const d = CLASSIFY_DEFAULTS;
+  const k = p.k;
   if (k > input.count)
     throw new RangeError(`k (${k}) must not exceed the number of usable particles (${input.count})`);
-  const d = { ...CLASSIFY_DEFAULTS };
-  const box = checkInt('box', params.box ?? defaultWorkingBox(input.box), 8, input.box);
+  const box = p.box ?? defaultWorkingBox(input.box);
+  if (box > input.box) throw new RangeError(`box (${box}) must not exceed the input box (${input.box} px)`);
   const workingPixelSize = (input.pixelSize * input.box) / box;
-  const diameter = checkNumber(
-    'diameter',
-    params.diameter ?? DEFAULT_DIAMETER_FRACTION * input.box * input.pixelSize,
-    Number.MIN_VALUE,
-  );
+  const diameter = p.diameter ?? DEFAULT_DIAMETER_FRACTION * input.box * input.pixelSize;
   const radius = diameter / 2 / workingPixelSize;
   if (radius < 2)
     throw new RangeError(`diameter (${diameter} Å) is under 4 working pixels (${workingPixelSize} Å each)`);
-  const shiftRange = checkNumber('shiftRange', params.shiftRange ?? d.shiftRange, 0, box / 4);
-  const shiftStep = checkNumber(
-    'shiftStep',
-    params.shiftStep ?? d.shiftStep,
-    Number.MIN_VALUE,
-    Math.max(1, shiftRange),
-  );
+  const toWorking = box / input.box;
+  const either = (ours: ParamName, relion: ParamName, a: number | undefined, b: number | undefined) => {
+    if (a !== undefined && b !== undefined)
+      throw new RangeError(`give ${ours} (working pixels) or ${relion} (input pixels), not both`);
+    return b === undefined ? a : b * toWorking;
+  };
+  const shiftRange = either('shiftRange', 'offsetRange', p.shiftRange, p.offsetRange) ?? d.shiftRange;
+  if (shiftRange > box / 4)
+    throw new RangeError(`shiftRange (${shiftRange} working pixels) must be at most box/4 = ${box / 4}`);
+  const shiftStep = either('shiftStep', 'offsetStep', p.shiftStep, p.offsetStep) ?? d.shiftStep;
   if (shiftStep < MIN_SHIFT_STEP)
     throw new RangeError(
       `shiftStep (${shiftStep} working pixels) must be at least ${MIN_SHIFT_STEP}: each alignment would try ${Math.round((d.shiftStep / shiftStep) ** 2)}× as many shifts as with step ${d.shiftStep}, for no better alignment`,
     );
+  if (shiftStep > Math.max(1, shiftRange))
+    throw new RangeError(
+      `shiftStep (${shiftStep}) must be at most max(1, shiftRange) = ${Math.max(1, shiftRange)}`,
+    );
   return {
     k,
-    method: checkChoice('method', params.method ?? d.method, CLASSIFY_METHODS),
-    pipeline: checkChoice('pipeline', params.pipeline ?? d.pipeline, PIPELINES),
-    beta: checkNumber('beta', params.beta ?? d.beta, 0),
-    sigma0: checkNumber('sigma0', params.sigma0 ?? d.sigma0, 0, 1),
-    maxIter: checkInt('maxIter', params.maxIter ?? d.maxIter, 1, 10000),
-    seed: checkInt('seed', params.seed ?? d.seed, -Number.MAX_SAFE_INTEGER),
-    ...(params.threads === undefined ? {} : { threads: checkInt('threads', params.threads, 1, 1024) }),
+    method: p.method ?? d.method,
+    pipeline: p.pipeline ?? d.pipeline,
+    beta: p.beta ?? d.beta,
+    sigma0: p.sigma0 ?? d.sigma0,
+    maxIter: p.maxIter ?? d.maxIter,
+    seed: p.seed ?? d.seed,
+    ...(p.threads === undefined ? {} : { threads: p.threads }),
     diameter,
     box,
     shiftRange,
     shiftStep,
-    mirror: checkBool('mirror', params.mirror ?? d.mirror),
-    invert: checkBool('invert', params.invert ?? d.invert),
-    phaseFlip: checkBool('phaseFlip', params.phaseFlip ?? input.hasCtf),
-    alignResolution: checkNumber(
-      'alignResolution',
-      params.alignResolution ?? d.alignResolution,
-      Number.MIN_VALUE,
-    ),
-    exhaustive: checkBool('exhaustive', params.exhaustive ?? d.exhaustive),
-    shortlist: checkInt('shortlist', params.shortlist ?? d.shortlist, 1, 4096),
+    mirror: p.mirror ?? d.mirror,
+    invert: p.invert ?? d.invert,
+    phaseFlip: p.phaseFlip ?? input.hasCtf,
+    alignResolution: p.alignResolution ?? d.alignResolution,
+    exhaustive: p.exhaustive ?? d.exhaustive,
+    shortlist: p.shortlist ?? d.shortlist,
+    averageBox: checkAverageBox(p.averageBox ?? input.box, box, input.box),
     workingPixelSize,
     radius,
   };

@@ -18,29 +18,6 @@ export interface PcaBasis {
   mean: Float32Array;
 }
 
-declare module '../native.js' {
-  interface NativeAddon {
-    pca(
-      data: Float32Array,
-      n: number,
-      dim: number,
-      components: number,
-      threads: number,
-      control: Float64Array,
-    ): Promise<{ basis: Float32Array; eigenvalues: Float32Array; mean: Float32Array }>;
-    pcaProject(
-      data: Float32Array,
-      n: number,
-      dim: number,
-      basis: Float32Array,
-      components: number,
-      mean: Float32Array,
-      threads: number,
-      control: Float64Array,
-    ): Promise<Float32Array>;
-  }
-}
-
 /** Options of {@link pca}. */
 export interface PcaOptions extends JobOptions {
   /** Length of each vector. */
@@ -68,7 +45,7 @@ export async function pca(data: Float32Array, options: PcaOptions): Promise<PcaB
   const threads = resolveThreads(options.threads);
   const signal = checkSignal(options.signal);
   const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
-  const r = await runNativeJob((control) => native().pca(data, n, dim, components, threads, control), {
+  const r = await runNativeJob((control) => native().pca({ data, n, dim, components, threads, control }), {
     signal,
     onProgress,
   });
@@ -87,7 +64,16 @@ export async function projectOnBasis(
   const signal = checkSignal(options.signal);
   return runNativeJob(
     (control) =>
-      native().pcaProject(data, n, basis.dim, basis.basis, basis.components, basis.mean, threads, control),
+      native().pcaProject({
+        data,
+        n,
+        dim: basis.dim,
+        basis: basis.basis,
+        components: basis.components,
+        mean: basis.mean,
+        threads,
+        control,
+      }),
     { signal, onProgress: options.onProgress },
   );
 }

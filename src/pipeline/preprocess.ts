@@ -7,24 +7,6 @@ import { checkCallback, checkFloat32Array, checkInt, checkNumber, checkSignal } 
 import { type JobOptions, type Progress, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 
-declare module '../native.js' {
-  interface NativeAddon {
-    preprocessImages(
-      images: Float32Array,
-      n: number,
-      box: number,
-      outBox: number,
-      radius: number,
-      edge: number,
-      invert: boolean,
-      mask: boolean,
-      shifts: Float32Array | null,
-      threads: number,
-      control: Float64Array,
-    ): Promise<Float32Array>;
-  }
-}
-
 /** The largest input box kept as it is; bigger boxes are Fourier-cropped to {@link DEFAULT_CROPPED_BOX}. */
 export const MAX_UNCROPPED_BOX = 96;
 /** The working box of inputs bigger than {@link MAX_UNCROPPED_BOX} (ISAC and SIMPLE work at 64–96 px). */
@@ -90,7 +72,19 @@ export async function preprocessImages(
   if (shifts && shifts.length !== 2 * n) throw new RangeError(`shifts must hold 2·n = ${2 * n} values`);
   return runNativeJob(
     (control) =>
-      native().preprocessImages(images, n, box, outBox, radius, edge, invert, mask, shifts, threads, control),
+      native().preprocessImages({
+        images,
+        n,
+        box,
+        outBox,
+        radius,
+        edge,
+        invert,
+        mask,
+        ...(shifts ? { shifts } : {}),
+        threads,
+        control,
+      }),
     { signal, onProgress },
   );
 }

@@ -29,7 +29,7 @@ export interface RelionPose {
 
 /** The custom STAR column of the mirror flag (0/1); RELION 3.1 keeps unknown columns (with a warning). */
 export const MIRROR_COLUMN = 'ackMirror';
-/** The custom STAR column of the per-particle alignment score (higher is a better match to the class). */
+/** The custom STAR column of the per-particle alignment score: its dissimilarity to the class average (smaller is a better match). */
 export const SCORE_COLUMN = 'ackScore';
 
 /**

@@ -21,6 +21,7 @@ import {
 } from './checkpoint.js';
 import { checkParams, classifyParticles } from './classify.js';
 import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
+import { accepted } from './class-score.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
 import {
@@ -123,6 +124,21 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
     converged: result.converged,
     sizes: result.sizes,
     resolution: result.resolution.map((r) => (Number.isFinite(r) ? r : null)),
+    averages: {
+      box: result.classes.box,
+      pixelSize: result.classes.pixelSize,
+      correction: result.classes.correction,
+    },
+    classes: result.scores.map((c, j) => ({
+      class: j + 1,
+      members: result.sizes[j],
+      resolution: Number.isFinite(result.resolution[j]) ? result.resolution[j] : null,
+      score: c.score,
+      accepted: accepted(c),
+      gated: c.gated,
+      reasons: c.reasons,
+      features: c.features,
+    })),
     trace: result.trace,
     timings: result.timings,
     quarantined: result.quarantined.map((q) => ({ ...q, particle: q.index + 1 })),
@@ -273,8 +289,8 @@ export async function runClassification(
       const files = await writeOutputs(dir, result, tableOf(set, particles.pixelSize), report, set.box);
       files.push(
         ...(await writeClassifyReport(dir, {
-          classAverages: result.averages,
-          box: result.box,
+          classAverages: result.classes.averages,
+          box: result.classes.box,
           sizes: Int32Array.from(result.sizes),
           trace: result.trace.filter((r) => r.phase === result.trace.at(-1)?.phase),
           title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,

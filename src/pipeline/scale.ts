@@ -15,8 +15,10 @@
  * Every pass is sparse: a coarse alignment (no shifts, a low band limit) ranks all k references
  * per image and keeps the top m; the full alignment runs against those m and the image's own
  * class; the ACK pass works on that sparse table (native/core/ack_pass.cpp: the dense pass is the
- * same code with every class a column). The characteristic dissimilarity d_c is exact: its 10
- * images are aligned to all k references.
+ * same code with every class a column). As in the exhaustive driver (src/cluster/own-class.ts),
+ * each image is measured against its own class's average without it, and a class left with
+ * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
+ * exact: its 10 images are aligned to all k references.
  *
  * Checkpoints: after every iteration the state (assignment, references, iteration, trace) goes to
  * `onIteration`; every random choice derives from (seed, iteration), so a resumed run ends exactly
@@ -35,6 +37,7 @@ import type { AlignOptions } from '../align/options.js';
 import { type ImageProvider, type Images, imageCount } from '../align/provider.js';
 import { characteristicDissimilarity } from '../cluster/ack.js';
 import { countEmpty, sizeTerm } from '../cluster/objective.js';
+import { leaveOneOutFactor, minimumClassSize } from '../cluster/own-class.js';
 import { iterationRng } from '../cluster/seeds.js';
 import type { ClusteringResult, ClusteringState, IterationRecord } from '../cluster/types.js';
 import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.js';
@@ -155,18 +158,18 @@ export function subsetProvider(images: Images, box: number, items: Int32Array): 
 
 declare module '../native.js' {
   interface NativeAddon {
-    ackPassSparse(
-      scores: Float32Array,
-      classes: Int32Array,
-      width: number,
-      n: number,
-      k: number,
-      assignment: Int32Array,
-      sizes: Int32Array,
-      lambda2: number,
-      order: Int32Array,
-      control: Float64Array,
-    ): Promise<number>;
+    ackPassSparse(options: {
+      scores: Float32Array;
+      classes: Int32Array;
+      width: number;
+      n: number;
+      k: number;
+      assignment: Int32Array;
+      sizes: Int32Array;
+      lambda2: number;
+      order: Int32Array;
+      control: Float64Array;
+    }): Promise<number>;
   }
 }
 
@@ -187,20 +190,99 @@ export function ackPassSparse(
   if (assignment.length !== table.n) throw new RangeError('assignment must hold one class per table row');
   return runNativeJob(
     (control) =>
-      native().ackPassSparse(
-        table.score,
-        table.classes,
-        table.m,
-        table.n,
+      native().ackPassSparse({
+        scores: table.score,
+        classes: table.classes,
+        width: table.m,
+        n: table.n,
         k,
         assignment,
         sizes,
         lambda2,
         order,
         control,
-      ),
+      }),
     { signal },
   );
+}
+
+/**
+ * The own-class correction of own-class.ts for the sparse passes: for each image of this
+ * iteration's set that was a member of the set the references were averaged from (the previous
+ * iteration's batch or the whole set), the factor (s/(s−1))² for its class of s members there
+ * (+∞ for a single member when that set had ≥ 2k images); 1 for every other image.
+ */
+function ownClassFactors(
+  state: ScaleState,
+  iteration: number,
+  batches: number[],
+  n: number,
+  k: number,
+  items: Int32Array | null,
+  before: Int32Array,
+): Float64Array {
+  const nb = before.length;
+  const out = new Float64Array(nb).fill(1);
+  const prev = state.trace.at(-1);
+  if (!prev) return out; // the initial references are single images, not averages
+  let member: Uint8Array | null = null; // null: every image was in the previous set
+  if (prev.stage === 'batch') {
+    member = new Uint8Array(n);
+    for (const i of pickBatch(iterationRng(state.seed, iteration - 1).fork(), n, batches[iteration - 2]))
+      member[i] = 1;
+  }
+  const singletons = prev.setSize >= 2 * k;
+  for (let r = 0; r < nb; r++) {
+    const g = items ? items[r] : r;
+    const a = before[r];
+    if (a < 0 || (member && !member[g])) continue;
+    const s = prev.sizes[a];
+    if (s < 1 || (s === 1 && !singletons)) continue;
+    out[r] = leaveOneOutFactor(s);
+  }
+  return out;
+}
+
+/**
+ * refillSmallClasses (own-class.ts) on a sparse table: a class left with fewer than `min`
+ * members takes members of the largest class, those most drawn to it first (smallest
+ * d(i, j) − d(i, c)), among the members that have it as a candidate (only they have a pose for
+ * it). Returns the number of classes refilled.
+ */
+export function refillSmallClassesSparse(
+  table: CandidateTable,
+  k: number,
+  assignment: Int32Array,
+  sizes: Int32Array,
+  min: number,
+): number {
+  let refilled = 0;
+  for (let j = 0; j < k; j++) {
+    if (sizes[j] >= min) continue;
+    refilled++;
+    while (sizes[j] < min) {
+      let c = -1;
+      for (let h = 0; h < k; h++) if (h !== j && (c < 0 || sizes[h] > sizes[c])) c = h;
+      if (c < 0 || sizes[c] <= min) break;
+      const take = Math.min(sizes[c] - min, Math.max(1, Math.floor((sizes[c] - sizes[j]) / 2)));
+      const drawn: Array<[number, number]> = [];
+      for (let i = 0; i < table.n; i++) {
+        if (assignment[i] !== c) continue;
+        const to = columnOf(table, i, j);
+        const from = columnOf(table, i, c);
+        if (to >= 0 && from >= 0 && Number.isFinite(table.score[to]))
+          drawn.push([table.score[to] - table.score[from], i]);
+      }
+      if (drawn.length === 0) break;
+      drawn.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+      const moved = Math.min(take, drawn.length);
+      for (let q = 0; q < moved; q++) assignment[drawn[q][1]] = j;
+      sizes[c] -= moved;
+      sizes[j] += moved;
+      if (moved < take) break;
+    }
+  }
+  return refilled;
 }
 
 /** The column of class `cls` in row i of `table`, or −1. */
@@ -324,6 +406,11 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
 
     const pass = options.executor?.candidatePass ?? candidatePass;
     const table = await pass(set, state.references, before, m, fine, coarseBand, options.onProgress);
+    const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
+    for (let i = 0; i < nb; i++) {
+      const c = ownFactor[i] === 1 ? -1 : columnOf(table, i, before[i]);
+      if (c >= 0) table.score[c] *= ownFactor[i];
+    }
     // the classes of images never assigned yet: the nearest candidate (the driver's initial rule)
     const assignment = before.slice();
     for (let i = 0; i < nb; i++) {
@@ -348,10 +435,15 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
     const setProvider = asProvider(set, box);
     for (let r = 0; r < dcPicks.length; r++) dcImages.set(await setProvider.read(dcPicks[r], 1), r * dim);
     const dcTable = await align(dcImages, state.references, fine);
+    dcPicks.forEach((i, r) => {
+      if (ownFactor[i] !== 1) dcTable.score[r * k + before[i]] *= ownFactor[i];
+    });
     const dc = characteristicDissimilarity(dcTable.score, dcPicks.length, k, rng.fork(), dcPicks.length);
     const lambda2 = (beta * dc) / Math.max(1, Math.floor(nb / k));
     const order = rng.fork().permutation(nb);
     await ackPassSparse(table, k, assignment, sizes, lambda2, order, options.signal);
+    const emptyAfterPass = countEmpty(sizes);
+    const reseeded = refillSmallClassesSparse(table, k, assignment, sizes, minimumClassSize(nb, k));
 
     // poses of each image for its own class; J1; images whose class is outside their shortlist
     const poses = {
@@ -396,8 +488,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       dc,
       lambda: lambda2 / 2,
       sizes: Array.from(isBatch ? sizes : fullSizes),
-      empty: countEmpty(sizes),
-      reseeded: 0,
+      empty: emptyAfterPass,
+      reseeded,
       seconds: (performance.now() - t0) / 1000,
       capReached: false,
       stage: isBatch ? 'batch' : 'full',

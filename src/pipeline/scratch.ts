@@ -15,25 +15,18 @@ import type { ImageProvider } from '../align/provider.js';
 import { AckmeansError, checkFloat32Array } from '../errors.js';
 import { native } from '../native.js';
 
-declare module '../native.js' {
-  interface NativeAddon {
-    float16Encode(values: Float32Array): Promise<Uint16Array>;
-    float16Decode(bits: Uint16Array): Promise<Float32Array>;
-  }
-}
-
 /** Bytes per stored pixel (float16). */
 export const SCRATCH_BYTES_PER_PIXEL = 2;
 
 /** The binary16 bit patterns of `values` (round to nearest even), natively, off the event loop. */
 export function encodeFloat16Native(values: Float32Array): Promise<Uint16Array> {
-  return native().float16Encode(checkFloat32Array('values', values));
+  return native().float16Encode({ values: checkFloat32Array('values', values) });
 }
 
 /** The float32 values of binary16 bit patterns, natively, off the event loop. */
 export function decodeFloat16Native(bits: Uint16Array): Promise<Float32Array> {
   if (!(bits instanceof Uint16Array)) throw new TypeError('bits must be a Uint16Array');
-  return native().float16Decode(bits);
+  return native().float16Decode({ bits });
 }
 
 /** A scratch stack being written, then read: an {@link ImageProvider} once {@link finish}ed. */

@@ -1,11 +1,16 @@
 /**
- * `select`: the particles of chosen classes of a run_data.star, every block and column kept.
+ * `select`: the particles of chosen classes of a run_data.star, every block and column kept;
+ * `select --auto`: the classes chosen by their scores in run_model.star (class-score.ts).
  */
-import { AckmeansError, checkInt } from '../errors.js';
-import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { AckmeansError, checkInt, checkNumber } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { StarBlock, StarFile, readStar, writeStar } from '../io/index.js';
 import { splitImageNames } from '../io/particles-star.js';
 import { locateStacks, outputStackPath } from '../io/stack-references.js';
+import { accepted, DEFAULT_MIN_SCORE, FEATURES, type FeatureName, judgeClass } from './class-score.js';
+import { featureColumn } from './outputs.js';
 
 /** Parses "3,7,12" or "3-5,9" into sorted distinct class numbers (1-based). */
 export function parseClassList(text: string): number[] {
@@ -98,6 +103,124 @@ export async function selectClasses(
       'rlnImageName',
       rows.map((r) => names[r]),
     );
+  await mkdir(dirname(resolve(output)), { recursive: true }); // RELION-style Select/jobNNN/ folders
   await writeStar(output, new StarFile(star.blocks.map((b) => (b === block ? selected : b))));
   return rows.length;
+}
+
+/** One class in the table of {@link selectAuto}. */
+export interface ClassDecision {
+  /** 1-based class number. */
+  class: number;
+  particles: number;
+  /** Even/odd FRC resolution in Å (null when undetermined). */
+  resolution: number | null;
+  score: number;
+  accepted: boolean;
+  /** Why the class was rejected (or its weak points when accepted); empty when nothing is weak. */
+  reasons: string[];
+}
+
+/** Options of {@link selectAuto}. */
+export interface AutoSelectOptions extends SelectOptions {
+  /** Smallest score of an accepted class (default {@link DEFAULT_MIN_SCORE}). */
+  minScore?: number;
+  /** The run_model.star with the class scores (default: beside the input, `*_data.star` → `*_model.star`). */
+  model?: string;
+  /** Where to write the table of classes (default: the output with `.star` → `_classes.tsv`). */
+  table?: string;
+}
+
+/** The run_model.star beside a run_data.star. */
+export function modelPathFor(dataStar: string): string {
+  return /_data\.star$/.test(dataStar)
+    ? dataStar.replace(/_data\.star$/, '_model.star')
+    : join(dirname(dataStar), 'run_model.star');
+}
+
+/**
+ * The decision on every class of a run_model.star written by `ackmeans classify`: each class's
+ * score and reasons re-derived from its stored feature values (src/pipeline/class-score.ts), so
+ * a different `minScore` needs no new run.
+ * @throws AckmeansError `ERR_NO_SCORES` when the model has no ackmeans class features.
+ */
+export async function classDecisions(model: string, minScore = DEFAULT_MIN_SCORE): Promise<ClassDecision[]> {
+  checkNumber('minScore', minScore, 0, 1);
+  const star = await readStar(model);
+  const general = star.block('model_general');
+  const classes = star.block('model_classes');
+  const names = Object.keys(FEATURES) as FeatureName[];
+  const sizes = classes?.numeric('ackClassSize');
+  const columns = names.map((f) => classes?.numeric(featureColumn(f)));
+  const box = general?.numeric('rlnCurrentImageSize')?.[0];
+  if (!classes || !sizes || columns.some((c) => !c) || box === undefined)
+    throw new AckmeansError(
+      'ERR_NO_SCORES',
+      `ackmeans: ${model} has no class scores (_ackClassSize and _ackFeature* columns); it must be a run_model.star of "ackmeans classify"`,
+      { file: model },
+    );
+  const resolution = classes.numeric('rlnEstimatedResolution');
+  const total = sizes.reduce((a, s) => a + s, 0);
+  return Array.from(sizes, (members, j) => {
+    const values = Object.fromEntries(names.map((f, i) => [f, columns[i]![j]])) as Record<
+      FeatureName,
+      number
+    >;
+    const judged = judgeClass(values, members, total, box);
+    const r = resolution?.[j];
+    const ok = accepted(judged, minScore);
+    return {
+      class: j + 1,
+      particles: members,
+      resolution: r !== undefined && r < 999 ? r : null,
+      score: judged.score,
+      accepted: ok,
+      reasons:
+        ok || judged.score >= minScore || judged.reasons.length ? judged.reasons : [`score < ${minScore}`],
+    };
+  });
+}
+
+/** The table of {@link ClassDecision}s as tab-separated text (one header line). */
+export function decisionTable(decisions: readonly ClassDecision[]): string {
+  const lines = ['class\tparticles\tresolution_A\tscore\tdecision\treasons'];
+  for (const d of decisions)
+    lines.push(
+      [
+        d.class,
+        d.particles,
+        d.resolution === null ? '' : d.resolution.toFixed(1),
+        d.score.toFixed(3),
+        d.accepted ? 'accepted' : 'rejected',
+        d.reasons.join('; '),
+      ].join('\t'),
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `select --auto`: the particles of the classes whose score is at least `minScore` and that no
+ * gate rejects, written to `output` as {@link selectClasses} does, and the table of every class
+ * (accepted/rejected and why) written to `options.table`.
+ * @returns the decisions, the number of particles written and the table's path.
+ * @throws AckmeansError `ERR_NO_SCORES` (see {@link classDecisions}), `ERR_NOTHING_SELECTED` when
+ *   no class passes (nothing is written then).
+ */
+export async function selectAuto(
+  input: string,
+  output: string,
+  options: AutoSelectOptions = {},
+): Promise<{ decisions: ClassDecision[]; particles: number; table: string }> {
+  const decisions = await classDecisions(options.model ?? modelPathFor(input), options.minScore);
+  const keep = decisions.filter((d) => d.accepted && d.particles > 0).map((d) => d.class);
+  if (keep.length === 0)
+    throw new AckmeansError(
+      'ERR_NOTHING_SELECTED',
+      `ackmeans: no class of ${input} passes (best score ${Math.max(...decisions.map((d) => d.score)).toFixed(3)}, --min-score ${options.minScore ?? DEFAULT_MIN_SCORE})`,
+      { file: input },
+    );
+  const particles = await selectClasses(input, keep, output, options);
+  const table = options.table ?? output.replace(/\.star$/, '') + '_classes.tsv';
+  await writeFileAtomic(table, decisionTable(decisions));
+  return { decisions, particles, table };
 }

@@ -17,30 +17,6 @@ import type { ResolvedParams } from './params.js';
 import { type QuarantineReason, type QuarantinedParticle, screenMetadata } from './quarantine.js';
 import { type ScratchStack, createScratchStack } from './scratch.js';
 
-declare module '../native.js' {
-  interface NativeAddon {
-    preprocessStack(
-      images: Float32Array,
-      options: {
-        n: number;
-        box: number;
-        outBox: number;
-        radius: number;
-        edge: number;
-        invert: boolean;
-        mask: boolean;
-        shifts?: Float32Array;
-        ctf?: Float64Array;
-        pixelSize?: number;
-        screen: boolean;
-        roundFloat16: boolean;
-        threads: number;
-      },
-      control: Float64Array,
-    ): Promise<{ images: Float32Array; screen: Uint8Array | undefined }>;
-  }
-}
-
 /** Per-particle CTF parameters (RELION's units: Å, degrees, kV, mm), as io's particle sets give them. */
 export type CtfColumns = ParticleCtf;
 
@@ -165,24 +141,22 @@ export async function prepareStack(
       const ctf = params.phaseFlip && input.ctf ? ctfFor(input.ctf, start, count) : undefined;
       const out = await runNativeJob(
         (control) =>
-          native().preprocessStack(
-            raw,
-            {
-              n: count,
-              box: N,
-              outBox: m,
-              radius: params.radius,
-              edge: 3,
-              invert: params.invert,
-              mask: true,
-              ...(shifts ? { shifts } : {}),
-              ...(ctf ? { ctf, pixelSize: input.pixelSize } : {}),
-              screen: true,
-              roundFloat16: true,
-              threads,
-            },
+          native().preprocessStack({
+            images: raw,
+            n: count,
+            box: N,
+            outBox: m,
+            radius: params.radius,
+            edge: 3,
+            invert: params.invert,
+            mask: true,
+            ...(shifts ? { shifts } : {}),
+            ...(ctf ? { ctf, pixelSize: input.pixelSize } : {}),
+            screen: true,
+            roundFloat16: true,
+            threads,
             control,
-          ),
+          }),
         { signal: job.signal },
       );
       const screen = out.screen as Uint8Array;

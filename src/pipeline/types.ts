@@ -1,5 +1,7 @@
 /** The in-memory result of a classification, shared by `classify()`, the writers and the CLI. */
 import type { IterationRecord } from '../cluster/index.js';
+import type { FinalAverages } from './averages.js';
+import type { ClassScore } from './class-score.js';
 import type { ResolvedParams } from './params.js';
 import type { QuarantinedParticle } from './quarantine.js';
 
@@ -38,11 +40,21 @@ export interface ClassificationResult {
   /** Class of each kept particle, 0-based. */
   assignment: Int32Array;
   poses: ParticlePoses;
-  /** k class averages, k·box² values. */
+  /** k class averages at the working box, k·box² values (the references of the final alignment). */
   averages: Float32Array;
+  /**
+   * The final CTF-corrected class averages at the average box (run_classes.mrcs), with their
+   * even/odd halves, FRC, SSNR and resolution in pixels of that box.
+   */
+  classes: FinalAverages;
+  /** Each class's score in [0, 1] with its features and reasons (class-score.ts). */
+  scores: ClassScore[];
   /** Members per class. */
   sizes: number[];
-  /** Resolution estimate of each class (Å) from the even/odd FRC at 0.143 (Infinity when undetermined). */
+  /**
+   * Resolution estimate of each class (Å) from the even/odd FRC of the final averages at 0.143
+   * (Infinity when undetermined).
+   */
   resolution: number[];
   /** Every clustering iteration, in order. */
   trace: TraceRow[];

@@ -1,34 +1,13 @@
 /**
- * Request schemas (zod): the job submission body and its classification parameters, under the
- * same names as the classify() API. Unknown fields are rejected.
+ * Request schemas (zod): the job submission body; its classification parameters are the
+ * classify() API's own schema. Unknown fields are rejected.
  */
 import { z } from 'zod';
+import { paramsProblem, paramsSchema } from '../pipeline/params.js';
 import { HttpError } from './errors.js';
 
-/** Classification parameters a client may set (see classify() for their meaning). */
-export const paramsSchema = z.strictObject({
-  k: z.int().min(2),
-  method: z.enum(['ack', 'kmeans', 'spider', 'eqk']).optional(),
-  pipeline: z.enum(['mra', 'msa', 'rfa']).optional(),
-  beta: z.number().min(0).max(1e6).optional(),
-  sigma0: z.number().min(0).max(1).optional(),
-  maxIter: z.int().min(1).max(10_000).optional(),
-  seed: z
-    .int()
-    .min(0)
-    .max(2 ** 32 - 1)
-    .optional(),
-  threads: z.int().min(1).max(1024).optional(),
-  diameter: z.number().positive().max(1e5).optional(),
-  box: z.int().min(8).max(4096).optional(),
-  shiftRange: z.number().min(0).max(1024).optional(),
-  shiftStep: z.number().positive().max(1024).optional(),
-  mirror: z.boolean().optional(),
-  invert: z.boolean().optional(),
-  phaseFlip: z.boolean().optional(),
-  exhaustive: z.boolean().optional(),
-  shortlist: z.int().min(1).max(4096).optional(),
-});
+/** Classification parameters a client may set: the one parameter schema (see pipeline/params.ts). */
+export { paramsSchema };
 
 /** Classification parameters of a job. */
 export type JobParams = z.infer<typeof paramsSchema>;
@@ -69,6 +48,10 @@ export function parseBody<S extends z.ZodType>(schema: S, value: unknown, what =
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
+  if (issue.path[0] === 'params' && typeof value === 'object' && value !== null) {
+    const problem = paramsProblem((value as { params?: unknown }).params, 'params.');
+    if (problem) throw new HttpError(400, 'ERR_BAD_REQUEST', problem.message);
+  }
   const where = issue.path.length ? issue.path.join('.') : what;
   throw new HttpError(400, 'ERR_BAD_REQUEST', `${where}: ${issue.message}`);
 }

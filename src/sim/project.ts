@@ -14,35 +14,6 @@ import { type JobOptions, type Progress, resolveThreads, runNativeJob } from '..
 import { native } from '../native.js';
 import { eulerMatrix, transpose } from './euler.js';
 
-declare module '../native.js' {
-  interface NativeAddon {
-    projectVolume(
-      volume: Float32Array,
-      size: number,
-      volumeCentre: number,
-      matrices: Float64Array,
-      shifts: Float64Array | null,
-      n: number,
-      box: number,
-      imageCentre: number,
-      threads: number,
-      control: Float64Array,
-    ): Promise<Float32Array>;
-    projectorSimd(on?: boolean): boolean;
-  }
-}
-
-/**
- * Whether the projector's AVX2 sampling kernel is used (true on CPUs with AVX2 unless switched
- * off). Both kernels give bit-identical images; the switch exists so tests can compare them.
- *
- * @param enabled when given, switches the AVX2 kernel on or off for the whole process.
- */
-export function projectorSimd(enabled?: boolean): boolean {
-  if (enabled !== undefined && typeof enabled !== 'boolean') throw new TypeError('enabled must be a boolean');
-  return native().projectorSimd(enabled);
-}
-
 /** Euler angles of n projections (RELION ZYZ, degrees). */
 export interface EulerAngles {
   rot: Float64Array;
@@ -144,18 +115,18 @@ export async function projectMatrices(
   if (n * box * box > 2 ** 31 - 1) throw new RangeError(`n·box² (${n}·${box}²) is too large for one array`);
   return runNativeJob(
     (control) =>
-      native().projectVolume(
+      native().projectVolume({
         volume,
         size,
         volumeCentre,
         matrices,
-        shifts,
+        ...(shifts ? { shifts } : {}),
         n,
         box,
         imageCentre,
         threads,
         control,
-      ),
+      }),
     { signal, onProgress },
   );
 }

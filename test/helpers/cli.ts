@@ -13,9 +13,8 @@ export async function runCli(...args: string[]): Promise<{ code: number; stdout:
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', 'src/cli.ts', ...args],
-      {
-        cwd: root,
-      },
+      // a hung child is killed (and the test fails) after 5 minutes, far above any run under load
+      { cwd: root, timeout: 300_000 },
     );
     return { code: 0, stdout, stderr };
   } catch (err) {

@@ -82,7 +82,7 @@ describe('runDemo', () => {
     expect(summary.runs.map((x) => x.label)).toEqual(['ACK-means', 'K-means']);
     expect(lines.some((l) => /^simulating 120 projections/.test(l))).toBe(true);
     expect(lines.some((l) => /^ACK-means: \d+% /.test(l))).toBe(true);
-  }, 120_000);
+  }, 600_000);
 
   it('rejects bad options before doing any work', async () => {
     await expect(runDemo({ out: join(root, 'bad'), k: 1 })).rejects.toThrow(/k/);

@@ -137,5 +137,5 @@ describeRelion('runRelion (a tiny real 2D classification)', () => {
     const e = await evaluateFiles(sim.star, run.dataStar, { classes: 2 });
     expect(e.n).toBe(40);
     expect(e.sizes.reduce((a, b) => a + b, 0)).toBe(40);
-  }, 120_000);
+  }, 600_000);
 });

@@ -124,7 +124,7 @@ describe('a killed run', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     for (const f of ['run_data.star', 'run_classes.mrcs', 'run_model.star'])
       expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
-  }, 180_000);
+  }, 600_000);
 });
 
 describe('an interrupted run (Ctrl-C, SIGTERM) and a damaged checkpoint', () => {
@@ -160,5 +160,5 @@ describe('an interrupted run (Ctrl-C, SIGTERM) and a damaged checkpoint', () => 
         );
       }
     }
-  }, 240_000);
+  }, 600_000);
 });

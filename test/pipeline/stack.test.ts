@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { phaseFlip } from '../../src/ctf.js';
-import { encodeFloat16Bits } from '../../src/io/float16.js';
+import { decodeFloat16, encodeFloat16Bits } from '../../src/io/float16.js';
 import { openParticles } from '../../src/io/index.js';
 import { classifyParticles } from '../../src/pipeline/classify.js';
 import { particleInput } from '../../src/pipeline/particles.js';
@@ -39,6 +39,9 @@ describe('float16 conversion (native)', () => {
     const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
     const decoded = await decodeFloat16Native(all);
     const re = await encodeFloat16Native(decoded);
+    const js = new Float32Array(65536);
+    decodeFloat16(all, js);
+    expect(js).toEqual(decoded); // toEqual: NaN equals NaN
     for (let h = 0; h < 65536; h++) {
       const isNaN = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
       if (isNaN) expect(Number.isNaN(decoded[h])).toBe(true);

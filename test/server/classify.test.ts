@@ -88,7 +88,7 @@ describe('server running real classifications', () => {
     });
     await api.waitFor(r.body.id, (j) => j.state === 'running' && workerPid(join(dir, 'work'), j.id) !== null);
     expect((await api.del(`/v1/jobs/${r.body.id}`)).status).toBe(202);
-    expect((await api.waitFinal(r.body.id, 20_000)).state).toBe('cancelled');
+    expect((await api.waitFinal(r.body.id, 120_000)).state).toBe('cancelled');
   });
 
   it('fails a job whose worker crashes (SIGSEGV) and runs the next one', async () => {
@@ -174,7 +174,7 @@ describe('restart of the real server after kill -9', () => {
     }
     second.child.kill('SIGTERM');
     await second.exited;
-  }, 240_000);
+  }, 600_000);
 });
 
 describe('ackmeans serve', () => {

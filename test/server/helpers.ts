@@ -115,7 +115,7 @@ export function client(url: string, token: string | null = TOKEN) {
     post: <T = Record<string, unknown>>(path: string, body?: unknown) => request<T>('POST', path, body),
     del: <T = Record<string, unknown>>(path: string) => request<T>('DELETE', path),
     /** Polls a job until it is in a final state. */
-    async waitFinal(id: string, timeoutMs = 60_000): Promise<Job & { trace: unknown[] }> {
+    async waitFinal(id: string, timeoutMs = 300_000): Promise<Job & { trace: unknown[] }> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const r = await request<Job & { trace: unknown[] }>('GET', `/v1/jobs/${id}`);
@@ -125,7 +125,7 @@ export function client(url: string, token: string | null = TOKEN) {
       }
     },
     /** Polls a job until `pred` holds. */
-    async waitFor(id: string, pred: (job: Job) => boolean, timeoutMs = 30_000): Promise<Job> {
+    async waitFor(id: string, pred: (job: Job) => boolean, timeoutMs = 120_000): Promise<Job> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const r = await request<Job>('GET', `/v1/jobs/${id}`);

@@ -94,7 +94,7 @@ describe('restart after kill -9', () => {
     }
     second.child.kill('SIGTERM');
     await second.exited;
-  }, 180_000);
+  }, 600_000);
 
   it('refuses a second server on a work directory in use', async () => {
     const options = { workDir: join(dir, 'work2'), dataRoots: [dir] };

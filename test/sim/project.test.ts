@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eulerMatrix, transpose } from '../../src/sim/euler.js';
-import { project, projectMatrices, projectorSimd } from '../../src/sim/project.js';
+import { setSimd, simdEnabled } from '../../src/native.js';
+import { project, projectMatrices } from '../../src/sim/project.js';
 import { randomArray, rng } from '../helpers/random.js';
 
 /** Trilinear sample of vol (size³, zero outside) at (x, y, z). */
@@ -151,13 +152,14 @@ describe('project', () => {
       Array.from({ length: n }, () => 360 * r()),
     );
     const simd = await project(vol, size, a, { box: 15 });
-    const wasOn = projectorSimd(false);
+    const wasOn = simdEnabled();
+    setSimd(false);
     try {
-      expect(projectorSimd()).toBe(false);
+      expect(simdEnabled()).toBe(false);
       const portable = await project(vol, size, a, { box: 15 });
       expect(Buffer.from(simd.buffer).equals(Buffer.from(portable.buffer))).toBe(true);
     } finally {
-      projectorSimd(wasOn);
+      setSimd(wasOn);
     }
   });
 

@@ -1,0 +1,226 @@
+// Tests of native/core without Node (npm run test:native builds this with AddressSanitizer and
+// UndefinedBehaviorSanitizer): each kernel against a slow, obviously correct reference.
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "../core/ack_pass.h"
+#include "../core/control.h"
+#include "../core/fft_plans.h"
+#include "../core/float16.h"
+#include "../core/preprocess.h"
+#include "../core/transform.h"
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+#define CHECK(cond, ...)                                                            \
+  do {                                                                              \
+    ++checks;                                                                       \
+    if (!(cond)) {                                                                  \
+      ++failures;                                                                   \
+      std::fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                                            \
+      std::fprintf(stderr, "\n");                                                   \
+    }                                                                               \
+  } while (0)
+
+std::vector<float> random_floats(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(gen);
+  return v;
+}
+
+// FFT: the cached r2c plan against a naive DFT, and the c2r plan inverting it (× rows·cols).
+void test_fft() {
+  const int rows = 12, cols = 10, hc = cols / 2 + 1;
+  std::vector<float> img = random_floats(size_t(rows) * cols, 1);
+  auto real = ack::fftw_buffer<float>(size_t(rows) * cols);
+  auto spec = ack::fftw_buffer<fftwf_complex>(size_t(rows) * hc);
+  std::copy(img.begin(), img.end(), real.get());
+  fftwf_plan forward = ack::plan_r2c_2d(rows, cols);
+  CHECK(forward == ack::plan_r2c_2d(rows, cols), "the cache returns one plan per shape");
+  fftwf_execute_dft_r2c(forward, real.get(), spec.get());
+  double worst = 0;
+  for (int ky = 0; ky < rows; ++ky)
+    for (int kx = 0; kx < hc; ++kx) {
+      std::complex<double> sum = 0;
+      for (int y = 0; y < rows; ++y)
+        for (int x = 0; x < cols; ++x)
+          sum += double(img[size_t(y) * cols + x]) *
+                 std::polar(1.0, -2 * M_PI * (double(ky) * y / rows + double(kx) * x / cols));
+      const fftwf_complex& s = spec[size_t(ky) * hc + kx];
+      worst = std::max(worst, std::abs(sum - std::complex<double>(s[0], s[1])));
+    }
+  CHECK(worst < 1e-4, "r2c differs from the DFT by %g", worst);
+  fftwf_execute_dft_c2r(ack::plan_c2r_2d(rows, cols), spec.get(), real.get());
+  worst = 0;
+  for (size_t i = 0; i < img.size(); ++i) worst = std::max(worst, double(std::fabs(real[i] / (rows * cols) - img[i])));
+  CHECK(worst < 1e-5, "c2r(r2c(x)) / (rows·cols) differs from x by %g", worst);
+}
+
+// The pose applier against its formula written out, and apply_poses for 1 and 2 threads.
+void test_apply_poses() {
+  const int box = 17;
+  const size_t D = size_t(box) * box;
+  std::vector<float> img = random_floats(D, 2), out(D);
+  ack::apply_alignment(img.data(), box, 0, 0, 0, false, out.data());
+  CHECK(out == img, "the identity pose changes the image");
+  ack::apply_alignment(img.data(), box, 90, 0, 0, false, out.data());
+  const int c = box / 2;
+  bool quarter = true;
+  for (int y = 0; y < box; ++y)
+    for (int x = 0; x < box; ++x) {
+      // aligned(p) = x(c + R(−90°)(p − c)): R(−90°)(u, v) = (v, −u)
+      const int sx = c + (y - c), sy = c - (x - c);
+      const float want = (sx < 0 || sy < 0 || sx >= box || sy >= box) ? 0.f : img[size_t(sy) * box + sx];
+      quarter = quarter && std::fabs(out[size_t(y) * box + x] - want) < 1e-6f;
+    }
+  CHECK(quarter, "a quarter turn does not move pixels onto pixels");
+  const int n = 9;
+  std::vector<float> stack = random_floats(D * n, 3), psi(n), sx(n), sy(n), a(D * n), b(D * n);
+  std::vector<uint8_t> mirror(n);
+  for (int i = 0; i < n; ++i) {
+    psi[i] = 37.5f * i - 100;
+    sx[i] = 0.3f * i - 1;
+    sy[i] = 1.7f - 0.4f * i;
+    mirror[i] = uint8_t(i % 2);
+  }
+  ack::Control control;
+  ack::apply_poses(stack.data(), n, box, psi.data(), sx.data(), sy.data(), mirror.data(), a.data(), 1, control);
+  ack::apply_poses(stack.data(), n, box, psi.data(), sx.data(), sy.data(), mirror.data(), b.data(), 2, control);
+  CHECK(a == b, "apply_poses depends on the thread count");
+  double worst = 0;
+  for (int i = 0; i < n; ++i) {
+    const double t = psi[i] * M_PI / 180;
+    const float* im = stack.data() + size_t(i) * D;
+    auto at = [&](long x, long y) { return (x < 0 || y < 0 || x >= box || y >= box) ? 0.0 : double(im[y * box + x]); };
+    for (int y = 0; y < box; ++y)
+      for (int x = 0; x < box; ++x) {
+        const double u = x - c, v = mirror[i] ? c - y : y - c;
+        const double px = c + std::cos(t) * u + std::sin(t) * v - sx[i];
+        const double py = c - std::sin(t) * u + std::cos(t) * v - sy[i];
+        const double x0 = std::floor(px), y0 = std::floor(py), fx = px - x0, fy = py - y0;
+        const double want = (1 - fx) * (1 - fy) * at(long(x0), long(y0)) + fx * (1 - fy) * at(long(x0) + 1, long(y0)) +
+                            (1 - fx) * fy * at(long(x0), long(y0) + 1) + fx * fy * at(long(x0) + 1, long(y0) + 1);
+        worst = std::max(worst, std::fabs(want - a[size_t(i) * D + size_t(y) * box + x]));
+      }
+  }
+  CHECK(worst < 1e-5, "apply_poses differs from the formula by %g", worst);
+}
+
+// The ACK pass against the rule executed literally: leave, join argmin d + λ2·size, ties keep.
+void test_ack_pass() {
+  const int64_t n = 300, k = 7;
+  std::vector<float> table = random_floats(size_t(n * k), 4);
+  for (float& v : table) v = std::fabs(v) * 10;
+  std::vector<int32_t> assignment(n), sizes(k, 0), order(n);
+  std::mt19937 gen(5);
+  for (int64_t i = 0; i < n; ++i) {
+    assignment[i] = int32_t(gen() % k);
+    ++sizes[assignment[i]];
+    order[i] = int32_t((i * 37) % n);
+  }
+  std::vector<int32_t> refAssignment = assignment, refSizes = sizes;
+  const double lambda2 = 0.05;
+  int64_t refMoves = 0;
+  for (int64_t o = 0; o < n; ++o) {
+    const int64_t i = order[o];
+    const int32_t cur = refAssignment[i];
+    --refSizes[cur];
+    int32_t best = cur;
+    double bestCost = double(table[i * k + cur]) + lambda2 * refSizes[cur];
+    for (int32_t h = 0; h < k; ++h) {
+      const double cost = double(table[i * k + h]) + lambda2 * refSizes[h];
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = h;
+      }
+    }
+    ++refSizes[best];
+    if (best != cur) ++refMoves;
+    refAssignment[i] = best;
+  }
+  ack::Control control;
+  const int64_t moves =
+      ack::ack_pass(table.data(), n, k, assignment.data(), sizes.data(), lambda2, order.data(), n, control);
+  CHECK(moves == refMoves, "ack_pass made %lld moves, the rule %lld", (long long)moves, (long long)refMoves);
+  CHECK(assignment == refAssignment, "ack_pass assignment differs from the rule");
+  CHECK(sizes == refSizes, "ack_pass sizes differ from the rule");
+}
+
+// float16: every half round-trips; known values; ties to even; overflow to infinity.
+void test_float16() {
+  int bad = 0;
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = ack::half_to_float(uint16_t(h));
+    const bool nan = (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
+    if (nan ? !std::isnan(f) : ack::float_to_half(f) != h) ++bad;
+  }
+  CHECK(bad == 0, "%d half values do not round-trip", bad);
+  CHECK(ack::float_to_half(1.f) == 0x3c00, "1");
+  CHECK(ack::float_to_half(-2.f) == 0xc000, "-2");
+  CHECK(ack::float_to_half(65504.f) == 0x7bff, "the largest half");
+  CHECK(ack::float_to_half(65520.f) == 0x7c00, "overflow to infinity");
+  CHECK(ack::float_to_half(1.f + 1.f / 2048) == 0x3c00, "a tie rounds to even (down)");
+  CHECK(ack::float_to_half(1.f + 3.f / 2048) == 0x3c02, "a tie rounds to even (up)");
+  CHECK(ack::half_to_float(0x0001) == std::ldexp(1.f, -24), "the smallest subnormal");
+  std::vector<float> v = random_floats(1000, 6), back(1000);
+  std::vector<uint16_t> bits(1000);
+  ack::encode_float16(v.data(), bits.data(), v.size());
+  ack::decode_float16(bits.data(), back.data(), v.size());
+  double worst = 0;
+  for (size_t i = 0; i < v.size(); ++i) worst = std::max(worst, double(std::fabs(back[i] - v[i]) / std::fabs(v[i])));
+  CHECK(worst <= std::ldexp(1.0, -11), "relative rounding error %g above 2^-11", worst);
+}
+
+// Preprocessing: screening codes, and a constant-plus-pattern image cropped keeps its mean.
+void test_preprocess() {
+  const int N = 24, m = 16, n = 4;
+  std::vector<float> in = random_floats(size_t(N) * N * n, 7), out(size_t(m) * m * n);
+  std::fill(in.begin() + N * N, in.begin() + 2 * N * N, 3.f);  // constant
+  in[2 * N * N + 5] = NAN;
+  in[3 * N * N + 9] = 2e6f;
+  std::vector<uint8_t> screen(n);
+  ack::PreprocessParams p;
+  p.box = N;
+  p.outBox = m;
+  p.radius = 5;
+  p.edge = 2;
+  p.screen = screen.data();
+  p.roundFloat16 = true;
+  ack::Control control;
+  ack::preprocess_images(in.data(), n, p, out.data(), 2, control);
+  CHECK(screen[0] == uint8_t(ack::Screen::Good), "image 0 is good");
+  CHECK(screen[1] == uint8_t(ack::Screen::Constant), "image 1 is constant");
+  CHECK(screen[2] == uint8_t(ack::Screen::NonFinite), "image 2 has a NaN");
+  CHECK(screen[3] == uint8_t(ack::Screen::OutOfRange), "image 3 is out of range");
+  bool zeros = true, finite = true;
+  for (size_t i = size_t(m) * m; i < out.size(); ++i) zeros = zeros && out[i] == 0.f;
+  for (size_t i = 0; i < size_t(m) * m; ++i) finite = finite && std::isfinite(out[i]);
+  CHECK(zeros, "rejected images are all zeros");
+  CHECK(finite, "the good image is finite");
+  std::vector<float> again(out.size());
+  ack::preprocess_images(in.data(), n, p, again.data(), 1, control);
+  CHECK(again == out, "preprocessing depends on the thread count");
+}
+
+}  // namespace
+
+int main() {
+  test_fft();
+  test_apply_poses();
+  test_ack_pass();
+  test_float16();
+  test_preprocess();
+  std::printf("native core tests: %d checks, %d failed\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,127 @@
+/**
+ * The final class averages at full size: the input particles read again in tiles (memory flat in
+ * n), normalised without a mask, their input origins applied, each aligned with its final pose
+ * (found at the working box, shifts scaled to input pixels) and averaged with its CTF (Wiener
+ * filter with the class's SSNR from its even/odd FRC; src/align's ctfCorrectedAverages).
+ */
+import { type AverageCorrection, type CtfClassAverages, ctfCorrectedAverages } from '../align/average.js';
+import type { ImageParameters } from '../align/average.js';
+import type { ImageProvider } from '../align/provider.js';
+import { packCtfBatch } from '../ctf.js';
+import type { JobOptions } from '../job.js';
+import type { ResolvedParams } from './params.js';
+import { preprocessImages } from './preprocess.js';
+import type { ParticleInput } from './stack.js';
+import type { ParticlePoses } from './types.js';
+
+/** The CTF-corrected class averages of a run (written to run_classes.mrcs). */
+export interface FinalAverages extends CtfClassAverages {
+  /** How the averages were corrected for the CTF ('none' when the input has no CTF). */
+  correction: AverageCorrection;
+}
+
+/**
+ * The kept particles of `input` at `box` = input box, normalised on their background (outside
+ * the particle radius), contrast inverted when asked, input origins applied, no mask: what the
+ * full-size averages are made of. Reads the input in tiles (kept must be increasing).
+ */
+export function fullSizeImages(
+  input: ParticleInput,
+  kept: Int32Array,
+  params: ResolvedParams,
+  job: JobOptions,
+): ImageProvider {
+  const N = input.box;
+  const D = N * N;
+  const radius = (params.radius * N) / params.box;
+  return {
+    n: kept.length,
+    async read(start, count) {
+      const lo = kept[start];
+      const hi = kept[start + count - 1];
+      const raw = await input.readBatch(lo, hi - lo + 1);
+      const images = new Float32Array(count * D);
+      const shifts = new Float32Array(count * 2);
+      const ox = input.poses?.originXAngst;
+      const oy = input.poses?.originYAngst;
+      for (let r = 0; r < count; r++) {
+        const i = kept[start + r];
+        images.set(raw.subarray((i - lo) * D, (i - lo + 1) * D), r * D);
+        shifts[2 * r] = ox ? ox[i] / input.pixelSize : 0;
+        shifts[2 * r + 1] = oy ? oy[i] / input.pixelSize : 0;
+      }
+      return preprocessImages(images, {
+        box: N,
+        outBox: N,
+        radius,
+        invert: params.invert,
+        mask: false,
+        shifts,
+        ...(job.threads === undefined ? {} : { threads: job.threads }),
+        ...(job.signal ? { signal: job.signal } : {}),
+      });
+    },
+  };
+}
+
+/** Poses found at the working box as poses at the input box (shifts × input/working pixel ratio). */
+export function inputBoxPoses(poses: ParticlePoses, workingBox: number, inputBox: number): ImageParameters {
+  const ratio = inputBox / workingBox;
+  return {
+    psi: poses.psi,
+    shiftX: Float32Array.from(poses.shiftX, (s) => s * ratio),
+    shiftY: Float32Array.from(poses.shiftY, (s) => s * ratio),
+    mirror: poses.mirror,
+  };
+}
+
+/** The CTF parameters of the kept particles, n×7 in the native order, or undefined without a CTF. */
+export function keptCtf(input: ParticleInput, kept: Int32Array): Float64Array | undefined {
+  const ctf = input.ctf;
+  if (!ctf) return undefined;
+  const pick = (a: Float64Array): Float64Array => Float64Array.from(kept, (i) => a[i]);
+  return packCtfBatch(
+    {
+      defocusU: pick(ctf.defocusU),
+      defocusV: pick(ctf.defocusV),
+      defocusAngle: pick(ctf.defocusAngle),
+      voltage: pick(ctf.voltage),
+      cs: pick(ctf.cs),
+      amplitudeContrast: pick(ctf.amplitudeContrast),
+      phaseShift: pick(ctf.phaseShift),
+    },
+    kept.length,
+  );
+}
+
+/**
+ * The final class averages at `params.averageBox`: Wiener-filtered with each particle's CTF when
+ * the input has one and phase flipping is on (`correction` overrides), plain means otherwise.
+ */
+export async function finalAverages(
+  input: ParticleInput,
+  kept: Int32Array,
+  assignment: Int32Array,
+  poses: ParticlePoses,
+  params: ResolvedParams,
+  job: JobOptions,
+  correction?: AverageCorrection,
+): Promise<FinalAverages> {
+  const ctf = params.phaseFlip ? keptCtf(input, kept) : undefined;
+  const mode: AverageCorrection = correction ?? (ctf ? 'wiener' : 'none');
+  const result = await ctfCorrectedAverages(
+    fullSizeImages(input, kept, params, job),
+    input.box,
+    assignment,
+    params.k,
+    inputBoxPoses(poses, params.box, input.box),
+    {
+      pixelSize: input.pixelSize,
+      outBox: params.averageBox,
+      correction: mode,
+      ...(ctf && mode !== 'none' ? { ctf } : {}),
+      ...job,
+    },
+  );
+  return { ...result, correction: mode };
+}
