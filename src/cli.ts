@@ -14,6 +14,7 @@ import { register as registerSelect } from './cli/select.js';
 import { register as registerStack } from './cli/stack.js';
 import { register as registerServe } from './cli/serve.js';
 import { register as registerDemo } from './cli/demo.js';
+import { register as registerShardTask } from './cli/shard-task.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -51,5 +52,6 @@ registerSelect(program);
 registerStack(program);
 registerServe(program);
 registerDemo(program);
+registerShardTask(program);
 
 await program.parseAsync(process.argv);

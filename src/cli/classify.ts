@@ -12,10 +12,11 @@ import type { ClassifyProgress } from '../pipeline/progress.js';
 import { formatSeconds, iterationLine, summaryLine } from '../pipeline/job-folder.js';
 import { AckmeansError } from '../errors.js';
 import { action } from './common.js';
+import { type ExecutorOpts, addExecutorOptions, executorRunOptions } from './executor-options.js';
 import { addParamOptions, paramsFromOptions } from './params-options.js';
 
 /** Commander's options besides the parameters (see params-options.ts). */
-interface ClassifyOpts {
+interface ClassifyOpts extends ExecutorOpts {
   output?: string;
   continue?: string;
   remap: string[];
@@ -143,7 +144,9 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
       '--force',
       'write into the output folder even if it already holds something (default: refuse, nothing touched)',
     )
-    .option('--quiet', 'print only the final summary')
+    .option('--quiet', 'print only the final summary');
+  addExecutorOptions(command);
+  command
     .addOption(new Option('--i <file>', "RELION's name for INPUT").helpGroup(RELION_GROUP))
     .addOption(new Option('--o <dir>', "RELION's name for --output").helpGroup(RELION_GROUP))
     .option('--json', 'print JSON lines on stdout: {"event":"progress"|"iteration"|"done", …}')
@@ -160,6 +163,7 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
         const params: ClassifyParams = { ...given, k: given.k ?? 0 };
         const out = reporter(opts);
         const remap = parseRemap(opts.remap);
+        const executor = executorRunOptions(opts);
         const controller = new AbortController();
         const dir = (opts.continue ?? output) as string;
         let signalled: NodeJS.Signals | undefined;
@@ -177,6 +181,7 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
             onWarning: (w) => process.stderr.write(`ackmeans: warning: ${w}\n`),
             ...(remap ? { remap } : {}),
             ...(opts.scratch === undefined ? {} : { scratch: opts.scratch }),
+            ...executor,
             ...(out.onProgress ? { onProgress: out.onProgress } : {}),
             ...(out.onIteration ? { onIteration: out.onIteration } : {}),
           }).catch((err: unknown) => {

@@ -70,7 +70,8 @@ function slurm(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<st
           ),
         );
       if (e.killed) return reject(slurmError(`${cmd} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s`));
-      const why = String(stderr).trim().split('\n').pop() || e.message;
+      const why =
+        String(stderr).trim().split('\n').pop() || `exit code ${String(e.code ?? 'unknown')}, no message`;
       reject(slurmError(`${cmd} ${args[0] ?? ''} failed: ${why}`, err));
     });
   });
@@ -97,7 +98,7 @@ export async function checkSlurm(settings: SlurmSettings = {}): Promise<void> {
       await slurm('scontrol', ['show', 'partition', settings.partition], env);
     } catch (err) {
       throw slurmError(
-        `unknown Slurm partition "${settings.partition}" (scontrol show partition failed: ${(err as Error).message})`,
+        `unknown Slurm partition "${settings.partition}" (${(err as Error).message}); sinfo lists the partitions`,
       );
     }
   }

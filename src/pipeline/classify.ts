@@ -13,7 +13,7 @@ import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
 import { finalAverages } from './averages.js';
 import { scoreClasses } from './class-score.js';
-import { runMra } from './mra.js';
+import { runMra, runsScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
 import { type ClassifyParams, type ResolvedParams, resolveParams } from './params.js';
@@ -22,6 +22,7 @@ import { type ClassifyProgress, ProgressTracker, sizeCv } from './progress.js';
 import { runRfa } from './rfa.js';
 import { type ParticleInput, type WorkingStack, prepareStack } from './stack.js';
 import type { ClassificationResult, TraceRow } from './types.js';
+import type { PassExecutor } from './scale.js';
 
 const PIPELINE_RUNNERS: Record<
   NonNullable<ClassifyParams['pipeline']>,
@@ -48,6 +49,12 @@ export interface ClassifyHooks {
    * the system's temporary folder; runClassification: the output folder).
    */
   scratch?: string;
+  /**
+   * Runs the scale engine's alignment passes elsewhere, with the same results (e.g.
+   * `createSlurmExecutor` from src/executor/slurm-pass.ts); default: in this process. Only the
+   * MRA pipeline's scale engine uses it (ACK-means without `exhaustive`).
+   */
+  executor?: PassExecutor;
 }
 
 /** Internal: hooks plus the checkpoint to resume from and save to, and the in-memory limit. */
@@ -82,6 +89,11 @@ export async function classifyParticles(
   checkCallback('onProgress', hooks.onProgress);
   checkCallback('onIteration', hooks.onIteration);
   const p = resolveParams(params, inputFacts(input));
+  if (hooks.executor && hooks.executor.name !== 'local' && !runsScaleEngine(p))
+    throw new AckmeansError(
+      'ERR_EXECUTOR',
+      `ackmeans: the ${hooks.executor.name} executor runs the scale engine's passes (pipeline mra, method ack, not exhaustive); this run (${p.pipeline}, ${p.method}${p.exhaustive ? ', exhaustive' : ''}) runs in this process only`,
+    );
   const timings: Record<string, number> = {};
   const t0 = performance.now();
   const job: JobOptions = { signal, ...(p.threads === undefined ? {} : { threads: p.threads }) };
@@ -156,6 +168,7 @@ async function classifyStack(
     },
     phases,
     onWithinIteration: (f) => tracker.update('align', f),
+    ...(hooks.executor ? { executor: hooks.executor } : {}),
   };
   const t1 = performance.now();
   const outcome = await PIPELINE_RUNNERS[p.pipeline](ctx);

@@ -8,12 +8,25 @@
  * ACK-means the scale engine (scale.ts: mini-batches, shortlists, coarse-to-fine, sparse tables).
  */
 import { createAlignmentSource } from '../align/source.js';
+import { type ClassifyParams, CLASSIFY_DEFAULTS } from './params.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
 import { type ScaleState, runScale } from './scale.js';
 
 /** Whether MRA runs on the scale engine for these parameters. */
-export function usesScaleEngine(params: PipelineContext['params']): boolean {
+export function usesScaleEngine(params: Pick<PipelineContext['params'], 'exhaustive' | 'method'>): boolean {
   return !params.exhaustive && params.method === 'ack';
+}
+
+/**
+ * Whether a classification with these (possibly unresolved) parameters runs the scale engine,
+ * the only one whose passes an executor other than the local one can run.
+ */
+export function runsScaleEngine(params: ClassifyParams): boolean {
+  const d = CLASSIFY_DEFAULTS;
+  return (
+    (params.pipeline ?? d.pipeline) === 'mra' &&
+    usesScaleEngine({ exhaustive: params.exhaustive ?? d.exhaustive, method: params.method ?? d.method })
+  );
 }
 
 /** Runs MRA clustering: one phase, 'classes'. */
@@ -33,6 +46,7 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
         signal: c.signal,
         align: ctx.alignOptions,
         shortlist: ctx.params.shortlist,
+        ...(ctx.executor ? { executor: ctx.executor } : {}),
         onProgress: progress,
         ...hooks,
       }),

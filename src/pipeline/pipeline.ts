@@ -4,6 +4,7 @@
  * resolution of each class from its even/odd halves (src/align's classAverages).
  */
 import type { RunClusteringOptions } from '../cluster/index.js';
+import type { PassExecutor } from './scale.js';
 import type { JobOptions } from '../job.js';
 import { classAverages } from '../align/average.js';
 import { alignCandidates } from '../align/candidates.js';
@@ -26,6 +27,8 @@ export interface PipelineContext {
   phases: PhaseRunner;
   /** Progress within the current step (0..1), for progress bars. */
   onWithinIteration?: (fraction: number) => void;
+  /** Where the scale engine's candidate passes run (default: in this process). */
+  executor?: PassExecutor;
 }
 
 /** What a pipeline returns before the final step. */

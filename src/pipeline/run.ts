@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
+import { type SlurmExecutorOptions, createSlurmExecutor } from '../executor/slurm-pass.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import { checkOutputDir } from '../io/output-dir.js';
 import { writeClassifyReport } from '../report/report.js';
@@ -30,7 +31,9 @@ import {
   openJobFolder,
   summaryLine,
 } from './job-folder.js';
+import { runsScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
+import type { PassExecutor } from './scale.js';
 import type { ClassificationResult } from './types.js';
 
 export type { ClassifyParams } from './params.js';
@@ -81,6 +84,12 @@ export interface RunOptions {
    * streams through the scratch file). Results are the same either way.
    */
   inMemoryLimit?: number;
+  /**
+   * Run the scale engine's alignment passes as Slurm job arrays (README, "Beyond one machine"):
+   * same results as in this process. `dir` (default `<outDir>/slurm`) must be on a filesystem
+   * the compute nodes share. The settings are checked (`sbatch --test-only`) before any work.
+   */
+  slurm?: Omit<SlurmExecutorOptions, 'dir'> & { dir?: string };
 }
 
 /** The package version, recorded in report.json. */
@@ -135,6 +144,20 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
     quarantined: result.quarantined.map((q) => ({ ...q, particle: q.index + 1 })),
     warnings: set.warnings,
   };
+}
+
+/** The Slurm executor of a run, checked before any work (settings, and an engine it can run). */
+async function slurmExecutor(
+  slurm: NonNullable<RunOptions['slurm']>,
+  params: ClassifyParams,
+  outDir: string,
+): Promise<PassExecutor> {
+  if (!runsScaleEngine(params))
+    throw new AckmeansError(
+      'ERR_EXECUTOR',
+      "ackmeans: --executor slurm runs the scale engine's passes (pipeline mra, method ack, without --exhaustive); this run would use another engine, which runs in this process only",
+    );
+  return createSlurmExecutor({ ...slurm, dir: slurm.dir ?? join(outDir, 'slurm') });
 }
 
 /** True when `dir` holds a finished run (its report, no checkpoint). */
@@ -224,6 +247,7 @@ export async function runClassification(
     const particles = particleInput(set);
     for (const w of set.warnings) opts.onWarning?.(w);
     checkParams(particles, cp.params); // bad parameters leave nothing behind
+    const executor = opts.slurm ? await slurmExecutor(opts.slurm, cp.params, dir) : undefined;
     if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
     const folder = await openJobFolder(dir, existing, VERSION, opts.commandLine);
     try {
@@ -246,7 +270,9 @@ export async function runClassification(
         save: (c) => saveCheckpoint(dir, c),
         scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
         ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
+        ...(executor ? { executor } : {}),
       });
+      await executor?.close(); // on failure its folder stays: the tasks' logs are there
       // one figure for the run's time: report.json, report.html and the summary agree
       const seconds = (performance.now() - t0) / 1000;
       const progress = (fraction: number): ClassifyProgress => ({

@@ -75,6 +75,18 @@ export interface ScaleState extends ClusteringState {
   trace: ScaleRecord[];
 }
 
+/**
+ * Where the candidate passes run: in this process (the default, {@link candidatePass}), or
+ * elsewhere with bit-identical results (src/executor/slurm-pass.ts: Slurm job arrays).
+ */
+export interface PassExecutor {
+  readonly name: 'local' | 'slurm';
+  /** Computes exactly what {@link candidatePass} computes for the same arguments. */
+  candidatePass: typeof candidatePass;
+  /** Removes what the executor left on disk. */
+  close(): Promise<void>;
+}
+
 /** Options of {@link runScale}. */
 export interface ScaleOptions {
   k: number;
@@ -95,6 +107,8 @@ export interface ScaleOptions {
   batches?: number[];
   /** Resume from a saved state. */
   state?: ScaleState;
+  /** Runs the candidate passes (default: in this process). */
+  executor?: PassExecutor;
   /** Progress within the current iteration (0..1). */
   onProgress?: (fraction: number) => void;
   /** Called after every iteration with its record and the state (awaited: write checkpoints here). */
@@ -390,7 +404,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
     const before = items ? Int32Array.from(items, (i) => state.assignment[i]) : state.assignment.slice();
     const fine = { ...options.align, ...job, bandLimit: isBatch ? Math.min(workBand, batchBand) : workBand };
 
-    const table = await candidatePass(set, state.references, before, m, fine, coarseBand, options.onProgress);
+    const pass = options.executor?.candidatePass ?? candidatePass;
+    const table = await pass(set, state.references, before, m, fine, coarseBand, options.onProgress);
     const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
     for (let i = 0; i < nb; i++) {
       const c = ownFactor[i] === 1 ? -1 : columnOf(table, i, before[i]);

@@ -1,0 +1,18 @@
+/**
+ * `ackmeans shard-task PASS_DIR TASK` (hidden): one Slurm array task of a distributed pass,
+ * started by the job array that `--executor slurm` submits; not for users.
+ */
+import type { Command } from 'commander';
+import { runShardTask } from '../executor/slurm-pass.js';
+import { action, parseIntOption } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('shard-task <passDir> <task>', { hidden: true })
+    .description('one task of a Slurm job array (started by --executor slurm)')
+    .action(
+      action(async (passDir: string, task: string) => {
+        await runShardTask(passDir, parseIntOption('TASK')(task));
+      }),
+    );
+}

@@ -1,0 +1,242 @@
+/**
+ * The scale engine's candidate passes run as Slurm job arrays. The coordinator (the `ackmeans
+ * classify` process) keeps everything sequential — ACK-means' size-aware assignment, the
+ * references, checkpoints; each pass's alignment of the particles to their candidate references
+ * is split into `shards` consecutive particle ranges, one array task each.
+ *
+ * Files, in a job folder on the shared filesystem (`<output>/slurm` by default):
+ *   images-<id>.f16       the pass's images, float16 (the working stack already holds float16
+ *                         values, so this is exact), written once per image set and reused by
+ *                         every pass over the same set
+ *   pass-<p>/spec.json    what to compute: the image file, n, box, shards, m, the settings
+ *   pass-<p>/refs.f32     the references; pass-<p>/own.i32 each image's current class
+ *   pass-<p>/out-<t>.bin  task t's slice of the candidate table (written to a temporary name,
+ *                         then renamed)
+ * A task computes exactly what the local pass computes for its images (alignment of an image
+ * does not depend on the other images in its block), so results are bit-identical.
+ */
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AlignOptions } from '../align/options.js';
+import { type Images, imageBlocks, imageCount } from '../align/provider.js';
+import type { CandidateTable } from '../align/candidates.js';
+import { AckmeansError, checkInt } from '../errors.js';
+import { candidatePass, type PassExecutor } from '../pipeline/scale.js';
+import { decodeFloat16Native, encodeFloat16Native } from '../pipeline/scratch.js';
+import { type SlurmSettings, checkSlurm, runArray } from './slurm.js';
+
+/** Options of {@link createSlurmExecutor}. */
+export interface SlurmExecutorOptions extends SlurmSettings {
+  /** Job folder on the shared filesystem (created). */
+  dir: string;
+  /** Array tasks per pass (each a consecutive range of particles). */
+  shards: number;
+  /** CPUs (threads) per task (default 1). */
+  cpusPerTask?: number;
+  /** The command that runs `ackmeans` on the compute nodes (default: this Node and this package's dist/cli.js). */
+  ackmeans?: string[];
+}
+
+/** What a shard task reads from spec.json. */
+interface ShardSpec {
+  images: string;
+  n: number;
+  box: number;
+  k: number;
+  shards: number;
+  m: number;
+  coarseBand: number;
+  fine: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
+}
+
+/** This package's built CLI (the same path from src/executor and dist/executor). */
+const PACKAGE_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+const TABLE_FIELDS = ['classes', 'score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const;
+
+/** The range of images of task t of `shards` over n images: [start, end). */
+export function shardRange(n: number, shards: number, t: number): [number, number] {
+  const per = Math.ceil(n / shards);
+  return [Math.min(n, t * per), Math.min(n, (t + 1) * per)];
+}
+
+async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await writeFile(`${path}.tmp`, data);
+  await rename(`${path}.tmp`, path);
+}
+
+const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Writes `images` as float16 to `path` (streamed block by block). */
+async function stageImages(images: Images, box: number, path: string): Promise<void> {
+  const handle = await open(`${path}.tmp`, 'w');
+  try {
+    let offset = 0;
+    for await (const block of imageBlocks(images, box)) {
+      const bits = bytesOf(await encodeFloat16Native(block.images));
+      await handle.write(bits, 0, bits.byteLength, offset);
+      offset += bits.byteLength;
+    }
+  } finally {
+    await handle.close();
+  }
+  await rename(`${path}.tmp`, path);
+}
+
+/**
+ * A {@link PassExecutor} that runs every candidate pass as a Slurm job array. Checks the
+ * settings (`sbatch --test-only`) before returning, so bad settings fail before any work.
+ */
+export async function createSlurmExecutor(options: SlurmExecutorOptions): Promise<PassExecutor> {
+  const shards = checkInt('shards', options.shards, 1, 10_000);
+  const dir = resolve(options.dir);
+  await checkSlurm(options);
+  const command = options.ackmeans ?? [process.execPath, PACKAGE_CLI];
+  const staged = new WeakMap<object, string>();
+  let stagedCount = 0;
+  let passes = 0;
+
+  return {
+    name: 'slurm',
+    async candidatePass(images, references, own, m, fine, coarseBand, progress) {
+      const box = fine.box;
+      const n = imageCount('images', images, box);
+      const k = references.length / (box * box);
+      let imagePath = staged.get(images);
+      if (!imagePath) {
+        await mkdir(dir, { recursive: true });
+        imagePath = join(dir, `images-${stagedCount++}.f16`);
+        await stageImages(images, box, imagePath);
+        // A Float32Array changes under us only if the caller reuses it: key by identity anyway.
+        staged.set(images, imagePath);
+      }
+      const passDir = join(dir, `pass-${passes++}`);
+      await rm(passDir, { recursive: true, force: true });
+      await mkdir(passDir, { recursive: true });
+      const { threads: _t, signal, onProgress: _p, ...settings } = fine;
+      const tasks = Math.min(shards, n);
+      const spec: ShardSpec = { images: imagePath, n, box, k, shards: tasks, m, coarseBand, fine: settings };
+      await writeAtomic(join(passDir, 'refs.f32'), bytesOf(references));
+      await writeAtomic(join(passDir, 'own.i32'), bytesOf(own));
+      await writeAtomic(join(passDir, 'spec.json'), JSON.stringify(spec));
+      await runArray(
+        {
+          name: 'ackmeans-pass',
+          dir: passDir,
+          tasks,
+          command: [...command, 'shard-task', passDir, '{task}'],
+          cpusPerTask: options.cpusPerTask ?? 1,
+        },
+        options,
+        { signal, onProgress: progress && ((p) => progress(p.done / p.total)) },
+      );
+      const table = await readTable(passDir, spec);
+      await rm(passDir, { recursive: true, force: true });
+      return table;
+    },
+    async close() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The full candidate table from the tasks' slices. */
+async function readTable(passDir: string, spec: ShardSpec): Promise<CandidateTable> {
+  let table: CandidateTable | undefined;
+  for (let t = 0; t < spec.shards; t++) {
+    const [a, b] = shardRange(spec.n, spec.shards, t);
+    if (b <= a) continue;
+    const file = join(passDir, `out-${t}.bin`);
+    const part = decodeTable(await readFile(file), b - a, file);
+    table ??= {
+      n: spec.n,
+      m: part.m,
+      classes: new Int32Array(spec.n * part.m),
+      score: new Float32Array(spec.n * part.m),
+      psi: new Float32Array(spec.n * part.m),
+      shiftX: new Float32Array(spec.n * part.m),
+      shiftY: new Float32Array(spec.n * part.m),
+      mirror: new Uint8Array(spec.n * part.m),
+    };
+    for (const f of TABLE_FIELDS) table[f].set(part[f] as never, a * part.m);
+  }
+  if (!table) throw new AckmeansError('ERR_SLURM', `no task of ${passDir} produced a table`);
+  return table;
+}
+
+/** A table slice as bytes: a JSON header line {n, m}, then the fields in TABLE_FIELDS order. */
+function encodeTable(t: CandidateTable): Uint8Array {
+  const head = new TextEncoder().encode(`${JSON.stringify({ n: t.n, m: t.m })}\n`);
+  const parts = [head, ...TABLE_FIELDS.map((f) => bytesOf(t[f]))];
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+function decodeTable(buf: Buffer, n: number, file: string): CandidateTable {
+  const nl = buf.indexOf(10);
+  const bad = (why: string): AckmeansError => new AckmeansError('ERR_SLURM', `${file}: ${why}`, { file });
+  if (nl < 0) throw bad('no header');
+  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { n: number; m: number };
+  if (head.n !== n) throw bad(`holds ${head.n} images, expected ${n}`);
+  const cells = n * head.m;
+  const expected = nl + 1 + cells * (4 * 5 + 1);
+  if (buf.byteLength !== expected) throw bad(`is ${buf.byteLength} bytes, expected ${expected}`);
+  // Copy into aligned arrays (a Buffer's offset need not be a multiple of 4).
+  const body = new Uint8Array(buf.subarray(nl + 1));
+  const view = (o: number, bytes: number): ArrayBuffer => body.slice(o, o + bytes).buffer;
+  const c4 = cells * 4;
+  return {
+    n,
+    m: head.m,
+    classes: new Int32Array(view(0, c4)),
+    score: new Float32Array(view(c4, c4)),
+    psi: new Float32Array(view(2 * c4, c4)),
+    shiftX: new Float32Array(view(3 * c4, c4)),
+    shiftY: new Float32Array(view(4 * c4, c4)),
+    mirror: new Uint8Array(view(5 * c4, cells)),
+  };
+}
+
+/**
+ * One array task (`ackmeans shard-task PASS_DIR TASK`): aligns its range of the pass's images
+ * to their candidates and writes its slice of the table. Threads: SLURM_CPUS_PER_TASK or 1.
+ */
+export async function runShardTask(passDir: string, task: number): Promise<void> {
+  const spec = JSON.parse(await readFile(join(passDir, 'spec.json'), 'utf8')) as ShardSpec;
+  checkInt('task', task, 0, spec.shards - 1);
+  const [a, b] = shardRange(spec.n, spec.shards, task);
+  const dim = spec.box * spec.box;
+  const bits = new Uint16Array((b - a) * dim);
+  const handle = await open(spec.images, 'r');
+  try {
+    const buf = bytesOf(bits);
+    let done = 0;
+    while (done < buf.byteLength) {
+      const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, a * dim * 2 + done);
+      if (bytesRead === 0)
+        throw new AckmeansError('ERR_SLURM', `${spec.images} ended early`, { file: spec.images });
+      done += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  const images = await decodeFloat16Native(bits);
+  const references = new Float32Array(new Uint8Array(await readFile(join(passDir, 'refs.f32'))).buffer);
+  const ownAll = new Int32Array(new Uint8Array(await readFile(join(passDir, 'own.i32'))).buffer);
+  const threads = Number.parseInt(process.env.SLURM_CPUS_PER_TASK ?? '1', 10) || 1;
+  const table = await candidatePass(
+    images,
+    references,
+    ownAll.subarray(a, b),
+    spec.m,
+    { ...spec.fine, box: spec.box, threads },
+    spec.coarseBand,
+  );
+  await writeAtomic(join(passDir, `out-${task}.bin`), encodeTable(table));
+}
