@@ -3,9 +3,9 @@
  * average j over rotation, the shift grid and mirror; class averages are made by applying each
  * member's pose for its own class.
  *
- * Two engines: by default (`exhaustive`, and always for the other methods) the round-1 engine,
- * one alignment of all images to all references per iteration; with `exhaustive: false` and
- * ACK-means the scale engine (scale.ts: mini-batches, shortlists, coarse-to-fine, sparse tables).
+ * Two engines: by default (ACK-means) the scale engine (scale.ts: mini-batches, shortlists,
+ * coarse-to-fine, sparse tables); with `exhaustive` (and always for the other methods) the
+ * round-1 engine, one alignment of all images to all references per iteration.
  */
 import { createAlignmentSource } from '../align/source.js';
 import { type ClassifyParams, CLASSIFY_DEFAULTS } from './params.js';

@@ -183,16 +183,14 @@ export const PARAMS = {
   }),
   /**
    * MRA + ACK-means: the round-1 engine, every image aligned to every class in every iteration
-   * (default true). `false` runs the scale engine of src/pipeline/scale.ts (mini-batches,
-   * shortlists, sparse passes): not yet the default, because it measured less accurate (20,000 ×
-   * k = 40 at SNR 0.1: 22.7° against 20.3°, see BENCHMARKS.md). Other methods and pipelines always
-   * use the exhaustive engine.
+   * (default false: the scale engine of src/pipeline/scale.ts, mini-batches, shortlists, sparse
+   * passes). Other methods and pipelines always use the exhaustive engine. The one comparison
+   * measured so far (BENCHMARKS.md) had the scale engine less accurate; see there.
    */
   exhaustive: spec({
     schema: z.boolean(),
-    default: true,
-    help: 'MRA + ACK: align every image to every class in every iteration (the round-1 engine)',
-    negated: 'MRA + ACK: use the scale engine (mini-batches, candidate shortlists, sparse passes)',
+    default: false,
+    help: 'MRA + ACK: align every image to every class in every iteration (the round-1 engine) instead of the scale engine',
   }),
   /** Scale engine: candidate classes per image after the coarse stage (default 12). */
   shortlist: spec({

@@ -44,7 +44,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   mirror: { valid: false, invalid: 'no' },
   invert: { valid: true, invalid: 'yes' },
   phaseFlip: { valid: false, invalid: 1 },
-  exhaustive: { valid: false, invalid: 'yes' },
+  exhaustive: { valid: true, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
 };
 
