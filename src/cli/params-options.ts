@@ -81,9 +81,9 @@ export function addParamOptions(command: Command): void {
     const p: ParamSpec = PARAMS[name];
     const flag = flagOf(name);
     if (isBoolean(p)) {
-      command.addOption(
-        p.negated ? new Option(`--no-${flag.slice(2)}`, p.negated) : new Option(flag, helpOf(p)),
-      );
+      // commander: with --x defined before --no-x, the value stays undefined unless one is given
+      if (!p.negated || p.alsoPositive) command.addOption(new Option(flag, helpOf(p)));
+      if (p.negated) command.addOption(new Option(`--no-${flag.slice(2)}`, p.negated));
       continue;
     }
     const option = new Option(`${p.short ? `-${p.short}, ` : ''}${flag} <${p.unit ?? 'value'}>`, helpOf(p));
@@ -115,7 +115,7 @@ export function paramsFromOptions(opts: Record<string, unknown>): Partial<Classi
     const flag = flagOf(name);
     const ours = opts[attributeOf(flag)];
     if (isBoolean(p)) {
-      if (p.negated ? ours === false : ours === true) params[name] = ours;
+      if (p.negated && !p.alsoPositive ? ours === false : typeof ours === 'boolean') params[name] = ours;
       continue;
     }
     const theirs = p.relion ? opts[attributeOf(p.relion)] : undefined;

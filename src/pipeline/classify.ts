@@ -92,7 +92,7 @@ export async function classifyParticles(
   if (hooks.executor && hooks.executor.name !== 'local' && !runsScaleEngine(p))
     throw new AckmeansError(
       'ERR_EXECUTOR',
-      `ackmeans: the ${hooks.executor.name} executor runs the scale engine's passes (pipeline mra, method ack, not exhaustive); this run (${p.pipeline}, ${p.method}${p.exhaustive ? ', exhaustive' : ''}) runs in this process only`,
+      `ackmeans: the ${hooks.executor.name} executor runs the scale engine's passes (pipeline mra, method ack, exhaustive: false); this run (${p.pipeline}, ${p.method}${p.exhaustive ? ', exhaustive' : ''}) runs in this process only`,
     );
   const timings: Record<string, number> = {};
   const t0 = performance.now();

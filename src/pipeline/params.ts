@@ -35,6 +35,8 @@ export interface ParamSpec<S extends z.ZodType = z.ZodType> {
   relion?: string;
   /** Booleans whose default is (or may be) true: the CLI flag is `--no-<name>` with this help. */
   negated?: string;
+  /** With `negated`: offer `--<name>` too (it then says the default explicitly). */
+  alsoPositive?: true;
   /** The parameter is required (only k). */
   required?: true;
 }
@@ -183,14 +185,18 @@ export const PARAMS = {
   }),
   /**
    * MRA + ACK-means: the round-1 engine, every image aligned to every class in every iteration
-   * (default false: the scale engine of src/pipeline/scale.ts, mini-batches, shortlists, sparse
-   * passes). Other methods and pipelines always use the exhaustive engine. The one comparison
-   * measured so far (BENCHMARKS.md) had the scale engine less accurate; see there.
+   * (default true). `false` selects the scale engine of src/pipeline/scale.ts (mini-batches,
+   * shortlists, sparse passes; needed by the Slurm executor). Other methods and pipelines always
+   * use the exhaustive engine. The default stays exhaustive until the scale engine is measured
+   * at least as accurate (the one comparison so far, BENCHMARKS.md, had it less accurate).
    */
   exhaustive: spec({
     schema: z.boolean(),
-    default: false,
-    help: 'MRA + ACK: align every image to every class in every iteration (the round-1 engine) instead of the scale engine',
+    default: true,
+    help: 'MRA + ACK: align every image to every class in every iteration (the round-1 engine; the default)',
+    negated:
+      'MRA + ACK: use the scale engine instead (mini-batches, candidate shortlists, sparse passes; needed by --executor slurm)',
+    alsoPositive: true,
   }),
   /** Scale engine: candidate classes per image after the coarse stage (default 12). */
   shortlist: spec({

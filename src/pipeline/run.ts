@@ -155,7 +155,7 @@ async function slurmExecutor(
   if (!runsScaleEngine(params))
     throw new AckmeansError(
       'ERR_EXECUTOR',
-      "ackmeans: --executor slurm runs the scale engine's passes (pipeline mra, method ack, without --exhaustive); this run would use another engine, which runs in this process only",
+      "ackmeans: --executor slurm runs the scale engine's passes (pipeline mra, method ack, with --no-exhaustive); this run would use another engine, which runs in this process only",
     );
   return createSlurmExecutor({ ...slurm, dir: slurm.dir ?? join(outDir, 'slurm') });
 }

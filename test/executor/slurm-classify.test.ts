@@ -32,7 +32,7 @@ if (!available)
   );
 
 // Small, but with real shortlists (m = 2 of k = 4) so the sparse passes are what is distributed.
-const PARAMS = { k: 4, seed: 3, shortlist: 2, maxIter: 6, threads: 1 };
+const PARAMS = { k: 4, seed: 3, exhaustive: false, shortlist: 2, maxIter: 6, threads: 1 };
 const OUTPUTS = ['run_data.star', 'run_classes.mrcs', 'run_model.star'];
 
 const same = (a: string, b: string): void => {
@@ -73,7 +73,19 @@ describe.skipIf(!available)('--executor slurm', () => {
     const local = join(dir, 'local');
     await runClassification(sim.star, local, PARAMS);
     const out = join(dir, 'out');
-    const args = ['classify', sim.star, '-k', '4', '--seed', '3', '--shortlist', '2', '--max-iter', '6'];
+    const args = [
+      'classify',
+      sim.star,
+      '-k',
+      '4',
+      '--seed',
+      '3',
+      '--no-exhaustive',
+      '--shortlist',
+      '2',
+      '--max-iter',
+      '6',
+    ];
     const slurmArgs = ['--threads', '1', '--executor', 'slurm', '--shards', '2', '--quiet'];
     const child = spawn(process.execPath, [cli, ...args, '-o', out, ...slurmArgs], { stdio: 'ignore' });
     // Kill the coordinator once an iteration has been checkpointed (the first trace row exists).
@@ -102,7 +114,19 @@ describe.skipIf(!available)('--executor slurm', () => {
     const sim = await simulateStack(dir, { perView: 4 });
     const out = join(dir, 'out');
     const bad = await runCli(
-      ['classify', sim.star, '-k', '4', '-o', out, '--executor', 'slurm', '--partition', 'nope'],
+      [
+        'classify',
+        sim.star,
+        '-k',
+        '4',
+        '-o',
+        out,
+        '--no-exhaustive',
+        '--executor',
+        'slurm',
+        '--partition',
+        'nope',
+      ],
       120_000,
     );
     expect(bad.code).toBe(1);

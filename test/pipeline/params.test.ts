@@ -44,7 +44,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   mirror: { valid: false, invalid: 'no' },
   invert: { valid: true, invalid: 'yes' },
   phaseFlip: { valid: false, invalid: 1 },
-  exhaustive: { valid: true, invalid: 'yes' },
+  exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
 };
 
@@ -100,6 +100,14 @@ describe('the parameter table', () => {
     expect(() => checkParams({ k: '3' })).toThrow(TypeError);
     expect(() => checkParams({ k: 3, kk: 1 })).toThrow(/unknown parameter "kk" \(known: k, method/);
     expect(() => checkParams({})).toThrow('k must be an integer in [2, 100000], got nothing');
+  });
+
+  it('offers --exhaustive (the default) and --no-exhaustive (the scale engine)', async () => {
+    const args = ['in.star', '-k', '3', '-o', 'out'];
+    expect((await cliParams(...args)).params?.exhaustive).toBeUndefined();
+    expect((await cliParams(...args, '--exhaustive')).params?.exhaustive).toBe(true);
+    expect((await cliParams(...args, '--no-exhaustive')).params?.exhaustive).toBe(false);
+    expect(CLASSIFY_DEFAULTS.exhaustive).toBe(true);
   });
 });
 
