@@ -16,8 +16,7 @@ namespace {
 template <class ArrayT>
 ArrayT prop(const Napi::Object& o, const char* name, napi_typedarray_type type, const char* what) {
   Napi::Value v = o.Get(name);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-    throw typeError(o.Env(), name, what);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) throw typeError(o.Env(), name, what);
   return v.As<ArrayT>();
 }
 
@@ -54,7 +53,7 @@ Sums sumsOf(const Napi::Object& o, int64_t k, int64_t outBox) {
   requireLength(o.Env(), s.weightEven, k * G, "weightEven", "k·outBox·(outBox/2+1)");
   requireLength(o.Env(), s.weightOdd, k * G, "weightOdd", "k·outBox·(outBox/2+1)");
   requireLength(o.Env(), s.members, k, "members", "k");
-  s.view = {int(k), int(outBox), s.sumEven.Data(), s.sumOdd.Data(), s.weightEven.Data(), s.weightOdd.Data(),
+  s.view = {int(k),          int(outBox), s.sumEven.Data(), s.sumOdd.Data(), s.weightEven.Data(), s.weightOdd.Data(),
             s.members.Data()};
   return s;
 }
@@ -110,15 +109,18 @@ Napi::Value WienerAccumulate(const Napi::CallbackInfo& info) {
     w->Keep(c);
   }
   Sums s = sumsOf(o, k, outBox);
-  w->particles = {images.Data(), count,    int(box),   pixelSize.As<Napi::Number>().DoubleValue(), ctf,
-                  assignment.Data(), psi.Data(), sx.Data(), sy.Data(),                          mirror.Data()};
+  w->particles = {images.Data(), count,
+                  int(box),      pixelSize.As<Napi::Number>().DoubleValue(),
+                  ctf,           assignment.Data(),
+                  psi.Data(),    sx.Data(),
+                  sy.Data(),     mirror.Data()};
   w->sums = s.view;
   w->threads = int(threads);
   w->attach(control.Data());
-  for (Napi::Value v : {Napi::Value(images), Napi::Value(assignment), Napi::Value(psi), Napi::Value(sx),
-                        Napi::Value(sy), Napi::Value(mirror), Napi::Value(control), Napi::Value(s.sumEven),
-                        Napi::Value(s.sumOdd), Napi::Value(s.weightEven), Napi::Value(s.weightOdd),
-                        Napi::Value(s.members)})
+  for (Napi::Value v :
+       {Napi::Value(images), Napi::Value(assignment), Napi::Value(psi), Napi::Value(sx), Napi::Value(sy),
+        Napi::Value(mirror), Napi::Value(control), Napi::Value(s.sumEven), Napi::Value(s.sumOdd),
+        Napi::Value(s.weightEven), Napi::Value(s.weightOdd), Napi::Value(s.members)})
     w->Keep(v);
   return w->Start();
 }

@@ -149,15 +149,15 @@ void finalize_wiener(const WienerSums& sums, WeightMode mode, WienerResult& out,
       ore = w > 0 ? re / w : 0.0;
       oim = w > 0 ? im / w : 0.0;
     };
-    image([&](size_t g, int sh, double& re, double& im) {
-      divide(Se[2 * g] + So[2 * g], Se[2 * g + 1] + So[2 * g + 1], We[g] + Wo[g] + (n > 0 ? reg[sh] : 0), re, im);
-    }, out.averages + j * D);
-    image([&](size_t g, int sh, double& re, double& im) {
-      divide(Se[2 * g], Se[2 * g + 1], We[g] + reg[sh], re, im);
-    }, out.even + j * D);
-    image([&](size_t g, int sh, double& re, double& im) {
-      divide(So[2 * g], So[2 * g + 1], Wo[g] + reg[sh], re, im);
-    }, out.odd + j * D);
+    image(
+        [&](size_t g, int sh, double& re, double& im) {
+          divide(Se[2 * g] + So[2 * g], Se[2 * g + 1] + So[2 * g + 1], We[g] + Wo[g] + (n > 0 ? reg[sh] : 0), re, im);
+        },
+        out.averages + j * D);
+    image([&](size_t g, int sh, double& re, double& im) { divide(Se[2 * g], Se[2 * g + 1], We[g] + reg[sh], re, im); },
+          out.even + j * D);
+    image([&](size_t g, int sh, double& re, double& im) { divide(So[2 * g], So[2 * g + 1], Wo[g] + reg[sh], re, im); },
+          out.odd + j * D);
   });
 }
 

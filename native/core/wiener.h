@@ -29,11 +29,11 @@ struct WienerParticles {
   const float* images = nullptr;  // count box×box images (x fastest), normalised, input origins applied
   int64_t count = 0;
   int box = 0;
-  double pixelSize = 1;          // Å per input pixel
-  const double* ctf = nullptr;   // count×kCtfParamCount interleaved (ctf.h), nullptr for Plain
+  double pixelSize = 1;                 // Å per input pixel
+  const double* ctf = nullptr;          // count×kCtfParamCount interleaved (ctf.h), nullptr for Plain
   const int32_t* assignment = nullptr;  // class in [0, k) or −1 (skipped)
-  const float* psi = nullptr;    // degrees
-  const float* shiftX = nullptr; // input pixels (the transform.h convention)
+  const float* psi = nullptr;           // degrees
+  const float* shiftX = nullptr;        // input pixels (the transform.h convention)
   const float* shiftY = nullptr;
   const uint8_t* mirror = nullptr;
 };
@@ -41,11 +41,11 @@ struct WienerParticles {
 // Per-class sums on the outBox r2c grid: hc = outBox/2 + 1, G = outBox·hc coefficients per class.
 struct WienerSums {
   int k = 0, outBox = 0;
-  double* sumEven = nullptr;     // k·G complex (re, im interleaved): k·G·2 doubles
+  double* sumEven = nullptr;  // k·G complex (re, im interleaved): k·G·2 doubles
   double* sumOdd = nullptr;
   double* weightEven = nullptr;  // k·G doubles
   double* weightOdd = nullptr;
-  int32_t* members = nullptr;    // k: members summed so far (decides the half of the next one)
+  int32_t* members = nullptr;  // k: members summed so far (decides the half of the next one)
 };
 
 // Adds the particles into the sums. Parallel over classes (each class adds its members in image
