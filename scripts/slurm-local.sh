@@ -78,10 +78,17 @@ PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscr
 EOF
 }
 
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A live process (not a zombie: after kill -9 an unreaped daemon still answers kill -0).
+running() {
+  local stat
+  [ -f "$1" ] || return 1
+  stat=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 1
+  [ -n "$stat" ] && [[ "$stat" != Z* ]]
+}
 
 start_munge() {
-  if pgrep -x munged >/dev/null; then return 0; fi
+  # munged is up when a credential can be made (pgrep would also match a zombie munged)
+  if munge -n >/dev/null 2>&1; then return 0; fi
   if [ ! -s /etc/munge/munge.key ]; then
     mkdir -p /etc/munge
     dd if=/dev/urandom of=/etc/munge/munge.key bs=1 count=1024 status=none
