@@ -27,6 +27,15 @@ export interface PoseArrays {
   mirror: Uint8Array;
 }
 
+/** Checks that `poses` holds n poses (Float32Array psi/shiftX/shiftY, Uint8Array mirror). */
+export function checkPoseArrays(name: string, poses: PoseArrays, n: number): void {
+  for (const key of ['psi', 'shiftX', 'shiftY'] as const)
+    if (checkFloat32Array(`${name}.${key}`, poses?.[key]).length !== n)
+      throw new RangeError(`${name}.${key} must hold n (${n}) values`);
+  if (!(poses.mirror instanceof Uint8Array) || poses.mirror.length !== n)
+    throw new TypeError(`${name}.mirror must be a Uint8Array of n (${n}) values`);
+}
+
 /**
  * Every image of `images` (n·box² values) with its own pose applied, as {@link applyAlignment}
  * does for one image; native, off the event loop, the same for any thread count.
@@ -45,11 +54,7 @@ export async function applyPoses(
     throw new RangeError(
       `images.length (${images.length}) must be a positive multiple of box² (${box * box})`,
     );
-  for (const key of ['psi', 'shiftX', 'shiftY'] as const)
-    if (checkFloat32Array(`poses.${key}`, poses?.[key]).length !== n)
-      throw new RangeError(`poses.${key} must hold n (${n}) values`);
-  if (!(poses.mirror instanceof Uint8Array) || poses.mirror.length !== n)
-    throw new TypeError(`poses.mirror must be a Uint8Array of n (${n}) values`);
+  checkPoseArrays('poses', poses, n);
   const threads = resolveThreads(options.threads);
   const signal = checkSignal(options.signal);
   const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);

@@ -3,9 +3,10 @@
  * averages (members alternate between the halves in image order) and their Fourier ring
  * correlation, a per-class resolution estimate.
  */
-import { checkCallback, checkFloat32Array, checkInt, checkNumber, checkSignal } from '../errors.js';
+import { checkCallback, checkInt, checkNumber, checkSignal } from '../errors.js';
 import { type JobOptions, type Progress, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
+import { checkPoseArrays } from './apply.js';
 import { type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
 
 /** Per-image alignment parameters (each image's parameters for its own class), n values each. */
@@ -41,6 +42,15 @@ export interface ClassAverages {
   resolution: Float32Array;
 }
 
+/** `assignment` must be an Int32Array of n classes in [0, k) (−1: left out). */
+function checkAssignment(assignment: Int32Array, n: number, k: number): void {
+  if (!(assignment instanceof Int32Array) || assignment.length !== n)
+    throw new TypeError(`assignment must be an Int32Array of n (${n}) values`);
+  for (let i = 0; i < n; i++)
+    if (assignment[i] < -1 || assignment[i] >= k)
+      throw new RangeError(`assignment[${i}] = ${assignment[i]} is not a class in [0, ${k}) or -1`);
+}
+
 /**
  * Averages of the k classes, each member aligned with its own parameters (see
  * {@link applyAlignment}), summed in double precision.
@@ -61,16 +71,8 @@ export async function classAverages(
   checkInt('box', box, 2, 65536);
   checkInt('k', k, 1);
   const n = imageCount('images', images, box);
-  if (!(assignment instanceof Int32Array) || assignment.length !== n)
-    throw new TypeError(`assignment must be an Int32Array of n (${n}) values`);
-  for (let i = 0; i < n; i++)
-    if (assignment[i] < -1 || assignment[i] >= k)
-      throw new RangeError(`assignment[${i}] = ${assignment[i]} is not a class in [0, ${k}) or -1`);
-  for (const key of ['psi', 'shiftX', 'shiftY'] as const)
-    if (checkFloat32Array(`params.${key}`, params?.[key]).length !== n)
-      throw new RangeError(`params.${key} must hold n (${n}) values`);
-  if (!(params.mirror instanceof Uint8Array) || params.mirror.length !== n)
-    throw new TypeError(`params.mirror must be a Uint8Array of n (${n}) values`);
+  checkAssignment(assignment, n, k);
+  checkPoseArrays('params', params, n);
   const threads = resolveThreads(options.threads);
   const signal = checkSignal(options.signal);
   const onProgress = checkCallback<(p: Progress) => void>('onProgress', options.onProgress);
@@ -176,16 +178,8 @@ export async function ctfCorrectedAverages(
   checkInt('box', box, 2, 8192);
   checkInt('k', k, 1);
   const n = imageCount('images', images, box);
-  if (!(assignment instanceof Int32Array) || assignment.length !== n)
-    throw new TypeError(`assignment must be an Int32Array of n (${n}) values`);
-  for (let i = 0; i < n; i++)
-    if (assignment[i] < -1 || assignment[i] >= k)
-      throw new RangeError(`assignment[${i}] = ${assignment[i]} is not a class in [0, ${k}) or -1`);
-  for (const key of ['psi', 'shiftX', 'shiftY'] as const)
-    if (checkFloat32Array(`params.${key}`, params?.[key]).length !== n)
-      throw new RangeError(`params.${key} must hold n (${n}) values`);
-  if (!(params.mirror instanceof Uint8Array) || params.mirror.length !== n)
-    throw new TypeError(`params.mirror must be a Uint8Array of n (${n}) values`);
+  checkAssignment(assignment, n, k);
+  checkPoseArrays('params', params, n);
   const pixelSize = checkNumber('pixelSize', options.pixelSize, 1e-6);
   const outBox = checkInt('outBox', options.outBox ?? box, 2, box);
   const correction = options.correction ?? (options.ctf ? 'wiener' : 'none');
