@@ -18,7 +18,15 @@
  *                values), as float16: for 10⁶ particles, where projecting every one takes
  *                longer than classifying them. The truth of image i is particle i mod P's.
  *
+ *   --executor slurm [--shards N] [--cpus-per-task C]
+ *                the scale engine with its passes as Slurm job arrays (scripts/slurm-local.sh
+ *                start; SLURM_CONF) against the same engine in one process, both on float16
+ *                images as the pipeline's working stack holds them: wall time per iteration
+ *                and in total, the overhead, the visits, where each pass's time went; the two
+ *                runs' classes must be identical
+ *
  *   npm run bench -- scale --n 50000 --k 100 --compare
+ *   npm run bench -- scale --n 50000 --k 100 --executor slurm --shards 4
  *   npm run bench -- scale --n 1000000 --k 200 --stack /scratch/sim1m
  */
 import { execFile } from 'node:child_process';
@@ -31,6 +39,7 @@ import { createStackWriter, openStack, readStar } from '../../src/io/index.js';
 import { Rng } from '../../src/random.js';
 import { addGaussianNoise, meanImageVariance } from '../../src/sim/noise.js';
 import { simulate } from '../../src/sim/simulate.js';
+import type { PassTiming } from '../../src/executor/slurm-pass.js';
 import { options } from './util.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,6 +55,8 @@ interface ChildResult {
   visits: number;
   stages: Record<string, { iterations: number; seconds: number; visits: number }>;
   outsideShortlist?: number;
+  iterationSeconds?: number[];
+  passTimings?: PassTiming[];
 }
 
 async function child(stack: string, args: string[], log: (line: string) => void): Promise<ChildResult> {
@@ -83,6 +94,81 @@ function accuracy(
   return { median: e.mirror.median, sizeCv: cv, small: sizes.filter((s) => s <= 1).length };
 }
 
+const sum = (a: number[]): number => a.reduce((s, x) => s + x, 0);
+const mean = (a: number[]): number => (a.length ? sum(a) / a.length : 0);
+
+/**
+ * The scale engine on `mrcs` in one process and with its passes as Slurm job arrays (`shards`
+ * tasks of `cpus` CPUs), both on float16 images: prints the wall time per iteration and in
+ * total, the overhead, and where the Slurm passes' time went.
+ */
+async function compareExecutors(
+  mrcs: string,
+  dir: string,
+  base: string[],
+  shards: string,
+  cpus: string,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const runs: Record<string, ChildResult> = {};
+  for (const executor of ['local', 'slurm']) {
+    const out = join(dir, `classes-${executor}.i32`);
+    const extra =
+      executor === 'slurm'
+        ? [
+            '--executor',
+            'slurm',
+            '--shards',
+            shards,
+            '--cpus-per-task',
+            cpus,
+            '--slurm-dir',
+            join(dir, 'slurm'),
+          ]
+        : [];
+    log(
+      `  scale engine, ${executor} executor${executor === 'slurm' ? ` (${shards} shards × ${cpus} CPU)` : ''}…`,
+    );
+    runs[executor] = await child(
+      mrcs,
+      [...base, '--engine', 'scale', '--float16', '--out', out, ...extra],
+      log,
+    );
+    const r = runs[executor];
+    log(
+      `  ${executor}: wall ${r.seconds.toFixed(1)} s, ${r.iterations} iterations, ${r.visits.toFixed(2)} particle-visits per particle`,
+    );
+  }
+  const { local, slurm } = runs;
+  const same = readFileSync(join(dir, 'classes-local.i32')).equals(
+    readFileSync(join(dir, 'classes-slurm.i32')),
+  );
+  const a = local.iterationSeconds ?? [];
+  const b = slurm.iterationSeconds ?? [];
+  log('  iteration   local s   slurm s   overhead');
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    log(
+      `  ${String(i + 1).padStart(9)} ${(a[i] ?? NaN).toFixed(2).padStart(9)} ${(b[i] ?? NaN).toFixed(2).padStart(9)} ${(100 * ((b[i] ?? NaN) / (a[i] ?? NaN) - 1)).toFixed(1).padStart(9)} %`,
+    );
+  const ratio = slurm.seconds / local.seconds;
+  log(
+    `  total: local ${local.seconds.toFixed(1)} s, slurm ${slurm.seconds.toFixed(1)} s → overhead ${(100 * (ratio - 1)).toFixed(1)} %; iterations in the loop ${sum(a).toFixed(1)} s vs ${sum(b).toFixed(1)} s (${(100 * (sum(b) / sum(a) - 1)).toFixed(1)} %); classes ${same ? 'identical' : 'DIFFER'}`,
+  );
+  const t = slurm.passTimings ?? [];
+  const per = (f: (p: PassTiming) => number): string => `${mean(t.map(f)).toFixed(0)} ms`;
+  log(
+    `  per Slurm pass (${t.length} passes, mean): prepare ${per((p) => p.prepare)}, sbatch ${per((p) => p.sbatch)}, first task started after ${per((p) => p.firstStart)}, task start-up ${per((p) => mean(p.startup))}, task alignment ${per((p) => mean(p.compute))}, last alignment end → seen ${per((p) => p.notice)}, wait in all ${per((p) => p.wait)}, read ${per((p) => p.read)}`,
+  );
+  return {
+    local: { ...local, passTimings: undefined },
+    slurm,
+    ratio,
+    identical: same,
+    shards: Number(shards),
+    cpusPerTask: Number(cpus),
+  };
+}
+
 export async function run(args: string[], log: (line: string) => void): Promise<Record<string, unknown>> {
   const o = options(args, {
     n: { type: 'string', default: '50000' },
@@ -97,7 +183,13 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     compare: { type: 'boolean', default: false },
     flatness: { type: 'boolean', default: false },
     prepare: { type: 'boolean', default: false },
+    executor: { type: 'string', default: 'local' },
+    shards: { type: 'string', default: '4' },
+    'cpus-per-task': { type: 'string', default: '1' },
   });
+  if (o.executor !== 'local' && o.executor !== 'slurm')
+    throw new Error(`--executor must be local or slurm, got ${o.executor}`);
+  if (o.executor === 'slurm' && o.compare) throw new Error('--executor slurm and --compare: one at a time');
   const n = Number(o.n);
   const k = Number(o.k);
   const threads = o.threads ? Number(o.threads) : availableParallelism();
@@ -194,6 +286,12 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     ];
     if (o.shortlist) base.push('--shortlist', o.shortlist);
     const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
+    if (o.executor === 'slurm') {
+      results.slurm = await compareExecutors(mrcs, dir, base, o.shards, o['cpus-per-task'], log);
+      results.loadAfter = load();
+      log(`  load average after: ${load()}`);
+      return results;
+    }
     const engines = o.compare ? ['scale', 'exhaustive'] : ['scale'];
     const truth = o.compare
       ? await readStar(poolSize > 0 ? join(dir, 'pool', 'particles.star') : star).then((f) => {
