@@ -40,7 +40,11 @@ export interface SlurmExecutorOptions extends SlurmSettings {
   shards: number;
   /** CPUs (threads) per task (default 1). */
   cpusPerTask?: number;
-  /** The command that runs `ackmeans` on the compute nodes (default: this Node and this package's dist/cli.js). */
+  /**
+   * The command that runs `ackmeans` on the compute nodes; tasks run `<it> shard-task PASS_DIR
+   * TASK`. Default: this Node running this package's lean task entry (dist/executor/shard-main.js,
+   * which starts faster than the CLI).
+   */
   ackmeans?: string[];
 }
 
@@ -73,7 +77,7 @@ export interface SlurmPassExecutor extends PassExecutor {
 }
 
 /** What a task records in its slice's header: epoch ms of its process start and its alignment. */
-interface TaskClock {
+export interface TaskClock {
   processStart: number;
   computeStart: number;
   computeEnd: number;
@@ -91,8 +95,8 @@ interface ShardSpec {
   fine: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
 }
 
-/** This package's built CLI (the same path from src/executor and dist/executor). */
-const PACKAGE_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** This package's built task entry (the same path from src/executor and dist/executor). */
+const SHARD_MAIN = fileURLToPath(new URL('../../dist/executor/shard-main.js', import.meta.url));
 
 const TABLE_FIELDS = ['classes', 'score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const;
 
@@ -157,7 +161,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   const dir = resolve(options.dir);
   await checkSlurm(options);
   await cancelLeftovers(dir, options);
-  const command = options.ackmeans ?? [process.execPath, PACKAGE_CLI];
+  const command = options.ackmeans ? [...options.ackmeans, 'shard-task'] : [process.execPath, SHARD_MAIN];
   const staged = new WeakMap<object, string>();
   const run = randomUUID().slice(0, 8);
   let stagedCount = 0;
@@ -196,7 +200,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
           name: 'ackmeans-pass',
           dir: passDir,
           tasks,
-          command: [...command, 'shard-task', passDir, '{task}'],
+          command: [...command, passDir, '{task}'],
           cpusPerTask: options.cpusPerTask ?? 1,
         },
         options,
@@ -212,16 +216,17 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const t2 = Date.now();
       const { table, clocks } = await readTable(passDir, spec);
       const t3 = Date.now();
-      timings.push({
-        prepare: t1 - t0,
-        sbatch: submitted - t1,
-        wait: t2 - submitted,
-        read: t3 - t2,
-        firstStart: Math.min(...clocks.map((c) => c.processStart)) - submitted,
-        startup: clocks.map((c) => c.computeStart - c.processStart),
-        compute: clocks.map((c) => c.computeEnd - c.computeStart),
-        notice: t2 - Math.max(...clocks.map((c) => c.computeEnd)),
-      });
+      if (clocks.length === tasks)
+        timings.push({
+          prepare: t1 - t0,
+          sbatch: submitted - t1,
+          wait: t2 - submitted,
+          read: t3 - t2,
+          firstStart: Math.min(...clocks.map((c) => c.processStart)) - submitted,
+          startup: clocks.map((c) => c.computeStart - c.processStart),
+          compute: clocks.map((c) => c.computeEnd - c.computeStart),
+          notice: t2 - Math.max(...clocks.map((c) => c.computeEnd)),
+        });
       await rm(passDir, { recursive: true, force: true });
       return table;
     },
@@ -231,10 +236,13 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   };
 }
 
-/** The full candidate table from the tasks' slices. */
-async function readTable(
+/**
+ * The full candidate table from the tasks' slices (`out-<t>.bin` in `passDir`, task t holding
+ * {@link shardRange}(n, shards, t)): the coordinator's reduce. Exported for the benchmark.
+ */
+export async function readTable(
   passDir: string,
-  spec: ShardSpec,
+  spec: Pick<ShardSpec, 'n' | 'shards'>,
 ): Promise<{ table: CandidateTable; clocks: TaskClock[] }> {
   let table: CandidateTable | undefined;
   const clocks: TaskClock[] = [];
@@ -243,7 +251,7 @@ async function readTable(
     if (b <= a) continue;
     const file = join(passDir, `out-${t}.bin`);
     const { clock, ...part } = decodeTable(await readFile(file), b - a, file);
-    clocks.push(clock);
+    if (clock) clocks.push(clock); // none from a task of an older ackmeans
     table ??= {
       n: spec.n,
       m: part.m,
@@ -264,7 +272,7 @@ async function readTable(
  * A table slice as bytes: a JSON header line {n, m, clock}, then the fields in TABLE_FIELDS
  * order.
  */
-function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
+export function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
   const head = new TextEncoder().encode(`${JSON.stringify({ n: t.n, m: t.m, clock })}\n`);
   const parts = [head, ...TABLE_FIELDS.map((f) => bytesOf(t[f]))];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
@@ -276,11 +284,15 @@ function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
   return out;
 }
 
-function decodeTable(buf: Buffer, n: number, file: string): CandidateTable & { clock: TaskClock } {
+function decodeTable(buf: Buffer, n: number, file: string): CandidateTable & { clock?: TaskClock } {
   const nl = buf.indexOf(10);
   const bad = (why: string): AckmeansError => new AckmeansError('ERR_SLURM', `${file}: ${why}`, { file });
   if (nl < 0) throw bad('no header');
-  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { n: number; m: number; clock: TaskClock };
+  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as {
+    n: number;
+    m: number;
+    clock?: TaskClock;
+  };
   if (head.n !== n) throw bad(`holds ${head.n} images, expected ${n}`);
   const cells = n * head.m;
   const expected = nl + 1 + cells * (4 * 5 + 1);
