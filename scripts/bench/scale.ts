@@ -25,12 +25,18 @@
  *                and in total, the overhead, the visits, where each pass's time went; the two
  *                runs' classes must be identical
  *
+ *   --model      no classification: the coordinator's sequential pieces of one full pass at
+ *                --model-n particles (default 10⁶) × k = --model-k (200) × --model-m (13)
+ *                candidate columns, on a synthetic table: the sparse ACK pass (native, through
+ *                its TS wrapper), the reduce of --shards slices into one table, and the class
+ *                averages (measured on 2·10⁴ images of 64², per image)
+ *
  *   npm run bench -- scale --n 50000 --k 100 --compare
  *   npm run bench -- scale --n 50000 --k 100 --executor slurm --shards 4
  *   npm run bench -- scale --n 1000000 --k 200 --stack /scratch/sim1m
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +45,11 @@ import { createStackWriter, openStack, readStar } from '../../src/io/index.js';
 import { Rng } from '../../src/random.js';
 import { addGaussianNoise, meanImageVariance } from '../../src/sim/noise.js';
 import { simulate } from '../../src/sim/simulate.js';
-import type { PassTiming } from '../../src/executor/slurm-pass.js';
-import { options } from './util.js';
+import { classAverages } from '../../src/align/average.js';
+import type { CandidateTable } from '../../src/align/candidates.js';
+import { type PassTiming, encodeTable, readTable, shardRange } from '../../src/executor/slurm-pass.js';
+import { ackPassSparse } from '../../src/pipeline/scale.js';
+import { median, options, timeIt } from './util.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -169,6 +178,99 @@ async function compareExecutors(
   };
 }
 
+/**
+ * The coordinator's sequential work per full pass at n particles, k classes, `width` candidate
+ * columns, on a synthetic table: the sparse ACK pass, the reduce of `shards` slices, and the
+ * class averages (per image, measured on fewer images). Seconds (median of 3).
+ */
+async function measureModel(
+  n: number,
+  k: number,
+  width: number,
+  shards: number,
+  threads: number,
+  log: (line: string) => void,
+): Promise<Record<string, number>> {
+  const rng = new Rng(7);
+  const cells = n * width;
+  const table: CandidateTable = {
+    n,
+    m: width,
+    classes: new Int32Array(cells),
+    score: new Float32Array(cells),
+    psi: new Float32Array(cells),
+    shiftX: new Float32Array(cells),
+    shiftY: new Float32Array(cells),
+    mirror: new Uint8Array(cells),
+  };
+  const pool = Int32Array.from({ length: k }, (_, j) => j);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < width; c++) {
+      const r = c + rng.int(k - c); // partial Fisher–Yates: `width` distinct classes per row
+      [pool[c], pool[r]] = [pool[r], pool[c]];
+      table.classes[i * width + c] = pool[c];
+      table.score[i * width + c] = 1 + rng.next();
+    }
+  const first = Int32Array.from({ length: n }, (_, i) => table.classes[i * width]);
+  const order = rng.permutation(n);
+  const lambda2 = (0.5 * 1.5) / Math.floor(n / k); // β·d_c/(n/k) with d_c ≈ the mean score
+  let moved = 0;
+  const ack = await timeIt(2, async () => {
+    const assignment = first.slice();
+    const sizes = new Int32Array(k);
+    for (const c of assignment) sizes[c]++;
+    moved = await ackPassSparse(table, k, assignment, sizes, lambda2, order);
+  });
+  log(
+    `  model: sparse ACK pass, n=${n} × ${width} columns × k=${k}: ${median(ack).toFixed(3)} s (${moved} moves)`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'ack-bench-reduce-'));
+  let reduce: number[];
+  try {
+    const clock = { processStart: 0, computeStart: 0, computeEnd: 0 };
+    for (let t = 0; t < shards; t++) {
+      const [a, b] = shardRange(n, shards, t);
+      const part = (f: keyof typeof table) =>
+        (table[f] as Int32Array).subarray(a * width, b * width) as never;
+      const slice: CandidateTable = {
+        n: b - a,
+        m: width,
+        classes: part('classes'),
+        score: part('score'),
+        psi: part('psi'),
+        shiftX: part('shiftX'),
+        shiftY: part('shiftY'),
+        mirror: table.mirror.subarray(a * width, b * width),
+      };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `out-${t}.bin`), encodeTable(slice, clock));
+    }
+    reduce = await timeIt(2, () => readTable(dir, { n, shards }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log(
+    `  model: reduce of ${shards} slices (${((cells * 21) / 2 ** 20).toFixed(0)} MB): ${median(reduce).toFixed(3)} s`,
+  );
+  const nAvg = Math.min(n, 20_000);
+  const box = 64;
+  const images = new Float32Array(nAvg * box * box);
+  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
+  const assignment = Int32Array.from({ length: nAvg }, (_, i) => i % k);
+  const poses = {
+    psi: Float32Array.from({ length: nAvg }, () => 360 * rng.next()),
+    shiftX: Float32Array.from({ length: nAvg }, () => rng.uniform(-2, 2)),
+    shiftY: Float32Array.from({ length: nAvg }, () => rng.uniform(-2, 2)),
+    mirror: Uint8Array.from({ length: nAvg }, () => rng.int(2)),
+  };
+  const avg = await timeIt(2, () => classAverages(images, box, assignment, k, poses, { threads }));
+  const perImage = median(avg) / nAvg;
+  log(
+    `  model: class averages, ${nAvg} images of ${box}² × k=${k}, ${threads} threads: ${median(avg).toFixed(3)} s → ${(perImage * 1e6).toFixed(1)} µs per image, ${(perImage * n).toFixed(1)} s at n=${n}`,
+  );
+  return { ackPass: median(ack), reduce: median(reduce), averagesPerImage: perImage, averages: perImage * n };
+}
+
 export async function run(args: string[], log: (line: string) => void): Promise<Record<string, unknown>> {
   const o = options(args, {
     n: { type: 'string', default: '50000' },
@@ -186,6 +288,10 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     executor: { type: 'string', default: 'local' },
     shards: { type: 'string', default: '4' },
     'cpus-per-task': { type: 'string', default: '1' },
+    model: { type: 'boolean', default: false },
+    'model-n': { type: 'string', default: '1000000' },
+    'model-k': { type: 'string', default: '200' },
+    'model-m': { type: 'string', default: '13' },
   });
   if (o.executor !== 'local' && o.executor !== 'slurm')
     throw new Error(`--executor must be local or slurm, got ${o.executor}`);
@@ -193,11 +299,24 @@ export async function run(args: string[], log: (line: string) => void): Promise<
   const n = Number(o.n);
   const k = Number(o.k);
   const threads = o.threads ? Number(o.threads) : availableParallelism();
-  const dir = o.stack ?? mkdtempSync(join(tmpdir(), 'ack-bench-scale-'));
   const load = (): string =>
     loadavg()
       .map((x) => x.toFixed(2))
       .join(', ');
+  if (o.model) {
+    log(`scale --model: load ${load()}`);
+    const model = await measureModel(
+      Number(o['model-n']),
+      Number(o['model-k']),
+      Number(o['model-m']),
+      Number(o.shards),
+      threads,
+      log,
+    );
+    log(`  load average after: ${load()}`);
+    return { name: 'scale', model, loadAfter: load() };
+  }
+  const dir = o.stack ?? mkdtempSync(join(tmpdir(), 'ack-bench-scale-'));
   try {
     const star = join(dir, 'particles.star');
     const mrcs = join(dir, 'particles.mrcs');

@@ -12,6 +12,8 @@
  *                   local-vs-Slurm comparison)
  */
 import { writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ImageProvider } from '../../src/align/provider.js';
 import { createAlignmentSource } from '../../src/align/source.js';
@@ -94,6 +96,14 @@ const executor: SlurmPassExecutor | undefined =
         dir: values['slurm-dir'] ?? `${values.out ?? positionals[0]}.slurm`,
         shards: Number(values.shards),
         cpusPerTask: Number(values['cpus-per-task']),
+        // tasks at this process's niceness (slurmd would start them at its own), lean entry
+        ackmeans: [
+          'nice',
+          '-n',
+          String(getPriority()),
+          process.execPath,
+          fileURLToPath(new URL('../../dist/executor/shard-main.js', import.meta.url)),
+        ],
       })
     : undefined;
 if (values.engine === 'exhaustive') {
