@@ -8,7 +8,6 @@ import { VERSION } from '../pipeline/version.js';
 import { action, parseIntOption } from './common.js';
 import { remapOption } from './remap-option.js';
 
-
 export function register(program: Command): void {
   const command = program
     .command('stack')

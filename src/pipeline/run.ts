@@ -94,7 +94,6 @@ export interface RunOptions {
   slurm?: Omit<SlurmExecutorOptions, 'dir'> & { dir?: string };
 }
 
-
 /**
  * The particle table run_data.star extends: the input STAR, or one built from the set (with a
  * .cs input's origins and uids); and the input side of the cryoSPARC outputs.
