@@ -3,7 +3,6 @@
  * checkpoint after every iteration so `resume: true` continues an interrupted run and ends with
  * exactly the result of an uninterrupted one. The CLI (`ackmeans classify`) and the server call it.
  */
-import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
@@ -20,10 +19,12 @@ import {
   removeCheckpoint,
   saveCheckpoint,
 } from './checkpoint.js';
+import { reportClasses } from './averages.js';
 import { checkParams, classifyParticles } from './classify.js';
 import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import { accepted } from './class-score.js';
 import { csParticleSource } from './cs-outputs.js';
+import { VERSION } from './version.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
 import {
@@ -93,11 +94,6 @@ export interface RunOptions {
    */
   slurm?: Omit<SlurmExecutorOptions, 'dir'> & { dir?: string };
 }
-
-/** The package version, recorded in report.json. */
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 /**
  * The particle table run_data.star extends: the input STAR, or one built from the set (with a
@@ -308,6 +304,10 @@ export async function runClassification(
           title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
           params: { ...result.params },
           seconds,
+          ...(await reportClasses(particles, result, {
+            threads: result.params.threads,
+            signal: opts.signal,
+          })),
           ...(result.resolution.some(Number.isFinite)
             ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
             : {}),

@@ -12,6 +12,7 @@ import { type CsWriteField, csFieldOf, readCs, writeCs } from '../../src/io/cs.j
 import { openParticles, readStar, writeStar } from '../../src/io/index.js';
 import { CS_FILES, relionToCs } from '../../src/pipeline/cs-outputs.js';
 import { runClassification } from '../../src/pipeline/run.js';
+import { selectClasses } from '../../src/pipeline/select.js';
 import { simulateStack } from './simulate.js';
 
 /** python3 with numpy, or why not. */
@@ -188,6 +189,28 @@ describe('cryoSPARC outputs', () => {
     },
     120_000,
   );
+
+  it('select keeps the .cs side: from run_particles.cs, and with cs: true beside a STAR output', async () => {
+    const out = join(project, 'ackmeans-out');
+    const data = (await readStar(join(out, 'run_data.star'))).block('particles')!;
+    const classes = data.numeric('rlnClassNumber')!;
+    const wanted = [...new Set(classes)].sort().slice(0, 2);
+    const sel = mkdtempSync(join(tmpdir(), 'ack-cssel-'));
+    const n = await selectClasses(join(out, 'run_data.star'), wanted, join(sel, 'sub.star'), { cs: true });
+    const star = (await readStar(join(sel, 'sub.star'))).block('particles')!;
+    const cs = await readCs(join(sel, 'sub.cs'));
+    expect(cs.n).toBe(n);
+    expect(Array.from(cs.column('uid') as BigUint64Array, String)).toEqual(star.strings('ucsfUid'));
+    expect(readFileSync(join(sel, 'sub.csg'), 'utf8')).toContain(
+      `metafile: '>sub.cs'\n    num_items: ${n}\n`,
+    );
+    const direct = await selectClasses(join(out, CS_FILES.particles), wanted, join(sel, 'direct.cs'));
+    expect(direct).toBe(n);
+    expect(readFileSync(join(sel, 'direct.cs')).equals(readFileSync(join(sel, 'sub.cs')))).toBe(true);
+    await expect(selectClasses(join(out, 'run_data.star'), wanted, join(sel, 'x.cs'))).rejects.toThrow(
+      /a \.cs output needs a \.cs input/,
+    );
+  }, 120_000);
 
   it("a .cs input's alignments2D shifts are the particles' starting origins (run_data.star adds to them)", async () => {
     const cs = await readCs(csInput);
