@@ -10,9 +10,10 @@ export function register(program: Command): void {
   program
     .command('shard-task <passDir> <task>', { hidden: true })
     .description('one task of a Slurm job array (started by --executor slurm)')
+    .option('--wait', 'submitted ahead: wait for the pass inputs')
     .action(
-      action(async (passDir: string, task: string) => {
-        await runShardTask(passDir, parseIntOption('TASK')(task));
+      action(async (passDir: string, task: string, opts: { wait?: boolean }) => {
+        await runShardTask(passDir, parseIntOption('TASK')(task), opts.wait === true);
       }),
     );
 }

@@ -22,6 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AlignOptions } from '../align/options.js';
@@ -30,7 +31,8 @@ import type { CandidateTable } from '../align/candidates.js';
 import { AckmeansError, checkInt } from '../errors.js';
 import { candidatePass, type PassExecutor } from '../pipeline/scale.js';
 import { decodeFloat16Native, encodeFloat16Native } from '../pipeline/scratch.js';
-import { type SlurmSettings, cancelArrays, checkSlurm, runArray } from './slurm.js';
+import { native } from '../native.js';
+import { type ArrayRun, type SlurmSettings, cancelArrays, checkSlurm, startArray } from './slurm.js';
 
 /** Options of {@link createSlurmExecutor}. */
 export interface SlurmExecutorOptions extends SlurmSettings {
@@ -40,6 +42,13 @@ export interface SlurmExecutorOptions extends SlurmSettings {
   shards: number;
   /** CPUs (threads) per task (default 1). */
   cpusPerTask?: number;
+  /**
+   * Submit the next pass's array as soon as a pass ends (default true): its tasks start, load
+   * ackmeans and wait (≤ {@link AHEAD_WAIT_MS}) for the pass's inputs while the coordinator
+   * runs the ACK pass and the averages, which hides sbatch, scheduling and start-up. The cost:
+   * the tasks hold their CPUs meanwhile; false submits each array when its inputs are ready.
+   */
+  ahead?: boolean;
   /**
    * The command that runs `ackmeans` on the compute nodes; tasks run `<it> shard-task PASS_DIR
    * TASK`. Default: this Node running this package's lean task entry (dist/executor/shard-main.js,
@@ -167,13 +176,32 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   let stagedCount = 0;
   let passes = 0;
   const timings: PassTiming[] = [];
+  /** The next pass's array, submitted ahead (its tasks wait for spec.json in `passDir`). */
+  let ahead: { passDir: string; tasks: number; array: ArrayRun } | undefined;
+  let watched: AbortSignal | undefined;
+  const dropAhead = async (): Promise<void> => {
+    const gone = ahead;
+    ahead = undefined;
+    await gone?.array.cancel();
+  };
+  const submitPass = (passDir: string, tasks: number, wait: boolean, signal?: AbortSignal) =>
+    startArray(
+      {
+        name: 'ackmeans-pass',
+        dir: passDir,
+        tasks,
+        command: [...command, ...(wait ? ['--wait'] : []), passDir, '{task}'],
+        cpusPerTask: options.cpusPerTask ?? 1,
+      },
+      options,
+      { ...(signal ? { signal } : {}), onSubmit: (id) => appendFile(join(dir, ARRAYS_FILE), `${id}\n`) },
+    );
 
   return {
     name: 'slurm',
     timings,
     async candidatePass(images, references, own, m, fine, coarseBand, progress) {
       const t0 = Date.now();
-      let submitted = 0;
       const box = fine.box;
       const n = imageCount('images', images, box);
       const k = references.length / (box * box);
@@ -185,35 +213,30 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
         // A Float32Array changes under us only if the caller reuses it: key by identity anyway.
         staged.set(images, imagePath);
       }
-      const passDir = join(dir, `pass-${run}-${passes++}`);
-      await rm(passDir, { recursive: true, force: true });
-      await mkdir(passDir, { recursive: true });
       const { threads: _t, signal, onProgress: _p, ...settings } = fine;
+      if (signal && signal !== watched) {
+        watched = signal; // a cancelled run cancels the array waiting for its next pass
+        signal.addEventListener('abort', () => void dropAhead(), { once: true });
+      }
       const tasks = Math.min(shards, n);
+      if (ahead && ahead.tasks !== tasks) await dropAhead();
+      const early = ahead;
+      ahead = undefined;
+      const passDir = early?.passDir ?? join(dir, `pass-${run}-${passes++}`);
+      await mkdir(passDir, { recursive: true });
       const spec: ShardSpec = { images: imagePath, n, box, k, shards: tasks, m, coarseBand, fine: settings };
       await writeAtomic(join(passDir, 'refs.f32'), bytesOf(references));
       await writeAtomic(join(passDir, 'own.i32'), bytesOf(own));
       await writeAtomic(join(passDir, 'spec.json'), JSON.stringify(spec));
       const t1 = Date.now();
-      await runArray(
-        {
-          name: 'ackmeans-pass',
-          dir: passDir,
-          tasks,
-          command: [...command, passDir, '{task}'],
-          cpusPerTask: options.cpusPerTask ?? 1,
-        },
-        options,
-        {
-          signal,
-          onProgress: progress && ((p) => progress(p.done / p.total)),
-          onSubmit: (id) => {
-            submitted ||= Date.now();
-            return appendFile(join(dir, ARRAYS_FILE), `${id}\n`);
-          },
-        },
-      );
+      const array = early?.array ?? (await submitPass(passDir, tasks, false, signal));
+      const submitted = Date.now();
+      await array.wait({ signal, onProgress: progress && ((p) => progress(p.done / p.total)) });
       const t2 = Date.now();
+      if (options.ahead !== false) {
+        const next = join(dir, `pass-${run}-${passes++}`);
+        ahead = { passDir: next, tasks, array: await submitPass(next, tasks, true, signal) };
+      }
       const { table, clocks } = await readTable(passDir, spec);
       const t3 = Date.now();
       if (clocks.length === tasks)
@@ -231,6 +254,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       return table;
     },
     async close() {
+      await dropAhead();
       await removeOwnFiles(dir);
     },
   };
@@ -314,11 +338,34 @@ function decodeTable(buf: Buffer, n: number, file: string): CandidateTable & { c
   };
 }
 
+/** Longest time a task submitted ahead waits for its pass's inputs (then it fails and is retried). */
+export const AHEAD_WAIT_MS = 10 * 60_000;
+
+/**
+ * A task submitted ahead: loads the addon (part of the start-up it hides), then waits for
+ * `passDir/spec.json`, the last file the coordinator writes for a pass.
+ */
+async function waitForSpec(passDir: string): Promise<void> {
+  native();
+  const deadline = Date.now() + AHEAD_WAIT_MS;
+  let delay = 5;
+  while (!existsSync(join(passDir, 'spec.json'))) {
+    if (Date.now() > deadline)
+      throw new AckmeansError(
+        'ERR_SLURM',
+        `no pass arrived in ${passDir} within ${AHEAD_WAIT_MS / 60_000} min`,
+      );
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(100, Math.ceil(delay * 1.5));
+  }
+}
+
 /**
  * One array task (`ackmeans shard-task PASS_DIR TASK`): aligns its range of the pass's images
  * to their candidates and writes its slice of the table. Threads: SLURM_CPUS_PER_TASK or 1.
  */
-export async function runShardTask(passDir: string, task: number): Promise<void> {
+export async function runShardTask(passDir: string, task: number, wait = false): Promise<void> {
+  if (wait) await waitForSpec(passDir);
   const spec = JSON.parse(await readFile(join(passDir, 'spec.json'), 'utf8')) as ShardSpec;
   checkInt('task', task, 0, spec.shards - 1);
   const [a, b] = shardRange(spec.n, spec.shards, task);

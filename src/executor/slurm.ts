@@ -186,29 +186,40 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     );
   });
 
+/** Hooks of {@link runArray} and {@link startArray}. */
+export interface ArrayHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: ArrayProgress) => void;
+  /** Called with the id of every array submitted (before its tasks are followed). */
+  onSubmit?: (jobId: string) => void | Promise<void>;
+}
+
+/** A submitted job array: follow it to its end with `wait`, or `cancel` it. */
+export interface ArrayRun {
+  /**
+   * Resolves when every task has exited 0, submitting failed or lost tasks again (see
+   * {@link runArray}); cancels the array and rejects on failure or when `signal` fires.
+   */
+  wait(hooks?: Omit<ArrayHooks, 'onSubmit'>): Promise<void>;
+  /** Cancels every task submitted so far (`scancel`). */
+  cancel(): Promise<void>;
+}
+
 /**
- * Runs `job` as a Slurm job array and resolves when every task has exited 0. A task that exits
- * non-zero or disappears from the queue without an exit code (scancel, node failure, time
- * limit) is submitted again, up to `maxRetries` times; then the array is cancelled and the call
- * rejects with an ERR_SLURM error naming the task and the end of its log. Cancelling `signal`
- * cancels every submitted task and rejects with an AbortError.
+ * Submits `job` as a Slurm job array (`sbatch --array`) and returns at once: the tasks may run
+ * while the caller prepares their inputs, if they wait for them (the Slurm pass executor
+ * submits each pass's array ahead this way).
  */
-export async function runArray(
+export async function startArray(
   job: ArrayJob,
   settings: SlurmSettings = {},
-  hooks: {
-    signal?: AbortSignal;
-    onProgress?: (p: ArrayProgress) => void;
-    /** Called with the id of every array submitted (before its tasks are followed). */
-    onSubmit?: (jobId: string) => void | Promise<void>;
-  } = {},
-): Promise<void> {
+  hooks: Pick<ArrayHooks, 'signal' | 'onSubmit'> = {},
+): Promise<ArrayRun> {
   const tasks = checkInt('tasks', job.tasks, 1, 100_000);
   const maxRetries = checkInt('maxRetries', settings.maxRetries ?? 2, 0, 100);
   const pollMs = checkInt('pollMs', settings.pollMs ?? 1000, 10, 600_000);
-  const { signal, onProgress, onSubmit } = hooks;
   const env = settings.env;
-  throwIfAborted(signal);
+  throwIfAborted(hooks.signal);
   const dir = resolve(job.dir);
   await mkdir(dir, { recursive: true });
   const script = join(dir, 'task.sh');
@@ -235,61 +246,80 @@ export async function runArray(
     );
     const id = out.trim().split(';')[0];
     jobIds.push(id);
-    await onSubmit?.(id);
+    await hooks.onSubmit?.(id);
     for (const i of indices) {
       attempts[i]++;
       pending.add(i);
     }
   };
-  const cancelAll = (): Promise<void> => cancelArrays(jobIds, settings);
+  const cancel = (): Promise<void> => cancelArrays(jobIds, settings);
+  await submit(Array.from({ length: tasks }, (_, i) => i));
 
-  let retries = 0;
-  try {
-    await submit(Array.from({ length: tasks }, (_, i) => i));
-    let wait = FIRST_LOOK_MS;
-    let lastSqueue = performance.now();
-    let listed = new Set<number>(pending);
-    while (pending.size > 0) {
-      await sleep(wait, signal);
-      throwIfAborted(signal);
-      wait = Math.min(pollMs, Math.ceil(wait * 1.5));
-      // squeue (a round trip to the controller) at most once per pollMs; exit files every look.
-      const askQueue = performance.now() - lastSqueue >= pollMs;
-      if (askQueue) {
-        listed = await listedTasks(jobIds, env);
-        lastSqueue = performance.now();
-      }
-      const again: number[] = [];
-      let finished = 0;
-      for (const i of [...pending]) {
-        // Read the exit code after squeue: a task writes it before it leaves the queue.
-        const rc = await readExit(dir, i);
-        if (rc === 0) {
-          pending.delete(i);
-          finished++;
-          continue;
+  const wait = async ({ signal, onProgress }: Omit<ArrayHooks, 'onSubmit'> = {}): Promise<void> => {
+    let retries = 0;
+    try {
+      let delay = FIRST_LOOK_MS;
+      let lastSqueue = performance.now();
+      let listed = new Set<number>(pending);
+      while (pending.size > 0) {
+        await sleep(delay, signal);
+        throwIfAborted(signal);
+        delay = Math.min(pollMs, Math.ceil(delay * 1.5));
+        // squeue (a round trip to the controller) at most once per pollMs; exit files every look.
+        const askQueue = performance.now() - lastSqueue >= pollMs;
+        if (askQueue) {
+          listed = await listedTasks(jobIds, env);
+          lastSqueue = performance.now();
         }
-        // Without a fresh squeue, a task with no exit file is taken as still running.
-        if (rc === undefined && (!askQueue || listed.has(i))) continue;
-        pending.delete(i);
-        const why = rc === undefined ? 'was killed or lost' : `exited with ${rc}`;
-        if (attempts[i] > maxRetries)
-          throw slurmError(
-            `Slurm task ${i} of "${job.name}" ${why} ${attempts[i]} times; its log (${join(dir, `task-${i}.log`)}): ${await logTail(dir, i)}`,
-          );
-        again.push(i);
+        const again: number[] = [];
+        let finished = 0;
+        for (const i of [...pending]) {
+          // Read the exit code after squeue: a task writes it before it leaves the queue.
+          const rc = await readExit(dir, i);
+          if (rc === 0) {
+            pending.delete(i);
+            finished++;
+            continue;
+          }
+          // Without a fresh squeue, a task with no exit file is taken as still running.
+          if (rc === undefined && (!askQueue || listed.has(i))) continue;
+          pending.delete(i);
+          const why = rc === undefined ? 'was killed or lost' : `exited with ${rc}`;
+          if (attempts[i] > maxRetries)
+            throw slurmError(
+              `Slurm task ${i} of "${job.name}" ${why} ${attempts[i]} times; its log (${join(dir, `task-${i}.log`)}): ${await logTail(dir, i)}`,
+            );
+          again.push(i);
+        }
+        if (again.length) {
+          retries += again.length;
+          await submit(again);
+          for (const i of again) listed.add(i);
+        }
+        if (finished > 0) delay = FIRST_LOOK_MS; // the others are likely close behind
+        if (finished > 0 || again.length) onProgress?.({ done: tasks - pending.size, total: tasks, retries });
       }
-      if (again.length) {
-        retries += again.length;
-        await submit(again);
-        for (const i of again) listed.add(i);
-      }
-      if (finished > 0) wait = FIRST_LOOK_MS; // the others are likely close behind
-      if (finished > 0 || again.length) onProgress?.({ done: tasks - pending.size, total: tasks, retries });
+    } catch (err) {
+      await cancel();
+      if (signal?.aborted) throw abortError(signal);
+      throw err;
     }
-  } catch (err) {
-    await cancelAll();
-    if (signal?.aborted) throw abortError(signal);
-    throw err;
-  }
+  };
+  return { wait, cancel };
+}
+
+/**
+ * Runs `job` as a Slurm job array and resolves when every task has exited 0. A task that exits
+ * non-zero or disappears from the queue without an exit code (scancel, node failure, time
+ * limit) is submitted again, up to `maxRetries` times; then the array is cancelled and the call
+ * rejects with an ERR_SLURM error naming the task and the end of its log. Cancelling `signal`
+ * cancels every submitted task and rejects with an AbortError.
+ */
+export async function runArray(
+  job: ArrayJob,
+  settings: SlurmSettings = {},
+  hooks: ArrayHooks = {},
+): Promise<void> {
+  const run = await startArray(job, settings, hooks);
+  await run.wait(hooks);
 }
