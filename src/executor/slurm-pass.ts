@@ -274,19 +274,32 @@ export async function readTable(
     const [a, b] = shardRange(spec.n, spec.shards, t);
     if (b <= a) continue;
     const file = join(passDir, `out-${t}.bin`);
-    const { clock, ...part } = decodeTable(await readFile(file), b - a, file);
+    const { m, clock, body } = sliceHeader(await readFile(file), b - a, file);
     if (clock) clocks.push(clock); // none from a task of an older ackmeans
     table ??= {
       n: spec.n,
-      m: part.m,
-      classes: new Int32Array(spec.n * part.m),
-      score: new Float32Array(spec.n * part.m),
-      psi: new Float32Array(spec.n * part.m),
-      shiftX: new Float32Array(spec.n * part.m),
-      shiftY: new Float32Array(spec.n * part.m),
-      mirror: new Uint8Array(spec.n * part.m),
+      m,
+      classes: new Int32Array(spec.n * m),
+      score: new Float32Array(spec.n * m),
+      psi: new Float32Array(spec.n * m),
+      shiftX: new Float32Array(spec.n * m),
+      shiftY: new Float32Array(spec.n * m),
+      mirror: new Uint8Array(spec.n * m),
     };
-    for (const f of TABLE_FIELDS) table[f].set(part[f] as never, a * part.m);
+    if (m !== table.m)
+      throw new AckmeansError('ERR_SLURM', `${file}: has ${m} columns, the other slices ${table.m}`, {
+        file,
+      });
+    // One copy, bytes straight into place (the slice's fields need not be 4-byte aligned).
+    let o = 0;
+    for (const f of TABLE_FIELDS) {
+      const dst = table[f];
+      const bytes = (b - a) * m * dst.BYTES_PER_ELEMENT;
+      new Uint8Array(dst.buffer, dst.byteOffset + a * m * dst.BYTES_PER_ELEMENT, bytes).set(
+        body.subarray(o, o + bytes),
+      );
+      o += bytes;
+    }
   }
   if (!table) throw new AckmeansError('ERR_SLURM', `no task of ${passDir} produced a table`);
   return { table, clocks };
@@ -308,7 +321,8 @@ export function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
   return out;
 }
 
-function decodeTable(buf: Buffer, n: number, file: string): CandidateTable & { clock?: TaskClock } {
+/** Checks a slice's header and size; its m, its task's clock, and the bytes after the header. */
+function sliceHeader(buf: Buffer, n: number, file: string): { m: number; clock?: TaskClock; body: Buffer } {
   const nl = buf.indexOf(10);
   const bad = (why: string): AckmeansError => new AckmeansError('ERR_SLURM', `${file}: ${why}`, { file });
   if (nl < 0) throw bad('no header');
@@ -318,24 +332,9 @@ function decodeTable(buf: Buffer, n: number, file: string): CandidateTable & { c
     clock?: TaskClock;
   };
   if (head.n !== n) throw bad(`holds ${head.n} images, expected ${n}`);
-  const cells = n * head.m;
-  const expected = nl + 1 + cells * (4 * 5 + 1);
+  const expected = nl + 1 + n * head.m * (4 * 5 + 1);
   if (buf.byteLength !== expected) throw bad(`is ${buf.byteLength} bytes, expected ${expected}`);
-  // Copy into aligned arrays (a Buffer's offset need not be a multiple of 4).
-  const body = new Uint8Array(buf.subarray(nl + 1));
-  const view = (o: number, bytes: number): ArrayBuffer => body.slice(o, o + bytes).buffer;
-  const c4 = cells * 4;
-  return {
-    clock: head.clock,
-    n,
-    m: head.m,
-    classes: new Int32Array(view(0, c4)),
-    score: new Float32Array(view(c4, c4)),
-    psi: new Float32Array(view(2 * c4, c4)),
-    shiftX: new Float32Array(view(3 * c4, c4)),
-    shiftY: new Float32Array(view(4 * c4, c4)),
-    mirror: new Uint8Array(view(5 * c4, cells)),
-  };
+  return { m: head.m, ...(head.clock ? { clock: head.clock } : {}), body: buf.subarray(nl + 1) };
 }
 
 /** Longest time a task submitted ahead waits for its pass's inputs (then it fails and is retried). */
