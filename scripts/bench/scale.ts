@@ -215,17 +215,27 @@ async function measureModel(
   const order = rng.permutation(n);
   const lambda2 = (0.5 * 1.5) / Math.floor(n / k); // β·d_c/(n/k) with d_c ≈ the mean score
   let moved = 0;
-  const ack = await timeIt(2, async () => {
-    const assignment = first.slice();
-    const sizes = new Int32Array(k);
-    for (const c of assignment) sizes[c]++;
-    moved = await ackPassSparse(table, k, assignment, sizes, lambda2, order);
-  });
+  /** CPU seconds per call of `fn` over `timeIt`'s warm-up and 2 runs (less skewed by a loaded machine). */
+  const cpuOf = async (fn: () => Promise<number[]>): Promise<[number[], number]> => {
+    const c0 = process.cpuUsage();
+    const wall = await fn();
+    const c = process.cpuUsage(c0);
+    return [wall, (c.user + c.system) / 1e6 / 3];
+  };
+  const [ack, ackCpu] = await cpuOf(() =>
+    timeIt(2, async () => {
+      const assignment = first.slice();
+      const sizes = new Int32Array(k);
+      for (const c of assignment) sizes[c]++;
+      moved = await ackPassSparse(table, k, assignment, sizes, lambda2, order);
+    }),
+  );
   log(
-    `  model: sparse ACK pass, n=${n} × ${width} columns × k=${k}: ${median(ack).toFixed(3)} s (${moved} moves)`,
+    `  model: sparse ACK pass, n=${n} × ${width} columns × k=${k}: ${median(ack).toFixed(3)} s wall, ${ackCpu.toFixed(3)} s CPU (${moved} moves)`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'ack-bench-reduce-'));
   let reduce: number[];
+  let reduceCpu: number;
   try {
     const clock = { processStart: 0, computeStart: 0, computeEnd: 0 };
     for (let t = 0; t < shards; t++) {
@@ -245,12 +255,12 @@ async function measureModel(
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, `out-${t}.bin`), encodeTable(slice, clock));
     }
-    reduce = await timeIt(2, () => readTable(dir, { n, shards }));
+    [reduce, reduceCpu] = await cpuOf(() => timeIt(2, () => readTable(dir, { n, shards })));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   log(
-    `  model: reduce of ${shards} slices (${((cells * 21) / 2 ** 20).toFixed(0)} MB): ${median(reduce).toFixed(3)} s`,
+    `  model: reduce of ${shards} slices (${((cells * 21) / 2 ** 20).toFixed(0)} MB): ${median(reduce).toFixed(3)} s wall, ${reduceCpu.toFixed(3)} s CPU`,
   );
   const nAvg = Math.min(n, 20_000);
   const box = 64;
@@ -263,12 +273,22 @@ async function measureModel(
     shiftY: Float32Array.from({ length: nAvg }, () => rng.uniform(-2, 2)),
     mirror: Uint8Array.from({ length: nAvg }, () => rng.int(2)),
   };
-  const avg = await timeIt(2, () => classAverages(images, box, assignment, k, poses, { threads }));
+  const [avg, avgCpu] = await cpuOf(() =>
+    timeIt(2, () => classAverages(images, box, assignment, k, poses, { threads })),
+  );
   const perImage = median(avg) / nAvg;
   log(
-    `  model: class averages, ${nAvg} images of ${box}² × k=${k}, ${threads} threads: ${median(avg).toFixed(3)} s → ${(perImage * 1e6).toFixed(1)} µs per image, ${(perImage * n).toFixed(1)} s at n=${n}`,
+    `  model: class averages, ${nAvg} images of ${box}² × k=${k}, ${threads} threads: ${median(avg).toFixed(3)} s wall (${avgCpu.toFixed(3)} s CPU) → ${(perImage * 1e6).toFixed(1)} µs per image, ${(perImage * n).toFixed(1)} s at n=${n}`,
   );
-  return { ackPass: median(ack), reduce: median(reduce), averagesPerImage: perImage, averages: perImage * n };
+  return {
+    ackPass: median(ack),
+    ackPassCpu: ackCpu,
+    reduce: median(reduce),
+    reduceCpu,
+    averagesPerImage: perImage,
+    averagesCpuPerImage: avgCpu / nAvg,
+    averages: perImage * n,
+  };
 }
 
 export async function run(args: string[], log: (line: string) => void): Promise<Record<string, unknown>> {
