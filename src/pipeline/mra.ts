@@ -7,9 +7,9 @@
  * coarse-to-fine, sparse tables); with `exhaustive` (and always for the other methods) the
  * round-1 engine, one alignment of all images to all references per iteration.
  */
-import { createAlignmentSource } from '../align/source.js';
 import { type ClassifyParams, CLASSIFY_DEFAULTS } from './params.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
+import { mraSource, mraStart } from './mra-start.js';
 import { type ScaleState, runScale } from './scale.js';
 
 /** Whether MRA runs on the scale engine for these parameters. */
@@ -58,11 +58,12 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
       iterations: result.state.iteration,
     };
   }
-  const source = createAlignmentSource(stack.images, {
-    ...ctx.alignOptions,
-    onProgress: (p) => progress(p.fraction),
+  const start = await mraStart(ctx);
+  const source = mraSource(ctx, start.bandLimit);
+  const result = await ctx.phases.run('classes', source, {
+    ...ctx.clusterOptions,
+    ...(start.references ? { initial: { references: start.references } } : {}),
   });
-  const result = await ctx.phases.run('classes', source, ctx.clusterOptions);
   return {
     assignment: result.assignment,
     references: result.references,
