@@ -60,7 +60,14 @@ export async function subsetReferences(ctx: PipelineContext, seed: number): Prom
   const { stack, params, job } = ctx;
   const n = stack.kept.length;
   const zero = { psi: new Float32Array(n), shiftX: new Float32Array(n), shiftY: new Float32Array(n), mirror: new Uint8Array(n) }; // prettier-ignore
-  const avg = await classAverages(stack.images, stack.box, randomSubsets(n, params.k, seed), params.k, zero, job);
+  const avg = await classAverages(
+    stack.images,
+    stack.box,
+    randomSubsets(n, params.k, seed),
+    params.k,
+    zero,
+    job,
+  );
   return avg.averages;
 }
 
@@ -81,7 +88,11 @@ export function bandOf(resolution: number, pixelSize: number): number {
  * The median even/odd FRC resolution (working pixels per cycle) of the classes of `result`:
  * every image aligned to its own class's average, the averages remade with those poses.
  */
-async function medianResolution(ctx: PipelineContext, result: ClusteringResult, bandLimit: number): Promise<number> {
+async function medianResolution(
+  ctx: PipelineContext,
+  result: ClusteringResult,
+  bandLimit: number,
+): Promise<number> {
   const { stack, params, job } = ctx;
   const own = await alignCandidates(stack.images, result.references, result.assignment, 1, {
     ...ctx.alignOptions,
@@ -89,7 +100,9 @@ async function medianResolution(ctx: PipelineContext, result: ClusteringResult, 
     ...job,
   });
   const avg = await classAverages(stack.images, stack.box, result.assignment, params.k, own, job);
-  const r = Array.from(avg.resolution).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const r = Array.from(avg.resolution)
+    .filter((x) => Number.isFinite(x))
+    .sort((a, b) => a - b);
   return r.length === 0 ? Infinity : r[r.length >> 1];
 }
 
@@ -102,7 +115,8 @@ export async function mraStart(ctx: PipelineContext): Promise<MraStart> {
   const c = ctx.clusterOptions;
   const seed = c.seed ?? 0;
   const workBand = ctx.alignOptions.bandLimit ?? 0.5;
-  const init = (s: number) => (params.init === 'subsets' ? subsetReferences(ctx, startSeed(seed, s)) : undefined);
+  const init = (s: number) =>
+    params.init === 'subsets' ? subsetReferences(ctx, startSeed(seed, s)) : undefined;
   if (params.startIterations === 0) {
     const references = await init(1);
     return references ? { references, bandLimit: workBand } : { bandLimit: workBand };
@@ -146,7 +160,8 @@ export function gaussianBlur(image: Float32Array, box: number, sigma: number): v
   const radius = Math.ceil(3 * sigma);
   const kernel = new Float64Array(2 * radius + 1);
   let sum = 0;
-  for (let t = -radius; t <= radius; t++) sum += kernel[t + radius] = Math.exp((-t * t) / (2 * sigma * sigma));
+  for (let t = -radius; t <= radius; t++)
+    sum += kernel[t + radius] = Math.exp((-t * t) / (2 * sigma * sigma));
   for (let t = 0; t < kernel.length; t++) kernel[t] /= sum;
   const tmp = new Float64Array(box * box);
   const clamp = (v: number) => (v < 0 ? 0 : v >= box ? box - 1 : v);

@@ -29,7 +29,25 @@ export function runsScaleEngine(params: ClassifyParams): boolean {
   );
 }
 
-/** Runs MRA clustering: one phase, 'classes'. */
+/**
+ * Start phases an MRA run has before its main phase (mra-start.ts): the coarse starts of the
+ * exhaustive engine, none for the scale engine or other pipelines.
+ */
+export function startPhaseCount(
+  params: Pick<
+    PipelineContext['params'],
+    'pipeline' | 'exhaustive' | 'method' | 'startIterations' | 'starts'
+  >,
+): number {
+  return params.pipeline === 'mra' && !usesScaleEngine(params) && params.startIterations > 0
+    ? params.starts
+    : 0;
+}
+
+/**
+ * Runs MRA clustering: the coarse starts of mra-start.ts (exhaustive engine), then the main
+ * phase, 'classes'.
+ */
 export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
   const { stack } = ctx;
   const progress = (fraction: number): void => ctx.onWithinIteration?.(fraction);

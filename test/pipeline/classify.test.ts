@@ -190,7 +190,7 @@ describe('determinism', () => {
   it('MRA with coarse starts resumes exactly when stopped in a start or in the main phase', async () => {
     const params = {
       k: 8, maxIter: 3, sigma0: 0, seed: 6, threads: 2, init: 'subsets' as const, starts: 2,
-      startIterations: 2, followFrc: true,
+      startIterations: 2, followFrc: true, filterReferences: true,
     }; // prettier-ignore
     for (const stop of [
       (r: { phase?: string; iteration: number }) => r.phase === 'start-2' && r.iteration === 1,

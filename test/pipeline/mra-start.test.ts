@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bandOf, randomSubsets, startSeed } from '../../src/pipeline/mra-start.js';
+import {
+  bandOf,
+  gaussianBlur,
+  gaussianSigma,
+  randomSubsets,
+  startSeed,
+} from '../../src/pipeline/mra-start.js';
 
 describe('MRA starts (issue 17)', () => {
   it('random subsets: a seeded, balanced split (sizes ⌊n/k⌋ or ⌈n/k⌉), different per seed', () => {
@@ -23,5 +29,24 @@ describe('MRA starts (issue 17)', () => {
     expect(bandOf(50, 5)).toBeCloseTo(0.1);
     expect(bandOf(2, 5)).toBe(0.5);
     expect(bandOf(1e4, 5)).toBe(0.05);
+  });
+});
+
+describe('FRC reference filter', () => {
+  it('a Gaussian whose transfer is ½ at the class resolution, preserving the mean', () => {
+    const box = 64;
+    const res = 8; // pixels per cycle
+    const wave = new Float32Array(box * box);
+    for (let y = 0; y < box; y++)
+      for (let x = 0; x < box; x++) wave[y * box + x] = 3 + Math.cos((2 * Math.PI * x) / res);
+    gaussianBlur(wave, box, gaussianSigma(res));
+    // away from the clamped edges: mean kept, the wave's amplitude halved
+    const row = 32 * box;
+    const amp = (wave[row + 32] - wave[row + 36]) / 2;
+    expect(amp).toBeCloseTo(0.5, 2);
+    expect((wave[row + 32] + wave[row + 36]) / 2).toBeCloseTo(3, 4);
+    const flat = new Float32Array(box * box).fill(2);
+    gaussianBlur(flat, box, 1.7);
+    expect(Math.max(...flat.map((v) => Math.abs(v - 2)))).toBeLessThan(1e-6);
   });
 });

@@ -47,7 +47,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
   init: { valid: 'subsets', invalid: 'noise' },
-  startIterations: { valid: 3, invalid: -1 },
+  startIterations: { valid: 0, invalid: -1 },
   starts: { valid: 2, invalid: 0 },
   startResolution: { valid: 40, invalid: 0 },
   followFrc: { valid: true, invalid: 'yes' },
