@@ -247,8 +247,6 @@ export const PARAMS = {
     schema: z.boolean(),
     default: false,
     help: "MRA: low-pass each reference by its class's even/odd FRC before aligning to it",
-    negated: 'do not low-pass the references',
-    alsoPositive: true,
   }),
   /**
    * MRA with coarse starts: the main phase aligns up to the start classes' median even/odd FRC
@@ -258,8 +256,6 @@ export const PARAMS = {
     schema: z.boolean(),
     default: false,
     help: "MRA with coarse starts: align the main phase up to the start classes' FRC resolution",
-    negated: "do not follow the start classes' FRC",
-    alsoPositive: true,
   }),
 };
 
