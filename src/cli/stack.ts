@@ -3,14 +3,10 @@
  * flipped) particles of a classification, one image per row.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { writeAlignedStack } from '../pipeline/aligned-stack.js';
+import { VERSION } from '../pipeline/version.js';
 import { action, parseIntOption } from './common.js';
 import { remapOption } from './remap-option.js';
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 export function register(program: Command): void {
   const command = program
