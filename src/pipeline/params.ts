@@ -208,6 +208,58 @@ export const PARAMS = {
     help: 'scale engine: candidate classes per image after the coarse stage',
     unit: 'm',
   }),
+  /**
+   * MRA: the first references (default `'images'`, k random images); `'subsets'` takes the plain
+   * averages of k random subsets of the images (src/pipeline/mra-start.ts).
+   */
+  init: spec({
+    schema: z.enum(['images', 'subsets']),
+    default: 'images',
+    help: "MRA: first references, 'images' (k random images) or 'subsets' (averages of k random subsets)",
+  }),
+  /**
+   * MRA (exhaustive engine): iterations of each coarse start phase before the main phase
+   * (default 8; 0: none); the start aligns with the band limit of `startResolution`. Measured
+   * (issue 17, BENCHMARKS.md): 80S at SNR 1/30 41.5° → 34.2°.
+   */
+  startIterations: spec({
+    schema: z.int().min(0).max(1000),
+    default: 8,
+    help: 'MRA: iterations of each coarse start before the main phase (0: none)',
+    unit: 'count',
+  }),
+  /** MRA: independent coarse starts; the one with the lowest objective is kept (default 1). */
+  starts: spec({
+    schema: z.int().min(1).max(100),
+    default: 1,
+    help: 'MRA: independent coarse starts (the lowest objective is kept; with --start-iterations)',
+    unit: 'count',
+  }),
+  /** MRA: finest detail the coarse starts align with, in Å (default 50). */
+  startResolution: spec({
+    schema: z.number().positive().max(1e5),
+    default: 50,
+    help: 'MRA: finest detail used by the coarse starts, in Å',
+    unit: 'Å',
+  }),
+  /**
+   * MRA (exhaustive engine): low-pass each new reference by its class's even/odd FRC (a Gaussian
+   * whose transfer is ½ at the class's resolution) before the next alignment (default false).
+   */
+  filterReferences: spec({
+    schema: z.boolean(),
+    default: false,
+    help: "MRA: low-pass each reference by its class's even/odd FRC before aligning to it",
+  }),
+  /**
+   * MRA with coarse starts: the main phase aligns up to the start classes' median even/odd FRC
+   * resolution instead of `alignResolution` (default false).
+   */
+  followFrc: spec({
+    schema: z.boolean(),
+    default: false,
+    help: "MRA with coarse starts: align the main phase up to the start classes' FRC resolution",
+  }),
 };
 
 /** The name of a classification parameter. */
@@ -412,6 +464,12 @@ export function resolveParams(
     alignResolution: p.alignResolution ?? d.alignResolution,
     exhaustive: p.exhaustive ?? d.exhaustive,
     shortlist: p.shortlist ?? d.shortlist,
+    init: p.init ?? d.init,
+    startIterations: p.startIterations ?? d.startIterations,
+    starts: p.starts ?? d.starts,
+    startResolution: p.startResolution ?? d.startResolution,
+    followFrc: p.followFrc ?? d.followFrc,
+    filterReferences: p.filterReferences ?? d.filterReferences,
     averageBox: checkAverageBox(p.averageBox ?? input.box, box, input.box),
     workingPixelSize,
     radius,

@@ -46,6 +46,12 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   phaseFlip: { valid: false, invalid: 1 },
   exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
+  init: { valid: 'subsets', invalid: 'noise' },
+  startIterations: { valid: 0, invalid: -1 },
+  starts: { valid: 2, invalid: 0 },
+  startResolution: { valid: 40, invalid: 0 },
+  followFrc: { valid: true, invalid: 'yes' },
+  filterReferences: { valid: true, invalid: 'yes' },
 };
 
 const INPUT = { count: 20, box: 32, pixelSize: 4, hasCtf: true };
