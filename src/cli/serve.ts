@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_TIMEOUTS } from '../server/http-server.js';
-import { DEFAULT_LIMITS, startServer, TOKEN_ENV } from '../server/serve.js';
+import { DEFAULT_LIMITS, TOKEN_ENV } from '../server/defaults.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
 
 interface ServeOptions {
@@ -123,6 +123,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (opts: ServeOptions) => {
+        const { startServer } = await import('../server/serve.js');
         const server = await startServer({
           port: opts.port,
           host: opts.host,

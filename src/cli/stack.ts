@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { writeAlignedStack } from '../pipeline/aligned-stack.js';
 import { action, parseIntOption } from './common.js';
 import { remapOption } from './remap-option.js';
 
@@ -28,6 +27,7 @@ export function register(program: Command): void {
         input: string,
         opts: { output: string; threads?: number; json?: boolean; remap?: Record<string, string> },
       ) => {
+        const { writeAlignedStack } = await import('../pipeline/aligned-stack.js');
         const n = await writeAlignedStack(input, opts.output, {
           version: VERSION,
           ...(opts.threads === undefined ? {} : { threads: opts.threads }),

@@ -10,7 +10,6 @@ import { AckmeansError } from '../errors.js';
 import { type SlurmExecutorOptions, createSlurmExecutor } from '../executor/slurm-pass.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import { checkOutputDir } from '../io/output-dir.js';
-import { writeClassifyReport } from '../report/report.js';
 import {
   CHECKPOINT_FILE,
   type Checkpoint,
@@ -287,6 +286,8 @@ export async function runClassification(
       const report = reportJson(cp, set, result);
       report.timings = { ...result.timings, run: seconds };
       const files = await writeOutputs(dir, result, tableOf(set, particles.pixelSize), report, set.box);
+      // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+      const { writeClassifyReport } = await import('../report/report.js');
       files.push(
         ...(await writeClassifyReport(dir, {
           classAverages: result.classes.averages,
