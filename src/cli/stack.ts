@@ -3,13 +3,9 @@
  * flipped) particles of a classification, one image per row.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../pipeline/version.js';
 import { action, parseIntOption } from './common.js';
 import { remapOption } from './remap-option.js';
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 export function register(program: Command): void {
   const command = program
