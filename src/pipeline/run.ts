@@ -18,6 +18,7 @@ import {
   removeCheckpoint,
   saveCheckpoint,
 } from './checkpoint.js';
+import { reportClasses } from './averages.js';
 import { checkParams, classifyParticles } from './classify.js';
 import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import { accepted } from './class-score.js';
@@ -304,6 +305,10 @@ export async function runClassification(
           title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
           params: { ...result.params },
           seconds,
+          ...(await reportClasses(particles, result, {
+            threads: result.params.threads,
+            signal: opts.signal,
+          })),
           ...(result.resolution.some(Number.isFinite)
             ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
             : {}),

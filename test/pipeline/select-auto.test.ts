@@ -124,5 +124,10 @@ describe('select --auto', () => {
     // every rejected class says why; the table is written
     for (const d of out.decisions) if (!d.accepted) expect(d.reasons.length).toBeGreaterThan(0);
     expect(readFileSync(resolve(project, out.table), 'utf8')).toMatch(/^class\tparticles/);
+    // the run's report marks the rejected classes and shows members of every class
+    const html = readFileSync(join(project, 'Class2D/job003/report.html'), 'utf8');
+    const rejected = out.decisions.filter((d) => !d.accepted).length;
+    expect(html.match(/class="tile rejected"/g)?.length ?? 0).toBe(rejected);
+    expect(html.match(/class="member"/g)?.length).toBe(5 * 6);
   }, 600_000);
 });
