@@ -125,7 +125,13 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
     },
     params,
     seed: params.seed,
-    working: { box: result.box, pixelSize: result.pixelSize },
+    // the shift search in every unit a user may think in (params.shiftRange is in working pixels)
+    working: {
+      box: result.box,
+      pixelSize: result.pixelSize,
+      shiftRangeInputPixels: (params.shiftRange * set.box) / result.box,
+      shiftRangeAngst: params.shiftRange * result.pixelSize,
+    },
     iterations: result.iterations,
     converged: result.converged,
     sizes: result.sizes,
