@@ -6,7 +6,6 @@
  */
 import type { Command } from 'commander';
 import { basename } from 'node:path';
-import { checkFile } from '../io/validate.js';
 import { EXIT_FAILURE, action } from './common.js';
 import { remapOption } from './remap-option.js';
 

@@ -10,7 +10,6 @@ import { type SlurmExecutorOptions, createSlurmExecutor } from '../executor/slur
 import { type ParticleSet, openParticles } from '../io/index.js';
 import { checkOutputDir } from '../io/output-dir.js';
 import { UID_COLUMN } from '../io/particles-star.js';
-import { writeClassifyReport } from '../report/report.js';
 import {
   CHECKPOINT_FILE,
   type Checkpoint,
@@ -301,6 +300,8 @@ export async function runClassification(
       report.timings = { ...result.timings, run: seconds };
       const table = await tableOf(set, particles.pixelSize, result.params.invert);
       const files = await writeOutputs(dir, result, table, report, set.box);
+      // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+      const { writeClassifyReport } = await import('../report/report.js');
       files.push(
         ...(await writeClassifyReport(dir, {
           classAverages: result.classes.averages,
