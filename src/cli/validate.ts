@@ -25,6 +25,7 @@ export function register(program: Command): void {
   ).action(
     action(
       async (files: string[], opts: { json?: boolean; strict?: boolean; remap?: Record<string, string> }) => {
+        const { checkFile } = await import('../io/validate.js');
         let failed = false;
         for (const file of files) {
           const { errors, warnings } = await checkFile(file, {
