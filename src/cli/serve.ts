@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_TIMEOUTS } from '../server/http-server.js';
-import { DEFAULT_LIMITS, startServer, TOKEN_ENV } from '../server/serve.js';
+import { DEFAULT_LIMITS, TOKEN_ENV } from '../server/defaults.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
 import { type ExecutorOpts, addExecutorOptions, executorRunOptions } from './executor-options.js';
 
@@ -127,6 +127,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (opts: ServeOptions) => {
+        const { startServer } = await import('../server/serve.js');
         const { slurm } = executorRunOptions(opts);
         const server = await startServer({
           ...(slurm ? { slurm } : {}),

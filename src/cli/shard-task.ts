@@ -3,7 +3,6 @@
  * started by the job array that `--executor slurm` submits; not for users.
  */
 import type { Command } from 'commander';
-import { runShardTask } from '../executor/slurm-pass.js';
 import { action, parseIntOption } from './common.js';
 
 export function register(program: Command): void {
@@ -13,6 +12,7 @@ export function register(program: Command): void {
     .option('--wait', 'submitted ahead: wait for the pass inputs')
     .action(
       action(async (passDir: string, task: string, opts: { wait?: boolean }) => {
+        const { runShardTask } = await import('../executor/slurm-pass.js');
         await runShardTask(passDir, parseIntOption('TASK')(task), opts.wait === true);
       }),
     );

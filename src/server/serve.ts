@@ -12,6 +12,7 @@ import { checkInt } from '../errors.js';
 import { checkSlurm } from '../executor/slurm.js';
 import type { RunOptions } from '../pipeline/run.js';
 import { buildApp, type Inspector, type Limits } from './app.js';
+import { DEFAULT_LIMITS, TOKEN_ENV } from './defaults.js';
 import { bearerChecker } from './auth.js';
 import { httpServerFactory, DEFAULT_TIMEOUTS, type HttpTimeouts } from './http-server.js';
 import { inspectInput, stopInspectThreads } from './inspect.js';
@@ -22,17 +23,7 @@ import { defaultWorkerModule, type WorkerModule } from './runner.js';
 import { JobStore } from './store.js';
 import { Uploads } from './uploads.js';
 
-/** Environment variable holding the token when `token` is not given. */
-export const TOKEN_ENV = 'ACKMEANS_TOKEN';
-
-/** Default limits. */
-export const DEFAULT_LIMITS: Limits = {
-  maxUploadBytes: 2 * 1024 ** 3,
-  uploadQuotaBytes: 20 * 1024 ** 3,
-  maxK: 1000,
-  maxBox: 1024,
-  maxParticles: 2_000_000,
-};
+export { DEFAULT_LIMITS, TOKEN_ENV };
 
 /** Largest JSON request body, bytes. */
 const JSON_BODY_LIMIT = 1 << 20;

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError } from '../cli/common.js';
+import { describeError } from '../errors.js';
 import { isDiskFull, oneLine } from './errors.js';
 import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
 
