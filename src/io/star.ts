@@ -32,6 +32,21 @@ const LF = 10;
 const HASH = 35;
 const isBlank = (c: number) => c === SPACE || c === TAB || c === CR;
 
+/**
+ * Where the quoted string opened at bytes[open] (' or ") closes, before `to`: a quote closes only
+ * when followed by whitespace or the end of the line.
+ */
+function closingQuote(bytes: Uint8Array, open: number, to: number, fail: (msg: string) => never): number {
+  const ch = bytes[open];
+  let j = open + 1;
+  for (;;) {
+    j = bytes.indexOf(ch, j);
+    if (j < 0 || j >= to) fail('unterminated quoted string');
+    if (j + 1 >= to || isBlank(bytes[j + 1])) return j;
+    j++;
+  }
+}
+
 /** Tokens of one line (bytes from…to) as [start, end, quoted] triples. */
 function tokenize(bytes: Uint8Array, from: number, to: number, fail: (msg: string) => never): number[] {
   const out: number[] = [];
@@ -44,14 +59,7 @@ function tokenize(bytes: Uint8Array, from: number, to: number, fail: (msg: strin
     }
     if (ch === HASH) break; // comment to end of line
     if (ch === 39 || ch === 34) {
-      // A quote closes only when followed by whitespace or the end of the line.
-      let j = i + 1;
-      for (;;) {
-        j = bytes.indexOf(ch, j);
-        if (j < 0 || j >= to) fail('unterminated quoted string');
-        if (j + 1 >= to || isBlank(bytes[j + 1])) break;
-        j++;
-      }
+      const j = closingQuote(bytes, i, to, fail);
       out.push(i + 1, j, 1);
       i = j + 1;
       continue;
@@ -272,13 +280,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       let end: number;
       let quoted = false;
       if (ch === 39 || ch === 34) {
-        let j = i + 1;
-        for (;;) {
-          j = bytes.indexOf(ch, j);
-          if (j < 0 || j >= to) syntax('unterminated quoted string');
-          if (j + 1 >= to || isBlank(bytes[j + 1])) break;
-          j++;
-        }
+        const j = closingQuote(bytes, i, to, syntax);
         start = i + 1;
         end = j;
         i = j + 1;
