@@ -1,21 +1,22 @@
 /**
  * One classification for `npm run bench -- scale`, in its own process so its peak RSS is its
- * own: reads a simulated (phase-flipped) stack through an ImageProvider (normalised and masked
- * per block as the pipeline does, nothing else held in memory), classifies it with MRA + ACK on
+ * own: preprocesses a simulated (phase-flipped) stack once into the working stack exactly as
+ * classification does (src/pipeline/stack.ts: in memory up to 512 MiB, else a float16 scratch
+ * file in the system's temporary folder, read back in tiles), classifies it with MRA + ACK on
  * the scale engine or the exhaustive one, writes the classes (Int32, raw) to --out and prints
- * one JSON line of figures.
+ * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] --out FILE
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ImageProvider } from '../../src/align/provider.js';
 import { createAlignmentSource } from '../../src/align/source.js';
 import { runClustering } from '../../src/cluster/index.js';
 import { openStack } from '../../src/io/index.js';
-import { DEFAULT_DIAMETER_FRACTION, preprocessImages } from '../../src/pipeline/preprocess.js';
+import { DEFAULT_DIAMETER_FRACTION } from '../../src/pipeline/preprocess.js';
 import { CLASSIFY_DEFAULTS } from '../../src/pipeline/params.js';
 import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
+import { prepareStack } from '../../src/pipeline/stack.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -37,11 +38,15 @@ const threads = Number(values.threads);
 const box = stack.nx;
 const pixelSize = stack.pixelSize ?? 1;
 const radius = (DEFAULT_DIAMETER_FRACTION * box) / 2;
-const provider: ImageProvider = {
-  n,
-  read: async (start, count) =>
-    preprocessImages(await stack.readBatch(start, count), { box, outBox: box, radius, threads }),
-};
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const working = await prepareStack(
+  { count: n, box, pixelSize, readBatch: (start, count) => stack.readBatch(start, count) },
+  { box, radius, invert: false, phaseFlip: false, workingPixelSize: pixelSize },
+  { threads },
+);
+const preprocessSeconds = (performance.now() - t0) / 1000;
+const provider = working.images;
 const align = {
   box,
   particleRadius: radius,
@@ -58,15 +63,15 @@ const common = {
   seed: Number(values.seed),
   threads,
 };
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 let assignment: Int32Array;
 let iterations: number;
 let converged: boolean;
-let stages: Record<string, { iterations: number; seconds: number; visits: number }> = {};
+const stages: Record<string, { iterations: number; seconds: number; visits: number }> = {
+  preprocess: { iterations: 0, seconds: preprocessSeconds, visits: 0 },
+};
 let visits: number;
 let outside: number | undefined;
 if (values.engine === 'exhaustive') {
@@ -83,9 +88,7 @@ if (values.engine === 'exhaustive') {
   iterations = r.state.iteration;
   converged = r.converged;
   visits = r.trace.length; // every image aligned (to all k) once per iteration, the initial one too
-  stages = {
-    full: { iterations: r.trace.length, seconds: r.trace.reduce((s, x) => s + x.seconds, 0), visits },
-  };
+  stages.full = { iterations: r.trace.length, seconds: r.trace.reduce((s, x) => s + x.seconds, 0), visits };
 } else {
   const r = await runScale(provider, {
     ...common,
@@ -112,6 +115,7 @@ if (values.engine === 'exhaustive') {
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
+await working.close();
 await stack.close();
 if (values.out)
   writeFileSync(values.out, Buffer.from(assignment.buffer, assignment.byteOffset, assignment.byteLength));

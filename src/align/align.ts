@@ -24,7 +24,7 @@
 import { checkFloat32Array } from '../errors.js';
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
-import { type AlignOptions, resolveAlignOptions } from './options.js';
+import { type AlignOptions, type LocalShifts, localOffsets, resolveAlignOptions } from './options.js';
 import { type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
 
 /** Where the time of an alignment went (seconds summed over threads) and its work counts. */
@@ -69,6 +69,7 @@ export interface AlignResult {
  * @param references k images of box² values.
  * @param options box (required), rings, shifts, mirror, bandLimit, threads, signal, onProgress
  *   (progress counts images).
+ * @param local a local shift search per image (default: every image at every grid shift).
  * @returns n×k arrays; identical for any thread count.
  * @throws TypeError/RangeError for bad arguments, AckmeansError `ERR_PROVIDER` for a provider
  *   returning the wrong size, AbortError when `signal` fires.
@@ -77,10 +78,12 @@ export async function align(
   images: Images,
   references: Float32Array,
   options: AlignOptions,
+  local?: LocalShifts,
 ): Promise<AlignResult> {
   const { settings, threads, signal, onProgress } = resolveAlignOptions(options);
   const box = settings.box;
   const n = imageCount('images', images, box);
+  const window = local ? localOffsets(settings, local, n) : null;
   checkFloat32Array('references', references);
   const k = imageCount('references', references, box);
   if (n * k > 2 ** 31 - 1)
@@ -115,6 +118,13 @@ export async function align(
           outputs,
           threads,
           control,
+          ...(window && {
+            offsets: window.offsets.subarray(
+              block.start * window.perImage,
+              (block.start + block.count) * window.perImage,
+            ),
+            offsetsPerImage: window.perImage,
+          }),
         }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
