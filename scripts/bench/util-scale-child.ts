@@ -6,7 +6,7 @@
  * the scale engine or the exhaustive one, writes the classes (Int32, raw) to --out and prints
  * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
- *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] --out FILE
+ *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     'max-iter': { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
     shortlist: { type: 'string' },
+    'local-radius': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -94,6 +95,7 @@ if (values.engine === 'exhaustive') {
     ...common,
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
+    ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
     onIteration: (rec) =>
       log(
         `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, ${rec.seconds.toFixed(1)} s`,
