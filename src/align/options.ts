@@ -100,7 +100,7 @@ export interface LocalShifts {
   centreX: Float32Array;
   /** Per image, the y shift to search around (pixels). */
   centreY: Float32Array;
-  /** Half-width of the window in pixels (rounded down to whole grid steps). */
+  /** Half-width of the window in pixels (rounded down to whole grid steps; Infinity: the whole grid). */
   radius: number;
 }
 
@@ -119,7 +119,10 @@ export interface LocalOffsets {
 export function localOffsets(settings: AlignSettings, local: LocalShifts, n: number): LocalOffsets | null {
   const step = settings.shiftStep;
   const K = settings.shiftRange > 0 ? Math.floor(settings.shiftRange / step + 1e-9) : 0;
-  const Kl = Math.floor(checkNumber('local.radius', local.radius, 0) / step + 1e-9);
+  if (typeof local.radius !== 'number' || !(local.radius >= 0))
+    throw new RangeError(`local.radius must be a number ≥ 0, got ${local.radius}`);
+  if (local.radius >= settings.shiftRange) return null;
+  const Kl = Math.floor(local.radius / step + 1e-9);
   if (Kl >= K) return null;
   if (local.centreX.length !== n || local.centreY.length !== n)
     throw new RangeError(`local.centreX and local.centreY must hold one shift per image (${n})`);

@@ -10,10 +10,12 @@
  *           references rebuilt from the batch's members. Coarse-to-fine: batches align with a
  *           lower band limit than the working one.
  *   passes  then full passes over every image at the working band limit until σ ≤ σ0 over the
- *           whole set (or the iteration cap). The first full pass searches every shift of the
- *           grid; later ones search a local window around each image's shift from the previous
- *           pass (±{@link LOCAL_SHIFT_STEPS} grid steps, as RELION searches offsets around the
- *           previous translation), and their coarse stage ranks the classes at that shift.
+ *           whole set (or the iteration cap). After the first full pass, the coarse stage ranks
+ *           the classes at each image's shift from the previous pass (not at none), and with
+ *           `localShiftRadius` the full alignment searches only a window around that shift (as
+ *           RELION searches offsets around the previous translation): 2.3× faster candidate
+ *           passes at the default 5×5 grid, but measured less accurate (BENCHMARKS.md), so off
+ *           by default.
  *
  * Every pass is sparse: a coarse alignment (no shifts, a low band limit) ranks all k references
  * per image and keeps the top m; the full alignment runs against those m and the image's own
@@ -56,8 +58,6 @@ export const COARSE_BAND_FRACTION = 0.5;
 export const BATCH_BAND_FRACTION = 0.7;
 /** Images per chunk of a mini-batch (batches are read in runs of consecutive images). */
 export const BATCH_CHUNK = 64;
-/** Half-width, in shift-grid steps, of the local shift window of the full passes after the first. */
-export const LOCAL_SHIFT_STEPS = 1;
 /** Images aligned to all k references for d_c (ACK-means' rule). */
 const DC_IMAGES = 10;
 
@@ -113,7 +113,7 @@ export interface ScaleOptions {
   shortlist?: number;
   /**
    * Local shift search in the full passes after the first: the window's half-width in pixels
-   * (default {@link LOCAL_SHIFT_STEPS} shift steps; ≥ the shift range searches the whole grid).
+   * (default: none, every pass searches the whole grid; e.g. one shift step for a 3×3 window).
    */
   localShiftRadius?: number;
   /** Sizes of the mini-batches (default {@link batchSchedule}(n, k)); [] for full passes only. */
@@ -391,11 +391,10 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const workBand = options.align.bandLimit ?? 0.5;
   const coarseBand = Math.max(0.03, COARSE_BAND_FRACTION * workBand);
   const batchBand = Math.max(0.05, BATCH_BAND_FRACTION * workBand);
-  const localRadius = checkNumber(
-    'localShiftRadius',
-    options.localShiftRadius ?? LOCAL_SHIFT_STEPS * (options.align.shiftStep ?? 1),
-    0,
-  );
+  const localRadius =
+    options.localShiftRadius === undefined
+      ? Infinity
+      : checkNumber('localShiftRadius', options.localShiftRadius, 0);
   const provider = asProvider(images, box);
 
   let state: ScaleState;
