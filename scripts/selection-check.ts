@@ -25,7 +25,7 @@ import { keptCtf } from '../src/pipeline/averages.js';
 import { stackTable } from '../src/pipeline/outputs.js';
 import { preprocessImages } from '../src/pipeline/preprocess.js';
 import { runClassification } from '../src/pipeline/run.js';
-import { selectAuto } from '../src/pipeline/select.js';
+import { classDecisions, selectAuto } from '../src/pipeline/select.js';
 import { simulate } from '../src/sim/simulate.js';
 import { isMain, parseOptions } from './lib/cli.js';
 
@@ -241,13 +241,33 @@ async function selectedIndices(star: string): Promise<number[]> {
   return block.strings('rlnImageName')!.map((s) => Number(s.slice(0, s.indexOf('@'))) - 1);
 }
 
+/** Real particles and junk kept at one smallest score (the confusion figures). */
+interface Confusion {
+  minScore: number;
+  realKept: number;
+  realDropped: number;
+  junkKept: number;
+  junkDropped: number;
+}
+
 interface Figures {
   kept: Record<Kind, { total: number; kept: number }>;
+  /** Per class: its members of each kind, score, decision and reasons (at the default). */
+  classes: {
+    class: number;
+    kinds: Partial<Record<Kind, number>>;
+    score: number;
+    accepted: boolean;
+    reasons: string[];
+  }[];
+  /** The confusion figures at several smallest scores (the default's choice). */
+  sweep: Confusion[];
   realKept: number;
   junkDropped: number;
   accepted: number;
-  classes: number;
 }
+
+const REAL: Kind[] = ['betagal', 'ribosome80s'];
 
 async function classifyAndSelect(dir: string, set: Mixed, o: Options): Promise<Figures> {
   const out = join(dir, 'run');
@@ -262,15 +282,44 @@ async function classifyAndSelect(dir: string, set: Mixed, o: Options): Promise<F
     if (kept.has(i)) stats[kind].kept++;
   });
   const sum = (kinds: Kind[], f: 'total' | 'kept') => kinds.reduce((a, k) => a + (stats[k]?.[f] ?? 0), 0);
-  const real: Kind[] = ['betagal', 'ribosome80s'];
   const junk: Kind[] = ['noise', 'edge', 'offcentre'];
   const junkTotal = sum(junk, 'total');
+  // the kinds in each class, from run_data.star's class numbers
+  const data = (await readStar(join(out, 'run_data.star'))).block('particles')!;
+  const rows = data.strings('rlnImageName')!.map((s) => Number(s.slice(0, s.indexOf('@'))) - 1);
+  const cls = data.numeric('rlnClassNumber')!;
+  const kinds = r.decisions.map(() => ({}) as Partial<Record<Kind, number>>);
+  rows.forEach((i, row) => {
+    const k = kinds[cls[row] - 1];
+    k[set.kinds[i]] = (k[set.kinds[i]] ?? 0) + 1;
+  });
+  const sweep: Confusion[] = [];
+  for (const minScore of [0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9]) {
+    const c: Confusion = { minScore, realKept: 0, realDropped: 0, junkKept: 0, junkDropped: 0 };
+    (await classDecisions(join(out, 'run_model.star'), minScore)).forEach((d, j) => {
+      for (const [kind, m] of Object.entries(kinds[j]) as [Kind, number][]) {
+        const real = REAL.includes(kind);
+        if (real && d.accepted) c.realKept += m;
+        else if (real) c.realDropped += m;
+        else if (d.accepted) c.junkKept += m;
+        else c.junkDropped += m;
+      }
+    });
+    sweep.push(c);
+  }
   return {
     kept: stats,
-    realKept: sum(real, 'kept') / sum(real, 'total'),
+    classes: r.decisions.map((d, j) => ({
+      class: d.class,
+      kinds: kinds[j],
+      score: d.score,
+      accepted: d.accepted,
+      reasons: d.reasons,
+    })),
+    sweep,
+    realKept: sum(REAL, 'kept') / sum(REAL, 'total'),
     junkDropped: junkTotal ? 1 - sum(junk, 'kept') / junkTotal : NaN,
     accepted: r.decisions.filter((d) => d.accepted).length,
-    classes: r.decisions.length,
   };
 }
 
@@ -364,6 +413,24 @@ async function correctionCheck(
 
 const pct = (f: number) => `${(100 * f).toFixed(1)} %`;
 
+/** The per-class composition and the confusion figures at each smallest score. */
+function details(f: Figures): string[] {
+  const lines = f.classes.map(
+    (c) =>
+      `  class ${String(c.class).padStart(2)}: ${Object.entries(c.kinds)
+        .map(([k, m]) => `${k} ${m}`)
+        .join(
+          ', ',
+        )}; score ${c.score.toFixed(3)} ${c.accepted ? 'accepted' : 'rejected'}${c.reasons.length ? ` (${c.reasons.join('; ')})` : ''}`,
+  );
+  lines.push('  min-score  real kept  real dropped  junk kept  junk dropped');
+  for (const c of f.sweep)
+    lines.push(
+      `  ${c.minScore.toFixed(2).padStart(9)}  ${String(c.realKept).padStart(9)}  ${String(c.realDropped).padStart(12)}  ${String(c.junkKept).padStart(9)}  ${String(c.junkDropped).padStart(12)}`,
+    );
+  return lines;
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const command = new Command('selection-check')
     .option('--n <count>', 'images per molecule', parseIntOption('--n'), 500)
@@ -386,9 +453,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const corr = await correctionCheck(join(root, 'clean'), clean, o);
   const lines = [
     `selection-check: ${o.n} images per molecule, ${o.junk} per junk kind, k = ${o.k}, seed ${o.seed}`,
-    `mixed set: ${m.accepted}/${m.classes} classes accepted; real particles kept ${pct(m.realKept)} (target ≥ 97 %), junk dropped ${pct(m.junkDropped)} (target ≥ 95 %)`,
+    `mixed set: ${m.accepted}/${m.classes.length} classes accepted; real particles kept ${pct(m.realKept)} (target ≥ 97 %), junk dropped ${pct(m.junkDropped)} (target ≥ 95 %)`,
     ...Object.entries(m.kept).map(([k, v]) => `  ${k}: ${v.kept}/${v.total} kept`),
-    `clean set: ${c.accepted}/${c.classes} classes accepted; particles kept ${pct(c.realKept)} (target ≥ 97 %)`,
+    ...details(m),
+    `clean set: ${c.accepted}/${c.classes.length} classes accepted; particles kept ${pct(c.realKept)} (target ≥ 97 %)`,
+    ...details(c),
     `class averages vs the true projections (clean set, correlation in the disc, size-weighted): Wiener ${corr.wiener.toFixed(3)}, phase-flipped ${corr['phase-flip'].toFixed(3)}`,
     `time ${((performance.now() - t0) / 1000).toFixed(0)} s`,
   ];

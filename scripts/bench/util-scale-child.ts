@@ -7,8 +7,13 @@
  * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
+ *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
+ *     [--float16]   accepted for older callers: the working stack always holds float16 values
+ *                   (what the Slurm executor ships exactly)
  */
 import { writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAlignmentSource } from '../../src/align/source.js';
 import { runClustering } from '../../src/cluster/index.js';
@@ -17,6 +22,7 @@ import { DEFAULT_DIAMETER_FRACTION } from '../../src/pipeline/preprocess.js';
 import { CLASSIFY_DEFAULTS } from '../../src/pipeline/params.js';
 import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
 import { prepareStack } from '../../src/pipeline/stack.js';
+import { type SlurmPassExecutor, createSlurmExecutor } from '../../src/executor/slurm-pass.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,6 +36,11 @@ const { values, positionals } = parseArgs({
     shortlist: { type: 'string' },
     'local-radius': { type: 'string' },
     out: { type: 'string' },
+    executor: { type: 'string', default: 'local' },
+    shards: { type: 'string', default: '4' },
+    'cpus-per-task': { type: 'string', default: '1' },
+    'slurm-dir': { type: 'string' },
+    float16: { type: 'boolean', default: false },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -75,6 +86,23 @@ const stages: Record<string, { iterations: number; seconds: number; visits: numb
 };
 let visits: number;
 let outside: number | undefined;
+let iterationSeconds: number[] = [];
+const executor: SlurmPassExecutor | undefined =
+  values.executor === 'slurm'
+    ? await createSlurmExecutor({
+        dir: values['slurm-dir'] ?? `${values.out ?? positionals[0]}.slurm`,
+        shards: Number(values.shards),
+        cpusPerTask: Number(values['cpus-per-task']),
+        // tasks at this process's niceness (slurmd would start them at its own), lean entry
+        ackmeans: [
+          'nice',
+          '-n',
+          String(getPriority()),
+          process.execPath,
+          fileURLToPath(new URL('../../dist/executor/shard-main.js', import.meta.url)),
+        ],
+      })
+    : undefined;
 if (values.engine === 'exhaustive') {
   const source = createAlignmentSource(provider, align);
   const r = await runClustering(source, {
@@ -96,6 +124,7 @@ if (values.engine === 'exhaustive') {
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
     ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
+    ...(executor ? { executor } : {}),
     onIteration: (rec) =>
       log(
         `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, ${rec.seconds.toFixed(1)} s`,
@@ -112,6 +141,8 @@ if (values.engine === 'exhaustive') {
     s.seconds += rec.seconds;
     s.visits += rec.setSize / n;
   }
+  iterationSeconds = trace.map((x) => x.seconds);
+  await executor?.close();
   const full = trace.filter((x) => x.stage === 'full');
   outside = full.at(-1)?.outsideShortlist;
 }
@@ -135,5 +166,9 @@ process.stdout.write(
     visits,
     stages,
     outsideShortlist: outside,
+    iterationSeconds,
+    ...(executor
+      ? { executor: values.executor, shards: Number(values.shards), passTimings: executor.timings }
+      : {}),
   })}\n`,
 );

@@ -3,15 +3,15 @@
  * simulated projections at a low SNR, ACK-means and K-means (MRA) on them, both evaluated
  * against the true angles, one report overlaying them.
  */
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
 import { checkInt, checkNumber } from '../errors.js';
 import { evaluationToJson } from '../eval/format.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { writeEvaluationReport } from '../report/report.js';
 import { type Evaluation } from '../eval/metrics.js';
 import { evaluateOracleFile } from '../eval/oracle.js';
 import { simulate } from '../sim/simulate.js';
+import { DEMO_DEFAULTS } from './defaults.js';
 import {
   classifyAndEvaluate,
   type EvaluatedRun,
@@ -61,21 +61,13 @@ export interface DemoResult {
   simulateSeconds: number;
 }
 
-/** The demo's defaults (tuned so the whole demo runs in under two minutes on 2 cores). */
-export const DEMO_DEFAULTS = {
-  out: 'ackmeans-demo',
-  n: 2000,
-  k: 20,
-  snr: 0.1,
-  seed: 1,
-  maxIter: 20,
-} as const;
+export { DEMO_DEFAULTS };
 
 /**
  * Runs the demo into `out`: `data/particles.{mrcs,star}` (phantom projections about k centre
  * directions, CTF, noise at `snr`), `ack/` and `kmeans/` (the two classifications, MRA pipeline,
  * same seed), and `report.html` (overlaid angular histograms, sorted class sizes, convergence)
- * with `summary.json` (both evaluations).
+ * with `summary.json` (both evaluations); the report shows both runs' class averages and links their reports.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -119,8 +111,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     ...runs.map((r) => summaryRow(r.label, r.evaluation, r.seconds)),
     summaryRow('oracle', oracle, NaN),
   ];
+  // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+  const { writeEvaluationReport } = await import('../report/report.js');
   const files = await writeEvaluationReport(outDir, {
     results: runs,
+    montages: await Promise.all(
+      runs.map(async (r) => ({
+        label: r.label,
+        png: await readFile(join(r.outDir, 'class_averages.png')),
+        report: `${relative(outDir, r.outDir)}/report.html`,
+      })),
+    ),
     title: `ackmeans demo: ${n} images, ${k} classes, SNR ${snr}`,
   });
   const summary = join(outDir, 'summary.json');

@@ -1,9 +1,12 @@
 /**
  * cryoSPARC `.cs` files: a numpy `.npy` file holding a one-dimensional structured array
  * (packed fields, no padding). Columns are decoded on demand. The newer compressed `CSDAT`
- * format is recognised and refused with `ERR_CS_UNSUPPORTED`.
+ * format is recognised and refused with `ERR_CS_UNSUPPORTED`. {@link encodeCs} / {@link writeCs}
+ * write the same format (numpy `.npy` version 1.0, or 2.0 for very long headers), which
+ * `numpy.load` and cryoSPARC read. Byte strings are UTF-8 (as cryoSPARC and pyem treat them).
  */
 import { stat } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
 import { FormatError, fileError } from './errors.js';
 import { readFully } from './pixels.js';
 import { parsePyLiteral, type PyValue } from './py-literal.js';
@@ -84,11 +87,15 @@ function parseFields(descr: PyValue, file: string): { fields: CsField[]; itemsiz
   return { fields, itemsize: offset };
 }
 
+/** The parts of a dtype string the codec needs: kind letter, element size, little-endian. */
+function dtypeParts(dtype: string): { kind: string; size: number; le: boolean } {
+  const [, order, kind, sizeText] = /^([<>|=])(.)(\d*)$/.exec(dtype)!;
+  return { kind, size: kind === '?' ? 1 : Number(sizeText), le: order !== '>' };
+}
+
 function decodeColumn(bytes: Uint8Array, base: number, n: number, itemsize: number, f: CsField): CsColumn {
   const per = f.shape.reduce((a, b) => a * b, 1);
-  const [, order, kind, sizeText] = /^([<>|=])(.)(\d*)$/.exec(f.dtype)!;
-  const size = kind === '?' ? 1 : Number(sizeText);
-  const le = order !== '>';
+  const { kind, size, le } = dtypeParts(f.dtype);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (kind === 'S' || kind === 'a') {
     const out = new Array<string>(n * per);
@@ -97,9 +104,7 @@ function decodeColumn(bytes: Uint8Array, base: number, n: number, itemsize: numb
         const start = base + r * itemsize + f.offset + e * size;
         let end = start + size;
         while (end > start && bytes[end - 1] === 0) end--;
-        out[r * per + e] = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString(
-          'latin1',
-        );
+        out[r * per + e] = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
       }
     return out;
   }
@@ -229,4 +234,128 @@ export function parseCs(bytes: Uint8Array, path: string): CsFile {
 /** Reads a cryoSPARC `.cs` file (see {@link CsFile}). */
 export async function readCs(path: string): Promise<CsFile> {
   return parseCs(await readAll(path), path);
+}
+
+/** One field to write: its name, numpy dtype (`<u8`, `<f4`, `<u4`, `|S0` …), sub-shape and values. */
+export interface CsWriteField {
+  name: string;
+  /**
+   * numpy dtype string, as {@link CsField.dtype}. For byte strings `|S0` (or any size) is sized to
+   * the longest value (at least 1 byte); a longer given size is kept.
+   */
+  dtype: string;
+  /** Sub-array shape ([] or omitted for a scalar; [2] for `blob/shape`, `alignments2D/shift`). */
+  shape?: number[];
+  /**
+   * n·∏shape values, row-major: numbers (any numeric field), bigints (64-bit integer fields also
+   * take numbers) or strings (byte-string fields).
+   */
+  values: ArrayLike<number> | ArrayLike<bigint> | readonly string[];
+}
+
+/** A field read from `cs` as a field to write, rows `rows` (all when omitted), dtype and shape kept. */
+export function csFieldOf(cs: CsFile, field: CsField, rows?: ArrayLike<number>): CsWriteField {
+  const values = cs.column(field.name)!;
+  if (!rows) return { name: field.name, dtype: field.dtype, shape: field.shape, values };
+  const per = field.shape.reduce((a, b) => a * b, 1);
+  const pick = <T, A extends { [i: number]: T }>(src: ArrayLike<T>, out: A): A => {
+    for (let r = 0; r < rows.length; r++)
+      for (let e = 0; e < per; e++) out[r * per + e] = src[rows[r] * per + e];
+    return out;
+  };
+  const m = rows.length * per;
+  const picked: CsWriteField['values'] =
+    values instanceof Float64Array
+      ? pick(values, new Float64Array(m))
+      : values instanceof BigInt64Array
+        ? pick(values, new BigInt64Array(m))
+        : values instanceof BigUint64Array
+          ? pick(values, new BigUint64Array(m))
+          : (pick(values, new Array<string>(m)) as string[]);
+  return { name: field.name, dtype: field.dtype, shape: field.shape, values: picked };
+}
+
+const pyString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The bytes of a `.cs` file (a numpy structured array of `n` records) holding `fields` in order,
+ * packed. Throws a RangeError for a field whose values do not fit (wrong count, unsupported dtype).
+ */
+export function encodeCs(n: number, fields: readonly CsWriteField[]): Uint8Array {
+  const encodedStrings = new Map<string, Buffer[]>();
+  const layout = fields.map((f) => {
+    const shape = f.shape ?? [];
+    const per = shape.reduce((a, b) => a * b, 1);
+    if (f.values.length !== n * per)
+      throw new RangeError(`field ${f.name}: ${f.values.length} values for ${n} records of ${per}`);
+    let dtype = f.dtype;
+    const m = /^([<>|=])([SaU]?)(\d*)$/.exec(dtype);
+    if (m && m[2] && m[2] !== 'U') {
+      const buffers = Array.from(f.values as readonly string[], (v) => Buffer.from(String(v), 'utf8'));
+      encodedStrings.set(f.name, buffers);
+      const longest = buffers.reduce((a, b) => Math.max(a, b.byteLength), 1);
+      dtype = `|S${Math.max(longest, Number(m[3]) || 0)}`;
+    }
+    if (!/^[<>|=][fiub?SVa]\d*$/.test(dtype) || dtype.includes('V'))
+      throw new RangeError(`field ${f.name}: unsupported numpy type ${dtype}`);
+    let size: number;
+    try {
+      size = dtypeBytes(dtype, f.name);
+    } catch {
+      throw new RangeError(`field ${f.name}: unsupported numpy type ${dtype}`);
+    }
+    return { f, shape, per, dtype, size, bytes: size * per };
+  });
+  const itemsize = layout.reduce((a, l) => a + l.bytes, 0);
+  const descr = layout
+    .map(
+      (l) =>
+        `(${pyString(l.f.name)}, ${pyString(l.dtype)}${l.shape.length ? `, (${l.shape.join(', ')}${l.shape.length === 1 ? ',' : ''})` : ''})`,
+    )
+    .join(', ');
+  let header = `{'descr': [${descr}], 'fortran_order': False, 'shape': (${n},), }`;
+  const headerBytes = Buffer.byteLength(header, 'latin1');
+  const major = headerBytes + 1 + 10 > 0xffff ? 2 : 1;
+  const preamble = major === 1 ? 10 : 12;
+  const total = Math.ceil((preamble + headerBytes + 1) / 64) * 64;
+  header = header.padEnd(total - preamble - 1, ' ') + '\n';
+  const out = new Uint8Array(total + n * itemsize);
+  const dv = new DataView(out.buffer);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0]);
+  if (major === 1) dv.setUint16(8, total - preamble, true);
+  else dv.setUint32(8, total - preamble, true);
+  out.set(Buffer.from(header, 'latin1'), preamble);
+  let offset = 0;
+  for (const l of layout) {
+    const { kind, size, le } = dtypeParts(l.dtype);
+    const strings = encodedStrings.get(l.f.name);
+    const write: (o: number, v: unknown) => void = strings
+      ? () => undefined
+      : kind === 'f'
+        ? size === 4
+          ? (o, v) => dv.setFloat32(o, Number(v), le)
+          : (o, v) => dv.setFloat64(o, Number(v), le)
+        : size === 8
+          ? kind === 'i'
+            ? (o, v) => dv.setBigInt64(o, typeof v === 'bigint' ? v : BigInt(Math.round(Number(v))), le)
+            : (o, v) => dv.setBigUint64(o, typeof v === 'bigint' ? v : BigInt(Math.round(Number(v))), le)
+          : size === 1
+            ? (o, v) => dv.setUint8(o, Number(v) & 0xff)
+            : size === 2
+              ? (o, v) => (kind === 'i' ? dv.setInt16(o, Number(v), le) : dv.setUint16(o, Number(v), le))
+              : (o, v) => (kind === 'i' ? dv.setInt32(o, Number(v), le) : dv.setUint32(o, Number(v), le));
+    for (let r = 0; r < n; r++)
+      for (let e = 0; e < l.per; e++) {
+        const o = total + r * itemsize + offset + e * size;
+        if (strings) out.set(strings[r * l.per + e], o);
+        else write(o, (l.f.values as ArrayLike<unknown>)[r * l.per + e]);
+      }
+    offset += l.bytes;
+  }
+  return out;
+}
+
+/** Writes `fields` of `n` records as a `.cs` file at `path`, atomically (see {@link encodeCs}). */
+export async function writeCs(path: string, n: number, fields: readonly CsWriteField[]): Promise<void> {
+  await writeFileAtomic(path, encodeCs(n, fields));
 }

@@ -1,6 +1,7 @@
 /**
  * The particle-set types shared by the STAR, .cs and stack loaders.
  */
+import type { CsFile } from './cs.js';
 import type { StarFile } from './star.js';
 
 /** Per-particle CTF parameters, in RELION's units. */
@@ -58,6 +59,13 @@ export interface ParticleSet {
   readBatch(start: number, count: number, out?: Float32Array): Promise<Float32Array>;
   /** The source table (STAR input only), so outputs can keep every input column. */
   star?: { file: StarFile; particlesBlock: string };
+  /** The source table (cryoSPARC .cs input only), so outputs can keep every input field. */
+  cs?: CsFile;
+  /**
+   * cryoSPARC's particle uids, where the input has them: the `.cs` `uid` field, or a STAR file's
+   * `_ucsfUid` column (pyem's csparc2star writes it).
+   */
+  uids?: BigUint64Array;
   close(): Promise<void>;
 }
 
@@ -89,5 +97,7 @@ export interface ParticleMetadata {
   opticsGroup?: Int32Array;
   poses?: ParticlePoses;
   star?: { file: StarFile; particlesBlock: string };
+  cs?: CsFile;
+  uids?: BigUint64Array;
   warnings: string[];
 }

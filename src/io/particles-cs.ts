@@ -2,7 +2,9 @@
  * Particle metadata from a cryoSPARC `.cs` file, converted to RELION's units:
  * defocus `ctf/df1_A`, `ctf/df2_A` (Å, unchanged); `ctf/df_angle_rad` → degrees;
  * `ctf/accel_kv` (kV); `ctf/cs_mm` (mm); `ctf/amp_contrast` (fraction);
- * `ctf/phase_shift_rad` → degrees; `blob/psize_A` → pixel size; `ctf/exp_group_id` → optics group.
+ * `ctf/phase_shift_rad` → degrees; `blob/psize_A` → pixel size; `ctf/exp_group_id` (0-based) →
+ * optics group + 1 (pyem's mapping); `uid` kept. Signs and units follow pyem's csparc2star, the
+ * mapping the outputs' .cs writer inverts (src/pipeline/cs-outputs.ts).
  * Poses: `alignments2D|3D/class` (0-based) → classNumber + 1; `…/shift` (px) × `…/psize_A` →
  * origin in Å, signs as cryoSPARC stores them; `alignments2D/pose` (radians) → psi in degrees,
  * sign as stored. 3D poses (rotation vectors) are not converted to Euler angles.
@@ -29,6 +31,16 @@ function poses(cs: CsFile, pixelSizes: Float64Array | undefined): ParticlePoses 
   const pose2d = cs.numeric('alignments2D/pose');
   if (pose2d) out.psi = pose2d.map((r) => r * DEG);
   return Object.keys(out).length ? out : undefined;
+}
+
+/** The `uid` field as unsigned 64-bit integers (cryoSPARC writes `<u8`), when present. */
+function uidsOf(cs: CsFile): { uids?: BigUint64Array } {
+  const uid = cs.column('uid');
+  if (uid instanceof BigUint64Array) return { uids: uid };
+  if (uid instanceof BigInt64Array) return { uids: BigUint64Array.from(uid, (v) => BigInt.asUintN(64, v)) };
+  if (uid instanceof Float64Array)
+    return { uids: BigUint64Array.from(uid, (v) => BigInt(Math.max(0, Math.round(v)))) };
+  return {};
 }
 
 /** Extracts particle metadata from a parsed `.cs` file. */
@@ -81,8 +93,10 @@ export function csMetadata(cs: CsFile, baseDir: string): ParticleMetadata {
             phaseShift: (get('phase_shift_rad') ?? new Float64Array(cs.n)).map((r) => r * DEG),
           }
         : undefined,
-    opticsGroup: group && Int32Array.from(group),
+    opticsGroup: group && Int32Array.from(group, (g) => g + 1),
     poses: poses(cs, pixelSizes),
+    cs,
+    ...uidsOf(cs),
     warnings: [],
   };
 }

@@ -113,6 +113,26 @@ function toInt32(values: Float64Array | undefined): Int32Array | undefined {
   return values && Int32Array.from(values);
 }
 
+/** The STAR column of cryoSPARC's particle uids, as pyem's csparc2star names it. */
+export const UID_COLUMN = 'ucsfUid';
+
+/**
+ * cryoSPARC uids from `_ucsfUid` (whole numbers below 2⁶⁴, read from the text so no digit is
+ * lost to floating point); undefined, with a warning, when the column holds anything else.
+ */
+function starUids(particles: StarBlock, warnings: string[]): BigUint64Array | undefined {
+  const text = particles.strings(UID_COLUMN);
+  if (!text) return undefined;
+  const bad = text.findIndex((t) => !/^\d{1,20}$/.test(t) || BigInt(t) >= 2n ** 64n);
+  if (bad >= 0) {
+    warnings.push(
+      `_${UID_COLUMN} row ${bad + 1} is ${JSON.stringify(text[bad])}, not a cryoSPARC uid (a whole number below 2^64): the uids are not kept`,
+    );
+    return undefined;
+  }
+  return BigUint64Array.from(text, (t) => BigInt(t));
+}
+
 /** Extracts particle metadata from a parsed STAR file. */
 export function starMetadata(star: StarFile, file: string, baseDir: string): ParticleMetadata {
   const particles = particlesBlock(star);
@@ -172,7 +192,9 @@ export function starMetadata(star: StarFile, file: string, baseDir: string): Par
   }
   const classNumber = toInt32(get('rlnClassNumber'));
   if (classNumber) poses.classNumber = classNumber;
+  const uids = starUids(particles, warnings);
   return {
+    ...(uids ? { uids } : {}),
     format: 'star',
     ...splitImageNames(names, file),
     baseDir,

@@ -202,5 +202,7 @@ export async function openParticles(
   if (meta?.opticsGroup) set.opticsGroup = meta.opticsGroup;
   if (meta?.poses) set.poses = meta.poses;
   if (meta?.star) set.star = meta.star;
+  if (meta?.cs) set.cs = meta.cs;
+  if (meta?.uids) set.uids = meta.uids;
   return set;
 }

@@ -6,13 +6,16 @@
  */
 import { type AverageCorrection, type CtfClassAverages, ctfCorrectedAverages } from '../align/average.js';
 import type { ImageParameters } from '../align/average.js';
+import { applyPoses } from '../align/apply.js';
 import type { ImageProvider } from '../align/provider.js';
 import { packCtfBatch } from '../ctf.js';
 import type { JobOptions } from '../job.js';
+import type { ClassDetail } from '../report/gallery.js';
+import { accepted } from './class-score.js';
 import type { ResolvedParams } from './params.js';
 import { preprocessImages } from './preprocess.js';
 import type { ParticleInput } from './stack.js';
-import type { ParticlePoses } from './types.js';
+import type { ClassificationResult, ParticlePoses } from './types.js';
 
 /** The CTF-corrected class averages of a run (written to run_classes.mrcs). */
 export interface FinalAverages extends CtfClassAverages {
@@ -124,4 +127,90 @@ export async function finalAverages(
     },
   );
   return { ...result, correction: mode };
+}
+
+/**
+ * Up to `perClass` members of each class (the first ones in file order), read at the input box
+ * as the averages read them and aligned with their final poses: the report's member thumbnails.
+ * @returns per class, m·box² values (m ≤ perClass), and the box.
+ */
+export async function memberSamples(
+  input: ParticleInput,
+  kept: Int32Array,
+  assignment: Int32Array,
+  poses: ParticlePoses,
+  params: ResolvedParams,
+  job: JobOptions,
+  perClass: number,
+): Promise<{ members: Float32Array[]; box: number }> {
+  const N = input.box;
+  const D = N * N;
+  const rows: number[][] = Array.from({ length: params.k }, () => []);
+  for (let r = 0; r < assignment.length; r++) {
+    const c = assignment[r];
+    if (c >= 0 && rows[c].length < perClass) rows[c].push(r);
+  }
+  const images = fullSizeImages(input, kept, params, job);
+  const all = rows.flat();
+  const raw = new Float32Array(all.length * D);
+  for (let i = 0; i < all.length; i++) raw.set(await images.read(all[i], 1), i * D);
+  const full = inputBoxPoses(poses, params.box, N);
+  const pick = (a: Float32Array): Float32Array => Float32Array.from(all, (r) => a[r]);
+  const aligned = all.length
+    ? await applyPoses(
+        raw,
+        N,
+        {
+          psi: pick(full.psi),
+          shiftX: pick(full.shiftX),
+          shiftY: pick(full.shiftY),
+          mirror: Uint8Array.from(all, (r) => full.mirror[r]),
+        },
+        job,
+      )
+    : raw;
+  const members: Float32Array[] = [];
+  let at = 0;
+  for (const r of rows) {
+    members.push(aligned.slice(at * D, (at + r.length) * D));
+    at += r.length;
+  }
+  return { members, box: N };
+}
+
+/** Members shown per class in the report: 6, fewer for many classes (about 300 thumbnails in all, at least 2 each). */
+export function membersPerClass(k: number): number {
+  return Math.max(2, Math.min(6, Math.floor(300 / k)));
+}
+
+/**
+ * What the report's class gallery shows of each class of a run: score, decision, reasons,
+ * features, resolution (Å), FRC and a few aligned members (see src/report/gallery.ts).
+ */
+export async function reportClasses(
+  input: ParticleInput,
+  result: ClassificationResult,
+  job: JobOptions,
+): Promise<{ classes: ClassDetail[]; pixelSize: number }> {
+  const { members, box } = await memberSamples(
+    input,
+    result.kept,
+    result.assignment,
+    result.poses,
+    result.params,
+    job,
+    membersPerClass(result.params.k),
+  );
+  const { shells, frc } = result.classes;
+  const classes = result.scores.map((s, j) => ({
+    score: s.score,
+    accepted: accepted(s),
+    reasons: s.reasons,
+    features: s.features,
+    resolution: result.resolution[j],
+    frc: frc.subarray(j * shells, (j + 1) * shells),
+    members: members[j],
+    memberBox: box,
+  }));
+  return { classes, pixelSize: result.classes.pixelSize };
 }

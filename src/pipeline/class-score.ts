@@ -7,9 +7,15 @@
  * Features (the average box, its particle disc of radius R):
  *   resolution  even/odd FRC resolution in pixels of the box: goodness log(box/r)/log(box/6);
  *   halves      Pearson correlation of the even and odd averages inside the disc (pure noise ≈ 0);
- *   ssnr        mean spectral SNR of the lowest shells (1..box/10) from the FRC (noise ≲ 0.3);
- *   contrast    mean power inside the disc over mean power outside it (a particle ≫ 1, noise
- *               and carbon edges ≈ 1);
+ *   particleSsnr  mean spectral SNR of the lowest shells (1..box/10) from the FRC, per member
+ *               (the class's SSNR over its size). Pure noise aligned to a reference is not
+ *               noise-free: every image is shifted and rotated to its best match, so the halves
+ *               of a noise class share the reference's low frequencies ("Einstein from noise")
+ *               and agree (r ≈ 0.9). What they cannot fake is signal that grows with each
+ *               member: a pure-noise class measured 0.09 per member, real classes 1.3–15
+ *               (scripts/selection-check.ts, SNR 0.1). Gate: under 0.2;
+ *   contrast    mean power inside the disc over mean power outside it, on a log scale (real
+ *               Wiener averages ≥ 20, noise 4–15, carbon edges 2–3);
  *   edge        fraction of the average's variance explained by a 1-D profile along the best of
  *               36 directions (an edge or gradient ≈ 1, a particle ≲ 0.5);
  *   centring    distance of the density's centre of mass from the box centre, over R;
@@ -51,20 +57,25 @@ export interface ScoreFeature {
 /** The name, unit, weight, goodness mapping and reason text of each feature. */
 export const FEATURES = {
   resolution: {
-    weight: 0.2,
+    weight: 0.15,
     unit: 'px',
     gate: false,
     bad: (v: number) => `poor resolution (${v.toFixed(1)} px)`,
   },
   halves: {
-    weight: 0.2,
+    weight: 0.1,
     unit: 'r',
     gate: true,
     bad: (v: number) => `halves disagree (r = ${v.toFixed(2)}): noise-like`,
   },
-  ssnr: { weight: 0.15, unit: '', gate: false, bad: (v: number) => `low SSNR (${v.toFixed(2)}): noise-like` },
+  particleSsnr: {
+    weight: 0.25,
+    unit: '/particle',
+    gate: true,
+    bad: (v: number) => `noise-like: SSNR ${v.toFixed(2)} per particle (pure noise reaches ~0.1)`,
+  },
   contrast: {
-    weight: 0.15,
+    weight: 0.2,
     unit: '×',
     gate: false,
     bad: (v: number) => `little signal in the particle disc (${v.toFixed(1)}× the outside)`,
@@ -228,7 +239,7 @@ export function measureClass(e: ClassEvidence): Record<FeatureName, number> {
   return {
     resolution: Number.isFinite(e.resolutionPx) ? e.resolutionPx : box,
     halves: e.members >= 2 ? correlationIn(e.even, e.odd, inside) : 0,
-    ssnr: lowShellSsnr(e.ssnr, box),
+    particleSsnr: e.members > 0 ? lowShellSsnr(e.ssnr, box) / e.members : 0,
     contrast: discContrast(e.average, box, radius),
     edge: edgeLikeness(e.average, box),
     centring: Math.hypot(dx, dy) / radius,
@@ -242,10 +253,12 @@ export function goodnessOf(name: FeatureName, value: number, box: number): numbe
       return clamp01(Math.log(box / value) / Math.log(box / 6));
     case 'halves':
       return clamp01((value - 0.1) / 0.4);
-    case 'ssnr':
-      return clamp01((Math.log10(Math.max(value, 1e-6)) + 0.5) / 1.5);
+    case 'particleSsnr':
+      // 0 at 0.2 per particle (twice pure noise's), 1 from 1 (the worst real class measured 1.3)
+      return clamp01(Math.log10(Math.max(value, 1e-9) / 0.2) / Math.log10(5));
     case 'contrast':
-      return clamp01((value - 1.2) / 2);
+      // 0 at 5 (noise, edges), 1 from 100
+      return clamp01(Math.log10(Math.max(value, 1e-9) / 5) / Math.log10(20));
     case 'edge':
       return clamp01((0.85 - value) / 0.3);
     case 'centring':
@@ -285,8 +298,11 @@ export function scoreClass(e: ClassEvidence): ClassScore {
   return judgeClass(measureClass(e), e.members, e.total, e.box);
 }
 
-/** Default smallest score of an accepted class (chosen from scripts/selection-check.ts). */
-export const DEFAULT_MIN_SCORE = 0.5;
+/**
+ * Default smallest score of an accepted class, chosen from scripts/selection-check.ts (seed 1):
+ * junk classes scored 0.50–0.65 (before their gates), real ones 0.90–1; 0.75 is between.
+ */
+export const DEFAULT_MIN_SCORE = 0.75;
 
 /** Whether a class passes: score ≥ minScore and no gate. */
 export function accepted(s: ClassScore, minScore: number = DEFAULT_MIN_SCORE): boolean {

@@ -10,15 +10,18 @@
  *                     _ackClassSize (particles), _ackClassScore and one _ackFeature<Name> column
  *                     per score feature, see class-score.ts).
  *   report.json       version, parameters, seed, input checksum, trace, sizes, timings, quarantine.
+ *   run_particles.cs, run_particles.csg, run_classes.cs, run_classes.csg
+ *                     the same particles and class averages for cryoSPARC (cs-outputs.ts).
  * Everything is written in a staging folder inside OUTDIR and renamed into place at the end, so
  * a failed or killed run leaves no half-written outputs.
  */
 import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { type ParticleSet, StarBlock, StarFile, writeMrc, writeStar } from '../io/index.js';
 import { outputStackPath } from '../io/stack-references.js';
 import { FEATURES, type FeatureName } from './class-score.js';
+import { type CsParticleSource, type KeptAlignment, writeClassificationCs } from './cs-outputs.js';
 import { engineToRelion, MIRROR_COLUMN, SCORE_COLUMN } from './relion.js';
 import type { CtfColumns } from './stack.js';
 import type { ClassificationResult } from './types.js';
@@ -44,6 +47,8 @@ export interface ParticleTable {
    * remapping), named so it resolves from the current folder ({@link particleImageNames}).
    */
   imageNames?: readonly string[];
+  /** The input particles for the cryoSPARC outputs (no .cs outputs when absent). */
+  cs?: CsParticleSource;
 }
 
 /**
@@ -65,13 +70,14 @@ export function particleImageNames(set: ParticleSet, cwd: string = process.cwd()
  * A STAR table for particles without one (a bare stack, a cryoSPARC .cs): an optics block and
  * `_rlnImageName` (`000001@path`), with the CTF columns when known. RELION 3.1 needs voltage, Cs
  * and amplitude contrast in the optics block: without CTF parameters these are placeholders
- * (300 kV, 2.7 mm, 0.1).
+ * (300 kV, 2.7 mm, 0.1). `extra`: more particle columns (a .cs input's origins, `_ucsfUid`).
  */
 export function stackTable(
   imageNames: string[],
   box: number,
   pixelSize: number,
   ctf?: CtfColumns,
+  extra: Record<string, ArrayLike<number> | readonly string[]> = {},
 ): ParticleTable {
   const optics = StarBlock.fromColumns('optics', {
     rlnOpticsGroup: [1],
@@ -94,29 +100,27 @@ export function stackTable(
           rlnPhaseShift: ctf.phaseShift,
         }
       : {}),
+    ...extra,
   });
   optics.version = particles.version = '# version 30001';
   return { star: new StarFile([optics, particles]), block: 'particles', pixelSize };
 }
 
-/** The particles block of run_data.star: the kept rows with class, pose, mirror and score columns. */
-export function runDataBlock(table: ParticleTable, result: ClassificationResult): StarBlock {
+/**
+ * The final pose of every kept particle in RELION's convention (ψ in degrees, origin in Å =
+ * the found shift plus the input's origin) and how the table stores origins.
+ */
+function finalPoses(table: ParticleTable, result: ClassificationResult) {
   const source = table.star.block(table.block);
   if (!source) throw new Error(`the particle table has no block data_${table.block}`);
-  const out = source.selectRows(result.kept);
-  const n = result.kept.length;
-  if (table.imageNames)
-    out.setColumn(
-      'rlnImageName',
-      Array.from(result.kept, (i) => table.imageNames![i]),
-    );
   const pixelOrigins = source.has('rlnOriginX') && !source.has('rlnOriginXAngst');
   const inX = pixelOrigins ? source.numeric('rlnOriginX') : source.numeric('rlnOriginXAngst');
   const inY = pixelOrigins ? source.numeric('rlnOriginY') : source.numeric('rlnOriginYAngst');
   const unit = pixelOrigins ? table.pixelSize : 1; // Å per origin unit
+  const n = result.kept.length;
   const psi = new Float64Array(n);
-  const ox = new Float64Array(n);
-  const oy = new Float64Array(n);
+  const originXAngst = new Float64Array(n);
+  const originYAngst = new Float64Array(n);
   const mirror = new Float64Array(n);
   for (let r = 0; r < n; r++) {
     const i = result.kept[r];
@@ -131,20 +135,52 @@ export function runDataBlock(table: ParticleTable, result: ClassificationResult)
       { x: (inX?.[i] ?? 0) * unit, y: (inY?.[i] ?? 0) * unit },
     );
     psi[r] = pose.psi;
-    ox[r] = pose.originXAngst / unit;
-    oy[r] = pose.originYAngst / unit;
+    originXAngst[r] = pose.originXAngst;
+    originYAngst[r] = pose.originYAngst;
     mirror[r] = pose.mirror ? 1 : 0;
   }
+  return { source, pixelOrigins, unit, psi, originXAngst, originYAngst, mirror };
+}
+
+/** The particles block of run_data.star: the kept rows with class, pose, mirror and score columns. */
+export function runDataBlock(table: ParticleTable, result: ClassificationResult): StarBlock {
+  const { source, pixelOrigins, unit, psi, originXAngst, originYAngst, mirror } = finalPoses(table, result);
+  const out = source.selectRows(result.kept);
+  if (table.imageNames)
+    out.setColumn(
+      'rlnImageName',
+      Array.from(result.kept, (i) => table.imageNames![i]),
+    );
   out.setColumn(
     'rlnClassNumber',
     Float64Array.from(result.assignment, (c) => c + 1),
   );
   out.setColumn('rlnAnglePsi', psi);
-  out.setColumn(pixelOrigins ? 'rlnOriginX' : 'rlnOriginXAngst', ox);
-  out.setColumn(pixelOrigins ? 'rlnOriginY' : 'rlnOriginYAngst', oy);
+  out.setColumn(
+    pixelOrigins ? 'rlnOriginX' : 'rlnOriginXAngst',
+    originXAngst.map((v) => v / unit),
+  );
+  out.setColumn(
+    pixelOrigins ? 'rlnOriginY' : 'rlnOriginYAngst',
+    originYAngst.map((v) => v / unit),
+  );
   out.setColumn(MIRROR_COLUMN, mirror);
   out.setColumn(SCORE_COLUMN, Float64Array.from(result.poses.score));
   return out;
+}
+
+/** The alignment of the kept particles as the .cs outputs need it (same poses as run_data.star). */
+export function keptAlignment(table: ParticleTable, result: ClassificationResult): KeptAlignment {
+  const { psi, originXAngst, originYAngst, mirror } = finalPoses(table, result);
+  return {
+    classes: result.assignment,
+    psi,
+    originXAngst,
+    originYAngst,
+    mirror,
+    score: result.poses.score,
+    pixelSize: table.pixelSize,
+  };
 }
 
 /** The run_model.star column of a score feature's value, e.g. `ackFeatureEdge`. */
@@ -219,6 +255,21 @@ export async function writeOutputs(
       labels: [mrcLabel(`ackmeans ${String(report.version ?? '')}: ${result.params.k} class averages`)],
     });
     await writeStar(join(staging, OUTPUT_FILES.model), modelStar(result, inputBox));
+    if (table.cs)
+      await writeClassificationCs(
+        staging,
+        table.cs,
+        result.kept,
+        keptAlignment(table, result),
+        {
+          stack: resolve(outDir, OUTPUT_FILES.classes),
+          k: result.params.k,
+          box: result.classes.box,
+          pixelSize: result.classes.pixelSize,
+          sizes: result.sizes,
+        },
+        `ackmeans ${String(report.version ?? '')}`,
+      );
     await writeFileAtomic(join(staging, OUTPUT_FILES.report), `${JSON.stringify(report, null, 2)}\n`);
     const written: string[] = [];
     for (const name of await readdir(staging)) {

@@ -3,14 +3,13 @@
  * checkpoint after every iteration so `resume: true` continues an interrupted run and ends with
  * exactly the result of an uninterrupted one. The CLI (`ackmeans classify`) and the server call it.
  */
-import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AckmeansError } from '../errors.js';
 import { type SlurmExecutorOptions, createSlurmExecutor } from '../executor/slurm-pass.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import { checkOutputDir } from '../io/output-dir.js';
-import { writeClassifyReport } from '../report/report.js';
+import { UID_COLUMN } from '../io/particles-star.js';
 import {
   CHECKPOINT_FILE,
   type Checkpoint,
@@ -19,9 +18,12 @@ import {
   removeCheckpoint,
   saveCheckpoint,
 } from './checkpoint.js';
+import { reportClasses } from './averages.js';
 import { checkParams, classifyParticles } from './classify.js';
 import { OUTPUT_FILES, type ParticleTable, particleImageNames, stackTable, writeOutputs } from './outputs.js';
 import { accepted } from './class-score.js';
+import { csParticleSource } from './cs-outputs.js';
+import { VERSION } from './version.js';
 import type { ClassifyParams } from './params.js';
 import type { ClassifyProgress } from './progress.js';
 import {
@@ -92,16 +94,20 @@ export interface RunOptions {
   slurm?: Omit<SlurmExecutorOptions, 'dir'> & { dir?: string };
 }
 
-/** The package version, recorded in report.json. */
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
-
-/** The particle table run_data.star extends: the input STAR, or one built from the set. */
-function tableOf(set: ParticleSet, pixelSize: number): ParticleTable {
+/**
+ * The particle table run_data.star extends: the input STAR, or one built from the set (with a
+ * .cs input's origins and uids); and the input side of the cryoSPARC outputs.
+ */
+async function tableOf(set: ParticleSet, pixelSize: number, invert: boolean): Promise<ParticleTable> {
   const imageNames = particleImageNames(set);
-  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize, imageNames };
-  return { ...stackTable(imageNames, set.box, pixelSize, set.ctf), imageNames };
+  const cs = await csParticleSource(set, invert);
+  if (set.star) return { star: set.star.file, block: set.star.particlesBlock, pixelSize, imageNames, cs };
+  const { originXAngst, originYAngst } = set.poses ?? {};
+  const extra = {
+    ...(originXAngst && originYAngst ? { rlnOriginXAngst: originXAngst, rlnOriginYAngst: originYAngst } : {}),
+    ...(set.uids ? { [UID_COLUMN]: Array.from(set.uids, String) } : {}),
+  };
+  return { ...stackTable(imageNames, set.box, pixelSize, set.ctf, extra), imageNames, cs };
 }
 
 function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResult): Record<string, unknown> {
@@ -119,7 +125,13 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
     },
     params,
     seed: params.seed,
-    working: { box: result.box, pixelSize: result.pixelSize },
+    // the shift search in every unit a user may think in (params.shiftRange is in working pixels)
+    working: {
+      box: result.box,
+      pixelSize: result.pixelSize,
+      shiftRangeInputPixels: (params.shiftRange * set.box) / result.box,
+      shiftRangeAngst: params.shiftRange * result.pixelSize,
+    },
     iterations: result.iterations,
     converged: result.converged,
     sizes: result.sizes,
@@ -286,7 +298,10 @@ export async function runClassification(
       opts.onProgress?.(progress(0.97));
       const report = reportJson(cp, set, result);
       report.timings = { ...result.timings, run: seconds };
-      const files = await writeOutputs(dir, result, tableOf(set, particles.pixelSize), report, set.box);
+      const table = await tableOf(set, particles.pixelSize, result.params.invert);
+      const files = await writeOutputs(dir, result, table, report, set.box);
+      // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+      const { writeClassifyReport } = await import('../report/report.js');
       files.push(
         ...(await writeClassifyReport(dir, {
           classAverages: result.classes.averages,
@@ -296,6 +311,10 @@ export async function runClassification(
           title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
           params: { ...result.params },
           seconds,
+          ...(await reportClasses(particles, result, {
+            threads: result.params.threads,
+            signal: opts.signal,
+          })),
           ...(result.resolution.some(Number.isFinite)
             ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
             : {}),

@@ -1,16 +1,21 @@
 /**
  * `select`: the particles of chosen classes of a run_data.star, every block and column kept;
- * `select --auto`: the classes chosen by their scores in run_model.star (class-score.ts).
+ * `select --auto`: the classes chosen by their scores in run_model.star (class-score.ts). A
+ * run_particles.cs input (or `cs: true` beside a run_data.star) gives a .cs + .csg output for
+ * cryoSPARC (cs-outputs.ts).
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AckmeansError, checkInt, checkNumber } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { StarBlock, StarFile, readStar, writeStar } from '../io/index.js';
 import { splitImageNames } from '../io/particles-star.js';
 import { locateStacks, outputStackPath } from '../io/stack-references.js';
 import { accepted, DEFAULT_MIN_SCORE, FEATURES, type FeatureName, judgeClass } from './class-score.js';
+import { csFieldOf, readCs } from '../io/cs.js';
+import { CS_FILES, writeCsGroup } from './cs-outputs.js';
 import { featureColumn } from './outputs.js';
+import { VERSION } from './version.js';
 
 /** Parses "3,7,12" or "3-5,9" into sorted distinct class numbers (1-based). */
 export function parseClassList(text: string): number[] {
@@ -47,6 +52,72 @@ export interface SelectOptions {
   remap?: Record<string, string>;
   /** Called with a sentence for each oddity (stacks that could not be found). */
   warn?: (message: string) => void;
+  /**
+   * With a STAR output, also write the same particles for cryoSPARC: OUTPUT with `.star` → `.cs`
+   * (and `.csg`), from the run_particles.cs beside the input ({@link csPathFor}).
+   */
+  cs?: boolean;
+}
+
+/** The run_particles.cs of classify beside a run_data.star. */
+export function csPathFor(dataStar: string): string {
+  return join(dirname(dataStar), CS_FILES.particles);
+}
+
+const isCs = (path: string): boolean => /\.cs$/i.test(path);
+
+/**
+ * Writes to `output` (a `.cs`, its `.csg` beside) the records of the cryoSPARC particle file
+ * `input` whose `alignments2D/class` + 1 is in `classes`, every field kept. Returns the count.
+ * `expected`: the count the matching STAR selection gave (`ERR_CS_MISMATCH`, nothing written,
+ * when it differs).
+ */
+export async function selectClassesCs(
+  input: string,
+  classes: number[],
+  output: string,
+  expected?: number,
+): Promise<number> {
+  if (!isCs(output))
+    throw new RangeError(`a .cs input (${input}) is selected into a .cs output, not ${output}`);
+  const cs = await readCs(input);
+  const numbers = cs.numeric('alignments2D/class');
+  if (!numbers)
+    throw new AckmeansError('ERR_NO_CLASSES', `ackmeans: ${input} has no alignments2D/class field`, {
+      file: input,
+    });
+  const present = new Set(Array.from(numbers, (c) => c + 1));
+  const missing = classes.filter((c) => !present.has(c));
+  if (missing.length) throw new RangeError(`classes ${missing.join(', ')} have no particles in ${input}`);
+  const wanted = new Set(classes);
+  const rows: number[] = [];
+  numbers.forEach((c, i) => {
+    if (wanted.has(c + 1)) rows.push(i);
+  });
+  if (expected !== undefined && expected !== rows.length)
+    throw new AckmeansError(
+      'ERR_CS_MISMATCH',
+      `ackmeans: ${input} has ${rows.length} particles of classes ${classes.join(',')}, the STAR file ${expected}: they are not the outputs of one classification`,
+      { file: input },
+    );
+  await mkdir(dirname(resolve(output)), { recursive: true });
+  const name = basename(output);
+  await writeCsGroup(
+    dirname(resolve(output)),
+    name,
+    name.replace(/\.cs$/i, '.csg'),
+    rows.length,
+    cs.fields.map((f) => csFieldOf(cs, f, rows)),
+    {
+      name: 'particles',
+      type: 'particle',
+      title: `ackmeans select: classes ${classes.join(',')}`,
+      description: `Particles of classes ${classes.join(',')} of ${input}`,
+    },
+    (await stat(input)).mtime.toISOString(),
+    `ackmeans ${VERSION}`,
+  );
+  return rows.length;
 }
 
 /**
@@ -81,6 +152,11 @@ export async function selectClasses(
   output: string,
   options: SelectOptions = {},
 ): Promise<number> {
+  if (isCs(input)) return selectClassesCs(input, classes, output);
+  if (isCs(output))
+    throw new RangeError(
+      `${output}: a .cs output needs a .cs input (run_particles.cs), or a .star output with --cs`,
+    );
   const star = await readStar(input);
   const block = particlesBlock(star, input);
   const numbers = block.numeric('rlnClassNumber');
@@ -104,6 +180,8 @@ export async function selectClasses(
       rows.map((r) => names[r]),
     );
   await mkdir(dirname(resolve(output)), { recursive: true }); // RELION-style Select/jobNNN/ folders
+  if (options.cs)
+    await selectClassesCs(csPathFor(input), classes, output.replace(/\.star$/i, '') + '.cs', rows.length);
   await writeStar(output, new StarFile(star.blocks.map((b) => (b === block ? selected : b))));
   return rows.length;
 }
@@ -220,7 +298,7 @@ export async function selectAuto(
       { file: input },
     );
   const particles = await selectClasses(input, keep, output, options);
-  const table = options.table ?? output.replace(/\.star$/, '') + '_classes.tsv';
+  const table = options.table ?? output.replace(/\.(star|cs)$/i, '') + '_classes.tsv';
   await writeFileAtomic(table, decisionTable(decisions));
   return { decisions, particles, table };
 }

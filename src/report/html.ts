@@ -1,6 +1,6 @@
 /**
- * A self-contained HTML report: inline CSS, figures inlined as PNG data URIs, no scripts, no
- * external resources, so it opens anywhere offline and can be mailed as one file.
+ * A self-contained HTML report: inline CSS, figures inlined as PNG data URIs (or inline SVG), no
+ * scripts, no external resources, so it opens anywhere offline and can be mailed as one file.
  */
 
 /** A cell value; numbers are formatted with {@link formatNumber}. */
@@ -67,8 +67,11 @@ figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; margin-top: 0.3em; }
 `;
 
-/** The whole page. `generated` is shown under the title (pass a timestamp, or anything else). */
-export function reportHtml(title: string, generated: string, sections: readonly Section[]): string {
+/**
+ * The whole page. `generated` is shown under the title (pass a timestamp, or anything else);
+ * `css` is added to the style sheet.
+ */
+export function reportHtml(title: string, generated: string, sections: readonly Section[], css = ''): string {
   const body = sections
     .map((s) => `<section>\n<h2>${escapeHtml(s.heading)}</h2>\n${s.body}\n</section>`)
     .join('\n');
@@ -78,7 +81,7 @@ export function reportHtml(title: string, generated: string, sections: readonly 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${CSS}${css}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>

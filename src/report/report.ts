@@ -8,7 +8,8 @@ import { type Evaluation } from '../eval/metrics.js';
 import { sizeStats } from '../eval/sizes.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { convergenceChart, histogramChart, type SigmaSeries, sizesChart } from './charts.js';
-import { type Cell, figure, paragraph, reportHtml, type Section, table } from './html.js';
+import { type ClassDetail, GALLERY_CSS, galleryHtml } from './gallery.js';
+import { type Cell, escapeHtml, figure, paragraph, reportHtml, type Section, table } from './html.js';
 import { montagePng } from './montage.js';
 import { vegaLiteToPng } from './render.js';
 
@@ -49,6 +50,14 @@ export interface ClassifyReport {
    * without it the summary shows the clustering time (the sum of the trace's iteration times).
    */
   seconds?: number;
+  /**
+   * Per class (k entries): score, decision and reasons, features, resolution, FRC and a few
+   * members; the gallery then sorts by score, marks rejected classes and shows each class's
+   * figures on click.
+   */
+  classes?: readonly ClassDetail[];
+  /** Pixel size of the class averages in Å (the FRC curves' axis). */
+  pixelSize?: number;
 }
 
 /** One result in an evaluation report. */
@@ -59,10 +68,21 @@ export interface EvaluationResult {
   trace?: Trace;
 }
 
+/** A run's class-average montage for an evaluation report. */
+export interface MontageFigure {
+  label: string;
+  /** The montage PNG (a run's class_averages.png). */
+  png: Uint8Array;
+  /** Relative path of the run's own report.html (linked under the montage). */
+  report?: string;
+}
+
 /** What {@link writeEvaluationReport} shows. */
 export interface EvaluationReport {
   results: readonly EvaluationResult[];
   title: string;
+  /** Class averages of the runs, shown after the summary. */
+  montages?: readonly MontageFigure[];
 }
 
 /** The iteration number of each record of a trace. */
@@ -106,9 +126,29 @@ export async function writeClassifyReport(outDir: string, report: ClassifyReport
     ['empty classes', stats.emptyClasses],
     ['single-member classes', stats.singletonClasses],
   ];
-  if (report.resolution !== undefined) summary.push(['resolution (Å)', report.resolution]);
+  if (report.resolution !== undefined) summary.push(['best class resolution (Å)', report.resolution]);
+  if (report.classes) {
+    const kept = report.classes.filter((c) => c.accepted);
+    let particles = 0;
+    report.classes.forEach((c, j) => (particles += c.accepted ? sizes[j] : 0));
+    summary.push([
+      'classes accepted by their score',
+      `${kept.length} of ${sizes.length} (${particles} particles)`,
+    ]);
+  }
+  const gallery = galleryHtml(classAverages, box, sizes, report.classes, {
+    ...(report.pixelSize !== undefined ? { pixelSize: report.pixelSize } : {}),
+  });
   const sections: Section[] = [
+    { heading: 'Class averages', body: gallery },
     { heading: 'Summary', body: table(['quantity', 'value'], summary) },
+    { heading: 'Class sizes', body: figure(sizesPng, 'Class sizes sorted ascending; flat is balanced.') },
+    {
+      heading: 'Convergence',
+      body:
+        figure(convergencePng, 'σ, the fraction of images whose class changed, per iteration.') +
+        iterationTable(trace),
+    },
     {
       heading: 'Parameters',
       body: table(
@@ -118,17 +158,6 @@ export async function writeClassifyReport(outDir: string, report: ClassifyReport
           typeof v === 'number' || typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)),
         ]),
       ),
-    },
-    {
-      heading: 'Class averages',
-      body: figure(montage, 'Class averages (class number top left, number of members bottom right).'),
-    },
-    { heading: 'Class sizes', body: figure(sizesPng, 'Class sizes sorted ascending; flat is balanced.') },
-    {
-      heading: 'Convergence',
-      body:
-        figure(convergencePng, 'σ, the fraction of images whose class changed, per iteration.') +
-        iterationTable(trace),
     },
   ];
   return writeAll(outDir, title, sections, [
@@ -163,8 +192,21 @@ export async function writeEvaluationReport(outDir: string, report: EvaluationRe
     ['angular_histogram_direct.png', directPng],
     ['class_sizes.png', sizesPng],
   ];
-  const sections: Section[] = [
-    { heading: 'Summary', body: evaluationTable(results) },
+  const sections: Section[] = [{ heading: 'Summary', body: evaluationTable(results) }];
+  if (report.montages?.length)
+    sections.push({
+      heading: 'Class averages',
+      body: report.montages
+        .map(
+          (m) =>
+            figure(m.png, `${m.label}: class averages (class number top left, members bottom right).`) +
+            (m.report
+              ? `<p><a href="${escapeHtml(m.report)}">${escapeHtml(m.label)}: the run's report (scores, FRC curves, members)</a></p>`
+              : ''),
+        )
+        .join('\n'),
+    });
+  sections.push(
     {
       heading: 'Within-class angular distances',
       body:
@@ -174,7 +216,7 @@ export async function writeEvaluationReport(outDir: string, report: EvaluationRe
         ) + figure(directPng, 'A view and its mirror distinct: arccos(v1·v2).'),
     },
     { heading: 'Class sizes', body: figure(sizesPng, 'Class sizes sorted ascending; flat is balanced.') },
-  ];
+  );
   if (traced.length > 0) {
     const png = await vegaLiteToPng(convergenceChart(traced.map((r) => series(r.label, r.trace!))));
     files.push(['convergence.png', png]);
@@ -271,7 +313,7 @@ async function writeAll(
   const html = join(outDir, 'report.html');
   await writeFileAtomic(
     html,
-    reportHtml(title, `Generated by ackmeans on ${new Date().toISOString()}`, sections),
+    reportHtml(title, `Generated by ackmeans on ${new Date().toISOString()}`, sections, GALLERY_CSS),
   );
   return [html, ...written];
 }

@@ -1,6 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type CsWriteField, csFieldOf, encodeCs, writeCs } from '../../src/io/cs.js';
 import { FormatError, readCs } from '../../src/io/index.js';
 import { describeShared, sharedFile } from '../helpers/shared.js';
 import { npy, tempDir } from './fixtures.js';
@@ -129,5 +130,78 @@ describeShared('shared data: cryoSPARC .cs files', () => {
     expect(cs.numeric('alignments2D/pose')![0]).toBe(Math.fround(5.8985004));
     expect(cs.strings('blob/path')![0].startsWith('>J1/imported/')).toBe(true);
     expect((cs.column('uid') as BigUint64Array)[0]).toBe(2714306824294111763n);
+  });
+});
+
+describe('encodeCs / writeCs', () => {
+  const n = 3;
+  const fields: CsWriteField[] = [
+    { name: 'uid', dtype: '<u8', values: BigUint64Array.of(2n ** 64n - 1n, 0n, 12345678901234567890n) },
+    { name: 'i8', dtype: '<i8', values: BigInt64Array.of(-(2n ** 63n), -1n, 5n) },
+    { name: 'blob/path', dtype: '|S0', values: ['J1/a.mrcs', 'é/ü.mrcs', ''] }, // é, ü: 2 bytes each
+    { name: 'blob/shape', dtype: '<u4', shape: [2], values: [64, 64, 128, 128, 1, 2] },
+    { name: 'f4', dtype: '<f4', values: [0.5, -1.25, 3e38] },
+    { name: 'f8be', dtype: '>f8', values: [Math.PI, -0, 1e-300] },
+    { name: 'i1', dtype: '|i1', values: [-128, 0, 127] },
+    { name: 'u2', dtype: '<u2', values: [0, 65535, 7] },
+    { name: 'i4', dtype: '<i4', values: [-(2 ** 31), 0, 2 ** 31 - 1] },
+    { name: 'flag', dtype: '|b1', values: [1, 0, 1] },
+    { name: 'm', dtype: '<f4', shape: [2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+  ];
+
+  it('writes what readCs reads back, field for field, in a 64-byte aligned version 1.0 header', async () => {
+    const path = join(dir, 'written.cs');
+    await writeCs(path, n, fields);
+    const bytes = readFileSync(path);
+    expect(bytes[6]).toBe(1);
+    expect((10 + bytes.readUInt16LE(8)) % 64).toBe(0);
+    const cs = await readCs(path);
+    expect(cs.n).toBe(n);
+    expect(cs.fields.map((f) => [f.name, f.dtype, f.shape])).toEqual(
+      fields.map((f) => [f.name, f.name === 'blob/path' ? '|S10' : f.dtype, f.shape ?? []]),
+    );
+    for (const f of fields) {
+      const got = cs.column(f.name)!;
+      if (f.name === 'blob/path') expect(got).toEqual(f.values);
+      else if (got instanceof Float64Array)
+        expect(Array.from(got)).toEqual(
+          Array.from(f.values as number[], (v) => (f.dtype === '<f4' ? Math.fround(v) : v)),
+        );
+      else expect(Array.from(got as BigUint64Array)).toEqual(Array.from(f.values as BigUint64Array));
+    }
+    // a .cs read and written again is the same bytes
+    await writeCs(
+      join(dir, 'again.cs'),
+      n,
+      cs.fields.map((f) => csFieldOf(cs, f)),
+    );
+    expect(readFileSync(join(dir, 'again.cs')).equals(bytes)).toBe(true);
+  });
+
+  it('a header over 64 KiB is written as version 2.0; rows can be picked', async () => {
+    const many: CsWriteField[] = Array.from({ length: 3000 }, (_, j) => ({
+      name: `field/number_${j}`,
+      dtype: '<f4',
+      values: [j, j + 0.5, -j],
+    }));
+    const path = join(dir, 'wide.cs');
+    await writeCs(path, n, many);
+    expect(readFileSync(path)[6]).toBe(2);
+    const cs = await readCs(path);
+    expect(Array.from(cs.numeric('field/number_2999')!)).toEqual([2999, 2999.5, -2999]);
+    const picked = csFieldOf(cs, cs.fields[5], [2, 0]);
+    expect(Array.from(picked.values as Float64Array)).toEqual([-5, 5]);
+  });
+
+  it('refuses values that do not fit', () => {
+    expect(() => encodeCs(2, [{ name: 'a', dtype: '<f4', values: [1] }])).toThrow(
+      /a: 1 values for 2 records/,
+    );
+    expect(() => encodeCs(1, [{ name: 'a', dtype: '|O', values: [1] }])).toThrow(
+      /unsupported numpy type \|O/,
+    );
+    expect(() => encodeCs(1, [{ name: 'a', dtype: '<f2', values: [1] }])).toThrow(
+      /unsupported numpy type <f2/,
+    );
   });
 });

@@ -60,6 +60,13 @@ describe('runDemo', () => {
     for (const f of ['report.html', 'angular_histogram.png', 'class_sizes.png', 'summary.json'])
       expect(existsSync(join(out, f))).toBe(true);
     for (const m of ['ack', 'kmeans']) expect(existsSync(join(out, m, 'run_data.star'))).toBe(true);
+    // the main report shows both runs' class averages (their montages, byte for byte) and links their reports
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Class averages</h2>');
+    for (const m of ['ack', 'kmeans']) {
+      expect(html).toContain(readFileSync(join(out, m, 'class_averages.png')).toString('base64'));
+      expect(html).toContain(`href="${m}/report.html"`);
+    }
     expect(existsSync(join(out, 'data', 'particles.star'))).toBe(true);
     for (const run of r.runs) {
       expect(run.evaluation.n).toBe(120);

@@ -10,15 +10,19 @@ import { decodePng } from './png.js';
 const dir = mkdtempSync(join(tmpdir(), 'ackmeans-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The data URIs of report.html decode to the PNG files written beside it. */
+/**
+ * report.html has no script or external resource, every data URI decodes as a PNG, and the PNG
+ * files written beside it (but class_averages.png, which the gallery replaces) are among them.
+ */
 function expectSelfContained(htmlPath: string, pngPaths: string[]) {
   const html = readFileSync(htmlPath, 'utf8');
-  expect(html).not.toMatch(/<script|https?:\/\/|<link/);
+  expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)|<link/);
   const uris = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) =>
     Buffer.from(m[1], 'base64'),
   );
-  expect(uris).toHaveLength(pngPaths.length);
-  for (const p of pngPaths) expect(uris.some((u) => u.equals(readFileSync(p)))).toBe(true);
+  for (const u of uris) expect(decodePng(u).width).toBeGreaterThan(0);
+  for (const p of pngPaths.filter((p) => basename(p) !== 'class_averages.png'))
+    expect(uris.some((u) => u.equals(readFileSync(p)))).toBe(true);
   return html;
 }
 
@@ -56,6 +60,61 @@ describe('writeClassifyReport', () => {
     expect(html).toMatch(/<td>clustering time \(s\)<\/td><td class="num">2.75<\/td>/);
     expect(html).toContain('<th>dc</th>');
     expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('puts the class gallery first: sorted by score, rejected marked, a panel per class', async () => {
+    const box = 40;
+    const sizes = Int32Array.from([30, 12, 50, 8]);
+    const feature = (g: number) => ({ value: g * 2, goodness: g, weight: 0.5, contribution: 0.5 * g });
+    const members = discAverages(3, box, 9);
+    const classes = [0.9, 0.3, 0.6, 0.95].map((score, j) => ({
+      score,
+      accepted: score > 0.5,
+      reasons: score > 0.5 ? [] : ['halves disagree <r = 0.1>'],
+      features: { halves: feature(score), edge: feature(score) },
+      resolution: [12, Infinity, 20, 9][j],
+      frc: Float32Array.from({ length: box / 2 + 1 }, (_, s) => Math.exp(-s / (4 + j))),
+      members,
+      memberBox: box,
+    }));
+    const paths = await writeClassifyReport(join(dir, 'gallery'), {
+      classAverages: discAverages(4, box),
+      box,
+      sizes,
+      trace: [0.5, 0.1],
+      title: 'gallery',
+      params: { k: 4 },
+      classes,
+      pixelSize: 3,
+    });
+    const html = expectSelfContained(paths[0], paths.slice(1));
+    // the gallery comes before the summary and the parameters
+    expect(html.indexOf('id="classes"')).toBeLessThan(html.indexOf('<h2>Summary</h2>'));
+    expect(html.indexOf('<h2>Summary</h2>')).toBeLessThan(html.indexOf('<h2>Parameters</h2>'));
+    // sort orders: score (accepted first, best first), size, resolution (undetermined last)
+    const order = (n: number, key: string) =>
+      Number(new RegExp(`id="tile-${n}"[^>]*--by-${key}:(\\d+)`).exec(html)![1]);
+    expect([1, 2, 3, 4].map((n) => order(n, 'score'))).toEqual([1, 3, 2, 0]);
+    expect([1, 2, 3, 4].map((n) => order(n, 'size'))).toEqual([1, 2, 0, 3]);
+    expect([1, 2, 3, 4].map((n) => order(n, 'res'))).toEqual([1, 3, 2, 0]);
+    for (const id of ['sort-score', 'sort-size', 'sort-res', 'sort-class'])
+      expect(html).toContain(`id="${id}"`);
+    // labels: class number, count, resolution, score; only class 2 is rejected, with its reason
+    expect(html).toMatch(/id="tile-3"[^]*?n=50[^]*?20\.0 Å/);
+    expect(html).toContain('<span class="t-score">0.95</span>');
+    expect(html.match(/class="tile rejected"/g)).toHaveLength(1);
+    expect(html).toMatch(/class="tile rejected" id="tile-2"/);
+    expect(html).toContain('halves disagree &#60;r = 0.1&#62;');
+    // a panel per class, linked from its tile: features with contributions, FRC curve, members
+    for (const n of [1, 2, 3, 4]) {
+      expect(html).toContain(`href="#class-${n}"`);
+      expect(html).toContain(`<div class="detail" id="class-${n}">`);
+    }
+    expect(html.match(/<svg class="frc"/g)).toHaveLength(4);
+    expect(html.match(/class="member"/g)).toHaveLength(12);
+    expect(html).toContain('<td>score (Σ contributions)</td>');
+    expect(html).toMatch(/\.detail:target \{ display: block; \}/);
+    expect(html).toMatch(/<td>classes accepted by their score<\/td><td>3 of 4 \(88 particles\)<\/td>/);
   });
 
   it('takes the result of cluster() as it is (trace from iteration 0)', async () => {
