@@ -12,7 +12,9 @@ trap 'rm -rf "$work"' EXIT
 echo "check-package: npm pack"
 tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
 cd "$work"
-tar -tzf "$tarball" | grep -q '^package/scripts/gyp-sources.cjs$' ||
+# (the listing goes to a variable first: `grep -q` closing the pipe early would fail it under pipefail)
+listing=$(tar -tzf "$tarball")
+grep -qx 'package/scripts/gyp-sources.cjs' <<<"$listing" ||
   { echo "check-package: the tarball lacks scripts/gyp-sources.cjs" >&2; exit 1; }
 
 echo "check-package: install $tarball in a fresh folder (builds the addon with cmake-js)"

@@ -77,3 +77,11 @@ export function firstNonFinite(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
   return -1;
 }
+
+/** One line describing `err` for a person: the message, with the file when it has one. */
+export function describeError(err: unknown): string {
+  if (err instanceof AckmeansError) return err.message;
+  if (err instanceof DOMException && err.name === 'AbortError') return 'cancelled';
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,6 +1,7 @@
 /**
  * ackmeans — balanced unsupervised 2D classification of cryo-EM images (ACK-means).
- * The public API.
+ * The public API. The job server and the HTML reports are separate entry points:
+ * `ackmeans/server` (startServer) and `ackmeans/report` (writeClassifyReport, …).
  */
 export { AckmeansError } from './errors.js';
 export { info, setSimd, simdEnabled, type NativeInfo } from './native.js';
@@ -12,7 +13,6 @@ export { type ImageProvider, type Images } from './align/provider.js';
 export { applyAlignment, applyPoses, type AlignmentParameters, type PoseArrays } from './align/apply.js';
 export { classAverages, type ClassAverages, type ImageParameters } from './align/average.js';
 export { createAlignmentSource, type AlignmentSource, type OwnClassParameters } from './align/source.js';
-export { startServer, type ServerOptions, type RunningServer } from './server/serve.js';
 export {
   cluster,
   runClustering,
@@ -36,15 +36,6 @@ export { type SizeStats, sizeStats } from './eval/sizes.js';
 export { evaluateClasses, type ClassesInput, type EvaluateOptions, type Evaluation } from './eval/metrics.js';
 export { evaluateFiles, type EvaluateFilesOptions } from './eval/evaluate.js';
 export { evaluationToJson, formatEvaluationTable, type LabelledEvaluation } from './eval/format.js';
-export {
-  writeClassifyReport,
-  writeEvaluationReport,
-  type ClassifyReport,
-  type EvaluationReport,
-  type EvaluationResult,
-  type TraceRecord,
-  type Trace,
-} from './report/report.js';
 export * from './io/index.js';
 export { project, projectMatrices, type EulerAngles, type ProjectOptions } from './sim/project.js';
 export { phantom, type PhantomOptions } from './sim/phantom.js';

@@ -40,23 +40,35 @@ interface NativeJob {
   control: Control;
 }
 
-/** Per-phase timings and work of one `alignImages` call (thread-seconds, flops, counts). */
+/** Where the time of one `alignImages` call went (seconds summed over threads) and its work counts. */
 export interface NativeAlignStats {
+  /** Padding, polar resampling and ring FFTs. */
   resample: number;
+  /** The per-harmonic complex GEMMs. */
   gemm: number;
+  /** The batched inverse real FFTs. */
   ifft: number;
+  /** Arg-max, peak interpolation (parabola, then a quartic for the winner) and choice of shift/mirror. */
   peak: number;
+  /** Real flops of the GEMMs (8 per complex multiply-add). */
   gemmFlops: number;
+  /** Length of each inverse FFT (the correlation is sampled every 360°/ifftLength). */
   ifftLength: number;
+  /** Number of correlation functions computed (image × shift × mirror × reference). */
   correlations: number;
 }
 
-/** The outputs `alignImages` fills in place, n×k each. */
+/** The outputs `alignImages` fills in place, n×k each (row-major, image by reference). */
 export interface NativeAlignOutputs {
+  /** Dissimilarity (smaller is better; see src/align/align.ts). */
   score: Float32Array;
+  /** Rotation in degrees, [0, 360). */
   psi: Float32Array;
+  /** Shift in x (pixels). */
   shiftX: Float32Array;
+  /** Shift in y (pixels). */
   shiftY: Float32Array;
+  /** 1 when the image is mirrored, else 0. */
   mirror: Uint8Array;
 }
 
@@ -70,6 +82,19 @@ export interface NativeAlignSettings {
   mirror: boolean;
   bandLimit: number;
 }
+
+/** The options `preprocessImages` and `preprocessStack` share (see src/pipeline/preprocess.ts). */
+export type NativePreprocessOptions = NativeJob & {
+  images: Float32Array;
+  n: number;
+  box: number;
+  outBox: number;
+  radius: number;
+  edge: number;
+  invert: boolean;
+  mask: boolean;
+  shifts?: Float32Array;
+};
 
 /**
  * Exactly what the `.node` file exports (test/native.test.ts checks it against the built addon).
@@ -180,19 +205,7 @@ export interface NativeAddon {
     },
   ): Promise<Float32Array>;
   /** Shift, Fourier crop, inversion, normalisation and soft mask of n images. */
-  preprocessImages(
-    options: NativeJob & {
-      images: Float32Array;
-      n: number;
-      box: number;
-      outBox: number;
-      radius: number;
-      edge: number;
-      invert: boolean;
-      mask: boolean;
-      shifts?: Float32Array;
-    },
-  ): Promise<Float32Array>;
+  preprocessImages(options: NativePreprocessOptions): Promise<Float32Array>;
   /** Rotation/translation/mirror-invariant features, n·rings·harmonics values. */
   invariantFeatures(
     options: NativeJob & {
@@ -233,16 +246,7 @@ export interface NativeAddon {
   ): Promise<Float32Array>;
   /** The working stack's fused pixel pass (shift, phase flip, crop, normalise, mask, screening). */
   preprocessStack(
-    options: NativeJob & {
-      images: Float32Array;
-      n: number;
-      box: number;
-      outBox: number;
-      radius: number;
-      edge: number;
-      invert: boolean;
-      mask: boolean;
-      shifts?: Float32Array;
+    options: NativePreprocessOptions & {
       ctf?: Float64Array;
       pixelSize?: number;
       screen: boolean;

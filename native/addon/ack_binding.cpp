@@ -47,24 +47,33 @@ class AckPassWorker : public PromiseWorker {
   int64_t moves_ = 0;
 };
 
-Napi::Value AckPass(const Napi::CallbackInfo& info) {
-  Options o(info);
-  auto table = o.f32("table");
-  int64_t n = o.integer("n");
-  int64_t k = o.integer("k");
+// What the dense and the sparse pass share: the state they update (assignment, sizes), the rule's
+// λ², the visiting order and the control block, read from `o` and checked against n and k; then
+// the pass runs on the scores `table` (n×width, with `classes` naming each column's class, or
+// nullptr for the dense n×k table).
+Napi::Value StartPass(Options& o, const float* table, const int32_t* classes, int64_t width, int64_t n, int64_t k) {
+  Napi::Env env = o.Env();
   auto assignment = o.i32("assignment");
   auto sizes = o.i32("sizes");
   double lambda2 = o.number("lambda2");
   auto order = o.i32("order");
   double* control = o.control();
-  if (n < 1 || k < 1) throw Napi::RangeError::New(info.Env(), "n and k must be >= 1");
-  requireLength(info.Env(), table, n * k, "table", "n*k");
-  requireLength(info.Env(), assignment, n, "assignment", "n");
-  requireLength(info.Env(), sizes, k, "sizes", "k");
-  auto* w = new AckPassWorker(info.Env(), table.Data(), nullptr, k, n, k, assignment.Data(), sizes.Data(), lambda2,
-                              order.Data(), int64_t(order.ElementLength()), control);
+  requireLength(env, assignment, n, "assignment", "n");
+  requireLength(env, sizes, k, "sizes", "k");
+  auto* w = new AckPassWorker(env, table, classes, width, n, k, assignment.Data(), sizes.Data(), lambda2, order.Data(),
+                              int64_t(order.ElementLength()), control);
   w->KeepAll(o);
   return w->Start();
+}
+
+Napi::Value AckPass(const Napi::CallbackInfo& info) {
+  Options o(info);
+  auto table = o.f32("table");
+  int64_t n = o.integer("n");
+  int64_t k = o.integer("k");
+  if (n < 1 || k < 1) throw Napi::RangeError::New(info.Env(), "n and k must be >= 1");
+  requireLength(info.Env(), table, n * k, "table", "n*k");
+  return StartPass(o, table.Data(), nullptr, k, n, k);
 }
 
 Napi::Value AckPassSparse(const Napi::CallbackInfo& info) {
@@ -74,20 +83,10 @@ Napi::Value AckPassSparse(const Napi::CallbackInfo& info) {
   int64_t width = o.integer("width");
   int64_t n = o.integer("n");
   int64_t k = o.integer("k");
-  auto assignment = o.i32("assignment");
-  auto sizes = o.i32("sizes");
-  double lambda2 = o.number("lambda2");
-  auto order = o.i32("order");
-  double* control = o.control();
   if (n < 1 || k < 1 || width < 1) throw Napi::RangeError::New(info.Env(), "n, k and width must be >= 1");
   requireLength(info.Env(), scores, n * width, "scores", "n*width");
   requireLength(info.Env(), classes, n * width, "classes", "n*width");
-  requireLength(info.Env(), assignment, n, "assignment", "n");
-  requireLength(info.Env(), sizes, k, "sizes", "k");
-  auto* w = new AckPassWorker(info.Env(), scores.Data(), classes.Data(), width, n, k, assignment.Data(), sizes.Data(),
-                              lambda2, order.Data(), int64_t(order.ElementLength()), control);
-  w->KeepAll(o);
-  return w->Start();
+  return StartPass(o, scores.Data(), classes.Data(), width, n, k);
 }
 
 Registrar reg("ackPass", AckPass);

@@ -3,6 +3,7 @@
 // classFinalize({evenSum, oddSum, members, k, box, threads, control})
 //   -> Promise<{averages, even, odd, frc, resolution}>
 #include "../core/average.h"
+#include "class_outputs.h"
 #include "registry.h"
 #include "worker.h"
 
@@ -77,12 +78,7 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
 class FinalizeWorker : public PromiseWorker {
  public:
   FinalizeWorker(Napi::Env env, int k, int box) : PromiseWorker(env, "ackmeans.classFinalize"), k_(k), box_(box) {
-    const size_t D = size_t(box) * box;
-    averages_.allocate(k * D);
-    even_.allocate(k * D);
-    odd_.allocate(k * D);
-    frc_.allocate(size_t(k) * (box / 2 + 1));
-    resolution_.allocate(k);
+    out_.allocate(size_t(k), box);
   }
   const double *evenSum = nullptr, *oddSum = nullptr;
   const int32_t* members = nullptr;
@@ -91,22 +87,18 @@ class FinalizeWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    ack::finalize_classes(evenSum, oddSum, members, k_, box_, averages_.data, even_.data, odd_.data, frc_.data,
-                          resolution_.data, threads, &control_);
+    ack::finalize_classes(evenSum, oddSum, members, k_, box_, out_.averages.data, out_.even.data, out_.odd.data,
+                          out_.frc.data, out_.resolution.data, threads, &control_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("averages", adopt<Napi::Float32Array>(env, averages_));
-    o.Set("even", adopt<Napi::Float32Array>(env, even_));
-    o.Set("odd", adopt<Napi::Float32Array>(env, odd_));
-    o.Set("frc", adopt<Napi::Float32Array>(env, frc_));
-    o.Set("resolution", adopt<Napi::Float32Array>(env, resolution_));
+    out_.adoptInto(env, o);
     return o;
   }
 
  private:
   int k_, box_;
-  OwnedArray<float> averages_, even_, odd_, frc_, resolution_;
+  ClassOutputs out_;
 };
 
 Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {

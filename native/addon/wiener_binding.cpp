@@ -6,6 +6,7 @@
 // One options object per call; values are checked in src/align/average.ts, lengths here.
 #include "../core/ctf.h"
 #include "../core/wiener.h"
+#include "class_outputs.h"
 #include "registry.h"
 #include "worker.h"
 
@@ -128,13 +129,8 @@ Napi::Value WienerAccumulate(const Napi::CallbackInfo& info) {
 class FinalizeWorker : public PromiseWorker {
  public:
   FinalizeWorker(Napi::Env env, int k, int outBox) : PromiseWorker(env, "ackmeans.wienerFinalize") {
-    const size_t D = size_t(outBox) * outBox, shells = size_t(outBox / 2 + 1);
-    averages_.allocate(k * D);
-    even_.allocate(k * D);
-    odd_.allocate(k * D);
-    frc_.allocate(k * shells);
-    resolution_.allocate(k);
-    ssnr_.allocate(k * shells);
+    out_.allocate(size_t(k), outBox);
+    ssnr_.allocate(size_t(k) * size_t(outBox / 2 + 1));
   }
   ack::WienerSums sums;
   ack::WeightMode mode = ack::WeightMode::Wiener;
@@ -142,22 +138,20 @@ class FinalizeWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    ack::WienerResult out{averages_.data, even_.data, odd_.data, frc_.data, resolution_.data, ssnr_.data};
+    ack::WienerResult out{out_.averages.data, out_.even.data,       out_.odd.data,
+                          out_.frc.data,      out_.resolution.data, ssnr_.data};
     ack::finalize_wiener(sums, mode, out, threads);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
-    o.Set("averages", adopt<Napi::Float32Array>(env, averages_));
-    o.Set("even", adopt<Napi::Float32Array>(env, even_));
-    o.Set("odd", adopt<Napi::Float32Array>(env, odd_));
-    o.Set("frc", adopt<Napi::Float32Array>(env, frc_));
-    o.Set("resolution", adopt<Napi::Float32Array>(env, resolution_));
+    out_.adoptInto(env, o);
     o.Set("ssnr", adopt<Napi::Float32Array>(env, ssnr_));
     return o;
   }
 
  private:
-  OwnedArray<float> averages_, even_, odd_, frc_, resolution_, ssnr_;
+  ClassOutputs out_;
+  OwnedArray<float> ssnr_;
 };
 
 Napi::Value WienerFinalize(const Napi::CallbackInfo& info) {

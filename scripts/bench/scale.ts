@@ -18,11 +18,25 @@
  *                values), as float16: for 10⁶ particles, where projecting every one takes
  *                longer than classifying them. The truth of image i is particle i mod P's.
  *
+ *   --executor slurm [--shards N] [--cpus-per-task C]
+ *                the scale engine with its passes as Slurm job arrays (scripts/slurm-local.sh
+ *                start; SLURM_CONF) against the same engine in one process, both on float16
+ *                images as the pipeline's working stack holds them: wall time per iteration
+ *                and in total, the overhead, the visits, where each pass's time went; the two
+ *                runs' classes must be identical
+ *
+ *   --model      no classification: the coordinator's sequential pieces of one full pass at
+ *                --model-n particles (default 10⁶) × k = --model-k (200) × --model-m (13)
+ *                candidate columns, on a synthetic table: the sparse ACK pass (native, through
+ *                its TS wrapper), the reduce of --shards slices into one table, and the class
+ *                averages (measured on 2·10⁴ images of 64², per image)
+ *
  *   npm run bench -- scale --n 50000 --k 100 --compare
+ *   npm run bench -- scale --n 50000 --k 100 --executor slurm --shards 4
  *   npm run bench -- scale --n 1000000 --k 200 --stack /scratch/sim1m
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +45,11 @@ import { createStackWriter, openStack, readStar } from '../../src/io/index.js';
 import { Rng } from '../../src/random.js';
 import { addGaussianNoise, meanImageVariance } from '../../src/sim/noise.js';
 import { simulate } from '../../src/sim/simulate.js';
-import { options } from './util.js';
+import { classAverages } from '../../src/align/average.js';
+import type { CandidateTable } from '../../src/align/candidates.js';
+import { type PassTiming, encodeTable, readTable, shardRange } from '../../src/executor/slurm-pass.js';
+import { ackPassSparse } from '../../src/pipeline/scale.js';
+import { median, options, timeIt } from './util.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -46,6 +64,8 @@ interface ChildResult {
   visits: number;
   stages: Record<string, { iterations: number; seconds: number; visits: number }>;
   outsideShortlist?: number;
+  iterationSeconds?: number[];
+  passTimings?: PassTiming[];
 }
 
 async function child(stack: string, args: string[], log: (line: string) => void): Promise<ChildResult> {
@@ -83,6 +103,174 @@ function accuracy(
   return { median: e.mirror.median, sizeCv: cv, small: sizes.filter((s) => s <= 1).length };
 }
 
+const sum = (a: number[]): number => a.reduce((s, x) => s + x, 0);
+const mean = (a: number[]): number => (a.length ? sum(a) / a.length : 0);
+
+/**
+ * The scale engine on `mrcs` in one process and with its passes as Slurm job arrays (`shards`
+ * tasks of `cpus` CPUs), both on float16 images: prints the wall time per iteration and in
+ * total, the overhead, and where the Slurm passes' time went.
+ */
+async function compareExecutors(
+  mrcs: string,
+  dir: string,
+  base: string[],
+  shards: string,
+  cpus: string,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const runs: Record<string, ChildResult> = {};
+  for (const executor of ['local', 'slurm']) {
+    const out = join(dir, `classes-${executor}.i32`);
+    const extra =
+      executor === 'slurm'
+        ? [
+            '--executor',
+            'slurm',
+            '--shards',
+            shards,
+            '--cpus-per-task',
+            cpus,
+            '--slurm-dir',
+            join(dir, 'slurm'),
+          ]
+        : [];
+    log(
+      `  scale engine, ${executor} executor${executor === 'slurm' ? ` (${shards} shards × ${cpus} CPU)` : ''}…`,
+    );
+    runs[executor] = await child(
+      mrcs,
+      [...base, '--engine', 'scale', '--float16', '--out', out, ...extra],
+      log,
+    );
+    const r = runs[executor];
+    log(
+      `  ${executor}: wall ${r.seconds.toFixed(1)} s, ${r.iterations} iterations, ${r.visits.toFixed(2)} particle-visits per particle`,
+    );
+  }
+  const { local, slurm } = runs;
+  const same = readFileSync(join(dir, 'classes-local.i32')).equals(
+    readFileSync(join(dir, 'classes-slurm.i32')),
+  );
+  const a = local.iterationSeconds ?? [];
+  const b = slurm.iterationSeconds ?? [];
+  log('  iteration   local s   slurm s   overhead');
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    log(
+      `  ${String(i + 1).padStart(9)} ${(a[i] ?? NaN).toFixed(2).padStart(9)} ${(b[i] ?? NaN).toFixed(2).padStart(9)} ${(100 * ((b[i] ?? NaN) / (a[i] ?? NaN) - 1)).toFixed(1).padStart(9)} %`,
+    );
+  const ratio = slurm.seconds / local.seconds;
+  log(
+    `  total: local ${local.seconds.toFixed(1)} s, slurm ${slurm.seconds.toFixed(1)} s → overhead ${(100 * (ratio - 1)).toFixed(1)} %; iterations in the loop ${sum(a).toFixed(1)} s vs ${sum(b).toFixed(1)} s (${(100 * (sum(b) / sum(a) - 1)).toFixed(1)} %); classes ${same ? 'identical' : 'DIFFER'}`,
+  );
+  const t = slurm.passTimings ?? [];
+  const per = (f: (p: PassTiming) => number): string => `${mean(t.map(f)).toFixed(0)} ms`;
+  log(
+    `  per Slurm pass (${t.length} passes, mean): prepare ${per((p) => p.prepare)}, sbatch ${per((p) => p.sbatch)}, first task started after ${per((p) => p.firstStart)}, task start-up ${per((p) => mean(p.startup))}, task alignment ${per((p) => mean(p.compute))}, last alignment end → seen ${per((p) => p.notice)}, wait in all ${per((p) => p.wait)}, read ${per((p) => p.read)}`,
+  );
+  return {
+    local: { ...local, passTimings: undefined },
+    slurm,
+    ratio,
+    identical: same,
+    shards: Number(shards),
+    cpusPerTask: Number(cpus),
+  };
+}
+
+/**
+ * The coordinator's sequential work per full pass at n particles, k classes, `width` candidate
+ * columns, on a synthetic table: the sparse ACK pass, the reduce of `shards` slices, and the
+ * class averages (per image, measured on fewer images). Seconds (median of 3).
+ */
+async function measureModel(
+  n: number,
+  k: number,
+  width: number,
+  shards: number,
+  threads: number,
+  log: (line: string) => void,
+): Promise<Record<string, number>> {
+  const rng = new Rng(7);
+  const cells = n * width;
+  const table: CandidateTable = {
+    n,
+    m: width,
+    classes: new Int32Array(cells),
+    score: new Float32Array(cells),
+    psi: new Float32Array(cells),
+    shiftX: new Float32Array(cells),
+    shiftY: new Float32Array(cells),
+    mirror: new Uint8Array(cells),
+  };
+  const pool = Int32Array.from({ length: k }, (_, j) => j);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < width; c++) {
+      const r = c + rng.int(k - c); // partial Fisher–Yates: `width` distinct classes per row
+      [pool[c], pool[r]] = [pool[r], pool[c]];
+      table.classes[i * width + c] = pool[c];
+      table.score[i * width + c] = 1 + rng.next();
+    }
+  const first = Int32Array.from({ length: n }, (_, i) => table.classes[i * width]);
+  const order = rng.permutation(n);
+  const lambda2 = (0.5 * 1.5) / Math.floor(n / k); // β·d_c/(n/k) with d_c ≈ the mean score
+  let moved = 0;
+  const ack = await timeIt(2, async () => {
+    const assignment = first.slice();
+    const sizes = new Int32Array(k);
+    for (const c of assignment) sizes[c]++;
+    moved = await ackPassSparse(table, k, assignment, sizes, lambda2, order);
+  });
+  log(
+    `  model: sparse ACK pass, n=${n} × ${width} columns × k=${k}: ${median(ack).toFixed(3)} s (${moved} moves)`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'ack-bench-reduce-'));
+  let reduce: number[];
+  try {
+    const clock = { processStart: 0, computeStart: 0, computeEnd: 0 };
+    for (let t = 0; t < shards; t++) {
+      const [a, b] = shardRange(n, shards, t);
+      const part = (f: keyof typeof table) =>
+        (table[f] as Int32Array).subarray(a * width, b * width) as never;
+      const slice: CandidateTable = {
+        n: b - a,
+        m: width,
+        classes: part('classes'),
+        score: part('score'),
+        psi: part('psi'),
+        shiftX: part('shiftX'),
+        shiftY: part('shiftY'),
+        mirror: table.mirror.subarray(a * width, b * width),
+      };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `out-${t}.bin`), encodeTable(slice, clock));
+    }
+    reduce = await timeIt(2, () => readTable(dir, { n, shards }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  log(
+    `  model: reduce of ${shards} slices (${((cells * 21) / 2 ** 20).toFixed(0)} MB): ${median(reduce).toFixed(3)} s`,
+  );
+  const nAvg = Math.min(n, 20_000);
+  const box = 64;
+  const images = new Float32Array(nAvg * box * box);
+  for (let i = 0; i < images.length; i++) images[i] = rng.normal();
+  const assignment = Int32Array.from({ length: nAvg }, (_, i) => i % k);
+  const poses = {
+    psi: Float32Array.from({ length: nAvg }, () => 360 * rng.next()),
+    shiftX: Float32Array.from({ length: nAvg }, () => rng.uniform(-2, 2)),
+    shiftY: Float32Array.from({ length: nAvg }, () => rng.uniform(-2, 2)),
+    mirror: Uint8Array.from({ length: nAvg }, () => rng.int(2)),
+  };
+  const avg = await timeIt(2, () => classAverages(images, box, assignment, k, poses, { threads }));
+  const perImage = median(avg) / nAvg;
+  log(
+    `  model: class averages, ${nAvg} images of ${box}² × k=${k}, ${threads} threads: ${median(avg).toFixed(3)} s → ${(perImage * 1e6).toFixed(1)} µs per image, ${(perImage * n).toFixed(1)} s at n=${n}`,
+  );
+  return { ackPass: median(ack), reduce: median(reduce), averagesPerImage: perImage, averages: perImage * n };
+}
+
 export async function run(args: string[], log: (line: string) => void): Promise<Record<string, unknown>> {
   const o = options(args, {
     n: { type: 'string', default: '50000' },
@@ -97,15 +285,38 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     compare: { type: 'boolean', default: false },
     flatness: { type: 'boolean', default: false },
     prepare: { type: 'boolean', default: false },
+    executor: { type: 'string', default: 'local' },
+    shards: { type: 'string', default: '4' },
+    'cpus-per-task': { type: 'string', default: '1' },
+    model: { type: 'boolean', default: false },
+    'model-n': { type: 'string', default: '1000000' },
+    'model-k': { type: 'string', default: '200' },
+    'model-m': { type: 'string', default: '13' },
   });
+  if (o.executor !== 'local' && o.executor !== 'slurm')
+    throw new Error(`--executor must be local or slurm, got ${o.executor}`);
+  if (o.executor === 'slurm' && o.compare) throw new Error('--executor slurm and --compare: one at a time');
   const n = Number(o.n);
   const k = Number(o.k);
   const threads = o.threads ? Number(o.threads) : availableParallelism();
-  const dir = o.stack ?? mkdtempSync(join(tmpdir(), 'ack-bench-scale-'));
   const load = (): string =>
     loadavg()
       .map((x) => x.toFixed(2))
       .join(', ');
+  if (o.model) {
+    log(`scale --model: load ${load()}`);
+    const model = await measureModel(
+      Number(o['model-n']),
+      Number(o['model-k']),
+      Number(o['model-m']),
+      Number(o.shards),
+      threads,
+      log,
+    );
+    log(`  load average after: ${load()}`);
+    return { name: 'scale', model, loadAfter: load() };
+  }
+  const dir = o.stack ?? mkdtempSync(join(tmpdir(), 'ack-bench-scale-'));
   try {
     const star = join(dir, 'particles.star');
     const mrcs = join(dir, 'particles.mrcs');
@@ -194,6 +405,12 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     ];
     if (o.shortlist) base.push('--shortlist', o.shortlist);
     const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
+    if (o.executor === 'slurm') {
+      results.slurm = await compareExecutors(mrcs, dir, base, o.shards, o['cpus-per-task'], log);
+      results.loadAfter = load();
+      log(`  load average after: ${load()}`);
+      return results;
+    }
     const engines = o.compare ? ['scale', 'exhaustive'] : ['scale'];
     const truth = o.compare
       ? await readStar(poolSize > 0 ? join(dir, 'pool', 'particles.star') : star).then((f) => {

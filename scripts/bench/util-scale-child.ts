@@ -6,8 +6,14 @@
  * one JSON line of figures.
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] --out FILE
+ *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
+ *     [--float16]   round the preprocessed images to float16, as the pipeline's working stack
+ *                   holds them (what the Slurm executor ships exactly; use it for both runs of a
+ *                   local-vs-Slurm comparison)
  */
 import { writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ImageProvider } from '../../src/align/provider.js';
 import { createAlignmentSource } from '../../src/align/source.js';
@@ -16,6 +22,8 @@ import { openStack } from '../../src/io/index.js';
 import { DEFAULT_DIAMETER_FRACTION, preprocessImages } from '../../src/pipeline/preprocess.js';
 import { CLASSIFY_DEFAULTS } from '../../src/pipeline/params.js';
 import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
+import { decodeFloat16Native, encodeFloat16Native } from '../../src/pipeline/scratch.js';
+import { type SlurmPassExecutor, createSlurmExecutor } from '../../src/executor/slurm-pass.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,6 +36,11 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     shortlist: { type: 'string' },
     out: { type: 'string' },
+    executor: { type: 'string', default: 'local' },
+    shards: { type: 'string', default: '4' },
+    'cpus-per-task': { type: 'string', default: '1' },
+    'slurm-dir': { type: 'string' },
+    float16: { type: 'boolean', default: false },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -39,8 +52,15 @@ const pixelSize = stack.pixelSize ?? 1;
 const radius = (DEFAULT_DIAMETER_FRACTION * box) / 2;
 const provider: ImageProvider = {
   n,
-  read: async (start, count) =>
-    preprocessImages(await stack.readBatch(start, count), { box, outBox: box, radius, threads }),
+  read: async (start, count) => {
+    const images = await preprocessImages(await stack.readBatch(start, count), {
+      box,
+      outBox: box,
+      radius,
+      threads,
+    });
+    return values.float16 ? decodeFloat16Native(await encodeFloat16Native(images)) : images;
+  },
 };
 const align = {
   box,
@@ -69,6 +89,23 @@ let converged: boolean;
 let stages: Record<string, { iterations: number; seconds: number; visits: number }> = {};
 let visits: number;
 let outside: number | undefined;
+let iterationSeconds: number[] = [];
+const executor: SlurmPassExecutor | undefined =
+  values.executor === 'slurm'
+    ? await createSlurmExecutor({
+        dir: values['slurm-dir'] ?? `${values.out ?? positionals[0]}.slurm`,
+        shards: Number(values.shards),
+        cpusPerTask: Number(values['cpus-per-task']),
+        // tasks at this process's niceness (slurmd would start them at its own), lean entry
+        ackmeans: [
+          'nice',
+          '-n',
+          String(getPriority()),
+          process.execPath,
+          fileURLToPath(new URL('../../dist/executor/shard-main.js', import.meta.url)),
+        ],
+      })
+    : undefined;
 if (values.engine === 'exhaustive') {
   const source = createAlignmentSource(provider, align);
   const r = await runClustering(source, {
@@ -91,6 +128,7 @@ if (values.engine === 'exhaustive') {
     ...common,
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
+    ...(executor ? { executor } : {}),
     onIteration: (rec) =>
       log(
         `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, ${rec.seconds.toFixed(1)} s`,
@@ -107,6 +145,8 @@ if (values.engine === 'exhaustive') {
     s.seconds += rec.seconds;
     s.visits += rec.setSize / n;
   }
+  iterationSeconds = trace.map((x) => x.seconds);
+  await executor?.close();
   const full = trace.filter((x) => x.stage === 'full');
   outside = full.at(-1)?.outsideShortlist;
 }
@@ -129,5 +169,9 @@ process.stdout.write(
     visits,
     stages,
     outsideShortlist: outside,
+    iterationSeconds,
+    ...(executor
+      ? { executor: values.executor, shards: Number(values.shards), passTimings: executor.timings }
+      : {}),
   })}\n`,
 );

@@ -21,42 +21,16 @@
  *   score(i, j) = min over shift, mirror of ‖X‖²_w + ‖Y‖²_w − 2·max_ψ ⟨X rotated by ψ, Y⟩_w
  * = the minimal weighted squared distance, clamped at 0, using only harmonics under `bandLimit`.
  */
-import { checkFloat32Array } from '../errors.js';
 import { runNativeJob } from '../job.js';
-import { native } from '../native.js';
-import { type AlignOptions, resolveAlignOptions } from './options.js';
-import { type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
+import { type NativeAlignOutputs, type NativeAlignStats, native } from '../native.js';
+import { type AlignOptions, resolveAlignCall } from './options.js';
+import { type Images, blockProgress, imageBlocks } from './provider.js';
 
-/** Where the time of an alignment went (seconds summed over threads) and its work counts. */
-export interface AlignStats {
-  /** Padding, polar resampling and ring FFTs. */
-  resample: number;
-  /** The per-harmonic complex GEMMs. */
-  gemm: number;
-  /** The batched inverse real FFTs. */
-  ifft: number;
-  /** Arg-max, peak interpolation (parabola, then a quartic for the winner) and choice of shift/mirror. */
-  peak: number;
-  /** Real flops of the GEMMs (8 per complex multiply-add). */
-  gemmFlops: number;
-  /** Length of each inverse FFT (the correlation is sampled every 360°/ifftLength). */
-  ifftLength: number;
-  /** Number of correlation functions computed (image × shift × mirror × reference). */
-  correlations: number;
-}
+/** Where the time of an alignment went and its work counts (declared with the native engine). */
+export type AlignStats = NativeAlignStats;
 
-/** Per (image, reference) alignment, n×k row-major. */
-export interface AlignResult {
-  /** Dissimilarity (smaller is better; see the module documentation). */
-  score: Float32Array;
-  /** Rotation in degrees, [0, 360). */
-  psi: Float32Array;
-  /** Shift in x (pixels). */
-  shiftX: Float32Array;
-  /** Shift in y (pixels). */
-  shiftY: Float32Array;
-  /** 1 when the image is mirrored, else 0. */
-  mirror: Uint8Array;
+/** Per (image, reference) alignment, n×k row-major (the fields are documented in src/native.ts). */
+export interface AlignResult extends NativeAlignOutputs {
   /** Time per phase and work done. */
   stats: AlignStats;
 }
@@ -78,11 +52,7 @@ export async function align(
   references: Float32Array,
   options: AlignOptions,
 ): Promise<AlignResult> {
-  const { settings, threads, signal, onProgress } = resolveAlignOptions(options);
-  const box = settings.box;
-  const n = imageCount('images', images, box);
-  checkFloat32Array('references', references);
-  const k = imageCount('references', references, box);
+  const { settings, threads, signal, onProgress, box, n, k } = resolveAlignCall(images, references, options);
   if (n * k > 2 ** 31 - 1)
     throw new RangeError(`n·k (${n}·${k}) is too large for one table (max 2^31−1 entries)`);
   const nk = n * k;

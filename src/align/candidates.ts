@@ -9,12 +9,12 @@
  * - {@link alignCandidates}: the full alignment (same dissimilarity and pose convention as
  *   {@link align}) of image i to the references `candidates[i·m + c]` only (−1: an empty slot).
  */
-import { checkFloat32Array, checkInt } from '../errors.js';
+import { checkInt } from '../errors.js';
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import { type AlignStats, align } from './align.js';
-import { type AlignOptions, type AlignSettings, resolveAlignOptions } from './options.js';
-import { type ImageProvider, type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
+import { type AlignOptions, type AlignSettings, resolveAlignCall } from './options.js';
+import { type ImageProvider, type Images, blockProgress, imageBlocks } from './provider.js';
 
 /** A sparse alignment table: per image, `m` columns of (class, score, pose). */
 export interface CandidateTable {
@@ -95,11 +95,7 @@ export async function alignCandidates(
   m: number,
   options: AlignOptions,
 ): Promise<CandidateTable> {
-  const { settings, threads, signal, onProgress } = resolveAlignOptions(options);
-  const box = settings.box;
-  const n = imageCount('images', images, box);
-  checkFloat32Array('references', references);
-  const k = imageCount('references', references, box);
+  const { settings, threads, signal, onProgress, box, n, k } = resolveAlignCall(images, references, options);
   checkInt('m', m, 1, 4096);
   if (!(candidates instanceof Int32Array) || candidates.length !== n * m)
     throw new TypeError(`candidates must be an Int32Array of n·m (${n}·${m}) values`);
@@ -181,10 +177,7 @@ export async function shortlist(
   m: number,
   coarse: AlignOptions,
 ): Promise<Int32Array> {
-  const { settings, onProgress } = resolveAlignOptions(coarse);
-  const box = settings.box;
-  const n = imageCount('images', images, box);
-  const k = imageCount('references', references, box);
+  const { onProgress, box, n, k } = resolveAlignCall(images, references, coarse);
   checkInt('m', m, 1, 4096);
   const out = new Int32Array(n * m);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {

@@ -1,6 +1,8 @@
 /** Options of the alignment engine, their defaults and their checks. */
-import { checkCallback, checkInt, checkNumber, checkSignal } from '../errors.js';
+import { checkCallback, checkFloat32Array, checkInt, checkNumber, checkSignal } from '../errors.js';
 import { type JobOptions, type Progress, resolveThreads } from '../job.js';
+import type { NativeAlignSettings } from '../native.js';
+import { type Images, imageCount } from './provider.js';
 
 /** Options of {@link align} (and of the MRA dissimilarity source), named as classify() uses them. */
 export interface AlignOptions extends JobOptions {
@@ -35,16 +37,8 @@ export interface AlignOptions extends JobOptions {
   bandLimit?: number;
 }
 
-/** The resolved settings passed to the native engine. */
-export interface AlignSettings {
-  box: number;
-  firstRing: number;
-  lastRing: number;
-  shiftRange: number;
-  shiftStep: number;
-  mirror: boolean;
-  bandLimit: number;
-}
+/** The resolved settings passed to the native engine (declared with it, in src/native.ts). */
+export type AlignSettings = NativeAlignSettings;
 
 /** Checked settings, thread count, signal and progress callback of an alignment call. */
 export interface ResolvedAlignOptions {
@@ -86,4 +80,29 @@ export function resolveAlignOptions(options: AlignOptions): ResolvedAlignOptions
     signal: checkSignal(options.signal),
     onProgress: checkCallback<(p: Progress) => void>('onProgress', options.onProgress),
   };
+}
+
+/** {@link ResolvedAlignOptions} of a call aligning n images to k references of box² values. */
+export interface ResolvedAlignCall extends ResolvedAlignOptions {
+  box: number;
+  /** Number of images. */
+  n: number;
+  /** Number of references. */
+  k: number;
+}
+
+/**
+ * Checks the options, images and references of an alignment call (align, alignCandidates,
+ * shortlist); throws TypeError/RangeError naming the option or argument.
+ */
+export function resolveAlignCall(
+  images: Images,
+  references: Float32Array,
+  options: AlignOptions,
+): ResolvedAlignCall {
+  const resolved = resolveAlignOptions(options);
+  const box = resolved.settings.box;
+  const n = imageCount('images', images, box);
+  checkFloat32Array('references', references);
+  return { ...resolved, box, n, k: imageCount('references', references, box) };
 }

@@ -2,19 +2,13 @@
  * Helpers shared by the CLI commands: one clear line on failure, a non-zero exit.
  */
 import { InvalidArgumentError } from 'commander';
-import { AckmeansError } from '../errors.js';
+import { describeError } from '../errors.js';
+
+export { describeError };
 
 /** Exit codes: 1 = the job or input failed, 2 = the command line is wrong. */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
-
-/** One line describing `err` for a person: the message, with the file when it has one. */
-export function describeError(err: unknown): string {
-  if (err instanceof AckmeansError) return err.message;
-  if (err instanceof DOMException && err.name === 'AbortError') return 'cancelled';
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
 
 /**
  * Wraps a command action: errors print `ackmeans: <one line>` on stderr and set a non-zero exit

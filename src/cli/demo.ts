@@ -3,7 +3,7 @@
  * and report in ./ackmeans-demo/, the key numbers printed side by side.
  */
 import { type Command } from 'commander';
-import { DEMO_DEFAULTS, runDemo } from '../demo/demo.js';
+import { DEMO_DEFAULTS } from '../demo/defaults.js';
 import { action, parseIntOption } from './common.js';
 import { parseSnr } from './simulate.js';
 
@@ -56,6 +56,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (opts: DemoOpts) => {
+        const { runDemo } = await import('../demo/demo.js');
         const t0 = performance.now();
         const result = await runDemo({
           out: opts.out,

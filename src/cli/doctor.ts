@@ -3,8 +3,6 @@
  * level, and a small distance table agrees with a direct computation.
  */
 import type { Command } from 'commander';
-import { distanceTable } from '../distances.js';
-import { info } from '../native.js';
 import { action } from './common.js';
 
 export function register(program: Command): void {
@@ -14,6 +12,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       action(async (opts: { json?: boolean }) => {
+        const { distanceTable } = await import('../distances.js');
+        const { info } = await import('../native.js');
         const facts = info();
         const n = 2000;
         const k = 50;

@@ -6,10 +6,7 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { evaluateFiles } from '../eval/evaluate.js';
-import { evaluationToJson, formatEvaluationTable } from '../eval/format.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { writeEvaluationReport } from '../report/report.js';
 import { action, parseIntOption } from './common.js';
 
 interface EvaluateOpts {
@@ -60,6 +57,9 @@ export function register(program: Command): void {
     .option('--title <text>', 'title of the report', 'Classification evaluation')
     .action(
       action(async (opts: EvaluateOpts) => {
+        const { evaluateFiles } = await import('../eval/evaluate.js');
+        const { evaluationToJson, formatEvaluationTable } = await import('../eval/format.js');
+        const { writeEvaluationReport } = await import('../report/report.js');
         if (opts.label.length > opts.result.length)
           throw new RangeError(
             `${opts.label.length} --label options for ${opts.result.length} --result files`,

@@ -3,7 +3,6 @@
  * and the particle set it describes).
  */
 import type { Command } from 'commander';
-import { describeFile, formatSummary } from '../io/describe.js';
 import { action } from './common.js';
 import { remapOption } from './remap-option.js';
 
@@ -18,6 +17,7 @@ export function register(program: Command): void {
       .option('--json', 'print one JSON object instead of text'),
   ).action(
     action(async (file: string, opts: { json?: boolean; remap?: Record<string, string> }) => {
+      const { describeFile, formatSummary } = await import('../io/describe.js');
       const summary = await describeFile(file, { remap: opts.remap });
       process.stdout.write(
         opts.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary).join('\n')}\n`,

@@ -8,7 +8,6 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_MIN_SCORE } from '../pipeline/class-score.js';
-import { decisionTable, parseClassList, selectAuto, selectClasses } from '../pipeline/select.js';
 import { action, parseNumberOption } from './common.js';
 import { remapOption } from './remap-option.js';
 
@@ -55,6 +54,8 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object { output, particles, classes[, table, decisions] }');
   remapOption(command).action(
     action(async (input: string, opts: SelectOpts) => {
+      const { decisionTable, parseClassList, selectAuto, selectClasses } =
+        await import('../pipeline/select.js');
       if ((opts.classes === undefined) === (opts.auto !== true))
         throw new RangeError('select needs exactly one of --classes LIST and --auto');
       if (opts.auto !== true && (opts.minScore !== undefined || opts.model !== undefined))

@@ -5,10 +5,11 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_TIMEOUTS } from '../server/http-server.js';
-import { DEFAULT_LIMITS, startServer, TOKEN_ENV } from '../server/serve.js';
+import { DEFAULT_LIMITS, TOKEN_ENV } from '../server/defaults.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
+import { type ExecutorOpts, addExecutorOptions, executorRunOptions } from './executor-options.js';
 
-interface ServeOptions {
+interface ServeOptions extends ExecutorOpts {
   port: number;
   host: string;
   dataRoot: string[];
@@ -33,11 +34,14 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 /** Adds `ackmeans serve` to the command line. */
 export function register(program: Command): void {
-  program
-    .command('serve')
-    .description(
-      'run the classification server: JSON HTTP API with a job queue, each job in its own process, state kept in SQLite so jobs survive restarts',
-    )
+  // --executor slurm: every job's passes as Slurm job arrays (--slurm-dir: one folder per job)
+  addExecutorOptions(
+    program
+      .command('serve')
+      .description(
+        'run the classification server: JSON HTTP API with a job queue, each job in its own process, state kept in SQLite so jobs survive restarts',
+      ),
+  )
     .option('--port <n>', 'TCP port (0 = any free port)', parseIntOption('--port'), 8617)
     .option('--host <address>', 'address to bind (use 0.0.0.0 to serve other machines)', '127.0.0.1')
     .option(
@@ -123,7 +127,10 @@ export function register(program: Command): void {
     )
     .action(
       action(async (opts: ServeOptions) => {
+        const { startServer } = await import('../server/serve.js');
+        const { slurm } = executorRunOptions(opts);
         const server = await startServer({
+          ...(slurm ? { slurm } : {}),
           port: opts.port,
           host: opts.host,
           dataRoots: opts.dataRoot,

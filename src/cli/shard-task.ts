@@ -3,7 +3,6 @@
  * started by the job array that `--executor slurm` submits; not for users.
  */
 import type { Command } from 'commander';
-import { runShardTask } from '../executor/slurm-pass.js';
 import { action, parseIntOption } from './common.js';
 
 export function register(program: Command): void {
@@ -12,6 +11,7 @@ export function register(program: Command): void {
     .description('one task of a Slurm job array (started by --executor slurm)')
     .action(
       action(async (passDir: string, task: string) => {
+        const { runShardTask } = await import('../executor/slurm-pass.js');
         await runShardTask(passDir, parseIntOption('TASK')(task));
       }),
     );

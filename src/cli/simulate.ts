@@ -3,7 +3,6 @@
  * particles.star with the true angles, origins, CTFs and view ids.
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { simulate } from '../sim/simulate.js';
 import { action, parseIntOption, parseNumberOption } from './common.js';
 
 interface SimulateOpts {
@@ -120,6 +119,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as one JSON object')
     .action(
       action(async (o: SimulateOpts) => {
+        const { simulate } = await import('../sim/simulate.js');
         const t0 = performance.now();
         const res = await simulate(
           {

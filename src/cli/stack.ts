@@ -3,7 +3,6 @@
  * flipped) particles of a classification, one image per row.
  */
 import type { Command } from 'commander';
-import { writeAlignedStack } from '../pipeline/aligned-stack.js';
 import { VERSION } from '../pipeline/version.js';
 import { action, parseIntOption } from './common.js';
 import { remapOption } from './remap-option.js';
@@ -24,6 +23,7 @@ export function register(program: Command): void {
         input: string,
         opts: { output: string; threads?: number; json?: boolean; remap?: Record<string, string> },
       ) => {
+        const { writeAlignedStack } = await import('../pipeline/aligned-stack.js');
         const n = await writeAlignedStack(input, opts.output, {
           version: VERSION,
           ...(opts.threads === undefined ? {} : { threads: opts.threads }),

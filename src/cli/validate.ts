@@ -3,7 +3,6 @@
  */
 import type { Command } from 'commander';
 import { basename } from 'node:path';
-import { validateFile } from '../io/validate.js';
 import { EXIT_FAILURE, action } from './common.js';
 import { remapOption } from './remap-option.js';
 
@@ -18,6 +17,7 @@ export function register(program: Command): void {
       .option('--json', 'print one JSON object per file: {"file", "problems"}'),
   ).action(
     action(async (files: string[], opts: { json?: boolean; remap?: Record<string, string> }) => {
+      const { validateFile } = await import('../io/validate.js');
       let failed = false;
       for (const file of files) {
         const problems = await validateFile(file, { remap: opts.remap });

@@ -8,10 +8,10 @@ import { join, relative, resolve } from 'node:path';
 import { checkInt, checkNumber } from '../errors.js';
 import { evaluationToJson } from '../eval/format.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { writeEvaluationReport } from '../report/report.js';
 import { type Evaluation } from '../eval/metrics.js';
 import { evaluateOracleFile } from '../eval/oracle.js';
 import { simulate } from '../sim/simulate.js';
+import { DEMO_DEFAULTS } from './defaults.js';
 import {
   classifyAndEvaluate,
   type EvaluatedRun,
@@ -61,15 +61,7 @@ export interface DemoResult {
   simulateSeconds: number;
 }
 
-/** The demo's defaults (tuned so the whole demo runs in under two minutes on 2 cores). */
-export const DEMO_DEFAULTS = {
-  out: 'ackmeans-demo',
-  n: 2000,
-  k: 20,
-  snr: 0.1,
-  seed: 1,
-  maxIter: 20,
-} as const;
+export { DEMO_DEFAULTS };
 
 /**
  * Runs the demo into `out`: `data/particles.{mrcs,star}` (phantom projections about k centre
@@ -119,6 +111,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     ...runs.map((r) => summaryRow(r.label, r.evaluation, r.seconds)),
     summaryRow('oracle', oracle, NaN),
   ];
+  // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+  const { writeEvaluationReport } = await import('../report/report.js');
   const files = await writeEvaluationReport(outDir, {
     results: runs,
     montages: await Promise.all(

@@ -8,6 +8,11 @@
  *   images-<id>.f16       the pass's images, float16 (the working stack already holds float16
  *                         values, so this is exact), written once per image set and reused by
  *                         every pass over the same set
+ *   arrays                the ids of the arrays submitted, one a line: a coordinator started
+ *                         again on this folder (`--continue` after a kill) cancels those
+ *                         still running first
+ *   pass-<r>-<p>/…        pass p of the coordinator process r (a random token, so tasks of a
+ *                         killed coordinator never write into a later one's passes):
  *   pass-<p>/spec.json    what to compute: the image file, n, box, shards, m, the settings
  *   pass-<p>/refs.f32     the references; pass-<p>/own.i32 each image's current class
  *   pass-<p>/out-<t>.bin  task t's slice of the candidate table (written to a temporary name,
@@ -15,7 +20,8 @@
  * A task computes exactly what the local pass computes for its images (alignment of an image
  * does not depend on the other images in its block), so results are bit-identical.
  */
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AlignOptions } from '../align/options.js';
@@ -24,7 +30,7 @@ import type { CandidateTable } from '../align/candidates.js';
 import { AckmeansError, checkInt } from '../errors.js';
 import { candidatePass, type PassExecutor } from '../pipeline/scale.js';
 import { decodeFloat16Native, encodeFloat16Native } from '../pipeline/scratch.js';
-import { type SlurmSettings, checkSlurm, runArray } from './slurm.js';
+import { type SlurmSettings, cancelArrays, checkSlurm, runArray } from './slurm.js';
 
 /** Options of {@link createSlurmExecutor}. */
 export interface SlurmExecutorOptions extends SlurmSettings {
@@ -34,8 +40,47 @@ export interface SlurmExecutorOptions extends SlurmSettings {
   shards: number;
   /** CPUs (threads) per task (default 1). */
   cpusPerTask?: number;
-  /** The command that runs `ackmeans` on the compute nodes (default: this Node and this package's dist/cli.js). */
+  /**
+   * The command that runs `ackmeans` on the compute nodes; tasks run `<it> shard-task PASS_DIR
+   * TASK`. Default: this Node running this package's lean task entry (dist/executor/shard-main.js,
+   * which starts faster than the CLI).
+   */
   ackmeans?: string[];
+}
+
+/**
+ * Where one pass's time went (ms; task times are epoch ms read from the tasks' slices, so the
+ * coordinator's and the nodes' clocks are assumed to agree, as on one machine or with NTP).
+ */
+export interface PassTiming {
+  /** Images (first pass over a set), references, classes and spec written. */
+  prepare: number;
+  /** `sbatch` round trip. */
+  sbatch: number;
+  /** From sbatch's answer until every task's exit was seen. */
+  wait: number;
+  /** Slices read back into one table. */
+  read: number;
+  /** From sbatch's answer to the first task's process start (scheduling, launch). */
+  firstStart: number;
+  /** Per task: process start → alignment start (Node, the addon, reading its images). */
+  startup: number[];
+  /** Per task: the alignment itself. */
+  compute: number[];
+  /** From the last task's alignment end until the coordinator saw it (write, exit, polling). */
+  notice: number;
+}
+
+/** A Slurm {@link PassExecutor}, with where its passes' time went. */
+export interface SlurmPassExecutor extends PassExecutor {
+  readonly timings: PassTiming[];
+}
+
+/** What a task records in its slice's header: epoch ms of its process start and its alignment. */
+export interface TaskClock {
+  processStart: number;
+  computeStart: number;
+  computeEnd: number;
 }
 
 /** What a shard task reads from spec.json. */
@@ -50,8 +95,8 @@ interface ShardSpec {
   fine: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
 }
 
-/** This package's built CLI (the same path from src/executor and dist/executor). */
-const PACKAGE_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** This package's built task entry (the same path from src/executor and dist/executor). */
+const SHARD_MAIN = fileURLToPath(new URL('../../dist/executor/shard-main.js', import.meta.url));
 
 const TABLE_FIELDS = ['classes', 'score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const;
 
@@ -84,34 +129,63 @@ async function stageImages(images: Images, box: number, path: string): Promise<v
   await rename(`${path}.tmp`, path);
 }
 
+/** The file listing the arrays submitted from a job folder. */
+const ARRAYS_FILE = 'arrays';
+/** What the executor writes in its job folder (and only that is removed). */
+const OWN_NAMES = /^(arrays|images-.*\.f16(\.tmp)?|pass-.*)$/;
+
+/** Cancels the arrays an earlier coordinator on `dir` submitted and left running. */
+async function cancelLeftovers(dir: string, settings: SlurmSettings): Promise<void> {
+  const text = await readFile(join(dir, ARRAYS_FILE), 'utf8').catch(() => '');
+  const ids = text.split('\n').filter((id) => /^\d+$/.test(id));
+  await cancelArrays(ids, settings);
+  await rm(join(dir, ARRAYS_FILE), { force: true });
+}
+
+/** Removes the executor's own files from `dir`, then `dir` itself if nothing else is in it. */
+async function removeOwnFiles(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names.filter((f) => OWN_NAMES.test(f)).map((f) => rm(join(dir, f), { recursive: true, force: true })),
+  );
+  await rmdir(dir).catch(() => undefined); // not empty: someone else's files (a --slurm-dir)
+}
+
 /**
  * A {@link PassExecutor} that runs every candidate pass as a Slurm job array. Checks the
- * settings (`sbatch --test-only`) before returning, so bad settings fail before any work.
+ * settings (`sbatch --test-only`) before returning, so bad settings fail before any work, and
+ * cancels the arrays a killed coordinator on the same folder left running.
  */
-export async function createSlurmExecutor(options: SlurmExecutorOptions): Promise<PassExecutor> {
+export async function createSlurmExecutor(options: SlurmExecutorOptions): Promise<SlurmPassExecutor> {
   const shards = checkInt('shards', options.shards, 1, 10_000);
   const dir = resolve(options.dir);
   await checkSlurm(options);
-  const command = options.ackmeans ?? [process.execPath, PACKAGE_CLI];
+  await cancelLeftovers(dir, options);
+  const command = options.ackmeans ? [...options.ackmeans, 'shard-task'] : [process.execPath, SHARD_MAIN];
   const staged = new WeakMap<object, string>();
+  const run = randomUUID().slice(0, 8);
   let stagedCount = 0;
   let passes = 0;
+  const timings: PassTiming[] = [];
 
   return {
     name: 'slurm',
+    timings,
     async candidatePass(images, references, own, m, fine, coarseBand, progress) {
+      const t0 = Date.now();
+      let submitted = 0;
       const box = fine.box;
       const n = imageCount('images', images, box);
       const k = references.length / (box * box);
       let imagePath = staged.get(images);
       if (!imagePath) {
         await mkdir(dir, { recursive: true });
-        imagePath = join(dir, `images-${stagedCount++}.f16`);
+        imagePath = join(dir, `images-${run}-${stagedCount++}.f16`);
         await stageImages(images, box, imagePath);
         // A Float32Array changes under us only if the caller reuses it: key by identity anyway.
         staged.set(images, imagePath);
       }
-      const passDir = join(dir, `pass-${passes++}`);
+      const passDir = join(dir, `pass-${run}-${passes++}`);
       await rm(passDir, { recursive: true, force: true });
       await mkdir(passDir, { recursive: true });
       const { threads: _t, signal, onProgress: _p, ...settings } = fine;
@@ -120,35 +194,64 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       await writeAtomic(join(passDir, 'refs.f32'), bytesOf(references));
       await writeAtomic(join(passDir, 'own.i32'), bytesOf(own));
       await writeAtomic(join(passDir, 'spec.json'), JSON.stringify(spec));
+      const t1 = Date.now();
       await runArray(
         {
           name: 'ackmeans-pass',
           dir: passDir,
           tasks,
-          command: [...command, 'shard-task', passDir, '{task}'],
+          command: [...command, passDir, '{task}'],
           cpusPerTask: options.cpusPerTask ?? 1,
         },
         options,
-        { signal, onProgress: progress && ((p) => progress(p.done / p.total)) },
+        {
+          signal,
+          onProgress: progress && ((p) => progress(p.done / p.total)),
+          onSubmit: (id) => {
+            submitted ||= Date.now();
+            return appendFile(join(dir, ARRAYS_FILE), `${id}\n`);
+          },
+        },
       );
-      const table = await readTable(passDir, spec);
+      const t2 = Date.now();
+      const { table, clocks } = await readTable(passDir, spec);
+      const t3 = Date.now();
+      if (clocks.length === tasks)
+        timings.push({
+          prepare: t1 - t0,
+          sbatch: submitted - t1,
+          wait: t2 - submitted,
+          read: t3 - t2,
+          firstStart: Math.min(...clocks.map((c) => c.processStart)) - submitted,
+          startup: clocks.map((c) => c.computeStart - c.processStart),
+          compute: clocks.map((c) => c.computeEnd - c.computeStart),
+          notice: t2 - Math.max(...clocks.map((c) => c.computeEnd)),
+        });
       await rm(passDir, { recursive: true, force: true });
       return table;
     },
     async close() {
-      await rm(dir, { recursive: true, force: true });
+      await removeOwnFiles(dir);
     },
   };
 }
 
-/** The full candidate table from the tasks' slices. */
-async function readTable(passDir: string, spec: ShardSpec): Promise<CandidateTable> {
+/**
+ * The full candidate table from the tasks' slices (`out-<t>.bin` in `passDir`, task t holding
+ * {@link shardRange}(n, shards, t)): the coordinator's reduce. Exported for the benchmark.
+ */
+export async function readTable(
+  passDir: string,
+  spec: Pick<ShardSpec, 'n' | 'shards'>,
+): Promise<{ table: CandidateTable; clocks: TaskClock[] }> {
   let table: CandidateTable | undefined;
+  const clocks: TaskClock[] = [];
   for (let t = 0; t < spec.shards; t++) {
     const [a, b] = shardRange(spec.n, spec.shards, t);
     if (b <= a) continue;
     const file = join(passDir, `out-${t}.bin`);
-    const part = decodeTable(await readFile(file), b - a, file);
+    const { clock, ...part } = decodeTable(await readFile(file), b - a, file);
+    if (clock) clocks.push(clock); // none from a task of an older ackmeans
     table ??= {
       n: spec.n,
       m: part.m,
@@ -162,12 +265,15 @@ async function readTable(passDir: string, spec: ShardSpec): Promise<CandidateTab
     for (const f of TABLE_FIELDS) table[f].set(part[f] as never, a * part.m);
   }
   if (!table) throw new AckmeansError('ERR_SLURM', `no task of ${passDir} produced a table`);
-  return table;
+  return { table, clocks };
 }
 
-/** A table slice as bytes: a JSON header line {n, m}, then the fields in TABLE_FIELDS order. */
-function encodeTable(t: CandidateTable): Uint8Array {
-  const head = new TextEncoder().encode(`${JSON.stringify({ n: t.n, m: t.m })}\n`);
+/**
+ * A table slice as bytes: a JSON header line {n, m, clock}, then the fields in TABLE_FIELDS
+ * order.
+ */
+export function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
+  const head = new TextEncoder().encode(`${JSON.stringify({ n: t.n, m: t.m, clock })}\n`);
   const parts = [head, ...TABLE_FIELDS.map((f) => bytesOf(t[f]))];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
   let o = 0;
@@ -178,11 +284,15 @@ function encodeTable(t: CandidateTable): Uint8Array {
   return out;
 }
 
-function decodeTable(buf: Buffer, n: number, file: string): CandidateTable {
+function decodeTable(buf: Buffer, n: number, file: string): CandidateTable & { clock?: TaskClock } {
   const nl = buf.indexOf(10);
   const bad = (why: string): AckmeansError => new AckmeansError('ERR_SLURM', `${file}: ${why}`, { file });
   if (nl < 0) throw bad('no header');
-  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { n: number; m: number };
+  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as {
+    n: number;
+    m: number;
+    clock?: TaskClock;
+  };
   if (head.n !== n) throw bad(`holds ${head.n} images, expected ${n}`);
   const cells = n * head.m;
   const expected = nl + 1 + cells * (4 * 5 + 1);
@@ -192,6 +302,7 @@ function decodeTable(buf: Buffer, n: number, file: string): CandidateTable {
   const view = (o: number, bytes: number): ArrayBuffer => body.slice(o, o + bytes).buffer;
   const c4 = cells * 4;
   return {
+    clock: head.clock,
     n,
     m: head.m,
     classes: new Int32Array(view(0, c4)),
@@ -230,6 +341,7 @@ export async function runShardTask(passDir: string, task: number): Promise<void>
   const references = new Float32Array(new Uint8Array(await readFile(join(passDir, 'refs.f32'))).buffer);
   const ownAll = new Int32Array(new Uint8Array(await readFile(join(passDir, 'own.i32'))).buffer);
   const threads = Number.parseInt(process.env.SLURM_CPUS_PER_TASK ?? '1', 10) || 1;
+  const computeStart = Date.now();
   const table = await candidatePass(
     images,
     references,
@@ -238,5 +350,6 @@ export async function runShardTask(passDir: string, task: number): Promise<void>
     { ...spec.fine, box: spec.box, threads },
     spec.coarseBand,
   );
-  await writeAtomic(join(passDir, `out-${task}.bin`), encodeTable(table));
+  const clock = { processStart: Math.round(performance.timeOrigin), computeStart, computeEnd: Date.now() };
+  await writeAtomic(join(passDir, `out-${task}.bin`), encodeTable(table, clock));
 }

@@ -22,7 +22,11 @@ export interface SlurmSettings {
   sbatchArgs?: string[];
   /** Times a failed or lost task is submitted again before the array fails (default 2). */
   maxRetries?: number;
-  /** How often to look at the tasks, in ms (default 1000). */
+  /**
+   * Longest wait between two looks at the tasks' exit files, in ms (default 1000). The first
+   * look comes after 20 ms and the wait grows by half each time up to this (short passes are
+   * not held back by a whole interval); `squeue` is asked at most once per `pollMs`.
+   */
   pollMs?: number;
   /** Environment of the Slurm commands (default: this process's). */
   env?: NodeJS.ProcessEnv;
@@ -52,6 +56,8 @@ export interface ArrayProgress {
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
+/** The first wait before looking at a new array's tasks, ms. */
+const FIRST_LOOK_MS = 20;
 
 function slurmError(message: string, cause?: unknown): AckmeansError {
   return new AckmeansError('ERR_SLURM', message, cause === undefined ? undefined : { cause });
@@ -103,6 +109,14 @@ export async function checkSlurm(settings: SlurmSettings = {}): Promise<void> {
     }
   }
   await slurm('sbatch', ['--test-only', ...submitOptions(settings), '--wrap', 'true'], env);
+}
+
+/**
+ * Cancels the arrays `jobIds` (`scancel`), e.g. those a killed coordinator left running; ids
+ * Slurm has forgotten are ignored.
+ */
+export async function cancelArrays(jobIds: string[], settings: SlurmSettings = {}): Promise<void> {
+  if (jobIds.length) await slurm('scancel', jobIds, settings.env).catch(() => undefined);
 }
 
 function batchScript(job: ArrayJob, dir: string): string {
@@ -182,12 +196,17 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 export async function runArray(
   job: ArrayJob,
   settings: SlurmSettings = {},
-  hooks: { signal?: AbortSignal; onProgress?: (p: ArrayProgress) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    onProgress?: (p: ArrayProgress) => void;
+    /** Called with the id of every array submitted (before its tasks are followed). */
+    onSubmit?: (jobId: string) => void | Promise<void>;
+  } = {},
 ): Promise<void> {
   const tasks = checkInt('tasks', job.tasks, 1, 100_000);
   const maxRetries = checkInt('maxRetries', settings.maxRetries ?? 2, 0, 100);
   const pollMs = checkInt('pollMs', settings.pollMs ?? 1000, 10, 600_000);
-  const { signal, onProgress } = hooks;
+  const { signal, onProgress, onSubmit } = hooks;
   const env = settings.env;
   throwIfAborted(signal);
   const dir = resolve(job.dir);
@@ -214,32 +233,44 @@ export async function runArray(
       ],
       env,
     );
-    jobIds.push(out.trim().split(';')[0]);
+    const id = out.trim().split(';')[0];
+    jobIds.push(id);
+    await onSubmit?.(id);
     for (const i of indices) {
       attempts[i]++;
       pending.add(i);
     }
   };
-  const cancelAll = async (): Promise<void> => {
-    if (jobIds.length) await slurm('scancel', jobIds, env).catch(() => undefined);
-  };
+  const cancelAll = (): Promise<void> => cancelArrays(jobIds, settings);
 
   let retries = 0;
   try {
     await submit(Array.from({ length: tasks }, (_, i) => i));
+    let wait = FIRST_LOOK_MS;
+    let lastSqueue = performance.now();
+    let listed = new Set<number>(pending);
     while (pending.size > 0) {
-      await sleep(pollMs, signal);
+      await sleep(wait, signal);
       throwIfAborted(signal);
-      const listed = await listedTasks(jobIds, env);
+      wait = Math.min(pollMs, Math.ceil(wait * 1.5));
+      // squeue (a round trip to the controller) at most once per pollMs; exit files every look.
+      const askQueue = performance.now() - lastSqueue >= pollMs;
+      if (askQueue) {
+        listed = await listedTasks(jobIds, env);
+        lastSqueue = performance.now();
+      }
       const again: number[] = [];
+      let finished = 0;
       for (const i of [...pending]) {
         // Read the exit code after squeue: a task writes it before it leaves the queue.
         const rc = await readExit(dir, i);
         if (rc === 0) {
           pending.delete(i);
+          finished++;
           continue;
         }
-        if (rc === undefined && listed.has(i)) continue;
+        // Without a fresh squeue, a task with no exit file is taken as still running.
+        if (rc === undefined && (!askQueue || listed.has(i))) continue;
         pending.delete(i);
         const why = rc === undefined ? 'was killed or lost' : `exited with ${rc}`;
         if (attempts[i] > maxRetries)
@@ -251,8 +282,10 @@ export async function runArray(
       if (again.length) {
         retries += again.length;
         await submit(again);
+        for (const i of again) listed.add(i);
       }
-      onProgress?.({ done: tasks - pending.size, total: tasks, retries });
+      if (finished > 0) wait = FIRST_LOOK_MS; // the others are likely close behind
+      if (finished > 0 || again.length) onProgress?.({ done: tasks - pending.size, total: tasks, retries });
     }
   } catch (err) {
     await cancelAll();

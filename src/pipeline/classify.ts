@@ -13,7 +13,7 @@ import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
 import { finalAverages, recentredPoses } from './averages.js';
 import { scoreClasses } from './class-score.js';
-import { runMra, runsScaleEngine } from './mra.js';
+import { runMra, runsScaleEngine, startPhaseCount } from './mra.js';
 import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
 import { type ClassifyParams, type ResolvedParams, resolveParams } from './params.js';
@@ -97,11 +97,16 @@ export async function classifyParticles(
   const timings: Record<string, number> = {};
   const t0 = performance.now();
   const job: JobOptions = { signal, ...(p.threads === undefined ? {} : { threads: p.threads }) };
-  const tracker = new ProgressTracker(p.maxIter * PHASES[p.pipeline], hooks.onProgress, {
-    maxIter: p.maxIter,
-    phases: PHASES[p.pipeline],
-    sigma0: p.sigma0,
-  });
+  const starts = startPhaseCount(p);
+  const tracker = new ProgressTracker(
+    p.maxIter * PHASES[p.pipeline] + starts * p.startIterations,
+    hooks.onProgress,
+    {
+      maxIter: p.maxIter,
+      phases: PHASES[p.pipeline] + starts,
+      sigma0: p.sigma0,
+    },
+  );
   tracker.update('preprocess', 0);
   const stack = await prepareStack(
     input,

@@ -7,9 +7,9 @@
  * coarse-to-fine, sparse tables); with `exhaustive` (and always for the other methods) the
  * round-1 engine, one alignment of all images to all references per iteration.
  */
-import { createAlignmentSource } from '../align/source.js';
 import { type ClassifyParams, CLASSIFY_DEFAULTS } from './params.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
+import { mraSource, mraStart } from './mra-start.js';
 import { type ScaleState, runScale } from './scale.js';
 
 /** Whether MRA runs on the scale engine for these parameters. */
@@ -29,7 +29,25 @@ export function runsScaleEngine(params: ClassifyParams): boolean {
   );
 }
 
-/** Runs MRA clustering: one phase, 'classes'. */
+/**
+ * Start phases an MRA run has before its main phase (mra-start.ts): the coarse starts of the
+ * exhaustive engine, none for the scale engine or other pipelines.
+ */
+export function startPhaseCount(
+  params: Pick<
+    PipelineContext['params'],
+    'pipeline' | 'exhaustive' | 'method' | 'startIterations' | 'starts'
+  >,
+): number {
+  return params.pipeline === 'mra' && !usesScaleEngine(params) && params.startIterations > 0
+    ? params.starts
+    : 0;
+}
+
+/**
+ * Runs MRA clustering: the coarse starts of mra-start.ts (exhaustive engine), then the main
+ * phase, 'classes'.
+ */
 export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
   const { stack } = ctx;
   const progress = (fraction: number): void => ctx.onWithinIteration?.(fraction);
@@ -58,11 +76,12 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
       iterations: result.state.iteration,
     };
   }
-  const source = createAlignmentSource(stack.images, {
-    ...ctx.alignOptions,
-    onProgress: (p) => progress(p.fraction),
+  const start = await mraStart(ctx);
+  const source = mraSource(ctx, start.bandLimit);
+  const result = await ctx.phases.run('classes', source, {
+    ...ctx.clusterOptions,
+    ...(start.references ? { initial: { references: start.references } } : {}),
   });
-  const result = await ctx.phases.run('classes', source, ctx.clusterOptions);
   return {
     assignment: result.assignment,
     references: result.references,

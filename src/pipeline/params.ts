@@ -114,19 +114,22 @@ export const PARAMS = {
     help: 'working box in pixels, the images are Fourier-cropped to it',
     unit: 'px',
   }),
-  /** Largest shift searched, in working-box pixels (default 2). */
+  /**
+   * Largest shift searched, in pixels of the working box (default 2): after a 200 → 64 px crop,
+   * 2 working pixels are 6.25 input pixels. `offsetRange` gives it in input pixels instead.
+   */
   shiftRange: spec({
     schema: z.number().min(0).max(1024),
     default: 2,
-    help: 'largest shift searched, in working-box pixels',
-    unit: 'px',
+    help: 'largest shift searched, in pixels of the working box (--box; --offset-range takes input pixels)',
+    unit: 'working-px',
   }),
-  /** Shift grid step in working-box pixels (default 1). */
+  /** Shift grid step in working-box pixels (default 1); `offsetStep` gives it in input pixels. */
   shiftStep: spec({
     schema: z.number().positive().max(1024),
     default: 1,
-    help: 'shift grid step, in working-box pixels',
-    unit: 'px',
+    help: 'shift grid step, in pixels of the working box (--offset-step takes input pixels)',
+    unit: 'working-px',
   }),
   /**
    * Largest shift searched, in pixels of the input images (RELION's `--offset_range`); replaces
@@ -135,16 +138,16 @@ export const PARAMS = {
   offsetRange: spec({
     schema: z.number().min(0).max(4096),
     defaultText: 'shift range × input box / working box',
-    help: 'largest shift searched, in input pixels (instead of --shift-range)',
-    unit: 'px',
+    help: "largest shift searched, in pixels of the input images, as RELION's --offset_range (instead of --shift-range)",
+    unit: 'input-px',
     relion: '--offset_range',
   }),
   /** Shift grid step in pixels of the input images (RELION's `--offset_step`); replaces `shiftStep`. */
   offsetStep: spec({
     schema: z.number().positive().max(4096),
     defaultText: 'shift step × input box / working box',
-    help: 'shift grid step, in input pixels (instead of --shift-step)',
-    unit: 'px',
+    help: 'shift grid step, in pixels of the input images (instead of --shift-step)',
+    unit: 'input-px',
     relion: '--offset_step',
   }),
   /**
@@ -213,6 +216,58 @@ export const PARAMS = {
     default: 12,
     help: 'scale engine: candidate classes per image after the coarse stage',
     unit: 'm',
+  }),
+  /**
+   * MRA: the first references (default `'images'`, k random images); `'subsets'` takes the plain
+   * averages of k random subsets of the images (src/pipeline/mra-start.ts).
+   */
+  init: spec({
+    schema: z.enum(['images', 'subsets']),
+    default: 'images',
+    help: "MRA: first references, 'images' (k random images) or 'subsets' (averages of k random subsets)",
+  }),
+  /**
+   * MRA (exhaustive engine): iterations of each coarse start phase before the main phase
+   * (default 8; 0: none); the start aligns with the band limit of `startResolution`. Measured
+   * (issue 17, BENCHMARKS.md): 80S at SNR 1/30 41.5° → 34.2°.
+   */
+  startIterations: spec({
+    schema: z.int().min(0).max(1000),
+    default: 8,
+    help: 'MRA: iterations of each coarse start before the main phase (0: none)',
+    unit: 'count',
+  }),
+  /** MRA: independent coarse starts; the one with the lowest objective is kept (default 1). */
+  starts: spec({
+    schema: z.int().min(1).max(100),
+    default: 1,
+    help: 'MRA: independent coarse starts (the lowest objective is kept; with --start-iterations)',
+    unit: 'count',
+  }),
+  /** MRA: finest detail the coarse starts align with, in Å (default 50). */
+  startResolution: spec({
+    schema: z.number().positive().max(1e5),
+    default: 50,
+    help: 'MRA: finest detail used by the coarse starts, in Å',
+    unit: 'Å',
+  }),
+  /**
+   * MRA (exhaustive engine): low-pass each new reference by its class's even/odd FRC (a Gaussian
+   * whose transfer is ½ at the class's resolution) before the next alignment (default false).
+   */
+  filterReferences: spec({
+    schema: z.boolean(),
+    default: false,
+    help: "MRA: low-pass each reference by its class's even/odd FRC before aligning to it",
+  }),
+  /**
+   * MRA with coarse starts: the main phase aligns up to the start classes' median even/odd FRC
+   * resolution instead of `alignResolution` (default false).
+   */
+  followFrc: spec({
+    schema: z.boolean(),
+    default: false,
+    help: "MRA with coarse starts: align the main phase up to the start classes' FRC resolution",
   }),
 };
 
@@ -380,17 +435,24 @@ export function resolveParams(
       throw new RangeError(`give ${ours} (working pixels) or ${relion} (input pixels), not both`);
     return b === undefined ? a : b * toWorking;
   };
+  // what the user gave, for messages: "offsetRange (12 input pixels = 3.84 working pixels)"
+  const said = (ours: ParamName, relion: ParamName, given: number | undefined, working: number) =>
+    given === undefined
+      ? `${ours} (${working} working pixels)`
+      : `${relion} (${given} input pixels = ${+working.toFixed(4)} working pixels)`;
   const shiftRange = either('shiftRange', 'offsetRange', p.shiftRange, p.offsetRange) ?? d.shiftRange;
+  const rangeSaid = said('shiftRange', 'offsetRange', p.offsetRange, shiftRange);
   if (shiftRange > box / 4)
-    throw new RangeError(`shiftRange (${shiftRange} working pixels) must be at most box/4 = ${box / 4}`);
+    throw new RangeError(`${rangeSaid} must be at most box/4 = ${box / 4} working pixels`);
   const shiftStep = either('shiftStep', 'offsetStep', p.shiftStep, p.offsetStep) ?? d.shiftStep;
+  const stepSaid = said('shiftStep', 'offsetStep', p.offsetStep, shiftStep);
   if (shiftStep < MIN_SHIFT_STEP)
     throw new RangeError(
-      `shiftStep (${shiftStep} working pixels) must be at least ${MIN_SHIFT_STEP}: each alignment would try ${Math.round((d.shiftStep / shiftStep) ** 2)}× as many shifts as with step ${d.shiftStep}, for no better alignment`,
+      `${stepSaid} must be at least ${MIN_SHIFT_STEP} working pixels: each alignment would try ${Math.round((d.shiftStep / shiftStep) ** 2)}× as many shifts as with step ${d.shiftStep}, for no better alignment`,
     );
   if (shiftStep > Math.max(1, shiftRange))
     throw new RangeError(
-      `shiftStep (${shiftStep}) must be at most max(1, shiftRange) = ${Math.max(1, shiftRange)}`,
+      `${stepSaid} must be at most max(1, shift range) = ${Math.max(1, shiftRange)} working pixels`,
     );
   return {
     k,
@@ -411,6 +473,12 @@ export function resolveParams(
     alignResolution: p.alignResolution ?? d.alignResolution,
     exhaustive: p.exhaustive ?? d.exhaustive,
     shortlist: p.shortlist ?? d.shortlist,
+    init: p.init ?? d.init,
+    startIterations: p.startIterations ?? d.startIterations,
+    starts: p.starts ?? d.starts,
+    startResolution: p.startResolution ?? d.startResolution,
+    followFrc: p.followFrc ?? d.followFrc,
+    filterReferences: p.filterReferences ?? d.filterReferences,
     averageBox: checkAverageBox(p.averageBox ?? input.box, box, input.box),
     recentre: p.recentre ?? d.recentre,
     workingPixelSize,

@@ -10,7 +10,6 @@ import { type SlurmExecutorOptions, createSlurmExecutor } from '../executor/slur
 import { type ParticleSet, openParticles } from '../io/index.js';
 import { checkOutputDir } from '../io/output-dir.js';
 import { UID_COLUMN } from '../io/particles-star.js';
-import { writeClassifyReport } from '../report/report.js';
 import {
   CHECKPOINT_FILE,
   type Checkpoint,
@@ -126,7 +125,13 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
     },
     params,
     seed: params.seed,
-    working: { box: result.box, pixelSize: result.pixelSize },
+    // the shift search in every unit a user may think in (params.shiftRange is in working pixels)
+    working: {
+      box: result.box,
+      pixelSize: result.pixelSize,
+      shiftRangeInputPixels: (params.shiftRange * set.box) / result.box,
+      shiftRangeAngst: params.shiftRange * result.pixelSize,
+    },
     iterations: result.iterations,
     converged: result.converged,
     sizes: result.sizes,
@@ -295,6 +300,8 @@ export async function runClassification(
       report.timings = { ...result.timings, run: seconds };
       const table = await tableOf(set, particles.pixelSize, result.params.invert);
       const files = await writeOutputs(dir, result, table, report, set.box);
+      // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+      const { writeClassifyReport } = await import('../report/report.js');
       files.push(
         ...(await writeClassifyReport(dir, {
           classAverages: result.classes.averages,

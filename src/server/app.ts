@@ -16,6 +16,7 @@ import { readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AckmeansError } from '../errors.js';
+import { runsScaleEngine } from '../pipeline/mra.js';
 import { resolveParams } from '../pipeline/params.js';
 import { HttpError, isDiskFull, oneLine, type ErrorBody } from './errors.js';
 import type { InspectRules } from './inspect.js';
@@ -80,6 +81,8 @@ export interface AppContext {
   inspect: Inspector;
   concurrency: number;
   threadsPerJob: number;
+  /** Where jobs' passes run (`serve --executor`); slurm takes scale-engine jobs only. Default local. */
+  executor?: 'local' | 'slurm';
   startedAt: number;
   log?: (line: string) => void;
 }
@@ -234,6 +237,12 @@ export function buildApp(ctx: AppContext): FastifyInstance {
             'the input names a stack file outside the data roots',
           );
       checkLimits(body.params, facts, limits);
+      if (ctx.executor === 'slurm' && !runsScaleEngine(body.params))
+        throw new HttpError(
+          422,
+          'ERR_EXECUTOR',
+          'this server runs jobs on Slurm (serve --executor slurm), which takes the scale engine only: send "exhaustive": false (pipeline mra, method ack)',
+        );
       const job = queue.submit({
         id,
         input: path,

@@ -3,6 +3,8 @@
  * IPC channel of `child_process.fork`.
  */
 
+import type { RunOptions } from '../pipeline/run.js';
+
 /** Server → worker: run this job. `resume` continues from the checkpoint in `outDir`. */
 export interface StartMessage {
   type: 'start';
@@ -12,6 +14,8 @@ export interface StartMessage {
   resume: boolean;
   /** The stacks checked at submission (reference as written → real file): the only ones opened. */
   remap?: Record<string, string>;
+  /** Run the scale engine's passes as Slurm job arrays (`ackmeans serve --executor slurm`). */
+  slurm?: RunOptions['slurm'];
 }
 
 /** Server → worker: stop the job (the worker answers `cancelled` and exits). */

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { StartMessage } from './protocol.js';
 import { WorkerProcess, type WorkerModule, type WorkerOutcome } from './runner.js';
 import { isDiskFull } from './errors.js';
 import type { Job, JobStore, NewJob } from './store.js';
@@ -30,6 +31,11 @@ export interface QueueOptions {
   threadsPerJob: number;
   /** The worker module to fork. */
   worker: WorkerModule;
+  /**
+   * Run every job's passes as Slurm job arrays with these settings; a `dir` is the parent of
+   * the jobs' job folders (`<dir>/<job id>`), else each job uses `<its output>/slurm`.
+   */
+  slurm?: StartMessage['slurm'];
   /** Called with diagnostics (a worker's stderr when it fails). */
   log?: (line: string) => void;
 }
@@ -212,7 +218,7 @@ export class JobQueue extends EventEmitter {
   private readonly failing = new Map<string, string>();
 
   private async launch(job: Job): Promise<void> {
-    const { store, jobsDir, threadsPerJob, worker } = this.opts;
+    const { store, jobsDir, threadsPerJob, worker, slurm } = this.opts;
     const outDir = join(jobsDir, job.id);
     await mkdir(outDir, { recursive: true });
     // Stopped meanwhile: the job stays running in the store and resumes at the next start.
@@ -228,6 +234,7 @@ export class JobQueue extends EventEmitter {
         params: { ...job.params, threads },
         resume: job.attempts > 1,
         ...(job.remap ? { remap: job.remap } : {}),
+        ...(slurm ? { slurm: { ...slurm, ...(slurm.dir ? { dir: join(slurm.dir, job.id) } : {}) } } : {}),
       },
       {
         onProgress: (progress) => {

@@ -9,7 +9,10 @@ import { availableParallelism } from 'node:os';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { checkInt } from '../errors.js';
+import { checkSlurm } from '../executor/slurm.js';
+import type { RunOptions } from '../pipeline/run.js';
 import { buildApp, type Inspector, type Limits } from './app.js';
+import { DEFAULT_LIMITS, TOKEN_ENV } from './defaults.js';
 import { bearerChecker } from './auth.js';
 import { httpServerFactory, DEFAULT_TIMEOUTS, type HttpTimeouts } from './http-server.js';
 import { inspectInput, stopInspectThreads } from './inspect.js';
@@ -20,17 +23,7 @@ import { defaultWorkerModule, type WorkerModule } from './runner.js';
 import { JobStore } from './store.js';
 import { Uploads } from './uploads.js';
 
-/** Environment variable holding the token when `token` is not given. */
-export const TOKEN_ENV = 'ACKMEANS_TOKEN';
-
-/** Default limits. */
-export const DEFAULT_LIMITS: Limits = {
-  maxUploadBytes: 2 * 1024 ** 3,
-  uploadQuotaBytes: 20 * 1024 ** 3,
-  maxK: 1000,
-  maxBox: 1024,
-  maxParticles: 2_000_000,
-};
+export { DEFAULT_LIMITS, TOKEN_ENV };
 
 /** Largest JSON request body, bytes. */
 const JSON_BODY_LIMIT = 1 << 20;
@@ -97,6 +90,12 @@ export interface ServerOptions {
   concurrency?: number;
   /** Threads per job. Default: the cores divided among the concurrent jobs (at least 1). */
   threadsPerJob?: number;
+  /**
+   * Run every job's passes as Slurm job arrays (`serve --executor slurm`; checked at start). A
+   * `dir` holds the jobs' job folders (`<dir>/<job id>`), else `<work dir>/jobs/<id>/slurm`.
+   * Jobs must then use the scale engine (`exhaustive: false`); others are refused (422).
+   */
+  slurm?: RunOptions['slurm'];
   /** Limits on uploads, k, box and particle count (defaults: {@link DEFAULT_LIMITS}). */
   limits?: Partial<Limits>;
   /** Diagnostics (internal errors, worker stderr of failed jobs). Default: stderr. */
@@ -140,6 +139,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new RangeError('retentionDays must be a number >= 0 (0 keeps finished jobs)');
   const log = options.log ?? ((line: string) => process.stderr.write(`ackmeans serve: ${line}\n`));
   const roots = await realRoots(options.dataRoots ?? []);
+  if (options.slurm) await checkSlurm(options.slurm); // bad settings: one error before serving
+  const slurm = options.slurm && {
+    ...options.slurm,
+    ...(options.slurm.dir === undefined ? {} : { dir: resolve(options.slurm.dir) }),
+  };
   const workDir = resolve(options.workDir);
   const jobsDir = join(workDir, 'jobs');
   const uploadsDir = join(workDir, 'uploads');
@@ -157,6 +161,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       threadsPerJob,
       worker: options.worker ?? defaultWorkerModule(),
       log,
+      ...(slurm ? { slurm } : {}),
     });
     const app = buildApp({
       store,
@@ -173,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       inspect: options.inspect ?? inspectInput,
       concurrency,
       threadsPerJob,
+      executor: slurm ? 'slurm' : 'local',
       startedAt: Date.now(),
       log,
     });

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeError } from '../cli/common.js';
+import { describeError } from '../errors.js';
 import { isDiskFull, oneLine } from './errors.js';
 import type { ServerMessage, StartMessage, WorkerMessage } from './protocol.js';
 
@@ -19,6 +19,8 @@ export interface JobRunOptions {
   resume: boolean;
   /** The stacks checked at submission (reference as written → real file). */
   remap?: Record<string, string>;
+  /** The server's Slurm executor settings (`serve --executor slurm`); none: in the worker. */
+  slurm?: StartMessage['slurm'];
   onProgress: (progress: Record<string, unknown>) => void;
   onIteration: (trace: unknown) => void;
 }
@@ -118,6 +120,7 @@ async function runJob(run: JobFunction, start: StartMessage, signal: AbortSignal
       signal,
       resume: start.resume,
       ...(start.remap ? { remap: start.remap } : {}),
+      ...(start.slurm ? { slurm: start.slurm } : {}),
       onProgress: (progress) => {
         pending = progress;
         const wait = PROGRESS_EVERY_MS - (Date.now() - lastSent);

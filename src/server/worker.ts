@@ -9,13 +9,15 @@ import { CHECKPOINT_FILE } from '../pipeline/checkpoint.js';
 import { runClassification, type ClassifyParams } from '../pipeline/run.js';
 import { serveWorker } from './worker-host.js';
 
-serveWorker(async (input, outDir, params, { signal, resume, remap, onProgress, onIteration }) => {
+serveWorker(async (input, outDir, params, { signal, resume, remap, slurm, onProgress, onIteration }) => {
   const summary = await runClassification(input, outDir, params as unknown as ClassifyParams, {
     signal,
     // Interrupted before its first checkpoint (during preprocessing): start again.
     resume: resume && existsSync(join(outDir, CHECKPOINT_FILE)),
     // Exactly the stack files the server checked (never looked up again by name).
     ...(remap ? { remap } : {}),
+    // The server's executor: the job's passes as Slurm job arrays (cancelled with the job).
+    ...(slurm ? { slurm } : {}),
     onProgress: (p) => onProgress({ ...p }),
     onIteration,
   });

@@ -187,6 +187,24 @@ describe('determinism', () => {
     expect(Buffer.from(a.averages.buffer).equals(Buffer.from(b.averages.buffer))).toBe(true);
   });
 
+  it('MRA with coarse starts resumes exactly when stopped in a start or in the main phase', async () => {
+    const params = {
+      k: 8, maxIter: 3, sigma0: 0, seed: 6, threads: 2, init: 'subsets' as const, starts: 2,
+      startIterations: 2, followFrc: true, filterReferences: true,
+    }; // prettier-ignore
+    for (const stop of [
+      (r: { phase?: string; iteration: number }) => r.phase === 'start-2' && r.iteration === 1,
+      (r: { phase?: string; iteration: number }) => r.phase === 'classes' && r.iteration === 1,
+    ]) {
+      const { full, cut } = await runCutAndResume(params, stop);
+      for (const f of ['run_data.star', 'run_classes.mrcs'])
+        expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
+      const phases = (dir: string) =>
+        [...new Set(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).trace.map((t: { phase: string }) => t.phase))]; // prettier-ignore
+      expect(phases(full)).toEqual(['start-1', 'start-2', 'classes']);
+    }
+  });
+
   it('MRA/MSA (several clustering phases) resumes mid-phase exactly', async () => {
     const params = { k: 8, pipeline: 'msa' as const, maxIter: 3, sigma0: 0, seed: 4, threads: 2 };
     const { full, cut } = await runCutAndResume(params, (r) => r.phase === 'round2' && r.iteration === 1);

@@ -47,6 +47,12 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   phaseFlip: { valid: false, invalid: 1 },
   exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
+  init: { valid: 'subsets', invalid: 'noise' },
+  startIterations: { valid: 0, invalid: -1 },
+  starts: { valid: 2, invalid: 0 },
+  startResolution: { valid: 40, invalid: 0 },
+  followFrc: { valid: true, invalid: 'yes' },
+  filterReferences: { valid: true, invalid: 'yes' },
 };
 
 const INPUT = { count: 20, box: 32, pixelSize: 4, hasCtf: true };
@@ -149,6 +155,23 @@ describe.each(PARAM_NAMES)('parameter %s', (name) => {
       );
       expect(bad.params).toBeUndefined();
     }
+  });
+});
+
+describe('shift range units', () => {
+  it('offsetRange is in input pixels, shiftRange in working pixels; errors say which the user gave', () => {
+    // 32 px input, 16 px working box: one working pixel is two input pixels
+    expect(resolveParams({ k: 3, box: 16, offsetRange: 4 }, INPUT).shiftRange).toBe(2);
+    expect(resolveParams({ k: 3, box: 16, shiftRange: 2 }, INPUT).shiftRange).toBe(2);
+    expect(() => resolveParams({ k: 3, box: 16, offsetRange: 10 }, INPUT)).toThrow(
+      'offsetRange (10 input pixels = 5 working pixels) must be at most box/4 = 4 working pixels',
+    );
+    expect(() => resolveParams({ k: 3, box: 16, shiftRange: 5 }, INPUT)).toThrow(
+      'shiftRange (5 working pixels) must be at most box/4 = 4 working pixels',
+    );
+    expect(() => resolveParams({ k: 3, box: 16, offsetRange: 2, shiftRange: 1 }, INPUT)).toThrow(
+      'give shiftRange (working pixels) or offsetRange (input pixels), not both',
+    );
   });
 });
 
