@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctfCorrectedAverages } from '../../src/align/average.js';
+import { ctfCorrectedAverages, type ImageParameters } from '../../src/align/average.js';
 import { recentredPoses } from '../../src/pipeline/averages.js';
 import { centreOffset } from '../../src/pipeline/class-score.js';
 import { Rng } from '../../src/random.js';
@@ -53,7 +53,7 @@ describe('recentre', () => {
   it("moves an off-centre class average's centre of mass to the box centre through the members' shifts", async () => {
     const { images, poses } = rawClass();
     const assignment = new Int32Array(N);
-    const average = (p: typeof poses) =>
+    const average = (p: ImageParameters) =>
       ctfCorrectedAverages(images, BOX, assignment, 1, p, { pixelSize: 2, correction: 'none' });
     const before = await average(poses);
     const c0 = centreOffset(before.averages, BOX, RADIUS);
