@@ -1,5 +1,8 @@
 /**
- * `ackmeans validate FILE…`: lists every problem found in each file; exit code 1 if any.
+ * `ackmeans validate FILE… [--strict]`: lists every problem found in each file — errors (the
+ * file cannot be read right, or classify would refuse it) and warnings (readable oddities such
+ * as nversion 0 or stale header statistics); exit code 1 if any file has an error. `--strict`
+ * counts warnings as errors (mrcfile's strictness).
  */
 import type { Command } from 'commander';
 import { basename } from 'node:path';
@@ -11,22 +14,38 @@ export function register(program: Command): void {
     program
       .command('validate')
       .description(
-        'check MRC, SPIDER, STAR or .cs files and the stacks they reference; list every problem (exit 1 if any)',
+        'check MRC, SPIDER, STAR or .cs files and the stacks they reference; list every error and warning (exit 1 if any error)',
       )
       .argument('<files...>', 'the files to check')
-      .option('--json', 'print one JSON object per file: {"file", "problems"}'),
+      .option(
+        '--strict',
+        "count warnings (nversion 0, stale header statistics, …) as errors, as mrcfile's validate does",
+      )
+      .option('--json', 'print one JSON object per file: {"file", "errors", "warnings", "problems" (both)}'),
   ).action(
-    action(async (files: string[], opts: { json?: boolean; remap?: Record<string, string> }) => {
-      const { validateFile } = await import('../io/validate.js');
-      let failed = false;
-      for (const file of files) {
-        const problems = await validateFile(file, { remap: opts.remap });
-        failed ||= problems.length > 0;
-        if (opts.json) process.stdout.write(`${JSON.stringify({ file, problems })}\n`);
-        else if (problems.length === 0) process.stdout.write(`${basename(file)}: ok\n`);
-        else for (const p of problems) process.stdout.write(`${basename(file)}: ${p}\n`);
-      }
-      if (failed) process.exitCode = EXIT_FAILURE;
-    }),
+    action(
+      async (files: string[], opts: { json?: boolean; strict?: boolean; remap?: Record<string, string> }) => {
+        const { checkFile } = await import('../io/validate.js');
+        let failed = false;
+        for (const file of files) {
+          const { errors, warnings } = await checkFile(file, {
+            remap: opts.remap,
+            strict: opts.strict === true,
+          });
+          failed ||= errors.length > 0;
+          const name = basename(file);
+          if (opts.json)
+            process.stdout.write(
+              `${JSON.stringify({ file, errors, warnings, problems: [...errors, ...warnings] })}\n`,
+            );
+          else if (errors.length + warnings.length === 0) process.stdout.write(`${name}: ok\n`);
+          else {
+            for (const p of errors) process.stdout.write(`${name}: ${p}\n`);
+            for (const p of warnings) process.stdout.write(`${name}: warning: ${p}\n`);
+          }
+        }
+        if (failed) process.exitCode = EXIT_FAILURE;
+      },
+    ),
   );
 }

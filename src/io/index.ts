@@ -45,5 +45,5 @@ export {
 export { openParticles } from './particles.js';
 export type { ParticleSet, ParticleCtf, ParticlePoses, OpenParticlesOptions } from './particle-types.js';
 export { describeFile, formatSummary, type FileSummary, type ParticleSummary } from './describe.js';
-export { validateFile } from './validate.js';
+export { checkFile, validateFile, type Checked } from './validate.js';
 export { fileKind, type FileKind } from './file-kind.js';

@@ -64,19 +64,22 @@ async function stackNonFinite(path: string): Promise<string[]> {
   }
 }
 
-async function mrcProblems(path: string): Promise<string[]> {
+async function mrcProblems(path: string): Promise<Checked> {
   const { header: h, data } = await readMrc(path, { permissive: true });
-  const problems = [...h.warnings];
+  // read right despite these (mrcfile's permissive mode): warnings
+  const warnings = [...h.warnings];
+  const errors: string[] = [];
   if (h.nversion !== 20140 && h.nversion !== 20141)
-    problems.push(`nversion is ${h.nversion}, not 20140 or 20141 (MRC2014)`);
+    warnings.push(`nversion is ${h.nversion}, not 20140 or 20141 (MRC2014)`);
   if (!(h.ispg === 0 || (h.ispg >= 1 && h.ispg <= 230) || (h.ispg >= 401 && h.ispg <= 630)))
-    problems.push(`space group ispg = ${h.ispg} is not valid`);
+    warnings.push(`space group ispg = ${h.ispg} is not valid`);
+  // the pixel size (cella / mx) or the values themselves are wrong: errors
   if (h.mx <= 0 || h.my <= 0 || h.mz <= 0)
-    problems.push(`sampling mx/my/mz = ${h.mx}, ${h.my}, ${h.mz} must be positive`);
-  if (h.cella.some((c) => c < 0)) problems.push(`negative cell dimensions ${h.cella.join(', ')}`);
-  if (h.mode === 4) return problems;
-  if (h.isStack) problems.push(...nonFiniteProblem(nonFiniteImages(data, h.nx * h.ny, h.nz), h.nz));
-  else if (firstNonFinite(data) >= 0) problems.push('the data holds NaN or infinite values');
+    errors.push(`sampling mx/my/mz = ${h.mx}, ${h.my}, ${h.mz} must be positive`);
+  if (h.cella.some((c) => c < 0)) errors.push(`negative cell dimensions ${h.cella.join(', ')}`);
+  if (h.mode === 4) return { errors, warnings };
+  if (h.isStack) errors.push(...nonFiniteProblem(nonFiniteImages(data, h.nx * h.ny, h.nz), h.nz));
+  else if (firstNonFinite(data) >= 0) errors.push('the data holds NaN or infinite values');
   const stats = new RunningStats();
   stats.add(data);
   const s = stats.result();
@@ -84,30 +87,39 @@ async function mrcProblems(path: string): Promise<string[]> {
   if (h.dmax >= h.dmin) {
     // dmax < dmin (and dmean < dmin, rms < 0) mean "not computed" in MRC2014.
     if (Math.abs(h.dmin - s.dmin) > tol(s.dmin))
-      problems.push(`header dmin ${h.dmin} but the data minimum is ${s.dmin}`);
+      warnings.push(`header dmin ${h.dmin} but the data minimum is ${s.dmin}`);
     if (Math.abs(h.dmax - s.dmax) > tol(s.dmax))
-      problems.push(`header dmax ${h.dmax} but the data maximum is ${s.dmax}`);
+      warnings.push(`header dmax ${h.dmax} but the data maximum is ${s.dmax}`);
     if (h.dmean >= h.dmin && Math.abs(h.dmean - s.dmean) > tol(s.dmean))
-      problems.push(`header dmean ${h.dmean} but the data mean is ${s.dmean}`);
+      warnings.push(`header dmean ${h.dmean} but the data mean is ${s.dmean}`);
   }
   if (h.rms >= 0 && Math.abs(h.rms - s.rms) > tol(s.rms))
-    problems.push(`header rms ${h.rms} but the data rms is ${s.rms}`);
-  return problems;
+    warnings.push(`header rms ${h.rms} but the data rms is ${s.rms}`);
+  return { errors, warnings };
 }
 
 async function particleProblems(
   path: string,
   options: OpenParticlesOptions,
   parsed: StarFile | CsFile,
-): Promise<string[]> {
+): Promise<Checked> {
+  // what classify would refuse is an error; oddities it reads through are warnings
+  const errors: string[] = [];
+  let warnings: string[] = [];
   let set;
   try {
-    set = await openParticles(path, { ...options, permissive: true }, parsed);
+    set = await openParticles(path, { ...options, permissive: false }, parsed);
   } catch (err) {
-    return [message(err, path)];
+    errors.push(message(err, path));
+  }
+  try {
+    set ??= await openParticles(path, { ...options, permissive: true }, parsed);
+  } catch {
+    return { errors, warnings };
   }
   await set.close();
-  const problems = [...set.warnings];
+  if (errors.length === 0) warnings = [...set.warnings];
+  const problems = errors;
   for (const stack of set.stacks)
     try {
       problems.push(...(await stackNonFinite(stack)).map((p) => `${basename(stack)}: ${p}`));
@@ -134,11 +146,38 @@ async function particleProblems(
     check('Cs', ctf.cs, (v) => v >= 0 && v < 100, 'is outside [0, 100) mm');
     check('amplitude contrast', ctf.amplitudeContrast, (v) => v >= 0 && v < 1, 'is outside [0, 1)');
   }
-  return problems;
+  return { errors: problems, warnings };
 }
 
-/** Every problem found in `path`: an empty list means the file is valid. */
+/**
+ * What {@link checkFile} found: `errors` (the file cannot be read right, or classify would
+ * refuse it) and `warnings` (readable oddities: nversion 0, stale header statistics, a missing
+ * `MAP ` stamp …; errors too with `strict`, mrcfile's strictness).
+ */
+export interface Checked {
+  errors: string[];
+  warnings: string[];
+}
+
+/** Checks `path` (see {@link Checked}). */
+export async function checkFile(
+  path: string,
+  options: OpenParticlesOptions & { strict?: boolean } = {},
+): Promise<Checked> {
+  const { strict, ...open } = options;
+  const found = await check(path, open);
+  return strict ? { errors: [...found.errors, ...found.warnings], warnings: [] } : found;
+}
+
+/** Every problem found in `path`, errors then warnings: an empty list means the file is valid. */
 export async function validateFile(path: string, options: OpenParticlesOptions = {}): Promise<string[]> {
+  const { errors, warnings } = await checkFile(path, options);
+  return [...errors, ...warnings];
+}
+
+const onlyErrors = (errors: string[]): Checked => ({ errors, warnings: [] });
+
+async function check(path: string, options: OpenParticlesOptions): Promise<Checked> {
   try {
     await checkRegularFile(path);
     const kind = await fileKind(path);
@@ -147,24 +186,26 @@ export async function validateFile(path: string, options: OpenParticlesOptions =
         return await mrcProblems(path);
       case 'spider': {
         const { header, data, nx, ny, nz, n } = await readSpider(path);
-        return header.isStack ? nonFiniteProblem(nonFiniteImages(data, nx * ny * nz, n), n) : [];
+        return onlyErrors(header.isStack ? nonFiniteProblem(nonFiniteImages(data, nx * ny * nz, n), n) : []);
       }
       case 'spider-doc':
         await readSpiderDoc(path);
-        return [];
+        return onlyErrors([]);
       case 'star': {
         const star = await readStar(path);
-        const problems = star.blocks.length === 0 ? ['no data_ blocks'] : [];
-        if (star.blocks.some((b) => b.has('rlnImageName')))
-          problems.push(...(await particleProblems(path, options, star)));
-        return problems;
+        const empty = star.blocks.length === 0 ? ['no data_ blocks'] : [];
+        if (!star.blocks.some((b) => b.has('rlnImageName'))) return onlyErrors(empty);
+        const found = await particleProblems(path, options, star);
+        return { errors: [...empty, ...found.errors], warnings: found.warnings };
       }
       case 'cs': {
         const cs = await readCs(path);
-        return cs.fields.some((f) => f.name === 'blob/path') ? await particleProblems(path, options, cs) : [];
+        return cs.fields.some((f) => f.name === 'blob/path')
+          ? await particleProblems(path, options, cs)
+          : onlyErrors([]);
       }
     }
   } catch (err) {
-    return [message(err, path)];
+    return onlyErrors([message(err, path)]);
   }
 }

@@ -128,6 +128,20 @@ describe('ackmeans info / validate', () => {
       `b.mrcs=${good}`,
     );
     expect([remapped.code, remapped.stdout]).toEqual([0, 'missing.star: ok\n']); // header pixel size used
+    // warnings (nversion 0, stale statistics) alone: exit 0; --strict counts them as errors
+    const stale = writeRawMrc(join(dir, 'stale.mrcs'), { nx: 4, ny: 4, nz: 2, mode: 2, ispg: 0 });
+    const lenient = await cli('validate', stale, '--json');
+    expect(lenient.code).toBe(0);
+    const found = JSON.parse(lenient.stdout) as { errors: string[]; warnings: string[] };
+    expect(found.errors).toEqual([]);
+    expect(found.warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/dmax 0 but the data maximum/)]),
+    );
+    const text = await cli('validate', stale);
+    expect([text.code, text.stdout]).toEqual([0, expect.stringMatching(/^stale\.mrcs: warning: /)]);
+    const strict = await cli('validate', '--strict', stale);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).not.toMatch(/warning:/);
     const absent = await cli('info', join(dir, 'absent.mrc'));
     expect(absent.code).toBe(1);
     expect(absent.stderr).toBe('ackmeans: absent.mrc: no such file\n');

@@ -52,13 +52,21 @@ beforeAll(async () => {
 describe('a RELION project folder', () => {
   it('classify, select and re-classify from the project folder; outputs name stacks as RELION does', async () => {
     const args = ['-k', '4', '--max-iter', '3', '--threads', '2', '--quiet'];
+    // RELION's option names, as a RELION user types them
     const first = await ackmeans(
       project,
       'classify',
+      '--i',
       'Select/job012/particles.star',
-      '-o',
+      '--o',
       'Class2D/job013',
-      ...args,
+      '--K',
+      '4',
+      '--iter',
+      '3',
+      '--j',
+      '2',
+      '--quiet',
     );
     expect(first.code, first.stderr).toBe(0);
     const names = await imageNames(join(project, 'Class2D/job013/run_data.star'));
