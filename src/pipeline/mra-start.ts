@@ -5,7 +5,7 @@
  *
  *   init     'subsets': the first references are the plain averages of k random subsets of the
  *            images instead of k single images;
- *   starts   S short starts (phases `start-1` … `start-S`, each `startIterations` iterations with
+ *   starts   S short starts (phases `start1` … `startS`, each `startIterations` iterations with
  *            its own seed) aligned with a coarse band limit (`startResolution`), where one image's
  *            signal is strong enough to steer it; the start with the lowest objective J1 (sum of
  *            each image's dissimilarity to its class) gives the main phase its references;
@@ -127,7 +127,7 @@ export async function mraStart(ctx: PipelineContext): Promise<MraStart> {
   let bestJ = Infinity;
   for (let s = 1; s <= params.starts; s++) {
     const references = await init(s);
-    const result = await ctx.phases.run(`start-${s}`, source, {
+    const result = await ctx.phases.run(`start${s}`, source, {
       ...c,
       seed: startSeed(seed, s),
       maxIter: params.startIterations,

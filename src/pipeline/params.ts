@@ -234,7 +234,7 @@ export const PARAMS = {
   startIterations: spec({
     schema: z.int().min(0).max(1000),
     default: 8,
-    help: 'MRA: iterations of each coarse start before the main phase (0: none)',
+    help: 'MRA (exhaustive engine): iterations of each coarse start before the main phase (0: none)',
     unit: 'count',
   }),
   /** MRA: independent coarse starts; the one with the lowest objective is kept (default 1). */

@@ -193,7 +193,7 @@ describe('determinism', () => {
       startIterations: 2, followFrc: true, filterReferences: true,
     }; // prettier-ignore
     for (const stop of [
-      (r: { phase?: string; iteration: number }) => r.phase === 'start-2' && r.iteration === 1,
+      (r: { phase?: string; iteration: number }) => r.phase === 'start2' && r.iteration === 1,
       (r: { phase?: string; iteration: number }) => r.phase === 'classes' && r.iteration === 1,
     ]) {
       const { full, cut } = await runCutAndResume(params, stop);
@@ -201,7 +201,7 @@ describe('determinism', () => {
         expect(readFileSync(join(cut, f)).equals(readFileSync(join(full, f))), f).toBe(true);
       const phases = (dir: string) =>
         [...new Set(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).trace.map((t: { phase: string }) => t.phase))]; // prettier-ignore
-      expect(phases(full)).toEqual(['start-1', 'start-2', 'classes']);
+      expect(phases(full)).toEqual(['start1', 'start2', 'classes']);
     }
   });
 
