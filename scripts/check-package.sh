@@ -36,6 +36,11 @@ for (const [what, ok] of [['classify', typeof main.classify], ['startServer', ty
 console.log('entry points load');"
 
 echo "check-package: node-gyp rebuild from the installed package"
-(cd node_modules/ackmeans && "$repo/node_modules/.bin/node-gyp" rebuild --loglevel=error >/dev/null)
+# node-gyp run by hand does not see npm's `nodedir` setting (npm passes it only to scripts): pass it
+# on, so machines with the headers installed (no download) work too.
+nodedir=$(npm config get nodedir)
+gyp_args=(rebuild --loglevel=error)
+[[ -n $nodedir && $nodedir != undefined && $nodedir != null ]] && gyp_args+=("--nodedir=$nodedir")
+(cd node_modules/ackmeans && "$repo/node_modules/.bin/node-gyp" "${gyp_args[@]}" >/dev/null)
 ./node_modules/.bin/ackmeans doctor
 echo "check-package: ok"

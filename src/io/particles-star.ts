@@ -65,10 +65,16 @@ export function splitImageNames(names: string[], file: string) {
   return { references, stackIndex, imageIndex };
 }
 
+/** `line N, ` for a row read from a file (its line there), else nothing. */
+function lineOf(block: StarBlock, row: number): string {
+  const line = block.lineOf(row);
+  return line === undefined ? '' : `line ${line}, `;
+}
+
 /**
  * A column that must hold numbers: undefined when absent; a column of quoted numbers is read as
- * numbers; any other text is an `ERR_STAR_VALUE` naming the block, row, column and value (so one
- * "N/A" does not silently turn the column off).
+ * numbers; any other text is an `ERR_STAR_VALUE` naming the file line, block, row, column and
+ * value (so one "N/A" does not silently turn the column off).
  */
 function numericColumn(block: StarBlock, name: string, file: string): Float64Array | undefined {
   const values = block.column(name);
@@ -78,7 +84,7 @@ function numericColumn(block: StarBlock, name: string, file: string): Float64Arr
   throw new FormatError(
     'ERR_STAR_VALUE',
     file,
-    `data_${block.name}, row ${bad + 1}: _${name} is ${JSON.stringify(values[bad])}, not a number`,
+    `${lineOf(block, bad)}data_${block.name}, row ${bad + 1}: _${name} is ${JSON.stringify(values[bad])}, not a number`,
   );
 }
 

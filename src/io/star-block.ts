@@ -8,24 +8,33 @@ import { checkInt } from '../errors.js';
 /** Values of a column: numbers or strings, one per row. */
 export type StarValues = Float64Array | string[];
 
+/** {@link StarRawText}`.digits` of a cell whose text is kept in `otherText`. */
+export const OTHER_TEXT = 255;
+
 /**
- * Original text of a numeric column's cells: the file's bytes and where each cell's token starts
- * (it ends at the next blank: numeric cells are unquoted).
+ * The original text of a numeric column's cells, without keeping the file (memory, issue 13): per
+ * cell the number of fraction digits when `value.toFixed(digits)` gives the text back exactly (a
+ * plain decimal such as `-12.345600`: no `+`, no leading zeros, not `-0`, at most 15 significant
+ * digits), else {@link OTHER_TEXT} and the text is in `otherText` (`otherRows` ascending).
  */
 export interface StarRawText {
-  source: Uint8Array;
-  start: Uint32Array;
+  digits: Uint8Array;
+  otherRows: Uint32Array;
+  otherText: string[];
 }
 
-/** The unquoted token of `bytes` that starts at `start` (up to the next blank or line end). */
-export function tokenText(bytes: Uint8Array, start: number): string {
-  let end = start;
-  while (end < bytes.length) {
-    const c = bytes[end];
-    if (c === 32 || c === 9 || c === 13 || c === 10) break;
-    end++;
+/** The text of cell `row` of a numeric column (see {@link StarRawText}). */
+export function rawText(raw: StarRawText, values: Float64Array, row: number): string {
+  const d = raw.digits[row];
+  if (d !== OTHER_TEXT) return values[row].toFixed(d);
+  let lo = 0;
+  let hi = raw.otherRows.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (raw.otherRows[mid] < row) lo = mid + 1;
+    else hi = mid;
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', start, end);
+  return raw.otherText[lo];
 }
 
 type Column =
@@ -88,6 +97,7 @@ export class StarBlock {
   version?: string;
   private cols = new Map<string, Column>();
   private count: number;
+  private rowLines?: Uint32Array;
 
   constructor(name: string, options: { loop?: boolean; rowCount?: number; version?: string } = {}) {
     this.name = name;
@@ -120,6 +130,19 @@ export class StarBlock {
   /** @internal Sets the row count of a parsed loop. */
   _setRowCount(n: number): void {
     this.count = n;
+  }
+
+  /** @internal Sets the file line of each row of a parsed loop. */
+  _setRowLines(lines: Uint32Array): void {
+    this.rowLines = lines;
+  }
+
+  /**
+   * The line of the file (1-based) that row `row` (0-based) was read from; undefined for blocks
+   * not read from a file and for key–value blocks.
+   */
+  lineOf(row: number): number | undefined {
+    return this.rowLines?.[row];
   }
 
   /** Column names in file order. */
@@ -189,18 +212,17 @@ export class StarBlock {
         continue;
       }
       const values = Float64Array.from(idx, (i) => c.values[i]);
-      const raw = c.raw && {
-        source: c.raw.source,
-        start: Uint32Array.from(idx, (i) => c.raw!.start[i]),
-      };
-      out.cols.set(name, raw ? { kind: 'number', values, raw } : { kind: 'number', values });
+      out.cols.set(
+        name,
+        c.raw ? { kind: 'number', values, raw: selectRaw(c.raw, c.values, idx) } : { kind: 'number', values },
+      );
     }
     return out;
   }
 
   private cell(c: Column, row: number): string {
     if (c.kind === 'string') return formatStarString(c.values[row]);
-    if (c.raw) return tokenText(c.raw.source, c.raw.start[row]);
+    if (c.raw) return rawText(c.raw, c.values, row);
     return formatStarNumber(c.values[row]);
   }
 
@@ -222,4 +244,17 @@ export class StarBlock {
     lines.push('');
     return lines.join('\n') + '\n';
   }
+}
+
+/** The raw text of the rows `idx` of a numeric column. */
+function selectRaw(raw: StarRawText, values: Float64Array, idx: Uint32Array): StarRawText {
+  const digits = Uint8Array.from(idx, (i) => raw.digits[i]);
+  const otherRows: number[] = [];
+  const otherText: string[] = [];
+  idx.forEach((i, r) => {
+    if (digits[r] !== OTHER_TEXT) return;
+    otherRows.push(r);
+    otherText.push(rawText(raw, values, i));
+  });
+  return { digits, otherRows: Uint32Array.from(otherRows), otherText };
 }

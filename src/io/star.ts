@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { FormatError, checkRegularFile, fileError } from './errors.js';
-import { STAR_NUMBER, StarBlock, parseStarNumber, tokenText } from './star-block.js';
+import { OTHER_TEXT, STAR_NUMBER, StarBlock, parseStarNumber, rawText } from './star-block.js';
 
 export { StarBlock, formatStarNumber, formatStarString, type StarValues } from './star-block.js';
 
@@ -32,6 +32,21 @@ const LF = 10;
 const HASH = 35;
 const isBlank = (c: number) => c === SPACE || c === TAB || c === CR;
 
+/**
+ * Where the quoted string opened at bytes[open] (' or ") closes, before `to`: a quote closes only
+ * when followed by whitespace or the end of the line.
+ */
+function closingQuote(bytes: Uint8Array, open: number, to: number, fail: (msg: string) => never): number {
+  const ch = bytes[open];
+  let j = open + 1;
+  for (;;) {
+    j = bytes.indexOf(ch, j);
+    if (j < 0 || j >= to) fail('unterminated quoted string');
+    if (j + 1 >= to || isBlank(bytes[j + 1])) return j;
+    j++;
+  }
+}
+
 /** Tokens of one line (bytes from…to) as [start, end, quoted] triples. */
 function tokenize(bytes: Uint8Array, from: number, to: number, fail: (msg: string) => never): number[] {
   const out: number[] = [];
@@ -44,14 +59,7 @@ function tokenize(bytes: Uint8Array, from: number, to: number, fail: (msg: strin
     }
     if (ch === HASH) break; // comment to end of line
     if (ch === 39 || ch === 34) {
-      // A quote closes only when followed by whitespace or the end of the line.
-      let j = i + 1;
-      for (;;) {
-        j = bytes.indexOf(ch, j);
-        if (j < 0 || j >= to) fail('unterminated quoted string');
-        if (j + 1 >= to || isBlank(bytes[j + 1])) break;
-        j++;
-      }
+      const j = closingQuote(bytes, i, to, fail);
       out.push(i + 1, j, 1);
       i = j + 1;
       continue;
@@ -67,13 +75,23 @@ function tokenize(bytes: Uint8Array, from: number, to: number, fail: (msg: strin
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /**
+ * Set by {@link fastNumber}: the fraction digits d of the token just read when `value.toFixed(d)`
+ * is its text exactly (no `+`, no leading zero before a digit, a digit before and after any `.`,
+ * not −0), else {@link OTHER_TEXT}.
+ */
+let fastDigits = OTHER_TEXT;
+
+/**
  * The value of the unquoted token bytes[from…to) when it is a plain decimal ([+-]digits[.digits],
  * at most 15 significant digits: exact, like Number()); NaN when it needs the general path.
  */
 function fastNumber(bytes: Uint8Array, from: number, to: number): number {
   let i = from;
   let neg = false;
-  if (bytes[i] === 45 || bytes[i] === 43) neg = bytes[i++] === 45;
+  fastDigits = OTHER_TEXT;
+  const plus = bytes[i] === 43;
+  if (bytes[i] === 45 || plus) neg = bytes[i++] === 45;
+  const intStart = i;
   let mantissa = 0;
   let digits = 0;
   let fraction = -1;
@@ -89,19 +107,32 @@ function fastNumber(bytes: Uint8Array, from: number, to: number): number {
   const ndigits = to - from - (neg || bytes[from] === 43 ? 1 : 0) - (fraction >= 0 ? 1 : 0);
   if (ndigits === 0 || digits > 15 || fraction > 22) return NaN;
   const v = fraction > 0 ? mantissa / POW10[fraction] : mantissa;
+  const intDigits = fraction < 0 ? to - intStart : to - intStart - fraction - 1;
+  const canonical =
+    !plus &&
+    intDigits >= 1 &&
+    fraction !== 0 &&
+    !(intDigits > 1 && bytes[intStart] === 48) &&
+    !(neg && v === 0);
+  if (canonical) fastDigits = fraction < 0 ? 0 : fraction;
   return neg ? -v : v;
 }
 
-/** One column of a table being read: numbers (value + start of its text) until a cell is not one. */
+/**
+ * One column of a table being read: numbers (value + how to give back its text, see StarRawText)
+ * until a cell is not one.
+ */
 class ColumnBuilder {
   values: Float64Array;
-  starts: Uint32Array;
+  digits: Uint8Array;
+  otherRows: number[] = [];
+  otherText: string[] = [];
   strings: string[] | undefined;
   length = 0;
 
   constructor(capacity: number) {
     this.values = new Float64Array(capacity);
-    this.starts = new Uint32Array(capacity);
+    this.digits = new Uint8Array(capacity);
   }
 
   push(bytes: Uint8Array, from: number, to: number, quoted: boolean): void {
@@ -110,15 +141,22 @@ class ColumnBuilder {
       this.length++;
       return;
     }
-    let v = quoted ? NaN : fastNumber(bytes, from, to);
-    if (Number.isNaN(v) && !quoted) {
+    if (quoted) return this.toStrings().pushString(decode(bytes, from, to));
+    let v = fastNumber(bytes, from, to);
+    let d = fastDigits;
+    if (Number.isNaN(v) || d === OTHER_TEXT) {
       const text = decode(bytes, from, to);
-      if (STAR_NUMBER.test(text)) v = parseStarNumber(text);
-      else return this.toStrings(bytes).pushString(text);
-    } else if (quoted) return this.toStrings(bytes).pushString(decode(bytes, from, to));
+      if (Number.isNaN(v)) {
+        if (!STAR_NUMBER.test(text)) return this.toStrings().pushString(text);
+        v = parseStarNumber(text);
+      }
+      d = OTHER_TEXT;
+      this.otherRows.push(this.length);
+      this.otherText.push(text);
+    }
     if (this.length === this.values.length) this.grow();
     this.values[this.length] = v;
-    this.starts[this.length++] = from;
+    this.digits[this.length++] = d;
   }
 
   private pushString(s: string): void {
@@ -126,11 +164,22 @@ class ColumnBuilder {
     this.length++;
   }
 
+  private raw(length: number) {
+    return {
+      digits: this.digits.subarray(0, length),
+      otherRows: Uint32Array.from(this.otherRows),
+      otherText: this.otherText,
+    };
+  }
+
   /** Turns the column into strings (the numbers read so far as their text). */
-  private toStrings(bytes: Uint8Array): this {
-    this.strings = Array.from({ length: this.length }, (_, r) => tokenText(bytes, this.starts[r]));
+  private toStrings(): this {
+    const raw = this.raw(this.length);
+    this.strings = Array.from({ length: this.length }, (_, r) => rawText(raw, this.values, r));
     this.values = new Float64Array(0);
-    this.starts = new Uint32Array(0);
+    this.digits = new Uint8Array(0);
+    this.otherRows = [];
+    this.otherText = [];
     return this;
   }
 
@@ -139,21 +188,18 @@ class ColumnBuilder {
     const values = new Float64Array(size);
     values.set(this.values);
     this.values = values;
-    const starts = new Uint32Array(size);
-    starts.set(this.starts);
-    this.starts = starts;
+    const digits = new Uint8Array(size);
+    digits.set(this.digits);
+    this.digits = digits;
   }
 
-  finish(block: StarBlock, name: string, source: Uint8Array): void {
+  finish(block: StarBlock, name: string): void {
     if (this.strings) return block._addParsed(name, { kind: 'string', values: this.strings });
     // Trim (a copy) only when much was over-allocated: the estimate is usually close.
-    const fit = <T extends Float64Array | Uint32Array>(a: T): T =>
+    const fit = <T extends Float64Array | Uint8Array>(a: T): T =>
       (a.length > this.length * 1.1 + 16 ? a.slice(0, this.length) : a.subarray(0, this.length)) as T;
-    block._addParsed(name, {
-      kind: 'number',
-      values: fit(this.values),
-      raw: { source, start: fit(this.starts) },
-    });
+    this.digits = fit(this.digits);
+    block._addParsed(name, { kind: 'number', values: fit(this.values), raw: this.raw(this.length) });
   }
 }
 
@@ -188,6 +234,8 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
   let names: string[] = [];
   let columns: ColumnBuilder[] = [];
   let rows = 0;
+  /** The file line of each row of the current loop. */
+  let rowLines = new Uint32Array(0);
   let kvCount = 0;
   let lineNo = 0;
   const fail = (code: string, msg: string): never => {
@@ -200,8 +248,9 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
     if (state === 'header' && names.length === 0) syntax('loop_ without columns');
     if (state !== 'block' && block) {
       if (state === 'header') columns = names.map(() => new ColumnBuilder(0)); // a loop without rows
-      names.forEach((name, c) => columns[c].finish(block!, name, bytes));
+      names.forEach((name, c) => columns[c].finish(block!, name));
       block._setRowCount(rows);
+      if (block.loop) block._setRowLines(rowLines.slice(0, rows));
     }
     state = 'block';
     names = [];
@@ -231,13 +280,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       let end: number;
       let quoted = false;
       if (ch === 39 || ch === 34) {
-        let j = i + 1;
-        for (;;) {
-          j = bytes.indexOf(ch, j);
-          if (j < 0 || j >= to) syntax('unterminated quoted string');
-          if (j + 1 >= to || isBlank(bytes[j + 1])) break;
-          j++;
-        }
+        const j = closingQuote(bytes, i, to, syntax);
         start = i + 1;
         end = j;
         i = j + 1;
@@ -252,7 +295,12 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       c++;
     }
     if (c !== ncol) fail('ERR_STAR_RAGGED', `row has ${c} values, the loop has ${ncol} columns`);
-    rows++;
+    if (rows === rowLines.length) {
+      const grown = new Uint32Array(Math.max(16, Math.ceil(rows * 1.5)));
+      grown.set(rowLines);
+      rowLines = grown;
+    }
+    rowLines[rows++] = lineNo;
   };
 
   let pos = bom;
@@ -274,6 +322,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
         state = 'rows';
         const capacity = Math.ceil(((n - lineStart) / Math.max(1, end - lineStart + 1)) * 1.05) + 16;
         columns = names.map(() => new ColumnBuilder(capacity));
+        rowLines = new Uint32Array(capacity);
       }
       readRow(first, end);
       continue;
@@ -316,7 +365,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       if (current.has(name)) syntax(`duplicate key _${name}`);
       const one = new ColumnBuilder(1);
       one.push(bytes, tokens[3], tokens[4], tokens[5] === 1);
-      one.finish(current, name, bytes);
+      one.finish(current, name);
       kvCount++;
       continue;
     }

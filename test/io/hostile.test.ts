@@ -87,12 +87,31 @@ describe('a non-numeric cell in a numeric column (2)', () => {
         openParticles(f),
         'ERR_STAR_VALUE',
         'cell.star',
-        /row 2: _rlnDefocusU is ".*", not a number/,
+        /: line 11, data_particles, row 2: _rlnDefocusU is ".*", not a number/,
       );
       expect(await problems(f)).toMatch(/_rlnDefocusU/);
     }
     const origin = star('origin.star', ['rlnOriginXAngst', 'rlnOriginYAngst'], ['1@s2.mrcs 1,5 0']);
     await rejects(openParticles(origin), 'ERR_STAR_VALUE', 'origin.star', /_rlnOriginXAngst is "1,5"/);
+  });
+
+  it('gives the line of the file, past comments and blank lines between rows', async () => {
+    await stack('s2.mrcs');
+    const f = star('lines.star', CTF, [
+      '1@s2.mrcs 10000 300 2.7 0.1 2',
+      '# a comment',
+      '',
+      '2@s2.mrcs 11000 300 2.7 0.1 2',
+      '3@s2.mrcs 12000 300 N/A 0.1 2',
+    ]);
+    // lines 1-9: data_, blank, loop_, 6 column names; the rows are on lines 10, 13 and 14
+    await rejects(
+      openParticles(f),
+      'ERR_STAR_VALUE',
+      'lines.star',
+      /: line 14, data_particles, row 3: _rlnSphericalAberration is "N\/A", not a number/,
+    );
+    expect(await problems(f)).toMatch(/line 14, data_particles, row 3/);
   });
 
   it('quoted numbers are still numbers', async () => {

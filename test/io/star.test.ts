@@ -80,6 +80,42 @@ describe('parseStar', () => {
     expect(text).toContain('12000.50'); // original text of unchanged numeric cells
   });
 
+  it('gives back the exact text of every kind of number cell, also after selecting rows', () => {
+    // plain decimals are rebuilt from the value (toFixed); the others are kept as text
+    const tokens = [
+      '-12.345600',
+      '0.000',
+      '+1.5',
+      '007',
+      '-0.000',
+      '-0',
+      '.5',
+      '5.',
+      '-.25',
+      '1e5',
+      '2.5E-03',
+      'nan',
+      '-inf',
+      'Infinity',
+      '1.0000000000000000001',
+      '123456789012345678',
+      '999999999999999',
+      '0.10',
+    ];
+    const text = `data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`;
+    const block = parseStar(text, 't.star').block('t')!;
+    expect(block.numeric('a')).toBeDefined();
+    expect(block.strings('a')).toEqual(tokens);
+    expect(Array.from(block.numeric('a')!)).toEqual(
+      tokens.map((t) => (/nan/i.test(t) ? NaN : t === '-inf' ? -Infinity : Number(t))),
+    );
+    const picked = [17, 0, 4, 4, 9, 2];
+    expect(block.selectRows(picked).strings('a')).toEqual(picked.map((i) => tokens[i]));
+    expect(formatStar(parseStar(formatStar(new StarFile([block])), 'u.star'))).toBe(
+      formatStar(new StarFile([block])),
+    );
+  });
+
   it('sets columns (numbers formatted sensibly), selects rows, builds new blocks', () => {
     const p = parseStar(SAMPLE, 's.star').block('particles')!;
     p.setColumn('rlnClassNumber', [3, 1]);
