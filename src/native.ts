@@ -147,6 +147,9 @@ export interface NativeAddon {
       k: number;
       settings: NativeAlignSettings;
       outputs: NativeAlignOutputs;
+      /** A local shift search: n·offsetsPerImage shift-grid indices (see src/align/options.ts). */
+      offsets?: Int32Array;
+      offsetsPerImage?: number;
     },
   ): Promise<NativeAlignStats>;
   /** One image translated, rotated and mirrored (bilinear). Synchronous. */

@@ -1,8 +1,11 @@
-// alignImages({images, n, references, k, settings, outputs, threads, control}) -> Promise<timings>
+// alignImages({images, n, references, k, settings, outputs, threads, control[, offsets, offsetsPerImage]})
+//   -> Promise<timings>
 //   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit}
 //   outputs:  {score, psi, shiftX, shiftY: Float32Array(n*k), mirror: Uint8Array(n*k)}, filled in place
 // alignCandidates({images, n, references, k, candidates, m, settings, outputs, threads, control})
 //   -> Promise<timings>: the same for the pairs (i, candidates[i*m + c]); outputs hold n*m values
+// offsets (Int32Array of n*offsetsPerImage shift-grid indices, optional): a local shift search per
+//   image (see core/align.h)
 #include "../core/align.h"
 #include "registry.h"
 #include "worker.h"
@@ -37,14 +40,18 @@ class AlignWorker : public PromiseWorker {
   int threads = 1;
   const int32_t* candidates = nullptr;  // non-null: align_candidates with m per image
   int m = 0;
+  const int32_t* offsets = nullptr;  // non-null: offsetsPerImage grid offsets per image
+  int offsetsPerImage = 0;
   void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
     if (candidates)
-      ack::align_candidates(s_, images, n, refs, k, candidates, m, score, psi, sx, sy, mirror, threads, control_, &t_);
+      ack::align_candidates(s_, images, n, refs, k, candidates, m, score, psi, sx, sy, mirror, threads, control_, &t_,
+                            offsets, offsetsPerImage);
     else
-      ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_);
+      ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_, offsets,
+                        offsetsPerImage);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -77,6 +84,12 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
     cand = o.i32("candidates");
     m = o.integer("m");
   }
+  Napi::Int32Array offsets;
+  int64_t perImage = 0;
+  if (o.has("offsets")) {
+    offsets = o.i32("offsets");
+    perImage = o.integer("offsetsPerImage");
+  }
   Napi::Object so = o.object("settings");
   Napi::Object out = o.object("outputs");
   int threads = int(o.integer("threads"));
@@ -98,6 +111,11 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   requireLength(env, X, int64_t(n * boxSq), "images", "n*box*box");
   requireLength(env, M, int64_t(k * boxSq), "references", "k*box*box");
   if (sparse) requireLength(env, cand, n * m, "candidates", "n*m");
+  if (!offsets.IsEmpty()) {
+    if (perImage < 1 || perImage > ack::shift_grid_size(s))
+      throw Napi::RangeError::New(env, "options.offsetsPerImage must be in [1, shift grid size]");
+    requireLength(env, offsets, n * perImage, "offsets", "n*offsetsPerImage");
+  }
   const size_t nk = size_t(n) * size_t(sparse ? m : k);
   auto score = fieldFloat32(out, "score", nk);
   auto psi = fieldFloat32(out, "psi", nk);
@@ -122,6 +140,10 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   if (sparse) {
     w->candidates = cand.Data();
     w->m = int(m);
+  }
+  if (!offsets.IsEmpty()) {
+    w->offsets = offsets.Data();
+    w->offsetsPerImage = int(perImage);
   }
   w->KeepAll(o);  // images, references, control
   for (Napi::Value v : {Napi::Value(score), Napi::Value(psi), Napi::Value(sx), Napi::Value(sy), mir}) w->Keep(v);

@@ -199,13 +199,21 @@ struct Workspace {
   }
 };
 
-// Resamples `cnt` images at every shift (and mirror) into w.A; returns the number of rows.
-int resample_tile(const Setup& u, Workspace& w, const float* images, int cnt) {
-  const int S = u.S, half = cnt * S, rows = half * u.halves;
+// The shift offsets of a tile: image ii is resampled at grid offsets at(ii, 0..S−1), every grid
+// offset (S = the grid's size) or its own list of S (a local search around a previous shift).
+struct TileOffsets {
+  const int32_t* list = nullptr;  // cnt×S grid indices, or nullptr: offset o is grid offset o
+  int S = 0;
+  int at(int ii, int o) const { return list ? list[size_t(ii) * S + o] : o; }
+};
+
+// Resamples `cnt` images at their shifts (and mirror) into w.A; returns the number of rows.
+int resample_tile(const Setup& u, Workspace& w, const float* images, int cnt, TileOffsets off) {
+  const int S = off.S, half = cnt * S, rows = half * u.halves;
   for (int ii = 0; ii < cnt; ++ii) {
     u.sampler.padImage(images + size_t(ii) * u.boxSq, w.padded.get());
     for (int o = 0; o < S; ++o) {
-      u.sampler.sample(w.padded.get(), o, w.samples.get());
+      u.sampler.sample(w.padded.get(), off.at(ii, o), w.samples.get());
       w.norms[ii * S + o] =
           ring_spectra(u.grid, w.samples.get(), w.scratch.get(), nullptr, rows, ii * S + o, w.A.get());
     }
@@ -225,10 +233,10 @@ int resample_tile(const Setup& u, Workspace& w, const float* images, int cnt) {
 // Correlates the `rows` resampled rows of `cnt` images in w.A with references j0..j0+kk−1 of B
 // (the B_m layout for kB references, norms refNorm[j]) and calls out(ii, jj, match) for each.
 template <class Out>
-void correlate(const Setup& u, Workspace& w, int cnt, int rows, const cfloat* B, int64_t kB, int64_t j0, int kk,
-               const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
+void correlate(const Setup& u, Workspace& w, int cnt, int rows, TileOffsets off, const cfloat* B, int64_t kB,
+               int64_t j0, int kk, const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
   const PolarGrid& grid = u.grid;
-  const int L = u.L, H = u.H, S = u.S, halves = u.halves, half = cnt * S;
+  const int L = u.L, H = u.H, S = off.S, halves = u.halves, half = cnt * S;
   const int P = rows * kk;
   cfloat* Cp = w.C.get();
   std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0, sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
@@ -275,10 +283,11 @@ void correlate(const Setup& u, Workspace& w, int cnt, int rows, const cfloat* B,
       double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);
       if (deg < 0) deg += 360.0;
       const float f = float(deg);
+      const int g = off.at(ii, bestO);
       out(ii, jj,
           Match{float(std::max(0.0, bestMetric + refNorm[j0 + jj])), f >= 360.f ? 0.f : f,
-                float(0.0 - u.dx[bestO]),  // 0.0 − x: never −0
-                float(0.0 - u.dy[bestO]), uint8_t(bestHalf)});
+                float(0.0 - u.dx[g]),  // 0.0 − x: never −0
+                float(0.0 - u.dy[g]), uint8_t(bestHalf)});
     }
   mine.peak += seconds_since(t0);
 }
@@ -292,15 +301,31 @@ void add_timings(AlignTimings& total, const AlignTimings& mine) {
   total.correlations += mine.correlations;
 }
 
+// Checks a per-image offset list against the grid; returns the offsets per image.
+int offsets_per_image(const Setup& u, const int32_t* offsets, int perImage, int64_t n) {
+  if (!offsets) return u.S;
+  if (perImage < 1 || perImage > u.S) throw std::out_of_range("offsets per image must be in [1, grid size]");
+  for (int64_t e = 0; e < n * perImage; ++e)
+    if (offsets[e] < 0 || offsets[e] >= u.S) throw std::out_of_range("offsets hold an index outside the shift grid");
+  return perImage;
+}
+
 }  // namespace
+
+int shift_grid_size(const AlignSettings& st) {
+  std::vector<double> dx, dy;
+  shift_grid(st.shiftRange, st.shiftStep, dx, dy);
+  return int(dx.size());
+}
 
 void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k, float* score,
                   float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
-                  AlignTimings* timings) {
+                  AlignTimings* timings, const int32_t* offsets, int offsetsPerImage) {
   blas_init();
   const Setup u(st);
-  const int T = std::max(1, kTargetRows / (u.S * u.halves));
-  const int rowsMax = T * u.S * u.halves;
+  const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
+  const int T = std::max(1, kTargetRows / (So * u.halves));
+  const int rowsMax = T * So * u.halves;
   const int kc = int(std::clamp<int64_t>(kTargetPairs / rowsMax, 1, k));
 
   // References: weighted packed spectra B (k rows) and norms, made once.
@@ -324,19 +349,21 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
         auto t0 = Clock::now();
         const int64_t i0 = tile * T;
         const int cnt = int(std::min<int64_t>(T, n - i0));
-        const int rows = resample_tile(u, w, images + i0 * u.boxSq, cnt);
+        const TileOffsets off{offsets ? offsets + i0 * So : nullptr, So};
+        const int rows = resample_tile(u, w, images + i0 * u.boxSq, cnt, off);
         mine.resample += seconds_since(t0);
         for (int64_t j0 = 0; j0 < k; j0 += kc) {
           control.throwIfCancelled();
           const int kk = int(std::min<int64_t>(kc, k - j0));
-          correlate(u, w, cnt, rows, B.get(), k, j0, kk, refNorm.data(), mine, t0, [&](int ii, int jj, const Match& r) {
-            const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
-            score[idx] = r.score;
-            psi[idx] = r.psi;
-            shiftX[idx] = r.shiftX;
-            shiftY[idx] = r.shiftY;
-            mirror[idx] = r.mirror;
-          });
+          correlate(u, w, cnt, rows, off, B.get(), k, j0, kk, refNorm.data(), mine, t0,
+                    [&](int ii, int jj, const Match& r) {
+                      const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
+                      score[idx] = r.score;
+                      psi[idx] = r.psi;
+                      shiftX[idx] = r.shiftX;
+                      shiftY[idx] = r.shiftY;
+                      mirror[idx] = r.mirror;
+                    });
         }
         control.advance(cnt);
       });
@@ -351,12 +378,14 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
 
 void align_candidates(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
                       const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
-                      uint8_t* mirror, int threads, Control& control, AlignTimings* timings) {
+                      uint8_t* mirror, int threads, Control& control, AlignTimings* timings, const int32_t* offsets,
+                      int offsetsPerImage) {
   for (int64_t e = 0; e < n * m; ++e)
     if (candidates[e] < -1 || candidates[e] >= k) throw std::out_of_range("candidates hold a class outside [-1, k)");
   blas_init();
   const Setup u(st);
-  const int rowsMax = u.S * u.halves;
+  const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
+  const int rowsMax = So * u.halves;
   FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.grid.packed);
   std::vector<double> refNorm(k);
   u.references(refs, k, B.get(), refNorm.data());
@@ -405,9 +434,10 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
               std::copy(src + size_t(cand[slot[v]]) * act, src + size_t(cand[slot[v]] + 1) * act,
                         dst + size_t(v) * act);
           }
-          const int rows = resample_tile(u, w, images + i * u.boxSq, 1);
+          const TileOffsets off{offsets ? offsets + i * So : nullptr, So};
+          const int rows = resample_tile(u, w, images + i * u.boxSq, 1, off);
           mine.resample += seconds_since(t0);
-          correlate(u, w, 1, rows, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0,
+          correlate(u, w, 1, rows, off, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0,
                     [&](int, int jj, const Match& r) {
                       const size_t idx = size_t(i) * m + slot[jj];
                       score[idx] = r.score;

@@ -25,9 +25,16 @@ struct AlignTimings {
 
 // Outputs are n×k row-major. score = ‖x_s‖²_w + ‖μ‖²_w − 2·max correlation (clamped at 0);
 // psi in degrees [0, 360); shiftX/Y in pixels; mirror 0/1.
+//
+// offsets (optional): n×offsetsPerImage indices into the shift grid (x fastest, (2K+1)² offsets
+// with K = ⌊shiftRange/shiftStep⌋): image i is searched at those offsets only (a local search
+// around a previous shift); nullptr searches every image at every grid offset.
 void align_images(const AlignSettings& settings, const float* images, int64_t n, const float* refs, int64_t k,
                   float* score, float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads,
-                  Control& control, AlignTimings* timings);
+                  Control& control, AlignTimings* timings, const int32_t* offsets = nullptr, int offsetsPerImage = 0);
+
+// The number of offsets in the shift grid of `settings`.
+int shift_grid_size(const AlignSettings& settings);
 
 // The same alignment for a sparse set of pairs: image i against the m references
 // candidates[i·m + c] (−1 = an empty slot, which gets score +inf and zero pose). Outputs are
@@ -35,6 +42,7 @@ void align_images(const AlignSettings& settings, const float* images, int64_t n,
 // (the GEMM and FFT batch shapes differ).
 void align_candidates(const AlignSettings& settings, const float* images, int64_t n, const float* refs, int64_t k,
                       const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
-                      uint8_t* mirror, int threads, Control& control, AlignTimings* timings);
+                      uint8_t* mirror, int threads, Control& control, AlignTimings* timings,
+                      const int32_t* offsets = nullptr, int offsetsPerImage = 0);
 
 }  // namespace ack

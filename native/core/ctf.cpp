@@ -39,6 +39,16 @@ double Ctf::operator()(double fx, double fy) const {
   return -std::sin(gamma);
 }
 
+bool Ctf::negative(double fx, double fy) const {
+  const double u2 = fx * fx + fy * fy;
+  const double df =
+      u2 == 0.0 ? mean_ : mean_ + deviation_ * ((fx * fx - fy * fy) * cos2a_ + 2.0 * fx * fy * sin2a_) / u2;
+  const double gamma = k1_ * df * u2 + k2_ * u2 * u2 - phase_;
+  // −sin γ < 0 ⇔ γ ∈ (2jπ, (2j+1)π) ⇔ q = ⌊γ/π⌋ is even and γ ≠ qπ
+  const double q = std::floor(gamma / kPi);
+  return std::fmod(q, 2.0) == 0.0 && gamma != q * kPi;
+}
+
 void ctf_halfplane(const CtfParams& p, int box, double pixelSize, float* out) {
   const Ctf ctf(p);
   const int half = box / 2 + 1;

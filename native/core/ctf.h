@@ -33,6 +33,8 @@ class Ctf {
  public:
   explicit Ctf(const CtfParams& p);
   double operator()(double fx, double fy) const;  // frequencies in 1/Å
+  // True where the CTF is negative, from the parity of ⌊γ/π⌋ (no sine): the phase flip's sign.
+  bool negative(double fx, double fy) const;
 
  private:
   double mean_, deviation_, cos2a_, sin2a_, k1_, k2_, phase_;

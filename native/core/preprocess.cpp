@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -48,10 +49,12 @@ class FourierStep {
   struct Buffers {
     FftwBuffer<float> real, small;
     FftwBuffer<fftwf_complex> spec, cropped;
+    std::vector<std::complex<float>> rowPhase, colPhase;  // the shift's phase, per row and column
   };
   Buffers buffers() const {
-    return {fftw_buffer<float>(size_t(N_) * N_), fftw_buffer<float>(size_t(m_) * m_),
-            fftw_buffer<fftwf_complex>(size_t(N_) * hn_), fftw_buffer<fftwf_complex>(size_t(m_) * hm_)};
+    return {fftw_buffer<float>(size_t(N_) * N_),          fftw_buffer<float>(size_t(m_) * m_),
+            fftw_buffer<fftwf_complex>(size_t(N_) * hn_), fftw_buffer<fftwf_complex>(size_t(m_) * hm_),
+            std::vector<std::complex<float>>(m_),         std::vector<std::complex<float>>(hm_)};
   }
 
   void run(Buffers& b, const float* in, float* out, float shiftX, float shiftY, const Ctf* ctf,
@@ -62,6 +65,11 @@ class FourierStep {
     const float scale = 1.0f / (float(N) * float(N));
     const bool shifting = shiftX != 0.f || shiftY != 0.f;
     const double step = ctf ? 1.0 / (N * pixelSize) : 0.0;
+    if (shifting) {  // translation by (sx, sy): exp(-2πi (fx·sx + fy·sy) / N), separable
+      for (int x = 0; x < hm_; ++x) b.colPhase[x] = std::polar(1.0f, float(-2.0 * M_PI * double(x) * shiftX / N));
+      for (int y = 0; y < m; ++y)
+        b.rowPhase[y] = std::polar(1.0f, float(-2.0 * M_PI * double(signedFreq(y, m)) * shiftY / N));
+    }
     for (int y = 0; y < m; ++y) {
       const int fy = signedFreq(y, m);
       const bool nyqY = (m % 2 == 0) && y == m / 2;
@@ -75,12 +83,12 @@ class FourierStep {
         }
         const fftwf_complex& s = b.spec[size_t(iy) * hn_ + x];
         float c = scale, si = 0.f;
-        if (shifting) {  // translation by (sx, sy): multiply by exp(-2πi (fx·sx + fy·sy) / N)
-          const double a = -2.0 * M_PI * (double(x) * shiftX + double(fy) * shiftY) / N;
-          c = float(std::cos(a)) * scale;
-          si = float(std::sin(a)) * scale;
+        if (shifting) {
+          const std::complex<float> ph = b.rowPhase[y] * b.colPhase[x];
+          c = ph.real() * scale;
+          si = ph.imag() * scale;
         }
-        if (ctf && (*ctf)(x * step, fy * step) < 0) {
+        if (ctf && ctf->negative(x * step, fy * step)) {
           c = -c;
           si = -si;
         }

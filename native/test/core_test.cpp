@@ -10,6 +10,7 @@
 
 #include "../core/ack_pass.h"
 #include "../core/control.h"
+#include "../core/ctf.h"
 #include "../core/fft_plans.h"
 #include "../core/float16.h"
 #include "../core/preprocess.h"
@@ -213,9 +214,36 @@ void test_preprocess() {
   CHECK(again == out, "preprocessing depends on the thread count");
 }
 
+// The phase flip's sign (Ctf::negative, by the parity of ⌊γ/π⌋) against the CTF's value.
+void test_ctf_sign() {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  int disagree = 0, compared = 0;
+  for (int c = 0; c < 20; ++c) {
+    ack::CtfParams p{};
+    p.defocusU = 5000 + 30000 * u(gen);
+    p.defocusV = p.defocusU - 2000 * u(gen);
+    p.defocusAngle = 180 * u(gen);
+    p.voltage = c % 2 ? 300 : 200;
+    p.cs = 2.7;
+    p.amplitudeContrast = 0.1;
+    p.phaseShift = c % 3 ? 0 : 90 * u(gen);
+    const ack::Ctf ctf(p);
+    for (int e = 0; e < 2000; ++e) {
+      const double fx = (u(gen) - 0.5) * 0.5, fy = (u(gen) - 0.5) * 0.5;
+      const double v = ctf(fx, fy);
+      if (std::fabs(v) < 1e-9) continue;  // at a zero either sign is right
+      ++compared;
+      if (ctf.negative(fx, fy) != (v < 0)) ++disagree;
+    }
+  }
+  CHECK(disagree == 0, "%d of %d CTF signs disagree", disagree, compared);
+}
+
 }  // namespace
 
 int main() {
+  test_ctf_sign();
   test_fft();
   test_apply_poses();
   test_ack_pass();

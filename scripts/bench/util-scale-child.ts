@@ -1,28 +1,27 @@
 /**
  * One classification for `npm run bench -- scale`, in its own process so its peak RSS is its
- * own: reads a simulated (phase-flipped) stack through an ImageProvider (normalised and masked
- * per block as the pipeline does, nothing else held in memory), classifies it with MRA + ACK on
+ * own: preprocesses a simulated (phase-flipped) stack once into the working stack exactly as
+ * classification does (src/pipeline/stack.ts: in memory up to 512 MiB, else a float16 scratch
+ * file in the system's temporary folder, read back in tiles), classifies it with MRA + ACK on
  * the scale engine or the exhaustive one, writes the classes (Int32, raw) to --out and prints
- * one JSON line of figures.
+ * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
- *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] --out FILE
+ *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
- *     [--float16]   round the preprocessed images to float16, as the pipeline's working stack
- *                   holds them (what the Slurm executor ships exactly; use it for both runs of a
- *                   local-vs-Slurm comparison)
+ *     [--float16]   accepted for older callers: the working stack always holds float16 values
+ *                   (what the Slurm executor ships exactly)
  */
 import { writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ImageProvider } from '../../src/align/provider.js';
 import { createAlignmentSource } from '../../src/align/source.js';
 import { runClustering } from '../../src/cluster/index.js';
 import { openStack } from '../../src/io/index.js';
-import { DEFAULT_DIAMETER_FRACTION, preprocessImages } from '../../src/pipeline/preprocess.js';
+import { DEFAULT_DIAMETER_FRACTION } from '../../src/pipeline/preprocess.js';
 import { CLASSIFY_DEFAULTS } from '../../src/pipeline/params.js';
 import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
-import { decodeFloat16Native, encodeFloat16Native } from '../../src/pipeline/scratch.js';
+import { prepareStack } from '../../src/pipeline/stack.js';
 import { type SlurmPassExecutor, createSlurmExecutor } from '../../src/executor/slurm-pass.js';
 
 const { values, positionals } = parseArgs({
@@ -35,6 +34,7 @@ const { values, positionals } = parseArgs({
     'max-iter': { type: 'string', default: '30' },
     seed: { type: 'string', default: '1' },
     shortlist: { type: 'string' },
+    'local-radius': { type: 'string' },
     out: { type: 'string' },
     executor: { type: 'string', default: 'local' },
     shards: { type: 'string', default: '4' },
@@ -50,18 +50,15 @@ const threads = Number(values.threads);
 const box = stack.nx;
 const pixelSize = stack.pixelSize ?? 1;
 const radius = (DEFAULT_DIAMETER_FRACTION * box) / 2;
-const provider: ImageProvider = {
-  n,
-  read: async (start, count) => {
-    const images = await preprocessImages(await stack.readBatch(start, count), {
-      box,
-      outBox: box,
-      radius,
-      threads,
-    });
-    return values.float16 ? decodeFloat16Native(await encodeFloat16Native(images)) : images;
-  },
-};
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const working = await prepareStack(
+  { count: n, box, pixelSize, readBatch: (start, count) => stack.readBatch(start, count) },
+  { box, radius, invert: false, phaseFlip: false, workingPixelSize: pixelSize },
+  { threads },
+);
+const preprocessSeconds = (performance.now() - t0) / 1000;
+const provider = working.images;
 const align = {
   box,
   particleRadius: radius,
@@ -78,15 +75,15 @@ const common = {
   seed: Number(values.seed),
   threads,
 };
-const cpu0 = process.cpuUsage();
-const t0 = performance.now();
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 let assignment: Int32Array;
 let iterations: number;
 let converged: boolean;
-let stages: Record<string, { iterations: number; seconds: number; visits: number }> = {};
+const stages: Record<string, { iterations: number; seconds: number; visits: number }> = {
+  preprocess: { iterations: 0, seconds: preprocessSeconds, visits: 0 },
+};
 let visits: number;
 let outside: number | undefined;
 let iterationSeconds: number[] = [];
@@ -120,14 +117,13 @@ if (values.engine === 'exhaustive') {
   iterations = r.state.iteration;
   converged = r.converged;
   visits = r.trace.length; // every image aligned (to all k) once per iteration, the initial one too
-  stages = {
-    full: { iterations: r.trace.length, seconds: r.trace.reduce((s, x) => s + x.seconds, 0), visits },
-  };
+  stages.full = { iterations: r.trace.length, seconds: r.trace.reduce((s, x) => s + x.seconds, 0), visits };
 } else {
   const r = await runScale(provider, {
     ...common,
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
+    ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
     ...(executor ? { executor } : {}),
     onIteration: (rec) =>
       log(
@@ -152,6 +148,7 @@ if (values.engine === 'exhaustive') {
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
+await working.close();
 await stack.close();
 if (values.out)
   writeFileSync(values.out, Buffer.from(assignment.buffer, assignment.byteOffset, assignment.byteLength));

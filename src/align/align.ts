@@ -23,7 +23,7 @@
  */
 import { runNativeJob } from '../job.js';
 import { type NativeAlignOutputs, type NativeAlignStats, native } from '../native.js';
-import { type AlignOptions, resolveAlignCall } from './options.js';
+import { type AlignOptions, type LocalShifts, localOffsets, resolveAlignCall } from './options.js';
 import { type Images, blockProgress, imageBlocks } from './provider.js';
 
 /** Where the time of an alignment went and its work counts (declared with the native engine). */
@@ -43,6 +43,7 @@ export interface AlignResult extends NativeAlignOutputs {
  * @param references k images of box² values.
  * @param options box (required), rings, shifts, mirror, bandLimit, threads, signal, onProgress
  *   (progress counts images).
+ * @param local a local shift search per image (default: every image at every grid shift).
  * @returns n×k arrays; identical for any thread count.
  * @throws TypeError/RangeError for bad arguments, AckmeansError `ERR_PROVIDER` for a provider
  *   returning the wrong size, AbortError when `signal` fires.
@@ -51,8 +52,10 @@ export async function align(
   images: Images,
   references: Float32Array,
   options: AlignOptions,
+  local?: LocalShifts,
 ): Promise<AlignResult> {
   const { settings, threads, signal, onProgress, box, n, k } = resolveAlignCall(images, references, options);
+  const window = local ? localOffsets(settings, local, n) : null;
   if (n * k > 2 ** 31 - 1)
     throw new RangeError(`n·k (${n}·${k}) is too large for one table (max 2^31−1 entries)`);
   const nk = n * k;
@@ -85,6 +88,13 @@ export async function align(
           outputs,
           threads,
           control,
+          ...(window && {
+            offsets: window.offsets.subarray(
+              block.start * window.perImage,
+              (block.start + block.count) * window.perImage,
+            ),
+            offsetsPerImage: window.perImage,
+          }),
         }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );

@@ -13,7 +13,13 @@ import { checkInt } from '../errors.js';
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import { type AlignStats, align } from './align.js';
-import { type AlignOptions, type AlignSettings, resolveAlignCall } from './options.js';
+import {
+  type AlignOptions,
+  type AlignSettings,
+  type LocalShifts,
+  localOffsets,
+  resolveAlignCall,
+} from './options.js';
 import { type ImageProvider, type Images, blockProgress, imageBlocks } from './provider.js';
 
 /** A sparse alignment table: per image, `m` columns of (class, score, pose). */
@@ -49,6 +55,8 @@ declare module '../native.js' {
       outputs: Omit<CandidateTable, 'n' | 'm' | 'classes'>;
       threads: number;
       control: Float64Array;
+      offsets?: Int32Array;
+      offsetsPerImage?: number;
     }): Promise<AlignStats>;
   }
 }
@@ -85,6 +93,7 @@ export function emptyCandidateTable(n: number, m: number): CandidateTable {
  * @param images n images (array or provider; read in blocks of {@link CANDIDATE_BLOCK}).
  * @param references k images of box² values.
  * @param candidates n·m classes in [−1, k) (−1: empty slot, score +∞).
+ * @param local a local shift search per image (default: every grid shift).
  * @returns the table (classes are a copy of `candidates`); entry (i, c) equals {@link align}'s
  *   entry (i, candidates[i·m + c]) up to rounding; identical for any thread count.
  */
@@ -94,8 +103,10 @@ export async function alignCandidates(
   candidates: Int32Array,
   m: number,
   options: AlignOptions,
+  local?: LocalShifts,
 ): Promise<CandidateTable> {
   const { settings, threads, signal, onProgress, box, n, k } = resolveAlignCall(images, references, options);
+  const window = local ? localOffsets(settings, local, n) : null;
   checkInt('m', m, 1, 4096);
   if (!(candidates instanceof Int32Array) || candidates.length !== n * m)
     throw new TypeError(`candidates must be an Int32Array of n·m (${n}·${m}) values`);
@@ -124,6 +135,13 @@ export async function alignCandidates(
           outputs,
           threads,
           control,
+          ...(window && {
+            offsets: window.offsets.subarray(
+              block.start * window.perImage,
+              (block.start + block.count) * window.perImage,
+            ),
+            offsetsPerImage: window.perImage,
+          }),
         }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
@@ -176,15 +194,22 @@ export async function shortlist(
   references: Float32Array,
   m: number,
   coarse: AlignOptions,
+  local?: LocalShifts,
 ): Promise<Int32Array> {
   const { onProgress, box, n, k } = resolveAlignCall(images, references, coarse);
   checkInt('m', m, 1, 4096);
   const out = new Int32Array(n * m);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
-    const r = await align(block.images, references, {
-      ...coarse,
-      onProgress: blockProgress(onProgress, block.start, n),
-    });
+    const r = await align(
+      block.images,
+      references,
+      { ...coarse, onProgress: blockProgress(onProgress, block.start, n) },
+      local && {
+        ...local,
+        centreX: local.centreX.subarray(block.start, block.start + block.count),
+        centreY: local.centreY.subarray(block.start, block.start + block.count),
+      },
+    );
     out.set(topClasses(r.score, block.count, k, m), block.start * m);
   }
   return out;

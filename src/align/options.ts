@@ -82,6 +82,63 @@ export function resolveAlignOptions(options: AlignOptions): ResolvedAlignOptions
   };
 }
 
+/**
+ * A local shift search (as RELION searches offsets around the previous translation): image i is
+ * aligned only at the shift-grid offsets within `radius` pixels, in x and in y, of its shift
+ * (`centreX[i]`, `centreY[i]`) from an earlier alignment (a pose shift, as {@link align} returns
+ * it), the window moved inward where it would leave the grid. Rotation and mirror are searched in
+ * full as always.
+ */
+export interface LocalShifts {
+  /** Per image, the x shift to search around (pixels). */
+  centreX: Float32Array;
+  /** Per image, the y shift to search around (pixels). */
+  centreY: Float32Array;
+  /** Half-width of the window in pixels (rounded down to whole grid steps; Infinity: the whole grid). */
+  radius: number;
+}
+
+/** The grid offsets of each image's window, for the native engine. */
+export interface LocalOffsets {
+  /** n·perImage indices into the shift grid (x fastest, as the grid is laid out). */
+  offsets: Int32Array;
+  perImage: number;
+}
+
+/**
+ * The shift-grid indices of each image's local window (see {@link LocalShifts}), or null when
+ * the window covers the whole grid (then a local search is the full search).
+ * @throws RangeError for centre arrays of the wrong length or non-finite values.
+ */
+export function localOffsets(settings: AlignSettings, local: LocalShifts, n: number): LocalOffsets | null {
+  const step = settings.shiftStep;
+  const K = settings.shiftRange > 0 ? Math.floor(settings.shiftRange / step + 1e-9) : 0;
+  if (typeof local.radius !== 'number' || !(local.radius >= 0))
+    throw new RangeError(`local.radius must be a number ≥ 0, got ${local.radius}`);
+  if (local.radius >= settings.shiftRange) return null;
+  const Kl = Math.floor(local.radius / step + 1e-9);
+  if (Kl >= K) return null;
+  if (local.centreX.length !== n || local.centreY.length !== n)
+    throw new RangeError(`local.centreX and local.centreY must hold one shift per image (${n})`);
+  const width = 2 * K + 1;
+  const side = 2 * Kl + 1;
+  const perImage = side * side;
+  const offsets = new Int32Array(n * perImage);
+  const centre = (s: number): number => {
+    if (!Number.isFinite(s)) throw new RangeError('local shift centres must be finite');
+    // a pose shift s samples the image at offset −s
+    return Math.min(K - Kl, Math.max(Kl - K, Math.round(-s / step)));
+  };
+  for (let i = 0; i < n; i++) {
+    const cx = centre(local.centreX[i]);
+    const cy = centre(local.centreY[i]);
+    let e = i * perImage;
+    for (let dy = -Kl; dy <= Kl; dy++)
+      for (let dx = -Kl; dx <= Kl; dx++) offsets[e++] = (cy + dy + K) * width + (cx + dx + K);
+  }
+  return { offsets, perImage };
+}
+
 /** {@link ResolvedAlignOptions} of a call aligning n images to k references of box² values. */
 export interface ResolvedAlignCall extends ResolvedAlignOptions {
   box: number;

@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AlignOptions } from '../align/options.js';
+import type { AlignOptions, LocalShifts } from '../align/options.js';
 import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import type { CandidateTable } from '../align/candidates.js';
 import { AckmeansError, checkInt } from '../errors.js';
@@ -93,6 +93,11 @@ interface ShardSpec {
   m: number;
   coarseBand: number;
   fine: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
+  /**
+   * The local shift window's half-width (null: the whole grid, only the coarse stage is centred);
+   * its centres are in centres.f32 (x then y).
+   */
+  localRadius?: number | null;
 }
 
 /** This package's built task entry (the same path from src/executor and dist/executor). */
@@ -171,7 +176,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   return {
     name: 'slurm',
     timings,
-    async candidatePass(images, references, own, m, fine, coarseBand, progress) {
+    async candidatePass(images, references, own, m, fine, coarseBand, progress, local) {
       const t0 = Date.now();
       let submitted = 0;
       const box = fine.box;
@@ -193,6 +198,13 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const spec: ShardSpec = { images: imagePath, n, box, k, shards: tasks, m, coarseBand, fine: settings };
       await writeAtomic(join(passDir, 'refs.f32'), bytesOf(references));
       await writeAtomic(join(passDir, 'own.i32'), bytesOf(own));
+      if (local) {
+        spec.localRadius = Number.isFinite(local.radius) ? local.radius : null;
+        const centres = new Float32Array(2 * n);
+        centres.set(local.centreX, 0);
+        centres.set(local.centreY, n);
+        await writeAtomic(join(passDir, 'centres.f32'), bytesOf(centres));
+      }
       await writeAtomic(join(passDir, 'spec.json'), JSON.stringify(spec));
       const t1 = Date.now();
       await runArray(
@@ -341,6 +353,15 @@ export async function runShardTask(passDir: string, task: number): Promise<void>
   const references = new Float32Array(new Uint8Array(await readFile(join(passDir, 'refs.f32'))).buffer);
   const ownAll = new Int32Array(new Uint8Array(await readFile(join(passDir, 'own.i32'))).buffer);
   const threads = Number.parseInt(process.env.SLURM_CPUS_PER_TASK ?? '1', 10) || 1;
+  let local: LocalShifts | undefined;
+  if (spec.localRadius !== undefined) {
+    const centres = new Float32Array(new Uint8Array(await readFile(join(passDir, 'centres.f32'))).buffer);
+    local = {
+      centreX: centres.subarray(a, b),
+      centreY: centres.subarray(spec.n + a, spec.n + b),
+      radius: spec.localRadius ?? Infinity,
+    };
+  }
   const computeStart = Date.now();
   const table = await candidatePass(
     images,
@@ -349,6 +370,8 @@ export async function runShardTask(passDir: string, task: number): Promise<void>
     spec.m,
     { ...spec.fine, box: spec.box, threads },
     spec.coarseBand,
+    undefined,
+    local,
   );
   const clock = { processStart: Math.round(performance.timeOrigin), computeStart, computeEnd: Date.now() };
   await writeAtomic(join(passDir, `out-${task}.bin`), encodeTable(table, clock));

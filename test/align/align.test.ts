@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { align } from '../../src/align/align.js';
+import { alignCandidates } from '../../src/align/candidates.js';
+import { localOffsets } from '../../src/align/options.js';
 import { imageBlocks } from '../../src/align/provider.js';
 import { randomArray } from '../helpers/random.js';
 import { referenceAlign } from './reference.js';
@@ -149,5 +151,115 @@ describe('imageBlocks', () => {
       [9, 1],
     ]);
     expect(blocks[3].images).toEqual(data.slice(36));
+  });
+});
+
+describe('local shift search', () => {
+  it('equals the slow reference searched over the same window, clamped inside the grid', async () => {
+    const small = 24;
+    const o = {
+      box: small,
+      firstRing: 2,
+      lastRing: 9,
+      shiftRange: 2,
+      shiftStep: 1,
+      mirror: true,
+      bandLimit: 0.3,
+    };
+    const ref = renderTransformed(randomBlobs(4, 7, 41), small);
+    const imgs = [
+      renderTransformed(randomBlobs(4, 7, 41), small, { psi: 40, shiftX: 1, shiftY: -1, mirror: false }),
+      addNoise(
+        renderTransformed(randomBlobs(4, 7, 41), small, { psi: 200, shiftX: -2, shiftY: 2, mirror: true }),
+        5,
+        3,
+      ),
+    ];
+    // pose shifts to search around: the second lies outside the grid and is clamped
+    const centreX = Float32Array.of(1, -5);
+    const centreY = Float32Array.of(0, 3);
+    const got = await align(stack(imgs), ref, o, { centreX, centreY, radius: 1 });
+    // the windows by hand: sampling offset −shift, rounded, clamped to [−1, 1] so ±1 stays in ±2
+    const windows: Array<Array<[number, number]>> = [
+      [-1, 0],
+      [1, -1],
+    ].map(([cx, cy]) => {
+      const w: Array<[number, number]> = [];
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) w.push([cx + dx, cy + dy]);
+      return w;
+    });
+    for (let i = 0; i < imgs.length; i++) {
+      const want = referenceAlign(imgs[i], ref, o, windows[i]);
+      expect(Math.abs(got.score[i] - want.score) / want.score, `score ${i}`).toBeLessThan(1e-3);
+      expect(got.shiftX[i]).toBe(want.shiftX);
+      expect(got.shiftY[i]).toBe(want.shiftY);
+      expect(got.mirror[i]).toBe(want.mirror ? 1 : 0);
+      expect(angleDiff(got.psi[i], want.psi)).toBeLessThan(0.2);
+    }
+    // the true pose of image 1 (shift (−2, 2)) is inside its clamped window: recovered
+    expect([got.shiftX[1], got.shiftY[1], got.mirror[1]]).toEqual([-2, 2, 1]);
+  });
+
+  it('recovers known poses around shifts one step off, and is the full search at a wide radius', async () => {
+    const imgs = stack(cases.map((p) => renderTransformed(blobs, box, p)));
+    const centreX = Float32Array.from(cases, (p) => p.shiftX + (p.shiftX > 0 ? -1 : 1));
+    const centreY = Float32Array.from(cases, (p) => p.shiftY);
+    expectRecovered(await align(imgs, reference, options, { centreX, centreY, radius: 1 }), 0.5);
+    const full = await align(imgs, reference, options);
+    const wide = await align(imgs, reference, options, { centreX, centreY, radius: 2 });
+    expect(wide.score).toEqual(full.score);
+    expect(wide.psi).toEqual(full.psi);
+  });
+
+  it('gives the sparse and the dense engine the same local results', async () => {
+    const imgs = stack(cases.map((p) => renderTransformed(blobs, box, p)));
+    const refs = stack([reference, renderTransformed(randomBlobs(6, 12, 5), box)]);
+    const local = {
+      centreX: Float32Array.from(cases, (p) => p.shiftX),
+      centreY: Float32Array.from(cases, (p) => -p.shiftY),
+      radius: 1,
+    };
+    const dense = await align(imgs, refs, options, local);
+    const candidates = Int32Array.from({ length: cases.length * 2 }, (_, e) => 1 - (e % 2));
+    const sparse = await alignCandidates(imgs, refs, candidates, 2, options, local);
+    for (let i = 0; i < cases.length; i++)
+      for (let c = 0; c < 2; c++) {
+        const j = candidates[i * 2 + c];
+        const d = dense.score[i * 2 + j];
+        expect(Math.abs(sparse.score[i * 2 + c] - d) / d).toBeLessThan(1e-4);
+        expect(sparse.shiftX[i * 2 + c]).toBe(dense.shiftX[i * 2 + j]);
+        expect(sparse.shiftY[i * 2 + c]).toBe(dense.shiftY[i * 2 + j]);
+      }
+  });
+
+  it('checks its window', () => {
+    const settings = {
+      box,
+      firstRing: 1,
+      lastRing: 20,
+      shiftRange: 2,
+      shiftStep: 1,
+      mirror: true,
+      bandLimit: 0.5,
+    };
+    expect(
+      localOffsets(settings, { centreX: new Float32Array(3), centreY: new Float32Array(3), radius: 2 }, 3),
+    ).toBe(null);
+    const w = localOffsets(
+      settings,
+      { centreX: Float32Array.of(-9), centreY: Float32Array.of(0), radius: 0 },
+      1,
+    );
+    expect(w).toEqual({ offsets: Int32Array.of(2 * 5 + 4), perImage: 1 }); // sampling offset (+2, 0)
+    expect(() =>
+      localOffsets(settings, { centreX: new Float32Array(2), centreY: new Float32Array(3), radius: 1 }, 3),
+    ).toThrow(RangeError);
+    expect(() =>
+      localOffsets(
+        settings,
+        { centreX: Float32Array.of(Number.NaN), centreY: new Float32Array(1), radius: 1 },
+        1,
+      ),
+    ).toThrow(/finite/);
   });
 });

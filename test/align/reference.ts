@@ -160,37 +160,47 @@ function goldenMax(f: (x: number) => number, lo: number, hi: number): [number, n
   return [x, f(x)];
 }
 
-/** The best alignment of image x to reference y by exhaustive search (1° steps, then golden section). */
-export function referenceAlign(x: Float32Array, y: Float32Array, o: ReferenceOptions): ReferenceResult {
+/**
+ * The best alignment of image x to reference y by exhaustive search (1° steps, then golden
+ * section) over every shift of the grid, or only over `window`: grid offsets [ix, iy] (the
+ * image is sampled around (ix, iy)·shiftStep; the pose shift is its negative).
+ */
+export function referenceAlign(
+  x: Float32Array,
+  y: Float32Array,
+  o: ReferenceOptions,
+  window?: Array<[number, number]>,
+): ReferenceResult {
   const K = o.shiftRange > 0 ? Math.floor(o.shiftRange / o.shiftStep + 1e-9) : 0;
+  const grid: Array<[number, number]> = [];
+  for (let iy = -K; iy <= K; iy++) for (let ix = -K; ix <= K; ix++) grid.push([ix, iy]);
   const yRings = rings(y, o, 0, 0, false);
   const ySamples = yRings.map((ring) => rotatedSamples(ring, 0));
   const yNorm = correlation(yRings, ySamples, 0);
   let best: ReferenceResult = { score: Infinity, psi: 0, shiftX: 0, shiftY: 0, mirror: false };
   for (const mirror of o.mirror ? [false, true] : [false])
-    for (let iy = -K; iy <= K; iy++)
-      for (let ix = -K; ix <= K; ix++) {
-        const sx = ix * o.shiftStep;
-        const sy = iy * o.shiftStep;
-        const xRings = rings(x, o, sx, sy, mirror);
-        const xNorm = correlation(
-          xRings,
-          xRings.map((ring) => rotatedSamples(ring, 0)),
-          0,
-        );
-        const corr = (deg: number): number => correlation(xRings, ySamples, (deg * Math.PI) / 180);
-        let coarse = 0;
-        let coarseValue = -Infinity;
-        for (let a = 0; a < 360; a += 1) {
-          const v = corr(a);
-          if (v > coarseValue) [coarse, coarseValue] = [a, v];
-        }
-        const [alpha, value] = goldenMax(corr, coarse - 1, coarse + 1);
-        const score = xNorm + yNorm - 2 * value;
-        if (score < best.score) {
-          const psi = (((mirror ? alpha : -alpha) % 360) + 360) % 360;
-          best = { score, psi, shiftX: 0 - sx, shiftY: 0 - sy, mirror };
-        }
+    for (const [ix, iy] of window ?? grid) {
+      const sx = ix * o.shiftStep;
+      const sy = iy * o.shiftStep;
+      const xRings = rings(x, o, sx, sy, mirror);
+      const xNorm = correlation(
+        xRings,
+        xRings.map((ring) => rotatedSamples(ring, 0)),
+        0,
+      );
+      const corr = (deg: number): number => correlation(xRings, ySamples, (deg * Math.PI) / 180);
+      let coarse = 0;
+      let coarseValue = -Infinity;
+      for (let a = 0; a < 360; a += 1) {
+        const v = corr(a);
+        if (v > coarseValue) [coarse, coarseValue] = [a, v];
       }
+      const [alpha, value] = goldenMax(corr, coarse - 1, coarse + 1);
+      const score = xNorm + yNorm - 2 * value;
+      if (score < best.score) {
+        const psi = (((mirror ? alpha : -alpha) % 360) + 360) % 360;
+        best = { score, psi, shiftX: 0 - sx, shiftY: 0 - sy, mirror };
+      }
+    }
   return best;
 }

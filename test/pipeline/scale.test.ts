@@ -139,4 +139,29 @@ describe('runScale', () => {
       expect(resumed.trace.map((r) => r.sigma)).toEqual(full.trace.map((r) => r.sigma));
     }
   }, 300_000);
+
+  it('with a local shift window: stays in its window, and resumes bit-identically', async () => {
+    // a 5×5 grid searched in 3×3 windows around the previous shift (moved inside the grid)
+    const local = { ...options, align: { ...options.align, shiftRange: 2 }, localShiftRadius: 1 };
+    const centre = (s: number): number => Math.min(1, Math.max(-1, Math.round(s)));
+    const states: ScaleState[] = [];
+    const full = await runScale(images, { ...local, onIteration: (_r, s) => void states.push(s) });
+    const fullPasses = (full.trace as ScaleRecord[]).filter((r) => r.stage === 'full').length;
+    expect(fullPasses, 'a local pass needs a full pass before it').toBeGreaterThanOrEqual(2);
+    // after a local pass, every shift lies in the window around the previous pass's
+    for (let t = 1; t < states.length; t++) {
+      const before = states[t - 1];
+      if (before.trace.at(-1)?.stage !== 'full') continue;
+      const [bx, by] = [before.shiftX as Float32Array, before.shiftY as Float32Array];
+      const [ax, ay] = [states[t].shiftX as Float32Array, states[t].shiftY as Float32Array];
+      for (let i = 0; i < n; i++) {
+        expect(Math.abs(ax[i] - centre(bx[i]))).toBeLessThanOrEqual(1);
+        expect(Math.abs(ay[i] - centre(by[i]))).toBeLessThanOrEqual(1);
+      }
+    }
+    const at = states.length - 2;
+    const resumed = await runScale(images, { ...local, state: structuredClone(states[at - 1]) });
+    expect(resumed.assignment).toEqual(full.assignment);
+    expect(resumed.references).toEqual(full.references);
+  }, 300_000);
 });
