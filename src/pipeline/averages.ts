@@ -11,7 +11,7 @@ import type { ImageProvider } from '../align/provider.js';
 import { packCtfBatch } from '../ctf.js';
 import type { JobOptions } from '../job.js';
 import type { ClassDetail } from '../report/gallery.js';
-import { accepted } from './class-score.js';
+import { accepted, centreOffset } from './class-score.js';
 import type { ResolvedParams } from './params.js';
 import { preprocessImages } from './preprocess.js';
 import type { ParticleInput } from './stack.js';
@@ -136,13 +136,11 @@ export async function finalAverages(
  */
 export async function memberSamples(
   input: ParticleInput,
-  kept: Int32Array,
-  assignment: Int32Array,
-  poses: ParticlePoses,
-  params: ResolvedParams,
+  result: Pick<ClassificationResult, 'kept' | 'assignment' | 'poses' | 'params'>,
   job: JobOptions,
   perClass: number,
 ): Promise<{ members: Float32Array[]; box: number }> {
+  const { kept, assignment, poses, params } = result;
   const N = input.box;
   const D = N * N;
   const rows: number[][] = Array.from({ length: params.k }, () => []);
@@ -192,15 +190,7 @@ export async function reportClasses(
   result: ClassificationResult,
   job: JobOptions,
 ): Promise<{ classes: ClassDetail[]; pixelSize: number }> {
-  const { members, box } = await memberSamples(
-    input,
-    result.kept,
-    result.assignment,
-    result.poses,
-    result.params,
-    job,
-    membersPerClass(result.params.k),
-  );
+  const { members, box } = await memberSamples(input, result, job, membersPerClass(result.params.k));
   const { shells, frc } = result.classes;
   const classes = result.scores.map((s, j) => ({
     score: s.score,
@@ -213,4 +203,45 @@ export async function reportClasses(
     memberBox: box,
   }));
   return { classes, pixelSize: result.classes.pixelSize };
+}
+
+/**
+ * Poses that put each class average's centre of mass at the box centre (`--recentre`). With
+ * aligned(p) = x(c + M·(p − c) − shift), M = R(−ψ)·F^mirror (src/align/apply.ts), the class
+ * content at c + d moves to c when aligned'(p) = aligned(p + d), i.e. shift' = shift − M·d.
+ * @param classes the averages (their box; `radius`: particle radius in pixels of that box).
+ * @param workingBox the box of the poses' shifts.
+ * @returns the new poses and each class's offset d in pixels of the averages' box (dx, dy pairs).
+ */
+export function recentredPoses(
+  classes: Pick<CtfClassAverages, 'averages' | 'box' | 'sizes'>,
+  assignment: Int32Array,
+  poses: ParticlePoses,
+  workingBox: number,
+  radius: number,
+): { poses: ParticlePoses; offsets: Float64Array } {
+  const { box } = classes;
+  const D = box * box;
+  const k = classes.sizes.length;
+  const offsets = new Float64Array(2 * k);
+  for (let j = 0; j < k; j++) {
+    if (classes.sizes[j] === 0) continue;
+    const { dx, dy } = centreOffset(classes.averages.subarray(j * D, (j + 1) * D), box, radius);
+    offsets[2 * j] = dx;
+    offsets[2 * j + 1] = dy;
+  }
+  const scale = workingBox / box;
+  const shiftX = Float32Array.from(poses.shiftX);
+  const shiftY = Float32Array.from(poses.shiftY);
+  for (let i = 0; i < assignment.length; i++) {
+    const j = assignment[i];
+    if (j < 0) continue;
+    const dx = offsets[2 * j] * scale;
+    const dy = (poses.mirror[i] ? -offsets[2 * j + 1] : offsets[2 * j + 1]) * scale;
+    const t = (poses.psi[i] * Math.PI) / 180;
+    // M·d = R(−ψ)·(F^mirror·d)
+    shiftX[i] -= Math.cos(t) * dx + Math.sin(t) * dy;
+    shiftY[i] -= -Math.sin(t) * dx + Math.cos(t) * dy;
+  }
+  return { poses: { ...poses, shiftX, shiftY }, offsets };
 }

@@ -11,7 +11,7 @@ import { AckmeansError, checkCallback, checkSignal } from '../errors.js';
 import { type ParticleSet, openParticles } from '../io/index.js';
 import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
-import { finalAverages } from './averages.js';
+import { finalAverages, recentredPoses } from './averages.js';
 import { scoreClasses } from './class-score.js';
 import { runMra, runsScaleEngine, startPhaseCount } from './mra.js';
 import { particleInput } from './particles.js';
@@ -181,7 +181,13 @@ async function classifyStack(
   tracker.update('average', 0);
   const t2 = performance.now();
   const final = await finalClasses(ctx, outcome);
-  const classes = await finalAverages(input, stack.kept, outcome.assignment, final.poses, p, job);
+  let poses = final.poses;
+  let classes = await finalAverages(input, stack.kept, outcome.assignment, poses, p, job);
+  if (p.recentre) {
+    // centre of mass of each average to the box centre; the members' shifts take it, then average again
+    poses = recentredPoses(classes, outcome.assignment, poses, p.box, (p.radius * classes.box) / p.box).poses;
+    classes = await finalAverages(input, stack.kept, outcome.assignment, poses, p, job);
+  }
   const scores = scoreClasses(classes, (p.radius * classes.box) / p.box);
   timings.average = (performance.now() - t2) / 1000;
   tracker.update('average', 1);
@@ -197,7 +203,7 @@ async function classifyStack(
     box: stack.box,
     pixelSize: stack.pixelSize,
     assignment: outcome.assignment,
-    poses: final.poses,
+    poses,
     averages: final.averages,
     sizes: final.sizes,
     classes,

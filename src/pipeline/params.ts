@@ -170,6 +170,15 @@ export const PARAMS = {
     help: 'box of the CTF-corrected class averages in pixels (Fourier-cropped; at least the working box)',
     unit: 'px',
   }),
+  /**
+   * Re-centre the final class averages on their centre of mass, each shift folded into the
+   * members' origins in run_data.star (default false).
+   */
+  recentre: spec({
+    schema: z.boolean(),
+    default: false,
+    help: "move each class average's centre of mass to the box centre, folding the shift into its particles' origins",
+  }),
   /** Search mirrored images too (default true). */
   mirror: spec({
     schema: z.boolean(),
@@ -471,6 +480,7 @@ export function resolveParams(
     followFrc: p.followFrc ?? d.followFrc,
     filterReferences: p.filterReferences ?? d.filterReferences,
     averageBox: checkAverageBox(p.averageBox ?? input.box, box, input.box),
+    recentre: p.recentre ?? d.recentre,
     workingPixelSize,
     radius,
   };

@@ -156,7 +156,7 @@ describe('an interrupted run (Ctrl-C, SIGTERM) and a damaged checkpoint', () => 
         const resumed = await inProcess('classify', '--continue', out, '--quiet');
         expect(resumed.code).toBe(1);
         expect(resumed.stderr).toMatch(
-          /^ackmeans: checkpoint\.json is damaged \(phase \w+: state\.n \(10\) differs .*start it again into a new output folder\n$/,
+          /^ackmeans: checkpoint\.json is damaged \(phase [\w-]+: state\.n \(10\) differs .*start it again into a new output folder\n$/,
         );
       }
     }

@@ -41,6 +41,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   offsetStep: { valid: 1, invalid: 0 },
   alignResolution: { valid: 20, invalid: 0 },
   averageBox: { valid: 32, invalid: 4 },
+  recentre: { valid: true, invalid: 'yes' },
   mirror: { valid: false, invalid: 'no' },
   invert: { valid: true, invalid: 'yes' },
   phaseFlip: { valid: false, invalid: 1 },
