@@ -247,9 +247,12 @@ export interface NativeAddon {
       mirror: Uint8Array;
     },
   ): Promise<Float32Array>;
-  /** The working stack's fused pixel pass (shift, phase flip, crop, normalise, mask, screening). */
+  /**
+   * The working stack's fused pixel pass (shift, phase flip, crop, normalise, mask, screening);
+   * the input is `images` (float32) or `half` (binary16 bit patterns, decoded natively).
+   */
   preprocessStack(
-    options: NativePreprocessOptions & {
+    options: (NativePreprocessOptions | (Omit<NativePreprocessOptions, 'images'> & { half: Uint16Array })) & {
       ctf?: Float64Array;
       pixelSize?: number;
       screen: boolean;

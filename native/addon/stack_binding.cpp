@@ -1,5 +1,5 @@
 // The working stack's pixel steps (src/pipeline/stack.ts, src/pipeline/scratch.ts):
-// preprocessStack({images, n, box, outBox, radius, edge, invert, mask, shifts?: Float32Array(2n),
+// preprocessStack({images (Float32Array) or half (Uint16Array of binary16), n, box, outBox, radius, edge, invert, mask, shifts?: Float32Array(2n),
 //   ctf?: Float64Array(7n), pixelSize?, screen, roundFloat16, threads, control})
 //   -> Promise<{ images: Float32Array(n*outBox²), screen: Uint8Array(n) | undefined }>
 // float16Encode({values: Float32Array}) -> Promise<Uint16Array>
@@ -81,7 +81,14 @@ class PreprocessStackWorker : public PromiseWorker {
 Napi::Value PreprocessStack(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Options opts(info);
-  auto in = opts.f32("images");
+  // the input: float32 `images`, or `half` (binary16 bit patterns decoded in the pass)
+  const bool half = opts.has("half");
+  Napi::Float32Array in;
+  Napi::Uint16Array bits;
+  if (half)
+    bits = opts.u16("half");
+  else
+    in = opts.f32("images");
   double* control = opts.control();
   Napi::Object o = info[0].As<Napi::Object>();
   const int64_t n = optInt(env, o, "n");
@@ -97,7 +104,12 @@ Napi::Value PreprocessStack(const Napi::CallbackInfo& info) {
   const int threads = int(optInt(env, o, "threads"));
   if (n < 1 || p.box < 2 || p.outBox < 2 || p.outBox > p.box || threads < 1)
     throw Napi::RangeError::New(env, "need n >= 1, 2 <= outBox <= box, threads >= 1");
-  requireLength(env, in, n * p.box * p.box, "images", "n*box*box");
+  if (half) {
+    requireLength(env, bits, n * p.box * p.box, "half", "n*box*box");
+    p.half = bits.Data();
+  } else {
+    requireLength(env, in, n * p.box * p.box, "images", "n*box*box");
+  }
   Napi::Float32Array shifts;
   if (optArray(env, o, "shifts", napi_float32_array, "a Float32Array", shifts)) {
     requireLength(env, shifts, n * 2, "options.shifts", "n*2");
@@ -110,7 +122,7 @@ Napi::Value PreprocessStack(const Napi::CallbackInfo& info) {
     p.pixelSize = optNumber(env, o, "pixelSize");
     if (!(p.pixelSize > 0)) throw Napi::RangeError::New(env, "options.pixelSize must be > 0 to phase-flip");
   }
-  auto* w = new PreprocessStackWorker(env, in.Data(), n, p, screen, threads, control);
+  auto* w = new PreprocessStackWorker(env, half ? nullptr : in.Data(), n, p, screen, threads, control);
   w->KeepAll(opts);  // images, control
   if (p.shifts) w->Keep(shifts);
   if (p.ctf) w->Keep(ctf);

@@ -170,14 +170,20 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
 #pragma omp parallel num_threads(std::max(1, threads))
   {
     FourierStep::Buffers buf;
+    std::vector<float> decoded;
     guard.run([&] {
       if (step) buf = step->buffers();
+      if (p.half) decoded.resize(inSize);
     });
 #pragma omp for schedule(dynamic, 16)
     for (int64_t i = 0; i < n; ++i) {
       guard.run([&] {
         if ((i & 15) == 0) control.throwIfCancelled();
         const float* img = in + size_t(i) * inSize;
+        if (p.half) {
+          decode_float16(p.half + size_t(i) * inSize, decoded.data(), inSize);
+          img = decoded.data();
+        }
         float* o = out + size_t(i) * outSize;
         if (p.screen) {
           const Screen s = screen_image(img, inSize);

@@ -16,17 +16,18 @@ enum class Screen : uint8_t { Good = 0, NonFinite = 1, OutOfRange = 2, Constant 
 constexpr double kOutOfRangeBound = 1e6;
 
 struct PreprocessParams {
-  int box = 0;                    // input box (pixels)
-  int outBox = 0;                 // working box (pixels), <= box
-  double radius = 0;              // particle radius in working-box pixels (background is r > radius)
-  double edge = 0;                // width of the raised-cosine edge of the mask, pixels (0 = hard mask)
-  bool invert = false;            // multiply by -1 before normalising
-  bool mask = true;               // apply the soft mask after normalising
-  const float* shifts = nullptr;  // optional n·2 (x, y) shifts in input pixels applied first
-  const double* ctf = nullptr;    // optional n·kCtfParamCount CTFs (ctf.h): phase-flip image i first
-  double pixelSize = 0;           // input Å/pixel (for the CTF)
-  uint8_t* screen = nullptr;      // optional n outputs: screen each image first (Screen values)
-  bool roundFloat16 = false;      // round every output value to the nearest float16 (float16.h)
+  int box = 0;                     // input box (pixels)
+  int outBox = 0;                  // working box (pixels), <= box
+  double radius = 0;               // particle radius in working-box pixels (background is r > radius)
+  double edge = 0;                 // width of the raised-cosine edge of the mask, pixels (0 = hard mask)
+  bool invert = false;             // multiply by -1 before normalising
+  bool mask = true;                // apply the soft mask after normalising
+  const float* shifts = nullptr;   // optional n·2 (x, y) shifts in input pixels applied first
+  const double* ctf = nullptr;     // optional n·kCtfParamCount CTFs (ctf.h): phase-flip image i first
+  double pixelSize = 0;            // input Å/pixel (for the CTF)
+  uint8_t* screen = nullptr;       // optional n outputs: screen each image first (Screen values)
+  bool roundFloat16 = false;       // round every output value to the nearest float16 (float16.h)
+  const uint16_t* half = nullptr;  // optional: the input as n·box² binary16 values (then in = nullptr)
 };
 
 // in: n·box² values; out: n·outBox² values. With `ctf`, image i is phase-flipped with its own

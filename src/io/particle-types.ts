@@ -57,6 +57,11 @@ export interface ParticleSet {
   warnings: string[];
   /** Particles start … start+count−1 (count·box² floats, particle order, across stacks). */
   readBatch(start: number, count: number, out?: Float32Array): Promise<Float32Array>;
+  /**
+   * The same particles as binary16 bit patterns (host order), undecoded, when every one of them
+   * is stored as float16 (MRC mode 12); otherwise undefined (then use {@link readBatch}).
+   */
+  readBatchFloat16(start: number, count: number): Promise<Uint16Array | undefined>;
   /** The source table (STAR input only), so outputs can keep every input column. */
   star?: { file: StarFile; particlesBlock: string };
   /** The source table (cryoSPARC .cs input only), so outputs can keep every input field. */

@@ -196,6 +196,27 @@ export async function openParticles(
       }
       return dest;
     },
+    async readBatchFloat16(start: number, n: number) {
+      checkInt('start', start, 0);
+      checkInt('count', n, 0);
+      if (start + n > count)
+        throw new RangeError(`particles ${start}…${start + n - 1} requested, the set has ${count}`);
+      const runs: Array<[number, number]> = [];
+      for (let i = start; i < start + n; ) {
+        let j = i + 1;
+        while (j < start + n && stackIndex[j] === stackIndex[i] && imageIndex[j] === imageIndex[j - 1] + 1)
+          j++;
+        runs.push([i, j]);
+        i = j;
+      }
+      for (const [i] of runs) if (!(await pool.use(stackIndex[i], async (s) => s.float16))) return undefined;
+      const dest = new Uint16Array(n * imageValues);
+      for (const [i, j] of runs) {
+        const bits = await pool.use(stackIndex[i], (s) => s.readBatchFloat16(imageIndex[i], j - i));
+        dest.set(bits, (i - start) * imageValues);
+      }
+      return dest;
+    },
     close: () => pool.close(),
   };
   if (meta?.ctf) set.ctf = meta.ctf;

@@ -6,7 +6,14 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { checkInt } from '../errors.js';
 import { FormatError, checkRegularFile, fileError } from './errors.js';
-import { readPixels, readPixelsSync, valueBytes, type PixelSource } from './pixels.js';
+import {
+  HOST_LITTLE_ENDIAN,
+  readFully,
+  readPixels,
+  readPixelsSync,
+  valueBytes,
+  type PixelSource,
+} from './pixels.js';
 
 /** How the images of a stack are laid out in its file. */
 export interface StackLayout extends PixelSource {
@@ -36,6 +43,13 @@ export interface ImageStack<H = unknown> {
   readBatch(start: number, count: number, out?: Float32Array): Promise<Float32Array>;
   /** Synchronous {@link ImageStack.readBatch}. */
   readBatchSync(start: number, count: number, out?: Float32Array): Float32Array;
+  /** True when the values are stored as IEEE binary16 (MRC mode 12). */
+  readonly float16: boolean;
+  /**
+   * The binary16 bit patterns (host byte order) of images start … start+count−1, undecoded, for
+   * a consumer that decodes them itself (native preprocessing). Only when {@link float16}.
+   */
+  readBatchFloat16(start: number, count: number): Promise<Uint16Array>;
   close(): Promise<void>;
 }
 
@@ -75,7 +89,8 @@ class LayoutStack<H> implements ImageStack<H> {
     this.contiguous = layout.stride === this.imageValues * valueBytes(layout.mode);
   }
 
-  private prepare(start: number, count: number, out?: Float32Array): Float32Array {
+  /** Checks that images start … start+count−1 exist. */
+  private checkRange(start: number, count: number): void {
     checkInt('start', start, 0);
     checkInt('count', count, 0);
     if (start + count > this.n)
@@ -84,6 +99,10 @@ class LayoutStack<H> implements ImageStack<H> {
         this.path,
         `image ${start + count} (1-based) is past the end of the stack, which has ${this.n} images`,
       );
+  }
+
+  private prepare(start: number, count: number, out?: Float32Array): Float32Array {
+    this.checkRange(start, count);
     const need = count * this.imageValues;
     if (out === undefined) return new Float32Array(need);
     if (!(out instanceof Float32Array)) throw new TypeError('out must be a Float32Array');
@@ -118,6 +137,21 @@ class LayoutStack<H> implements ImageStack<H> {
     for (const [position, values, offset] of this.pieces(start, count))
       readPixelsSync(this.handle.fd, this.layout, position, values, dest, offset);
     return dest;
+  }
+
+  get float16(): boolean {
+    return this.layout.mode === 12;
+  }
+
+  async readBatchFloat16(start: number, count: number): Promise<Uint16Array> {
+    if (!this.float16) throw new Error(`${this.path}: readBatchFloat16 needs float16 (mode 12) values`);
+    this.checkRange(start, count);
+    const bits = new Uint16Array(count * this.imageValues);
+    const bytes = new Uint8Array(bits.buffer);
+    for (const [position, values, offset] of this.pieces(start, count))
+      await readFully(this.handle, this.path, bytes.subarray(2 * offset, 2 * (offset + values)), position);
+    if (this.layout.littleEndian !== HOST_LITTLE_ENDIAN) Buffer.from(bits.buffer).swap16();
+    return bits;
   }
 
   async close(): Promise<void> {

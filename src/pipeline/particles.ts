@@ -31,5 +31,6 @@ export function particleInput(set: ParticleSet): ParticleInput & { pixelSize: nu
     ...(set.ctf ? { ctf: set.ctf } : {}),
     ...(set.poses ? { poses: set.poses } : {}),
     readBatch: (start, count) => set.readBatch(start, count),
+    readBatchFloat16: (start, count) => set.readBatchFloat16(start, count),
   };
 }

@@ -31,6 +31,11 @@ export interface ParticleInput {
   poses?: { originXAngst?: Float64Array; originYAngst?: Float64Array };
   /** Images start..start+count−1 (count·box² values). */
   readBatch(start: number, count: number): Promise<Float32Array>;
+  /**
+   * The same images as undecoded binary16 bit patterns when they are stored so (MRC mode 12),
+   * else undefined: the native pass then decodes them, not JavaScript.
+   */
+  readBatchFloat16?(start: number, count: number): Promise<Uint16Array | undefined>;
 }
 
 /** The preprocessed stack. */
@@ -125,24 +130,28 @@ export async function prepareStack(
     const badMetadata = new Map(
       screenMetadata(input, params.phaseFlip && input.ctf !== undefined).map((q) => [q.index, q]),
     );
-    const read = (start: number) => {
-      const p = input.readBatch(start, Math.min(batch, input.count - start));
+    const read = async (start: number): Promise<Float32Array | Uint16Array> => {
+      const count = Math.min(batch, input.count - start);
+      return (await input.readBatchFloat16?.(start, count)) ?? input.readBatch(start, count);
+    };
+    const readAhead = (start: number) => {
+      const p = read(start);
       p.catch(() => undefined); // awaited below; not an unhandled rejection if we stop first
       return p;
     };
-    let next = read(0);
+    let next = readAhead(0);
     let writing: Promise<void> = Promise.resolve();
     for (let start = 0; start < input.count; start += batch) {
       throwIfAborted(job.signal);
       const count = Math.min(batch, input.count - start);
       const raw = await next;
-      if (start + batch < input.count) next = read(start + batch);
+      if (start + batch < input.count) next = readAhead(start + batch);
       const shifts = shiftsFor(input, start, count, centre);
       const ctf = params.phaseFlip && input.ctf ? ctfFor(input.ctf, start, count) : undefined;
       const out = await runNativeJob(
         (control) =>
           native().preprocessStack({
-            images: raw,
+            ...(raw instanceof Uint16Array ? { half: raw } : { images: raw }),
             n: count,
             box: N,
             outBox: m,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { phaseFlip } from '../../src/ctf.js';
 import { decodeFloat16, encodeFloat16Bits } from '../../src/io/float16.js';
-import { openParticles } from '../../src/io/index.js';
+import { createStackWriter, openParticles } from '../../src/io/index.js';
 import { classifyParticles } from '../../src/pipeline/classify.js';
 import { particleInput } from '../../src/pipeline/particles.js';
 import { resolveParams } from '../../src/pipeline/params.js';
@@ -146,6 +146,35 @@ describe('fused preprocessing', () => {
       const bits = await encodeFloat16Native(got);
       expect(await decodeFloat16Native(bits)).toEqual(got);
     });
+
+  it('decodes float16 stacks natively: the same working stack as decoding in JavaScript', async () => {
+    const dir = tempDir();
+    const N = 36;
+    const n = 9;
+    const images = randomArray(n * N * N, 77);
+    const write = async (name: string, mode: 2 | 12) => {
+      const w = await createStackWriter(join(dir, name), { nx: N, ny: N, pixelSize, mode });
+      await w.append(images);
+      await w.close();
+      return openParticles(join(dir, name));
+    };
+    const half = await write('half.mrcs', 12);
+    const single = await write('single.mrcs', 2);
+    expect(await single.readBatchFloat16(0, 2)).toBeUndefined();
+    const bits = await half.readBatchFloat16(3, 4);
+    const decoded = new Float32Array(bits?.length ?? 0);
+    decodeFloat16(bits as Uint16Array, decoded);
+    expect(decoded).toEqual(await half.readBatch(3, 4));
+    const input = particleInput(half);
+    const viaNative = await prepareStack(input, params(N, 24, false), { threads: 2 });
+    const viaJs = await prepareStack({ ...input, readBatchFloat16: undefined }, params(N, 24, false), {
+      threads: 2,
+    });
+    expect(viaNative.images).toEqual(viaJs.images);
+    expect(viaNative.kept).toEqual(viaJs.kept);
+    await half.close();
+    await single.close();
+  });
 
   it('streams through a scratch file with exactly the in-memory values, for any thread count', async () => {
     const N = 36;
