@@ -202,7 +202,7 @@ export async function openParticles(
       if (start + n > count)
         throw new RangeError(`particles ${start}…${start + n - 1} requested, the set has ${count}`);
       const runs: Array<[number, number]> = [];
-      for (let i = start; i < start + n; ) {
+      for (let i = start; i < start + n;) {
         let j = i + 1;
         while (j < start + n && stackIndex[j] === stackIndex[i] && imageIndex[j] === imageIndex[j - 1] + 1)
           j++;
