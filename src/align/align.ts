@@ -23,7 +23,7 @@
  */
 import { runNativeJob } from '../job.js';
 import { type NativeAlignOutputs, type NativeAlignStats, native } from '../native.js';
-import { type AlignOptions, type LocalShifts, localOffsets, resolveAlignCall } from './options.js';
+import { type AlignOptions, type LocalShifts, localOffsets, resolveAlignCall, windowOf } from './options.js';
 import { type Images, blockProgress, imageBlocks } from './provider.js';
 
 /** Where the time of an alignment went and its work counts (declared with the native engine). */
@@ -88,13 +88,7 @@ export async function align(
           outputs,
           threads,
           control,
-          ...(window && {
-            offsets: window.offsets.subarray(
-              block.start * window.perImage,
-              (block.start + block.count) * window.perImage,
-            ),
-            offsetsPerImage: window.perImage,
-          }),
+          ...windowOf(window, block.start, block.count),
         }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );

@@ -19,6 +19,7 @@ import {
   type LocalShifts,
   localOffsets,
   resolveAlignCall,
+  windowOf,
 } from './options.js';
 import { type ImageProvider, type Images, blockProgress, imageBlocks } from './provider.js';
 
@@ -135,13 +136,7 @@ export async function alignCandidates(
           outputs,
           threads,
           control,
-          ...(window && {
-            offsets: window.offsets.subarray(
-              block.start * window.perImage,
-              (block.start + block.count) * window.perImage,
-            ),
-            offsetsPerImage: window.perImage,
-          }),
+          ...windowOf(window, block.start, block.count),
         }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );

@@ -139,6 +139,17 @@ export function localOffsets(settings: AlignSettings, local: LocalShifts, n: num
   return { offsets, perImage };
 }
 
+/** The native call's offset fields for images start … start+count−1 of `window` (none without one). */
+export function windowOf(
+  window: LocalOffsets | null,
+  start: number,
+  count: number,
+): { offsets?: Int32Array; offsetsPerImage?: number } {
+  if (!window) return {};
+  const per = window.perImage;
+  return { offsets: window.offsets.subarray(start * per, (start + count) * per), offsetsPerImage: per };
+}
+
 /** {@link ResolvedAlignOptions} of a call aligning n images to k references of box² values. */
 export interface ResolvedAlignCall extends ResolvedAlignOptions {
   box: number;
