@@ -142,11 +142,7 @@ async function compareExecutors(
     log(
       `  scale engine, ${executor} executor${executor === 'slurm' ? ` (${shards} shards × ${cpus} CPU)` : ''}…`,
     );
-    runs[executor] = await child(
-      mrcs,
-      [...base, '--engine', 'scale', '--float16', '--out', out, ...extra],
-      log,
-    );
+    runs[executor] = await child(mrcs, [...base, '--engine', 'scale', '--out', out, ...extra], log);
     const r = runs[executor];
     log(
       `  ${executor}: wall ${r.seconds.toFixed(1)} s, ${r.iterations} iterations, ${r.visits.toFixed(2)} particle-visits per particle`,

@@ -8,8 +8,6 @@
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
- *     [--float16]   accepted for older callers: the working stack always holds float16 values
- *                   (what the Slurm executor ships exactly)
  */
 import { writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
@@ -40,7 +38,6 @@ const { values, positionals } = parseArgs({
     shards: { type: 'string', default: '4' },
     'cpus-per-task': { type: 'string', default: '1' },
     'slurm-dir': { type: 'string' },
-    float16: { type: 'boolean', default: false },
   },
 });
 const stack = await openStack(positionals[0]);
