@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { FormatError, checkRegularFile, fileError } from './errors.js';
 import { OTHER_TEXT, STAR_NUMBER, StarBlock, parseStarNumber, rawText } from './star-block.js';
+import { StarTextBuilder, decode } from './star-text.js';
 
 export { StarBlock, formatStarNumber, formatStarString, type StarValues } from './star-block.js';
 
@@ -120,14 +121,14 @@ function fastNumber(bytes: Uint8Array, from: number, to: number): number {
 
 /**
  * One column of a table being read: numbers (value + how to give back its text, see StarRawText)
- * until a cell is not one.
+ * until a cell is not one, then text (see StarTextColumn).
  */
 class ColumnBuilder {
   values: Float64Array;
   digits: Uint8Array;
   otherRows: number[] = [];
   otherText: string[] = [];
-  strings: string[] | undefined;
+  text: StarTextBuilder | undefined;
   length = 0;
 
   constructor(capacity: number) {
@@ -136,18 +137,21 @@ class ColumnBuilder {
   }
 
   push(bytes: Uint8Array, from: number, to: number, quoted: boolean): void {
-    if (this.strings) {
-      this.strings.push(decode(bytes, from, to));
+    if (this.text || quoted) {
+      this.toText().pushBytes(bytes, from, to);
       this.length++;
       return;
     }
-    if (quoted) return this.toStrings().pushString(decode(bytes, from, to));
     let v = fastNumber(bytes, from, to);
     let d = fastDigits;
     if (Number.isNaN(v) || d === OTHER_TEXT) {
       const text = decode(bytes, from, to);
       if (Number.isNaN(v)) {
-        if (!STAR_NUMBER.test(text)) return this.toStrings().pushString(text);
+        if (!STAR_NUMBER.test(text)) {
+          this.toText().pushString(text);
+          this.length++;
+          return;
+        }
         v = parseStarNumber(text);
       }
       d = OTHER_TEXT;
@@ -159,11 +163,6 @@ class ColumnBuilder {
     this.digits[this.length++] = d;
   }
 
-  private pushString(s: string): void {
-    this.strings!.push(s);
-    this.length++;
-  }
-
   private raw(length: number) {
     return {
       digits: this.digits.subarray(0, length),
@@ -172,15 +171,17 @@ class ColumnBuilder {
     };
   }
 
-  /** Turns the column into strings (the numbers read so far as their text). */
-  private toStrings(): this {
+  /** The column as text from now on (the numbers read so far as their text). */
+  private toText(): StarTextBuilder {
+    if (this.text) return this.text;
+    const text = new StarTextBuilder(this.values.length);
     const raw = this.raw(this.length);
-    this.strings = Array.from({ length: this.length }, (_, r) => rawText(raw, this.values, r));
+    for (let r = 0; r < this.length; r++) text.pushString(rawText(raw, this.values, r));
     this.values = new Float64Array(0);
     this.digits = new Uint8Array(0);
     this.otherRows = [];
     this.otherText = [];
-    return this;
+    return (this.text = text);
   }
 
   private grow(): void {
@@ -194,24 +195,13 @@ class ColumnBuilder {
   }
 
   finish(block: StarBlock, name: string): void {
-    if (this.strings) return block._addParsed(name, { kind: 'string', values: this.strings });
-    // Trim (a copy) only when much was over-allocated: the estimate is usually close.
+    if (this.text) return block._addParsed(name, { kind: 'text', values: this.text.finish() });
+    // Trim (a copy) only when much was over-allocated (comment lines among the rows).
     const fit = <T extends Float64Array | Uint8Array>(a: T): T =>
       (a.length > this.length * 1.1 + 16 ? a.slice(0, this.length) : a.subarray(0, this.length)) as T;
     this.digits = fit(this.digits);
     block._addParsed(name, { kind: 'number', values: fit(this.values), raw: this.raw(this.length) });
   }
-}
-
-/** bytes[from…to) as text (a Buffer view of the same memory is made once per array). */
-const views = new WeakMap<Uint8Array, Buffer>();
-function decode(bytes: Uint8Array, from: number, to: number): string {
-  let view = views.get(bytes);
-  if (!view) {
-    view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    views.set(bytes, view);
-  }
-  return view.toString('utf8', from, to);
 }
 
 /**
@@ -250,7 +240,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       if (state === 'header') columns = names.map(() => new ColumnBuilder(0)); // a loop without rows
       names.forEach((name, c) => columns[c].finish(block!, name));
       block._setRowCount(rows);
-      if (block.loop) block._setRowLines(rowLines.slice(0, rows));
+      if (block.loop) block._setRowLines(rows === rowLines.length ? rowLines : rowLines.slice(0, rows));
     }
     state = 'block';
     names = [];
@@ -320,7 +310,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       if (state === 'header') {
         if (names.length === 0) syntax('loop_ without columns');
         state = 'rows';
-        const capacity = Math.ceil(((n - lineStart) / Math.max(1, end - lineStart + 1)) * 1.05) + 16;
+        const capacity = countRowLines(bytes, lineStart);
         columns = names.map(() => new ColumnBuilder(capacity));
         rowLines = new Uint32Array(capacity);
       }
@@ -375,6 +365,30 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
   lineNo++;
   finishTable();
   return new StarFile(blocks);
+}
+
+/**
+ * How many rows the loop whose first row starts at `from` can have: its non-blank lines up to
+ * the next key, `data_` or `loop_` (comment lines are counted too). Counting first (a quick pass)
+ * lets the columns be allocated once at their size: no growing, no trimming copy, and a short
+ * first row (a one-row optics table) does not make a column sized for the rest of the file.
+ */
+function countRowLines(bytes: Uint8Array, from: number): number {
+  const n = bytes.length;
+  let count = 0;
+  let pos = from;
+  while (pos < n) {
+    let end = bytes.indexOf(LF, pos);
+    if (end < 0) end = n;
+    let first = pos;
+    while (first < end && isBlank(bytes[first])) first++;
+    if (first < end) {
+      if (bytes[first] === 95 /* _ */ || startsWord(bytes, first, end)) break;
+      count++;
+    }
+    pos = end + 1;
+  }
+  return count;
 }
 
 /** True when the line at `from` starts with `data_` or `loop_` (which end a loop's rows). */

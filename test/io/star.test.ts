@@ -116,6 +116,57 @@ describe('parseStar', () => {
     );
   });
 
+  it('keeps text cells compactly and gives back their exact text, also after selecting rows', () => {
+    // a column that starts with numbers, then N@rest names of every shape, then other text
+    const tokens = [
+      '12',
+      '1.50',
+      '000001@stacks/a.mrcs',
+      '000002@stacks/a.mrcs',
+      '7@stacks/b.mrcs',
+      '0@a',
+      '000@a',
+      '123456789@a',
+      '1234567890@a', // 10 digits: kept as text
+      '4294967297@s.mrcs',
+      '@a',
+      '12@',
+      '1@@x',
+      '-1@a',
+      '+1@a',
+      'a@1',
+      'micrograph_001.mrc',
+      'micrograph_001.mrc',
+      "'quoted 1@a b'",
+      '"2@with space"',
+    ];
+    const text = `data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`;
+    const block = parseStar(text, 't.star').block('t')!;
+    const expected = tokens.map((t) => t.replace(/^['"](.*)['"]$/, '$1'));
+    expect(block.numeric('a')).toBeUndefined();
+    expect(block.strings('a')).toEqual(expected);
+    expect(block.column('a')).toEqual(expected);
+    const compact = block.textColumn('a')!;
+    expect(compact.dict).not.toContain('000001@stacks/a.mrcs'); // the number is kept apart
+    expect(compact.imageNumber(2)).toBe(1);
+    expect(compact.imageNumber(8)).toBe(-1);
+    const picked = [19, 2, 5, 5, 8, 0, 13];
+    expect(block.selectRows(picked).strings('a')).toEqual(picked.map((i) => expected[i]));
+    const again = parseStar(formatStar(new StarFile([block])), 'u.star').block('t')!;
+    expect(again.strings('a')).toEqual(expected);
+  });
+
+  it('holds no string per row for 10⁴ image names: one per stack', () => {
+    const rows = Array.from(
+      { length: 10_000 },
+      (_, i) => `${String(i + 1).padStart(6, '0')}@s${i % 3}.mrcs ${i}`,
+    );
+    const block = parseStar(`data_p\nloop_\n_rlnImageName\n_x\n${rows.join('\n')}\n`, 'p.star').block('p')!;
+    const names = block.textColumn('rlnImageName')!;
+    expect(names.dict).toEqual(['s0.mrcs', 's1.mrcs', 's2.mrcs']);
+    expect(names.text(9_999)).toBe('010000@s0.mrcs');
+  });
+
   it('sets columns (numbers formatted sensibly), selects rows, builds new blocks', () => {
     const p = parseStar(SAMPLE, 's.star').block('particles')!;
     p.setColumn('rlnClassNumber', [3, 1]);
