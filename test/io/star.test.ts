@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -206,28 +206,24 @@ describe('parseStar', () => {
   });
 });
 
+const MALFORMED: [string, string, string, RegExp][] = [
+  [
+    'ragged row',
+    'data_x\nloop_\n_a\n_b\n1 2\n3\n',
+    'ERR_STAR_RAGGED',
+    /line 6: row has 1 values, the loop has 2 columns/,
+  ],
+  ['loop without columns', 'data_x\nloop_\n1 2\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
+  ['loop without columns at the end', 'data_x\nloop_\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
+  ['data outside a block', '_a 1\n', 'ERR_STAR_SYNTAX', /outside any data_ block/],
+  ['a key without a value', 'data_x\n_a\n', 'ERR_STAR_SYNTAX', /_a has no value/],
+  ['an unterminated quote', 'data_x\n_a "open\n', 'ERR_STAR_SYNTAX', /unterminated/],
+  ['duplicate columns', 'data_x\nloop_\n_a\n_a\n1 2\n', 'ERR_STAR_SYNTAX', /duplicate column/],
+  ['two tables in a block', 'data_x\nloop_\n_a\n1\nloop_\n_b\n2\n', 'ERR_STAR_SYNTAX', /more than one table/],
+];
+
 describe('malformed STAR', () => {
-  const cases: [string, string, string, RegExp][] = [
-    [
-      'ragged row',
-      'data_x\nloop_\n_a\n_b\n1 2\n3\n',
-      'ERR_STAR_RAGGED',
-      /line 6: row has 1 values, the loop has 2 columns/,
-    ],
-    ['loop without columns', 'data_x\nloop_\n1 2\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
-    ['loop without columns at the end', 'data_x\nloop_\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
-    ['data outside a block', '_a 1\n', 'ERR_STAR_SYNTAX', /outside any data_ block/],
-    ['a key without a value', 'data_x\n_a\n', 'ERR_STAR_SYNTAX', /_a has no value/],
-    ['an unterminated quote', 'data_x\n_a "open\n', 'ERR_STAR_SYNTAX', /unterminated/],
-    ['duplicate columns', 'data_x\nloop_\n_a\n_a\n1 2\n', 'ERR_STAR_SYNTAX', /duplicate column/],
-    [
-      'two tables in a block',
-      'data_x\nloop_\n_a\n1\nloop_\n_b\n2\n',
-      'ERR_STAR_SYNTAX',
-      /more than one table/,
-    ],
-  ];
-  for (const [what, text, code, message] of cases)
+  for (const [what, text, code, message] of MALFORMED)
     it(`${what} → ${code}`, () => {
       let err: unknown;
       try {
@@ -255,5 +251,31 @@ describe('writeStar / readStar', () => {
     const back = await readStar(path);
     expect(back.path).toBe(path);
     expect(back.block('particles')!.strings('myUnknownColumn')).toEqual(["it''s fine", 'x#y']);
+  });
+
+  it('reads a file a piece at a time exactly as it parses the whole text (pieces of 1 byte up)', async () => {
+    // a BOM, no final newline, and lines longer than a piece; then each malformed case
+    const texts = [`\ufeff${SAMPLE}`, SAMPLE.trimEnd(), ...MALFORMED.map(([, text]) => text)];
+    for (const [k, text] of texts.entries()) {
+      const path = join(dir, `piece${k}.star`);
+      writeFileSync(path, text);
+      const outcome = (f: () => StarFile) => {
+        try {
+          return formatStar(f());
+        } catch (err) {
+          return `${(err as FormatError).code}: ${(err as Error).message}`;
+        }
+      };
+      const whole = outcome(() => parseStar(text, path));
+      for (const pieceBytes of [1, 2, 3, 7, 64, 1 << 22]) {
+        const read = await readStar(path, { pieceBytes }).then(
+          (star) => () => star,
+          (err: unknown) => () => {
+            throw err;
+          },
+        );
+        expect(outcome(read), `${path}, pieces of ${pieceBytes}`).toBe(whole);
+      }
+    }
   });
 });
