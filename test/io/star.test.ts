@@ -43,6 +43,10 @@ _rlnFinalResolution   4.5   # key-value block
 _rlnComment  'hello world'
 `;
 
+/** A parsed block `t` whose column `a` holds `tokens` (and `b` the row numbers). */
+const tableOf = (tokens: string[]) =>
+  parseStar(`data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`, 't.star').block('t')!;
+
 describe('parseStar', () => {
   const star = parseStar(SAMPLE, 'sample.star');
 
@@ -102,8 +106,7 @@ describe('parseStar', () => {
       '999999999999999',
       '0.10',
     ];
-    const text = `data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`;
-    const block = parseStar(text, 't.star').block('t')!;
+    const block = tableOf(tokens);
     expect(block.numeric('a')).toBeDefined();
     expect(block.strings('a')).toEqual(tokens);
     expect(Array.from(block.numeric('a')!)).toEqual(
@@ -140,8 +143,7 @@ describe('parseStar', () => {
       "'quoted 1@a b'",
       '"2@with space"',
     ];
-    const text = `data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`;
-    const block = parseStar(text, 't.star').block('t')!;
+    const block = tableOf(tokens);
     const expected = tokens.map((t) => t.replace(/^['"](.*)['"]$/, '$1'));
     expect(block.numeric('a')).toBeUndefined();
     expect(block.strings('a')).toEqual(expected);
