@@ -1,6 +1,7 @@
 /**
  * Text columns of a STAR file as read, kept compactly (memory, issue 13): each distinct text is
- * kept once and every row holds its index; a cell `N@rest` (RELION's image names, `000123@a.mrcs`)
+ * kept once and every row holds its index (a column of mostly different texts keeps one per row,
+ * as a string array would, without looking each up); a cell `N@rest` (RELION's image names, `000123@a.mrcs`)
  * is kept as the number N, the number of digits it was written with, and the index of `rest`. A
  * column of 10⁶ image names thus costs ~9 bytes per row instead of a string per row, and the
  * particle reader gets stack and image numbers without parsing a string per row.
@@ -8,6 +9,13 @@
 
 /** At most this many digits make an `N@rest` prefix kept as a number (so N < 2³¹). */
 const MAX_PREFIX_DIGITS = 9;
+
+/**
+ * Past this many distinct texts, when they are more than half the rows, a column is taken to be
+ * mostly unique (free text, one name per row): new texts are then appended without looking them
+ * up (a repeat costs a second copy, as before, but no hash lookup per row).
+ */
+const DISTINCT_LIMIT = 1 << 16;
 
 /** bytes[from…to) as text (a Buffer view of the same memory is made once per array). */
 const views = new WeakMap<Uint8Array, Buffer>();
@@ -23,7 +31,7 @@ export function decode(bytes: Uint8Array, from: number, to: number): string {
 /** A text column read from a file (see the file comment). Build one with {@link StarTextBuilder}. */
 export class StarTextColumn {
   constructor(
-    /** The distinct texts (whole cells, or the `rest` of `N@rest` cells). */
+    /** The texts (whole cells, or the `rest` of `N@rest` cells): distinct, unless most are. */
     readonly dict: readonly string[],
     /** Per row: its index in `dict`. */
     readonly ref: Int32Array,
@@ -69,7 +77,7 @@ export class StarTextColumn {
 /** Builds a {@link StarTextColumn} a cell at a time, from the file's bytes or from strings. */
 export class StarTextBuilder {
   private dict: string[] = [];
-  private index = new Map<string, number>();
+  private index: Map<string, number> | undefined = new Map();
   private ref: Int32Array;
   private prefix?: Int32Array;
   private width?: Uint8Array;
@@ -119,16 +127,17 @@ export class StarTextBuilder {
   finish(): StarTextColumn {
     const fit = <T extends Int32Array | Uint8Array>(a: T | undefined): T | undefined =>
       a && ((a.length > this.length * 1.1 + 16 ? a.slice(0, this.length) : a.subarray(0, this.length)) as T);
-    this.index.clear();
+    this.index = undefined;
     return new StarTextColumn(this.dict, fit(this.ref)!, fit(this.prefix), fit(this.width));
   }
 
   private lookup(text: string): number {
-    let i = this.index.get(text);
+    let i = this.index?.get(text);
     if (i === undefined) {
       i = this.dict.length;
       this.dict.push(text);
-      this.index.set(text, i);
+      this.index?.set(text, i);
+      if (i > DISTINCT_LIMIT && i * 2 > this.length) this.index = undefined;
     }
     return i;
   }

@@ -169,6 +169,13 @@ describe('parseStar', () => {
     expect(names.text(9_999)).toBe('010000@s0.mrcs');
   });
 
+  it('a column of mostly different texts (no lookups past 2¹⁶ of them) reads back exactly', () => {
+    const texts = Array.from({ length: 70_000 }, (_, i) => `mic_${i % 66_000}.mrc`);
+    const column = tableOf(texts).textColumn('a')!;
+    expect(column.dict.length).toBeGreaterThan(66_000); // the repeats after the switch are kept twice
+    expect(column.toArray()).toEqual(texts);
+  });
+
   it('sets columns (numbers formatted sensibly), selects rows, builds new blocks', () => {
     const p = parseStar(SAMPLE, 's.star').block('particles')!;
     p.setColumn('rlnClassNumber', [3, 1]);
