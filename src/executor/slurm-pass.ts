@@ -148,12 +148,20 @@ const ARRAYS_FILE = 'arrays';
 /** What the executor writes in its job folder (and only that is removed). */
 const OWN_NAMES = /^(arrays|images-.*\.f16(\.tmp)?|pass-.*)$/;
 
-/** Cancels the arrays an earlier coordinator on `dir` submitted and left running. */
-async function cancelLeftovers(dir: string, settings: SlurmSettings): Promise<void> {
+/**
+ * Cancels the arrays listed in `dir`'s arrays file (those an earlier coordinator on `dir`
+ * submitted and left running, or this one's at its close), then removes the list unless
+ * `keepList`.
+ */
+async function cancelLeftovers(
+  dir: string,
+  settings: SlurmSettings,
+  { keepList = false } = {},
+): Promise<void> {
   const text = await readFile(join(dir, ARRAYS_FILE), 'utf8').catch(() => '');
   const ids = text.split('\n').filter((id) => /^\d+$/.test(id));
   await cancelArrays(ids, settings);
-  await rm(join(dir, ARRAYS_FILE), { force: true });
+  if (!keepList) await rm(join(dir, ARRAYS_FILE), { force: true });
 }
 
 /** Removes the executor's own files from `dir`, then `dir` itself if nothing else is in it. */
@@ -265,9 +273,11 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       await rm(passDir, { recursive: true, force: true });
       return table;
     },
-    async close() {
+    async close({ keepFiles = false } = {}) {
       await dropAhead();
-      await removeOwnFiles(dir);
+      // and anything else this folder's coordinators submitted that may still be queued
+      await cancelLeftovers(dir, options, { keepList: keepFiles });
+      if (!keepFiles) await removeOwnFiles(dir);
     },
   };
 }

@@ -91,8 +91,11 @@ export interface PassExecutor {
   readonly name: 'local' | 'slurm';
   /** Computes exactly what {@link candidatePass} computes for the same arguments. */
   candidatePass: typeof candidatePass;
-  /** Removes what the executor left on disk. */
-  close(): Promise<void>;
+  /**
+   * Cancels whatever it still has queued or running (e.g. work submitted ahead) and removes
+   * what it left on disk; with `keepFiles` (after a failure) its logs and files stay.
+   */
+  close(options?: { keepFiles?: boolean }): Promise<void>;
 }
 
 /** Options of {@link runScale}. */
