@@ -6,7 +6,7 @@
  * Slurm answers or the task entry (dist/) is not built.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,37 +34,43 @@ if (!available)
     'Slurm class-sum tests skipped: no Slurm answers or dist/ is not built (scripts/slurm-local.sh start; npm run build:ts)',
   );
 
+/** A small stack of float16 values (as the working stack holds them) and the engine's options. */
+async function smallRun(): Promise<{ images: Float32Array; options: Parameters<typeof runScale>[1] }> {
+  const box = 32;
+  const views = Array.from({ length: 4 }, (_, j) => randomBlobs(5, 11, 800 + j));
+  const imgs: Float32Array[] = [];
+  for (let r = 0; r < 50; r++)
+    for (let j = 0; j < 4; j++)
+      imgs.push(
+        addNoise(
+          renderTransformed(views[j], box, {
+            psi: (53 * r + 31 * j) % 360,
+            shiftX: 0,
+            shiftY: 0,
+            mirror: false,
+          }),
+          1,
+          900 + 4 * r + j,
+        ),
+      );
+  // float16 values, as in the working stack (the executor stages the images as float16)
+  const images = await decodeFloat16Native(await encodeFloat16Native(stack(imgs)));
+  const options = {
+    k: 4,
+    seed: 6,
+    maxIter: 3,
+    sigma0: 0,
+    shortlist: 2,
+    batches: [80],
+    threads: 1,
+    align: { box, shiftRange: 1, bandLimit: 0.3 },
+  };
+  return { images, options };
+}
+
 describe.skipIf(!available)('class sums on the Slurm array tasks', () => {
   it('give the same state as in one process, and the tasks summed', { timeout: 600_000 }, async () => {
-    const box = 32;
-    const views = Array.from({ length: 4 }, (_, j) => randomBlobs(5, 11, 800 + j));
-    const imgs: Float32Array[] = [];
-    for (let r = 0; r < 50; r++)
-      for (let j = 0; j < 4; j++)
-        imgs.push(
-          addNoise(
-            renderTransformed(views[j], box, {
-              psi: (53 * r + 31 * j) % 360,
-              shiftX: 0,
-              shiftY: 0,
-              mirror: false,
-            }),
-            1,
-            900 + 4 * r + j,
-          ),
-        );
-    // float16 values, as in the working stack (the executor stages the images as float16)
-    const images = await decodeFloat16Native(await encodeFloat16Native(stack(imgs)));
-    const options = {
-      k: 4,
-      seed: 6,
-      maxIter: 3,
-      sigma0: 0,
-      shortlist: 2,
-      batches: [80],
-      threads: 1,
-      align: { box, shiftRange: 1, bandLimit: 0.3 },
-    };
+    const { images, options } = await smallRun();
     const local = await runScale(images, options);
     const executor = await createSlurmExecutor({
       dir: join(mkdtempSync(join(tmpdir(), 'ackmeans-slurm-sums-')), 'slurm'),
@@ -85,4 +91,57 @@ describe.skipIf(!available)('class sums on the Slurm array tasks', () => {
       await executor.close();
     }
   });
+
+  it(
+    'a chunk whose claimant dies without a result is summed by the coordinator',
+    { timeout: 600_000 },
+    async () => {
+      const { images, options } = await smallRun();
+      const short = { ...options, batches: [], maxIter: 2 };
+      const local = await runScale(images, short);
+      const dir = mkdtempSync(join(tmpdir(), 'ackmeans-slurm-orphan-'));
+      // Task 1 of the first array submitted ahead claims chunk 1 and exits 1 without its sums
+      // (as a task killed mid-chunk); task 0 of that array starts only after (so it cannot take
+      // chunk 1 first). Every other task is the real one.
+      const wrapper = join(dir, 'task.mjs');
+      writeFileSync(
+        wrapper,
+        `import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+const args = process.argv.slice(2);
+const [passDir, task] = args.slice(-2);
+const died = ${JSON.stringify(join(dir, 'died'))};
+if (args.includes('--wait') && !existsSync(died)) {
+  if (task === '1') {
+    writeFileSync(join(passDir, 'claim-1'), process.env.SLURM_ARRAY_JOB_ID + '_' + process.env.SLURM_ARRAY_TASK_ID);
+    writeFileSync(died, 'x');
+    process.exit(1);
+  }
+  const until = Date.now() + 300000;
+  while (!existsSync(died) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+await import(${JSON.stringify(entry)});
+`,
+      );
+      const executor = await createSlurmExecutor({
+        dir: join(dir, 'slurm'),
+        shards: 3,
+        pollMs: 200,
+        shareSums: false,
+        ackmeans: [process.execPath, wrapper],
+      });
+      try {
+        const viaSlurm = await runScale(images, { ...short, executor });
+        expect(existsSync(join(dir, 'died')), 'the wrapper played its part').toBe(true);
+        expect(viaSlurm.assignment).toEqual(local.assignment);
+        expect(viaSlurm.references).toEqual(local.references);
+        expect(
+          executor.sumsTimings[0].byCoordinator,
+          JSON.stringify(executor.sumsTimings),
+        ).toBeGreaterThanOrEqual(1);
+      } finally {
+        await executor.close();
+      }
+    },
+  );
 });
