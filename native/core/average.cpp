@@ -62,6 +62,10 @@ float frc_resolution(const float* frc, int box) {
   return 2.f;
 }
 
+namespace {
+constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
+}  // namespace
+
 void accumulate_classes(const float* images, int64_t count, int box, const int32_t* assignment, const float* psi,
                         const float* shiftX, const float* shiftY, const uint8_t* mirror, int k, double* evenSum,
                         double* oddSum, int32_t* members, int threads, Control& control, double quantum) {
@@ -82,8 +86,8 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
         for (int64_t i : byClass[j]) {
           apply_alignment(images + i * D, box, psi[i], shiftX[i], shiftY[i], mirror[i] != 0, aligned.data());
           double* sum = (members[j] % 2 == 0 ? evenSum : oddSum) + size_t(j) * D;
-          if (quantum > 0)
-            for (size_t p = 0; p < D; ++p) sum[p] += std::nearbyint(aligned[p] * scale) * quantum;
+          if (quantum > 0)  // + then − 1.5·2^52 rounds to an integer, ties to even (|v| ≤ 2^51); vectorizes
+            for (size_t p = 0; p < D; ++p) sum[p] += ((aligned[p] * scale + kRound) - kRound) * quantum;
           else
             for (size_t p = 0; p < D; ++p) sum[p] += aligned[p];
           ++members[j];

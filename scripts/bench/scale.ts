@@ -55,6 +55,7 @@ import { classAverages } from '../../src/align/average.js';
 import type { CandidateTable } from '../../src/align/candidates.js';
 import {
   type PassTiming,
+  type SumsTiming,
   encodeSums,
   encodeTable,
   readSums,
@@ -80,6 +81,7 @@ interface ChildResult {
   outsideShortlist?: number;
   iterationSeconds?: number[];
   passTimings?: PassTiming[];
+  sumsTimings?: SumsTiming[];
 }
 
 async function child(stack: string, args: string[], log: (line: string) => void): Promise<ChildResult> {
@@ -177,6 +179,11 @@ async function compareExecutors(
   const per = (f: (p: PassTiming) => number): string => `${mean(t.map(f)).toFixed(0)} ms`;
   log(
     `  per Slurm pass (${t.length} passes, mean): prepare ${per((p) => p.prepare)}, sbatch ${per((p) => p.sbatch)}, first task started after ${per((p) => p.firstStart)}, task start-up ${per((p) => mean(p.startup))}, task alignment ${per((p) => mean(p.compute))}, last alignment end → seen ${per((p) => p.notice)}, wait in all ${per((p) => p.wait)}, read ${per((p) => p.read)}`,
+  );
+  const st = slurm.sumsTimings ?? [];
+  const sm = (f: (p: SumsTiming) => number): string => `${mean(st.map(f)).toFixed(0)} ms`;
+  log(
+    `  class sums per iteration (${st.length}, mean): prepare ${sm((p) => p.prepare)}, wait ${sm((p) => p.wait)}, read + add ${sm((p) => p.read)}; chunks summed by the tasks ${sum(st.map((p) => p.byTasks))}, by the coordinator ${sum(st.map((p) => p.byCoordinator))}`,
   );
   return {
     local: { ...local, passTimings: undefined },

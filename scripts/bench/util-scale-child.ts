@@ -168,7 +168,12 @@ process.stdout.write(
     outsideShortlist: outside,
     iterationSeconds,
     ...(executor
-      ? { executor: values.executor, shards: Number(values.shards), passTimings: executor.timings }
+      ? {
+          executor: values.executor,
+          shards: Number(values.shards),
+          passTimings: executor.timings,
+          sumsTimings: executor.sumsTimings,
+        }
       : {}),
   })}\n`,
 );

@@ -62,6 +62,8 @@ export interface SlurmExecutorOptions extends SlurmSettings {
    * ackmeans and wait (≤ {@link AHEAD_WAIT_MS}) for the pass's inputs while the coordinator
    * runs the ACK pass and the averages, which hides sbatch, scheduling and start-up. The cost:
    * the tasks hold their CPUs meanwhile; false submits each array when its inputs are ready.
+   * The waiting tasks also sum the class chunks, so with false the coordinator sums them all.
+   * (No CLI option: on a cluster ahead is what both hides the start-up and distributes the sums.)
    */
   ahead?: boolean;
   /**

@@ -7,9 +7,11 @@
  * multiple of a power of two q (the "quantum") before it is added, in double precision. All the
  * values and every partial sum are then multiples of q; while their magnitude stays ≤ 2^53·q
  * every addition is exact, and exact addition is associative. q is chosen from the number of
- * images n and the largest |pixel| B of the stack ({@link sumQuantum}): n·B ≤ 2^e, q = 2^(e−52),
- * so any sum of up to n images is ≤ 2^(e+1) = 2^53·q. The rounding error per value is ≤ q/2 ≈
- * n·B·2^−53 (2·10⁻¹⁰·B at n = 10⁶), far below float32 precision of the aligned values.
+ * images n and the largest |pixel| B of the stack ({@link sumQuantum}): n·B ≤ 2^e, q = 2^(e−51),
+ * so every value is ≤ 2^51·q (the native rounding needs that) and any sum of up to n images is
+ * ≤ 2^(e+1) = 2^52·q. (Bilinear interpolation never exceeds the largest pixel.) The rounding
+ * error per value is ≤ q/2 ≤ n·B·2^−51 (4.4·10⁻¹⁰·B at n = 10⁶), far below the float32
+ * precision of the aligned values.
  *
  * Even/odd halves: member t of class j (in image order, over all images) goes to the even sum
  * when t is even. A range [a, b) starts from its classes' member counts over [0, a) (`prior`),
@@ -57,7 +59,7 @@ export async function maxAbsValue(images: Images, box: number): Promise<number> 
 
 /**
  * The quantum of exact sums of up to `n` images whose values are at most `maxAbs` in
- * magnitude: 2^(e−52) with 2^e ≥ n·maxAbs (1 for an all-zero stack).
+ * magnitude: 2^(e−51) with 2^e ≥ n·maxAbs (1 for an all-zero stack).
  */
 export function sumQuantum(n: number, maxAbs: number): number {
   checkInt('n', n, 1);
@@ -66,7 +68,7 @@ export function sumQuantum(n: number, maxAbs: number): number {
   const e = Math.ceil(Math.log2(n * maxAbs));
   // log2 may round: make sure 2^e ≥ n·maxAbs
   const exp = n * maxAbs > 2 ** e ? e + 1 : e;
-  return 2 ** Math.max(-1000, exp - 52);
+  return 2 ** Math.max(-1000, exp - 51);
 }
 
 /**

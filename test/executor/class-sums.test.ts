@@ -170,9 +170,11 @@ describe('exact class sums', () => {
     ]) {
       const q = sumQuantum(count, maxAbs);
       expect(Number.isInteger(Math.log2(q))).toBe(true); // a power of two
-      // any sum of `count` values rounded to q stays ≤ 2^53·q, within a factor 2 (precision)
+      // every value ≤ 2^51·q (the native rounding's range), any sum of `count` values rounded
+      // to q ≤ 2^53·q (exact), and q no coarser than needed by more than a factor 2
+      expect(maxAbs).toBeLessThanOrEqual(2 ** 51 * q);
       expect(count * (maxAbs + q / 2)).toBeLessThanOrEqual(2 ** 53 * q);
-      expect(count * maxAbs).toBeGreaterThan(2 ** 51 * q);
+      expect(count * maxAbs).toBeGreaterThan(2 ** 50 * q);
     }
     expect(sumQuantum(10, 0)).toBe(1);
   });
