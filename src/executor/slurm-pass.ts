@@ -504,13 +504,7 @@ export async function readSums(
 export function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
   const head = new TextEncoder().encode(`${JSON.stringify({ n: t.n, m: t.m, clock })}\n`);
   const parts = [head, ...TABLE_FIELDS.map((f) => bytesOf(t[f]))];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 /** Checks a slice's header and size; its m, its task's clock, and the bytes after the header. */
@@ -568,13 +562,7 @@ function posesRange(poses: ImageParameters, a: number, b: number): ImageParamete
 /** assign.bin: n classes (int32), ψ, x, y shifts (float32), mirror flags (uint8). */
 function encodeAssignment(assignment: Int32Array, poses: ImageParameters): Uint8Array {
   const parts = [assignment, poses.psi, poses.shiftX, poses.shiftY, poses.mirror].map(bytesOf);
-  const out = new Uint8Array(parts.reduce((t, p) => t + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 function decodeAssignment(
@@ -596,13 +584,7 @@ function decodeAssignment(
 export function encodeSums(sums: ClassSums, k: number, box: number, n: number): Uint8Array {
   const head = new TextEncoder().encode(`${JSON.stringify({ k, box, n })}\n`);
   const parts = [head, bytesOf(sums.evenSum), bytesOf(sums.oddSum), bytesOf(sums.members)];
-  const out = new Uint8Array(parts.reduce((t, p) => t + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 function decodeSums(buf: Buffer, k: number, box: number, n: number, file: string): ClassSums {
