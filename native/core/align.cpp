@@ -1,17 +1,20 @@
 // The hot loop of the product: multi-reference alignment by polar-Fourier correlation.
 //
 // For a tile of T images: every image is resampled on polar rings at every shift offset s
-// (rows = T·S; with mirror, S more rows holding the conjugated spectra, which are the spectra
-// of the mirrored image). Then, for each angular harmonic m ≤ mMax, ONE complex GEMM
-//   C_m = A_m · B_mᴴ      A_m: rows × rings(m) image spectra, B_m: refs × rings(m) weighted
-// gives Z_m(row, ref) = Σ_r (2πr/M_r²)·X_r(m)·conj(Y_r(m)), stored as C[m][pair]. A batched
-// inverse real FFT of length L (strided: transform p reads C[m·P + p], writes R[a·P + p]) gives
-// the rotational correlation c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L for every
-// pair at once; a running arg-max over a (vectorised across pairs) finds the peak, a parabola
-// through the peak and its neighbours ranks the (shift, mirror) rows of each (image, reference),
-// and a quartic through 5 samples refines the winner's angle and value. Everything per tile lives in per-thread buffers of a few MB, so
-// memory does not grow with n, and tiles are fixed by n alone, so results do not depend on the
-// thread count.
+// (half = T·S rows of ring spectra, real and imaginary parts split, see polar.h). For each
+// angular harmonic m ≤ mMax ONE real GEMM
+//   O_m = [X_re; X_im]·[Y_re; Y_im]ᵀ      (2·half rows) × (2·refs columns), K = rings(m)
+// holds the four real products of the image spectra X and the weighted reference spectra Y,
+// from which both Z_m(row, ref) = Σ_r (2πr/M_r²)·X_r(m)·conj(Y_r(m)) and the mirrored image's
+// Z'_m = Σ_r (2πr/M_r²)·conj(X_r(m))·conj(Y_r(m)) follow by adding and subtracting: the mirror
+// costs no GEMM work. The spectra of the (image, shift, mirror, reference) pairs are then
+// gathered a chunk at a time into contiguous rows and a batched inverse real FFT of length L
+// gives the rotational correlation c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L; a
+// vectorised arg-max per pair finds the peak, a parabola through the peak and its neighbours
+// ranks the (shift, mirror) pairs of each (image, reference), and a quartic through 5 samples
+// refines the winner's angle and value. Chunks stay in L2, and everything per tile lives in
+// per-thread buffers of a few MB, so memory does not grow with n; tiles are fixed by n alone,
+// so results do not depend on the thread count.
 //
 // L is the smallest even 2^a3^b5^c ≥ 2·mMax + 2: dropping harmonics above the band limit makes
 // both the GEMMs and the inverse FFTs shorter. The correlation is then sampled every 360°/L and
@@ -36,8 +39,9 @@
 namespace ack {
 namespace {
 
-constexpr int kTargetRows = 48;     // image×shift×mirror rows per tile (the GEMM's M)
-constexpr int kTargetPairs = 4096;  // rows × references per block: C and R stay ~4 MB each
+constexpr int kTargetRows = 48;     // image×shift×mirror rows per tile (the real GEMM's M)
+constexpr int kTargetPairs = 4096;  // rows × references per block: the GEMM output stays ~3 MB
+constexpr int kChunkPairs = 128;    // pairs per inverse-FFT chunk: its spectra and samples stay in L2
 
 bool smooth235(int n) {
   for (int p : {2, 3, 5})
@@ -61,18 +65,64 @@ void shift_grid(double range, double step, std::vector<double>& dx, std::vector<
     }
 }
 
-// best[p] = max_a v[a·P + p], at[p] = the first a reaching it.
-ACK_SIMD_KERNEL(void, running_argmax, (const float* v, int L, int P, float* best, int32_t* at), (v, L, P, best, at)) {
-  std::copy(v, v + P, best);
-  std::fill(at, at + P, 0);
-  for (int a = 1; a < L; ++a) {
-    const float* row = v + size_t(a) * P;
-    for (int p = 0; p < P; ++p) {
-      const bool gt = row[p] > best[p];
-      best[p] = gt ? row[p] : best[p];
-      at[p] = gt ? a : at[p];
+// For each of `count` rows of L samples (row p at v + p·L): best[p] = its maximum and at[p] =
+// the first a reaching it. K vectors of W lanes (lane l of vector c sees a ≡ c·W + l mod K·W)
+// keep their own first maximum, independent chains that hide the compare latency; the lanes
+// are then merged, ties going to the smaller index, so the result does not depend on W or K.
+template <int W, int K>
+inline __attribute__((always_inline)) void row_argmax_body(const float* v, int L, int count, float* best, int32_t* at) {
+  typedef float vf __attribute__((vector_size(W * 4)));
+  typedef int32_t vi __attribute__((vector_size(W * 4)));
+  constexpr int step = W * K;
+  const int full = L / step * step;
+  for (int p = 0; p < count; ++p) {
+    const float* row = v + size_t(p) * L;
+    vf bv[K];
+    vi ba[K], idx[K];
+    for (int c = 0; c < K; ++c) {
+      int32_t lane[W];
+      for (int l = 0; l < W; ++l) lane[l] = c * W + l;
+      std::memcpy(&idx[c], lane, sizeof lane);
+      ba[c] = idx[c];
+      bv[c] = vf{} - std::numeric_limits<float>::infinity();
     }
+    for (int a = 0; a < full; a += step)
+      for (int c = 0; c < K; ++c) {
+        vf x;
+        std::memcpy(&x, row + a + c * W, sizeof x);
+        const vi gt = x > bv[c];
+        bv[c] = gt ? x : bv[c];
+        ba[c] = gt ? idx[c] : ba[c];
+        idx[c] += step;
+      }
+    float b = row[0];
+    int32_t i = 0;
+    if (full > 0)
+      for (int c = 0; c < K; ++c)
+        for (int l = 0; l < W; ++l)
+          if (bv[c][l] > b || (bv[c][l] == b && ba[c][l] < i)) {
+            b = bv[c][l];
+            i = ba[c][l];
+          }
+    for (int a = full; a < L; ++a)
+      if (row[a] > b) {
+        b = row[a];
+        i = a;
+      }
+    best[p] = b;
+    at[p] = i;
   }
+}
+// Dispatched by hand rather than with ACK_SIMD_KERNEL: the best vector width differs (8 lanes
+// with AVX2, 4 with baseline SSE2), the result does not.
+__attribute__((target("avx2"))) void row_argmax_avx2(const float* v, int L, int count, float* best, int32_t* at) {
+  row_argmax_body<8, 4>(v, L, count, best, at);
+}
+void row_argmax_base(const float* v, int L, int count, float* best, int32_t* at) {
+  row_argmax_body<4, 4>(v, L, count, best, at);
+}
+void row_argmax(const float* v, int L, int count, float* best, int32_t* at) {
+  (simd_enabled() ? row_argmax_avx2 : row_argmax_base)(v, L, count, best, at);
 }
 
 // A correlation peak: offset from the best sample (in samples) and interpolated value.
@@ -80,14 +130,12 @@ struct Peak {
   double offset, value;
 };
 
-// Sample a+d of correlation p in the strided layout R[a·P + p] (periodic in a).
-inline double at_offset(const float* R, int L, int P, int p, int a, int d) {
-  return R[size_t((a + d + L) % L) * P + p];
-}
+// Sample a+d of a correlation of L samples (periodic in a).
+inline double at_offset(const float* row, int L, int a, int d) { return row[(a + d + L) % L]; }
 
 // Parabola through the peak sample and its two neighbours (used to choose shift and mirror).
-inline Peak parabolic(const float* R, int L, int P, int p, int a) {
-  const double ym = at_offset(R, L, P, p, a, -1), y0 = at_offset(R, L, P, p, a, 0), yp = at_offset(R, L, P, p, a, 1);
+inline Peak parabolic(const float* row, int L, int a) {
+  const double ym = at_offset(row, L, a, -1), y0 = at_offset(row, L, a, 0), yp = at_offset(row, L, a, 1);
   const double denom = ym - 2 * y0 + yp;
   const double d = denom < 0 ? std::clamp(0.5 * (ym - yp) / denom, -0.5, 0.5) : 0.0;
   return {d, y0 - 0.25 * (ym - yp) * d};
@@ -96,9 +144,9 @@ inline Peak parabolic(const float* R, int L, int P, int p, int a) {
 // The quartic through the 5 samples around the peak, maximised by Newton's method from the
 // parabolic estimate (for the winning shift/mirror only): ~20× smaller value and angle errors
 // than the parabola when the correlation is sampled at ~2× its highest harmonic.
-inline Peak quartic(const float* R, int L, int P, int p, int a, Peak start) {
+inline Peak quartic(const float* row, int L, int a, Peak start) {
   double y[5];
-  for (int d = -2; d <= 2; ++d) y[d + 2] = at_offset(R, L, P, p, a, d);
+  for (int d = -2; d <= 2; ++d) y[d + 2] = at_offset(row, L, a, d);
   const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12,
                c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
                c3 = (-y[0] + 2 * y[1] - 2 * y[3] + y[4]) / 12, c4 = (y[0] - 4 * y[1] + 6 * y[2] - 4 * y[3] + y[4]) / 24;
@@ -178,24 +226,33 @@ struct Match {
   uint8_t mirror;
 };
 
-// Per-thread buffers for tiles of up to rowsMax rows against blocks of up to kc references.
+// Per-thread buffers for tiles of up to rowsMax rows (image × shift × mirror) against blocks of
+// up to kc references.
 struct Workspace {
-  FftwBuffer<float> padded, samples, R;
-  FftwBuffer<fftwf_complex> scratch;
-  FftwBuffer<cfloat> A, C;
+  FftwBuffer<float> padded, samples, O, R;
+  FftwBuffer<fftwf_complex> scratch, T;
+  FftwBuffer<cfloat> A;
   std::vector<double> norms;
   std::vector<float> best;
   std::vector<int32_t> at;
-  void allocate(const Setup& u, int rowsMax, int kc) {
+  int chunkGroups = 1;                    // (image, reference) groups per inverse-FFT chunk
+  std::vector<int> groupImage, groupRef;  // the image and reference of each group of a chunk
+  void allocate(const Setup& u, int rowsMax, int kc, int pairsPerGroup) {
+    const int halfMax = rowsMax / u.halves;
+    chunkGroups = std::max(1, kChunkPairs / pairsPerGroup);
+    const size_t chunk = size_t(chunkGroups) * pairsPerGroup;
     padded = fftw_buffer<float>(u.W2);
     samples = fftw_buffer<float>(u.grid.totalSamples);
     scratch = fftw_buffer<fftwf_complex>(u.maxSamples / 2 + 1);
-    A = fftw_buffer<cfloat>(size_t(rowsMax) * u.grid.packed);
-    C = fftw_buffer<cfloat>(size_t(u.H) * rowsMax * kc);
-    R = fftw_buffer<float>(size_t(u.L) * rowsMax * kc);
-    norms.resize(rowsMax);
-    best.resize(size_t(rowsMax) * kc);
-    at.resize(size_t(rowsMax) * kc);
+    A = fftw_buffer<cfloat>(size_t(halfMax) * u.grid.packed);
+    O = fftw_buffer<float>(size_t(u.grid.mMax + 1) * 4 * halfMax * kc);
+    T = fftw_buffer<fftwf_complex>(chunk * u.H);
+    R = fftw_buffer<float>(chunk * u.L);
+    norms.resize(halfMax);
+    best.resize(chunk);
+    at.resize(chunk);
+    groupImage.resize(chunkGroups);
+    groupRef.resize(chunkGroups);
   }
 };
 
@@ -207,79 +264,99 @@ struct TileOffsets {
   int at(int ii, int o) const { return list ? list[size_t(ii) * S + o] : o; }
 };
 
-// Resamples `cnt` images at their shifts (and mirror) into w.A; returns the number of rows.
+// Resamples `cnt` images at their shifts into w.A (their norms into w.norms); returns the
+// number of rows, cnt·S (the mirrored images are not stored: see correlate).
 int resample_tile(const Setup& u, Workspace& w, const float* images, int cnt, TileOffsets off) {
-  const int S = off.S, half = cnt * S, rows = half * u.halves;
+  const int S = off.S, half = cnt * S;
   for (int ii = 0; ii < cnt; ++ii) {
     u.sampler.padImage(images + size_t(ii) * u.boxSq, w.padded.get());
     for (int o = 0; o < S; ++o) {
       u.sampler.sample(w.padded.get(), off.at(ii, o), w.samples.get());
       w.norms[ii * S + o] =
-          ring_spectra(u.grid, w.samples.get(), w.scratch.get(), nullptr, rows, ii * S + o, w.A.get());
+          ring_spectra(u.grid, w.samples.get(), w.scratch.get(), nullptr, half, ii * S + o, w.A.get());
     }
   }
-  if (u.halves == 2) {  // mirrored image: conjugated ring spectra
-    for (int m = 0; m <= u.grid.mMax; ++m) {
-      const int act = u.grid.active(m);
-      cfloat* block = w.A.get() + size_t(rows) * u.grid.harmonicOffset[m];
-      for (int row = 0; row < half; ++row)
-        for (int q = 0; q < act; ++q) block[size_t(row + half) * act + q] = std::conj(block[size_t(row) * act + q]);
-    }
-    std::copy(w.norms.begin(), w.norms.begin() + half, w.norms.begin() + half);
-  }
-  return rows;
+  return half;
 }
 
-// Correlates the `rows` resampled rows of `cnt` images in w.A with references j0..j0+kk−1 of B
-// (the B_m layout for kB references, norms refNorm[j]) and calls out(ii, jj, match) for each.
+// Correlates the `half` resampled rows of `cnt` images in w.A (and their mirror images) with
+// references j0..j0+kk−1 of B (the split layout of polar.h for kB references, norms refNorm[j])
+// and calls out(ii, jj, match) for each image and reference.
 template <class Out>
-void correlate(const Setup& u, Workspace& w, int cnt, int rows, TileOffsets off, const cfloat* B, int64_t kB,
+void correlate(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off, const cfloat* B, int64_t kB,
                int64_t j0, int kk, const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
   const PolarGrid& grid = u.grid;
-  const int L = u.L, H = u.H, S = off.S, halves = u.halves, half = cnt * S;
-  const int P = rows * kk;
-  cfloat* Cp = w.C.get();
-  std::memset(static_cast<void*>(Cp + size_t(grid.mMax + 1) * P), 0, sizeof(cfloat) * size_t(H - 1 - grid.mMax) * P);
-  const cfloat one(1.f, 0.f), zero(0.f, 0.f);
-  for (int m = 0; m <= grid.mMax; ++m) {
+  const int L = u.L, H = u.H, S = off.S, halves = u.halves, mMax = grid.mMax;
+  const size_t oStride = size_t(2 * half) * (2 * kk);  // floats per harmonic in O
+  float* O = w.O.get();
+  for (int m = 0; m <= mMax; ++m) {
     const int act = grid.active(m);
-    cblas_cgemm(CblasRowMajor, CblasNoTrans, CblasConjTrans, rows, kk, act, &one,
-                w.A.get() + size_t(rows) * grid.harmonicOffset[m], act,
-                B + size_t(kB) * grid.harmonicOffset[m] + size_t(j0) * act, act, &zero, Cp + size_t(m) * P, kk);
-    mine.gemmFlops += 8.0 * rows * kk * act;
+    const float* Am = reinterpret_cast<const float*>(w.A.get() + size_t(half) * grid.harmonicOffset[m]);
+    const float* Bm = reinterpret_cast<const float*>(B + size_t(kB) * grid.harmonicOffset[m]) + size_t(j0) * 2 * act;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2 * half, 2 * kk, act, 1.f, Am, act, Bm, act, 0.f,
+                O + size_t(m) * oStride, 2 * kk);
+    mine.gemmFlops += 8.0 * half * kk * act;
   }
   mine.gemm += seconds_since(t0);
 
-  fftwf_execute_dft_c2r(plan_c2r_many(L, P, P, 1), reinterpret_cast<fftwf_complex*>(Cp), w.R.get());
-  mine.correlations += P;
-  mine.ifft += seconds_since(t0);
+  // Pairs of (image ii, reference jj) form a group of halves·S pairs (mirror h, shift o), at
+  // h·S + o; chunks of whole groups are gathered, transformed and searched together.
+  const int perGroup = halves * S, groups = cnt * kk;
+  for (int g0 = 0; g0 < groups; g0 += w.chunkGroups) {
+    const int gc = std::min(w.chunkGroups, groups - g0), pairs = gc * perGroup;
+    fftwf_complex* T = w.T.get();
+    // Harmonic by harmonic, so that the reads of O_m run along its rows (references jj of a
+    // chunk are consecutive) and the writes stay in the chunk's few KB of T.
+    for (int gl = 0; gl < gc; ++gl) {
+      w.groupImage[gl] = (g0 + gl) / kk;
+      w.groupRef[gl] = (g0 + gl) % kk;
+    }
+    for (int m = 0; m <= mMax; ++m) {
+      const float* Om = O + size_t(m) * oStride;
+      for (int o = 0; o < S; ++o)
+        for (int gl = 0; gl < gc; ++gl) {
+          const size_t r = size_t(w.groupImage[gl]) * S + o;
+          const float* re = Om + (2 * r) * (2 * kk) + 2 * w.groupRef[gl];  // X_re·Y_re, X_re·Y_im
+          const float* im = re + 2 * kk;                                   // X_im·Y_re, X_im·Y_im
+          float* z = T[size_t(gl * perGroup + o) * H + m];
+          z[0] = re[0] + im[1];
+          z[1] = im[0] - re[1];
+          if (halves == 2) {  // the mirror image: conj(X)·conj(Y)
+            float* zm = z + size_t(S) * H * 2;
+            zm[0] = re[0] - im[1];
+            zm[1] = -im[0] - re[1];
+          }
+        }
+    }
+    for (int p = 0; p < pairs; ++p) std::fill(T[size_t(p) * H + mMax + 1], T[size_t(p + 1) * H], 0.f);
+    fftwf_execute_dft_c2r(plan_c2r_rows(L, pairs), T, w.R.get());
+    mine.correlations += pairs;
+    mine.ifft += seconds_since(t0);
 
-  const float* Rp = w.R.get();
-  running_argmax(Rp, L, P, w.best.data(), w.at.data());
-  const int32_t* at = w.at.data();
-  for (int ii = 0; ii < cnt; ++ii)
-    for (int jj = 0; jj < kk; ++jj) {
+    const float* Rp = w.R.get();
+    row_argmax(Rp, L, pairs, w.best.data(), w.at.data());
+    const int32_t* at = w.at.data();
+    for (int gl = 0; gl < gc; ++gl) {
+      const int ii = w.groupImage[gl], jj = w.groupRef[gl];
       double bestMetric = std::numeric_limits<double>::infinity();
       Peak bestPeak{0, 0};
-      int bestRow = 0, bestO = 0, bestHalf = 0;
+      int bestPair = 0, bestO = 0, bestHalf = 0;
       for (int h = 0; h < halves; ++h)
         for (int o = 0; o < S; ++o) {
-          const int row = h * half + ii * S + o;
-          const int p = row * kk + jj;
-          const Peak pk = parabolic(Rp, L, P, p, at[p]);
-          const double metric = w.norms[row] - 2 * pk.value;
+          const int p = gl * perGroup + h * S + o;
+          const Peak pk = parabolic(Rp + size_t(p) * L, L, at[p]);
+          const double metric = w.norms[ii * S + o] - 2 * pk.value;
           if (metric < bestMetric) {
             bestMetric = metric;
             bestPeak = pk;
-            bestRow = row;
+            bestPair = p;
             bestO = o;
             bestHalf = h;
           }
         }
-      const int p = bestRow * kk + jj;
-      const Peak pk = quartic(Rp, L, P, p, at[p], bestPeak);
-      bestMetric = w.norms[bestRow] - 2 * pk.value;
-      const double bestAngle = (at[p] + pk.offset) * 360.0 / L;
+      const Peak pk = quartic(Rp + size_t(bestPair) * L, L, at[bestPair], bestPeak);
+      bestMetric = w.norms[ii * S + bestO] - 2 * pk.value;
+      const double bestAngle = (at[bestPair] + pk.offset) * 360.0 / L;
       double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);
       if (deg < 0) deg += 360.0;
       const float f = float(deg);
@@ -289,7 +366,8 @@ void correlate(const Setup& u, Workspace& w, int cnt, int rows, TileOffsets off,
                 float(0.0 - u.dx[g]),  // 0.0 − x: never −0
                 float(0.0 - u.dy[g]), uint8_t(bestHalf)});
     }
-  mine.peak += seconds_since(t0);
+    mine.peak += seconds_since(t0);
+  }
 }
 
 void add_timings(AlignTimings& total, const AlignTimings& mine) {
@@ -341,7 +419,7 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
   {
     AlignTimings mine;
     Workspace w;
-    guard.run([&] { w.allocate(u, rowsMax, kc); });
+    guard.run([&] { w.allocate(u, rowsMax, kc, So * u.halves); });
 #pragma omp for schedule(dynamic, 1)
     for (int64_t tile = 0; tile < tiles; ++tile) {
       guard.run([&] {
@@ -350,12 +428,12 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
         const int64_t i0 = tile * T;
         const int cnt = int(std::min<int64_t>(T, n - i0));
         const TileOffsets off{offsets ? offsets + i0 * So : nullptr, So};
-        const int rows = resample_tile(u, w, images + i0 * u.boxSq, cnt, off);
+        const int half = resample_tile(u, w, images + i0 * u.boxSq, cnt, off);
         mine.resample += seconds_since(t0);
         for (int64_t j0 = 0; j0 < k; j0 += kc) {
           control.throwIfCancelled();
           const int kk = int(std::min<int64_t>(kc, k - j0));
-          correlate(u, w, cnt, rows, off, B.get(), k, j0, kk, refNorm.data(), mine, t0,
+          correlate(u, w, cnt, half, off, B.get(), k, j0, kk, refNorm.data(), mine, t0,
                     [&](int ii, int jj, const Match& r) {
                       const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
                       score[idx] = r.score;
@@ -402,7 +480,7 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
     std::vector<double> normSel(m);
     std::vector<int> slot(m);  // output slot of the c-th valid candidate
     guard.run([&] {
-      w.allocate(u, rowsMax, m);
+      w.allocate(u, rowsMax, m, So * u.halves);
       Bsel = fftw_buffer<cfloat>(size_t(m) * grid.packed);
     });
 #pragma omp for schedule(dynamic, 4)
@@ -435,9 +513,9 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
                         dst + size_t(v) * act);
           }
           const TileOffsets off{offsets ? offsets + i * So : nullptr, So};
-          const int rows = resample_tile(u, w, images + i * u.boxSq, 1, off);
+          const int half = resample_tile(u, w, images + i * u.boxSq, 1, off);
           mine.resample += seconds_since(t0);
-          correlate(u, w, 1, rows, off, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0,
+          correlate(u, w, 1, half, off, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0,
                     [&](int, int jj, const Match& r) {
                       const size_t idx = size_t(i) * m + slot[jj];
                       score[idx] = r.score;

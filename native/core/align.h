@@ -19,7 +19,7 @@ struct AlignSettings {
 
 // Per-phase wall time summed over threads, in seconds, and the flop counts of the phases.
 struct AlignTimings {
-  double resample = 0, gemm = 0, ifft = 0, peak = 0;
+  double resample = 0, gemm = 0, ifft = 0, peak = 0;  // ifft: gathering the spectra + inverse FFTs
   double gemmFlops = 0, ifftLength = 0, correlations = 0;
 };
 

@@ -54,15 +54,20 @@ class PolarSampler {
   const PolarGrid& grid_;
   std::vector<double> dx_, dy_;
   int pad_, width_;
-  std::vector<int32_t> index_;  // per offset and sample: top-left pixel in the padded image
-  std::vector<float> w_;        // per offset and sample: 4 bilinear weights
+  std::vector<int32_t> index_;  // per offset (one if shared_) and sample: top-left pixel in the padded image
+  std::vector<float> w_;        // per offset (one if shared_) and sample: 4 bilinear weights
+  std::vector<int32_t> delta_;  // per offset: pixels added to the shared table's indices (0 if not shared_)
+  bool shared_ = false;
 };
 
-// Ring FFTs of one row of samples into a block of `rows` packed spectra, laid out per harmonic:
-// block m (starting at rows·harmonicOffset[m]) is a rows × active(m) matrix whose row `row`
-// holds X_q(m) for rings q = firstActive[m]..rings−1, each multiplied by `scale[q]` (nullptr: 1).
-// This is the A_m / B_m layout the per-harmonic GEMMs read. `scratch` holds ≥ M_max/2+1 complex
-// values and `samples` is fftwf_alloc'd (ring offsets keep it aligned).
+// Ring FFTs of one row of samples into a block of `rows` packed spectra, laid out per harmonic
+// with real and imaginary parts split: block m (starting at rows·harmonicOffset[m] complex
+// slots) holds, for each row `row`, active(m) real parts then active(m) imaginary parts of
+// X_q(m) for rings q = firstActive[m]..rings−1, each multiplied by `scale[q]` (nullptr: 1).
+// Read as floats, block m is a (2·rows) × active(m) real matrix whose rows alternate real and
+// imaginary parts: the layout of the per-harmonic real GEMMs in align.cpp, which give the
+// correlations of an image and of its mirror image (the conjugated spectra) at once. `scratch`
+// holds ≥ M_max/2+1 complex values and `samples` is fftwf_alloc'd (ring offsets keep it aligned).
 // Returns the weighted norm ⟨x,x⟩_w of the row (kept harmonics only).
 double ring_spectra(const PolarGrid& grid, float* samples, fftwf_complex* scratch, const float* scale, int rows,
                     int row, cfloat* out);

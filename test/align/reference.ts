@@ -13,6 +13,8 @@ export type ReferenceOptions = AlignSettings;
 
 export interface ReferenceResult {
   score: number;
+  /** ‖x‖²_w + ‖y‖²_w of the best match: the size of the numbers the score is a difference of. */
+  norms: number;
   psi: number;
   shiftX: number;
   shiftY: number;
@@ -177,7 +179,7 @@ export function referenceAlign(
   const yRings = rings(y, o, 0, 0, false);
   const ySamples = yRings.map((ring) => rotatedSamples(ring, 0));
   const yNorm = correlation(yRings, ySamples, 0);
-  let best: ReferenceResult = { score: Infinity, psi: 0, shiftX: 0, shiftY: 0, mirror: false };
+  let best: ReferenceResult = { score: Infinity, norms: 0, psi: 0, shiftX: 0, shiftY: 0, mirror: false };
   for (const mirror of o.mirror ? [false, true] : [false])
     for (const [ix, iy] of window ?? grid) {
       const sx = ix * o.shiftStep;
@@ -199,8 +201,17 @@ export function referenceAlign(
       const score = xNorm + yNorm - 2 * value;
       if (score < best.score) {
         const psi = (((mirror ? alpha : -alpha) % 360) + 360) % 360;
-        best = { score, psi, shiftX: 0 - sx, shiftY: 0 - sy, mirror };
+        best = { score, norms: xNorm + yNorm, psi, shiftX: 0 - sx, shiftY: 0 - sy, mirror };
       }
     }
   return best;
+}
+
+/**
+ * The error of a float32 score against the reference, relative to the score plus 1e-3 of the
+ * norms: a near-zero score is the difference of two numbers of the norms' size, so float32
+ * rounding of those (~1e-7 relative) is as close as it can get. Tests require < 1e-3.
+ */
+export function scoreError(got: number, want: ReferenceResult): number {
+  return Math.abs(got - want.score) / (want.score + 1e-3 * want.norms);
 }
