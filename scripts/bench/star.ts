@@ -1,12 +1,14 @@
 /**
- * STAR reading at scale: writes a RELION 3.1 particle file of 10⁶ rows (~104 MB; options
- * --rows) referencing 10 small stacks, then times `readStar`, `ackmeans info` (describeFile)
- * and `ackmeans validate` (validateFile), each in its own process, with its peak RSS (from
+ * STAR reading at scale: writes a RELION 3.1 particle file of 10⁶ rows (~114 MB; options
+ * --rows) referencing 10 small stacks, then times `readStar` (a tsx worker: the parse alone),
+ * and the built command line `node dist/cli.js info FILE` and `… validate FILE` (what a user
+ * runs; `npm run build:ts` first), each in its own process, with its peak RSS (from
  * /usr/bin/time), and `relion_star_handler --i … --o …` (read + write) when RELION is installed.
- * Targets (issue 13): no slower than relion_star_handler, peak RSS ≤ 0.5 GB.
+ * Targets (issue 13): no slower than relion_star_handler, peak RSS ≤ 0.5 GB; the run fails
+ * (exit 1, after printing every figure) when info or validate peaks above 0.5 GB.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +18,8 @@ import { options } from './util.js';
 const STACKS = 10;
 const PER_STACK = 100;
 const BOX = 16;
+/** The memory target of `ackmeans info` / `validate` (issue 13), in MB. */
+const PEAK_TARGET_MB = 500;
 
 /** Writes the particle STAR file (buffered, a chunk of rows at a time). */
 async function writeParticles(path: string, rows: number): Promise<void> {
@@ -69,6 +73,8 @@ export async function run(args: string[], log: (line: string) => void): Promise<
   const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'ackmeans-bench-star-'));
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const worker = fileURLToPath(new URL('./util-star-worker.ts', import.meta.url));
+  const cli = join(root, 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build:ts first`);
   try {
     mkdirSync(join(dir, 'Extract'), { recursive: true });
     const images = Float32Array.from({ length: PER_STACK * BOX * BOX }, (_, k) => Math.sin(k));
@@ -84,12 +90,19 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     const mb = statSync(file).size / 1e6;
     log(`star: ${rows} rows, ${mb.toFixed(1)} MB (RELION 3.1, 10 columns, ${STACKS} stacks)`);
     const result: Record<string, unknown> = { rows, fileMB: mb };
-    for (const op of ['readStar', 'info', 'validate']) {
-      const r = timed(process.execPath, ['--import', 'tsx', worker, op, file], root);
-      const inner = (JSON.parse(r.stdout.trim()) as { seconds: number }).seconds;
-      result[op] = { seconds: inner, processSeconds: r.seconds, peakMB: r.peakMB };
+    const r = timed(process.execPath, ['--import', 'tsx', worker, 'readStar', file], root);
+    const inner = (JSON.parse(r.stdout.trim()) as { seconds: number }).seconds;
+    result.readStar = { seconds: inner, processSeconds: r.seconds, peakMB: r.peakMB };
+    log(
+      `  readStar   ${inner.toFixed(2)} s (tsx process ${r.seconds.toFixed(2)} s, peak RSS ${r.peakMB.toFixed(0)} MB)`,
+    );
+    const over: string[] = [];
+    for (const op of ['info', 'validate']) {
+      const c = timed(process.execPath, [cli, op, file], root);
+      result[op] = { seconds: c.seconds, peakMB: c.peakMB };
+      if (c.peakMB > PEAK_TARGET_MB) over.push(`${op} ${c.peakMB.toFixed(0)} MB`);
       log(
-        `  ${op.padEnd(10)} ${inner.toFixed(2)} s (process ${r.seconds.toFixed(2)} s), peak RSS ${r.peakMB.toFixed(0)} MB`,
+        `  ${op.padEnd(10)} ${c.seconds.toFixed(2)} s (node dist/cli.js ${op}), peak RSS ${c.peakMB.toFixed(0)} MB`,
       );
     }
     let relion = false;
@@ -105,6 +118,10 @@ export async function run(args: string[], log: (line: string) => void): Promise<
       log(
         `  relion_star_handler (read + write) ${r.seconds.toFixed(2)} s, peak RSS ${r.peakMB.toFixed(0)} MB`,
       );
+    }
+    if (over.length) {
+      log(`  FAILED: peak RSS above the ${PEAK_TARGET_MB} MB target: ${over.join(', ')}`);
+      process.exitCode = 1;
     }
     return result;
   } finally {

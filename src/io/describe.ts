@@ -58,7 +58,8 @@ export interface FileSummary {
 function range(values: Float64Array): Range {
   let min = Infinity;
   let max = -Infinity;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (v < min) min = v;
     if (v > max) max = v;
   }

@@ -25,6 +25,7 @@ export {
   formatStarNumber,
   type StarValues,
 } from './star.js';
+export { type StarTextColumn } from './star-text.js';
 export { imageFormat } from './stack-open.js';
 export { readCs, parseCs, type CsFile, type CsField, type CsColumn } from './cs.js';
 export {

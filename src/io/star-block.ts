@@ -4,6 +4,7 @@
  * original text so that unchanged columns are written back exactly as they were.
  */
 import { checkInt } from '../errors.js';
+import type { StarTextColumn } from './star-text.js';
 
 /** Values of a column: numbers or strings, one per row. */
 export type StarValues = Float64Array | string[];
@@ -38,7 +39,9 @@ export function rawText(raw: StarRawText, values: Float64Array, row: number): st
 }
 
 type Column =
-  { kind: 'number'; values: Float64Array; raw?: StarRawText } | { kind: 'string'; values: string[] };
+  | { kind: 'number'; values: Float64Array; raw?: StarRawText }
+  | { kind: 'string'; values: string[] }
+  | { kind: 'text'; values: StarTextColumn }; // a text column read from a file
 
 /**
  * Formats a number for a STAR file: integers as integers, others with 12 significant digits
@@ -159,9 +162,22 @@ export class StarBlock {
     return this.cols.has(name);
   }
 
-  /** The values of a column (numbers or strings), or undefined when absent. */
+  /**
+   * The values of a column (numbers or strings), or undefined when absent. A text column read
+   * from a file is kept compactly (src/io/star-text.ts): its strings are a new array each call.
+   */
   column(name: string): StarValues | undefined {
-    return this.cols.get(name)?.values;
+    const c = this.cols.get(name);
+    return c?.kind === 'text' ? c.values.toArray() : c?.values;
+  }
+
+  /**
+   * A text column as read from a file, kept compactly (no string per row; `N@rest` cells as
+   * numbers); undefined when absent, numeric, or set with {@link setColumn}.
+   */
+  textColumn(name: string): StarTextColumn | undefined {
+    const c = this.cols.get(name);
+    return c?.kind === 'text' ? c.values : undefined;
   }
 
   /** The values of a numeric column; undefined when absent or not numeric. */
@@ -175,6 +191,7 @@ export class StarBlock {
     const c = this.cols.get(name);
     if (!c) return undefined;
     if (c.kind === 'string') return c.values;
+    if (c.kind === 'text') return c.values.toArray();
     return Array.from({ length: this.count }, (_, i) => this.cell(c, i));
   }
 
@@ -211,6 +228,10 @@ export class StarBlock {
         out.cols.set(name, { kind: 'string', values: Array.from(idx, (i) => c.values[i]) });
         continue;
       }
+      if (c.kind === 'text') {
+        out.cols.set(name, { kind: 'text', values: c.values.select(idx) });
+        continue;
+      }
       const values = Float64Array.from(idx, (i) => c.values[i]);
       out.cols.set(
         name,
@@ -222,6 +243,7 @@ export class StarBlock {
 
   private cell(c: Column, row: number): string {
     if (c.kind === 'string') return formatStarString(c.values[row]);
+    if (c.kind === 'text') return formatStarString(c.values.text(row));
     if (c.raw) return rawText(c.raw, c.values, row);
     return formatStarNumber(c.values[row]);
   }

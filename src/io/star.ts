@@ -3,10 +3,11 @@
  * quoted strings and `# version` lines. Reading types each column (numbers → Float64Array,
  * anything else → strings); writing keeps every column and the original text of unchanged cells.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { FormatError, checkRegularFile, fileError } from './errors.js';
 import { OTHER_TEXT, STAR_NUMBER, StarBlock, parseStarNumber, rawText } from './star-block.js';
+import { StarTextBuilder, decode } from './star-text.js';
 
 export { StarBlock, formatStarNumber, formatStarString, type StarValues } from './star-block.js';
 
@@ -120,14 +121,14 @@ function fastNumber(bytes: Uint8Array, from: number, to: number): number {
 
 /**
  * One column of a table being read: numbers (value + how to give back its text, see StarRawText)
- * until a cell is not one.
+ * until a cell is not one, then text (see StarTextColumn).
  */
 class ColumnBuilder {
   values: Float64Array;
   digits: Uint8Array;
   otherRows: number[] = [];
   otherText: string[] = [];
-  strings: string[] | undefined;
+  text: StarTextBuilder | undefined;
   length = 0;
 
   constructor(capacity: number) {
@@ -136,18 +137,21 @@ class ColumnBuilder {
   }
 
   push(bytes: Uint8Array, from: number, to: number, quoted: boolean): void {
-    if (this.strings) {
-      this.strings.push(decode(bytes, from, to));
+    if (this.text || quoted) {
+      this.toText().pushBytes(bytes, from, to);
       this.length++;
       return;
     }
-    if (quoted) return this.toStrings().pushString(decode(bytes, from, to));
     let v = fastNumber(bytes, from, to);
     let d = fastDigits;
     if (Number.isNaN(v) || d === OTHER_TEXT) {
       const text = decode(bytes, from, to);
       if (Number.isNaN(v)) {
-        if (!STAR_NUMBER.test(text)) return this.toStrings().pushString(text);
+        if (!STAR_NUMBER.test(text)) {
+          this.toText().pushString(text);
+          this.length++;
+          return;
+        }
         v = parseStarNumber(text);
       }
       d = OTHER_TEXT;
@@ -159,11 +163,6 @@ class ColumnBuilder {
     this.digits[this.length++] = d;
   }
 
-  private pushString(s: string): void {
-    this.strings!.push(s);
-    this.length++;
-  }
-
   private raw(length: number) {
     return {
       digits: this.digits.subarray(0, length),
@@ -172,15 +171,17 @@ class ColumnBuilder {
     };
   }
 
-  /** Turns the column into strings (the numbers read so far as their text). */
-  private toStrings(): this {
+  /** The column as text from now on (the numbers read so far as their text). */
+  private toText(): StarTextBuilder {
+    if (this.text) return this.text;
+    const text = new StarTextBuilder(this.values.length);
     const raw = this.raw(this.length);
-    this.strings = Array.from({ length: this.length }, (_, r) => rawText(raw, this.values, r));
+    for (let r = 0; r < this.length; r++) text.pushString(rawText(raw, this.values, r));
     this.values = new Float64Array(0);
     this.digits = new Uint8Array(0);
     this.otherRows = [];
     this.otherText = [];
-    return this;
+    return (this.text = text);
   }
 
   private grow(): void {
@@ -194,8 +195,8 @@ class ColumnBuilder {
   }
 
   finish(block: StarBlock, name: string): void {
-    if (this.strings) return block._addParsed(name, { kind: 'string', values: this.strings });
-    // Trim (a copy) only when much was over-allocated: the estimate is usually close.
+    if (this.text) return block._addParsed(name, { kind: 'text', values: this.text.finish() });
+    // Trim (a copy) only when much was over-allocated (comment lines among the rows).
     const fit = <T extends Float64Array | Uint8Array>(a: T): T =>
       (a.length > this.length * 1.1 + 16 ? a.slice(0, this.length) : a.subarray(0, this.length)) as T;
     this.digits = fit(this.digits);
@@ -203,31 +204,18 @@ class ColumnBuilder {
   }
 }
 
-/** bytes[from…to) as text (a Buffer view of the same memory is made once per array). */
-const views = new WeakMap<Uint8Array, Buffer>();
-function decode(bytes: Uint8Array, from: number, to: number): string {
-  let view = views.get(bytes);
-  if (!view) {
-    view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    views.set(bytes, view);
-  }
-  return view.toString('utf8', from, to);
-}
-
 /**
- * Parses STAR text (a string, or its UTF-8 bytes: no copy is made of them, and numeric cells
- * keep pointing into them for writing). `fileName` is used in error messages. Throws a
- * {@link FormatError}: `ERR_STAR_SYNTAX` (data outside a block, a loop without columns, a key
- * without a value, duplicate columns, two tables in one block, an unterminated quote) or
- * `ERR_STAR_RAGGED` (a loop row with the wrong number of values), with the line number.
+ * Reads STAR text given a piece at a time: `lines(bytes, final)` reads every complete line of
+ * `bytes` (all of it when `final`) and returns where the unread rest starts (the start of a
+ * line not yet ended: give it again, with what follows, next time); `finish()` gives the file.
+ * `rowCounts`: per `loop_` of the file, in order, how many rows it may have (see
+ * {@link loopRowCounter}); columns are allocated at that size.
  */
-export function parseStar(text: string | Uint8Array, fileName: string): StarFile {
-  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  if (bytes.length >= 2 ** 32)
-    throw new FormatError('ERR_STAR_SYNTAX', fileName, 'file too large (≥ 4 GiB of text)');
+function starParser(fileName: string, rowCounts: readonly number[]) {
+  let bytes: Uint8Array = new Uint8Array(0);
+  let firstPiece = true;
   const blocks: StarBlock[] = [];
-  // A UTF-8 byte-order mark (RELION 3.1 reads files that have one) is not part of the text.
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  let loops = 0;
   let block: StarBlock | undefined;
   let pendingVersion: string | undefined;
   let state: 'block' | 'header' | 'rows' = 'block';
@@ -250,7 +238,7 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
       if (state === 'header') columns = names.map(() => new ColumnBuilder(0)); // a loop without rows
       names.forEach((name, c) => columns[c].finish(block!, name));
       block._setRowCount(rows);
-      if (block.loop) block._setRowLines(rowLines.slice(0, rows));
+      if (block.loop) block._setRowLines(rows === rowLines.length ? rowLines : rowLines.slice(0, rows));
     }
     state = 'block';
     names = [];
@@ -303,78 +291,148 @@ export function parseStar(text: string | Uint8Array, fileName: string): StarFile
     rowLines[rows++] = lineNo;
   };
 
-  let pos = bom;
-  const n = bytes.length;
-  while (pos <= n) {
-    let end = bytes.indexOf(LF, pos);
-    if (end < 0) end = n;
-    lineNo++;
-    const lineStart = pos;
-    pos = end + 1;
-    let first = lineStart;
-    while (first < end && isBlank(bytes[first])) first++;
-    if (first === end) continue;
-    const c0 = bytes[first];
-    // The common case: a row of a loop (not a key, a keyword or a comment).
-    if (state !== 'block' && c0 !== 95 /* _ */ && c0 !== HASH && !startsWord(bytes, first, end)) {
-      if (state === 'header') {
-        if (names.length === 0) syntax('loop_ without columns');
-        state = 'rows';
-        const capacity = Math.ceil(((n - lineStart) / Math.max(1, end - lineStart + 1)) * 1.05) + 16;
-        columns = names.map(() => new ColumnBuilder(capacity));
-        rowLines = new Uint32Array(capacity);
+  const lines = (piece: Uint8Array, final: boolean): number => {
+    bytes = piece;
+    // A UTF-8 byte-order mark (RELION 3.1 reads files that have one) is not part of the text.
+    let pos = firstPiece && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    if (firstPiece && pos === 0 && bytes.length < 3 && !final) return 0; // too short to tell yet
+    firstPiece = false;
+    const n = bytes.length;
+    while (pos <= n) {
+      let end = bytes.indexOf(LF, pos);
+      if (end < 0) {
+        if (!final) break;
+        end = n;
       }
-      readRow(first, end);
-      continue;
-    }
-    const tokens = tokenize(bytes, lineStart, end, syntax);
-    if (tokens.length === 0) {
-      const comment = text2(lineStart, end).trim();
-      if (/^#\s*version\b/.test(comment)) pendingVersion = comment;
-      continue;
-    }
-    const word = text2(tokens[0], tokens[1]);
-    const quoted = tokens[2] === 1;
-    if (!quoted && word.startsWith('data_')) {
-      if (tokens.length > 3) syntax(`unexpected text after ${word}`);
-      startBlock(word.slice(5));
-      continue;
-    }
-    if (!block) syntax(`"${word}" outside any data_ block`);
-    const current = block!;
-    if (!quoted && word === 'loop_') {
-      if (state !== 'block' || current.columns.length > 0 || kvCount > 0)
-        syntax('more than one table in one data_ block');
-      current.loop = true;
-      state = 'header';
-      if (tokens.length > 3) syntax('unexpected text after loop_');
-      continue;
-    }
-    if (!quoted && word.startsWith('_')) {
-      const name = word.slice(1);
-      if (name === '') syntax('empty column name');
-      if (state === 'header') {
-        if (names.includes(name)) syntax(`duplicate column _${name}`);
-        names.push(name);
+      lineNo++;
+      const lineStart = pos;
+      pos = end + 1;
+      let first = lineStart;
+      while (first < end && isBlank(bytes[first])) first++;
+      if (first === end) continue;
+      const c0 = bytes[first];
+      // The common case: a row of a loop (not a key, a keyword or a comment).
+      if (state !== 'block' && c0 !== 95 /* _ */ && c0 !== HASH && !startsWord(bytes, first, end)) {
+        if (state === 'header') {
+          if (names.length === 0) syntax('loop_ without columns');
+          state = 'rows';
+          const capacity = rowCounts[loops - 1] ?? 16;
+          columns = names.map(() => new ColumnBuilder(capacity));
+          rowLines = new Uint32Array(capacity);
+        }
+        readRow(first, end);
         continue;
       }
-      if (state === 'rows') syntax(`_${name} after the rows of a loop`);
-      if (current.loop) syntax('more than one table in one data_ block');
-      if (tokens.length < 6) syntax(`_${name} has no value`);
-      if (tokens.length > 6) syntax(`_${name} has more than one value`);
-      if (current.has(name)) syntax(`duplicate key _${name}`);
-      const one = new ColumnBuilder(1);
-      one.push(bytes, tokens[3], tokens[4], tokens[5] === 1);
-      one.finish(current, name);
-      kvCount++;
-      continue;
+      const tokens = tokenize(bytes, lineStart, end, syntax);
+      if (tokens.length === 0) {
+        const comment = text2(lineStart, end).trim();
+        if (/^#\s*version\b/.test(comment)) pendingVersion = comment;
+        continue;
+      }
+      const word = text2(tokens[0], tokens[1]);
+      const quoted = tokens[2] === 1;
+      if (!quoted && word.startsWith('data_')) {
+        if (tokens.length > 3) syntax(`unexpected text after ${word}`);
+        startBlock(word.slice(5));
+        continue;
+      }
+      if (!block) syntax(`"${word}" outside any data_ block`);
+      const current = block!;
+      if (!quoted && word === 'loop_') {
+        if (state !== 'block' || current.columns.length > 0 || kvCount > 0)
+          syntax('more than one table in one data_ block');
+        current.loop = true;
+        state = 'header';
+        loops++;
+        if (tokens.length > 3) syntax('unexpected text after loop_');
+        continue;
+      }
+      if (!quoted && word.startsWith('_')) {
+        const name = word.slice(1);
+        if (name === '') syntax('empty column name');
+        if (state === 'header') {
+          if (names.includes(name)) syntax(`duplicate column _${name}`);
+          names.push(name);
+          continue;
+        }
+        if (state === 'rows') syntax(`_${name} after the rows of a loop`);
+        if (current.loop) syntax('more than one table in one data_ block');
+        if (tokens.length < 6) syntax(`_${name} has no value`);
+        if (tokens.length > 6) syntax(`_${name} has more than one value`);
+        if (current.has(name)) syntax(`duplicate key _${name}`);
+        const one = new ColumnBuilder(1);
+        one.push(bytes, tokens[3], tokens[4], tokens[5] === 1);
+        one.finish(current, name);
+        kvCount++;
+        continue;
+      }
+      if (state === 'block') syntax(`unexpected "${word}" (not a key, loop_ or data_)`);
+      syntax(`unexpected "${word}" in the rows of a loop`);
     }
-    if (state === 'block') syntax(`unexpected "${word}" (not a key, loop_ or data_)`);
-    syntax(`unexpected "${word}" in the rows of a loop`);
-  }
-  lineNo++;
-  finishTable();
-  return new StarFile(blocks);
+    return pos;
+  };
+  const finish = (): StarFile => {
+    lineNo++;
+    finishTable();
+    return new StarFile(blocks);
+  };
+  return { lines, finish };
+}
+
+/**
+ * Parses STAR text (a string, or its UTF-8 bytes; nothing refers to them afterwards).
+ * `fileName` is used in error messages. Throws a {@link FormatError}: `ERR_STAR_SYNTAX` (data
+ * outside a block, a loop without columns, a key without a value, duplicate columns, two tables
+ * in one block, an unterminated quote) or `ERR_STAR_RAGGED` (a loop row with the wrong number of
+ * values), with the line number.
+ */
+export function parseStar(text: string | Uint8Array, fileName: string): StarFile {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const counter = loopRowCounter();
+  counter.lines(bytes, true);
+  const parser = starParser(fileName, counter.counts);
+  parser.lines(bytes, true);
+  return parser.finish();
+}
+
+/**
+ * Counts, per `loop_` of STAR text given a piece at a time (`lines` as in {@link starParser}),
+ * its non-blank lines from the first row up to the next key, `data_` or `loop_` (comment lines
+ * among the rows are counted too: an upper bound). Counting first (a quick pass) lets the
+ * columns be allocated once at their size: no growing, no trimming copy, and a short first row
+ * (a one-row optics table) does not size columns for the rest of the file.
+ */
+function loopRowCounter() {
+  const counts: number[] = [];
+  let state: 'block' | 'header' | 'rows' = 'block';
+  const lines = (bytes: Uint8Array, final: boolean): number => {
+    const n = bytes.length;
+    let pos = 0;
+    while (pos < n) {
+      let end = bytes.indexOf(LF, pos);
+      if (end < 0) {
+        if (!final) break;
+        end = n;
+      }
+      let first = pos;
+      pos = end + 1;
+      while (first < end && isBlank(bytes[first])) first++;
+      if (first === end) continue;
+      const c = bytes[first];
+      const word = c === 95 /* _ */ || startsWord(bytes, first, end);
+      if (state === 'rows' && !word) counts[counts.length - 1]++;
+      else if (c === 108 /* l */ && word) {
+        state = 'header';
+        counts.push(0);
+      } else if (c === 100 /* d */ && word) state = 'block';
+      else if (state === 'header' && !word && c !== HASH) {
+        state = 'rows';
+        counts[counts.length - 1]++;
+      } else if (state === 'rows') state = 'block';
+    }
+    return Math.min(pos, n);
+  };
+  return { counts, lines };
 }
 
 /** True when the line at `from` starts with `data_` or `loop_` (which end a loop's rows). */
@@ -385,18 +443,69 @@ function startsWord(bytes: Uint8Array, from: number, to: number): boolean {
   return head === 'data' || head === 'loop';
 }
 
-/** Reads and parses a STAR file (see {@link parseStar}). */
-export async function readStar(path: string): Promise<StarFile> {
+/**
+ * Reads and parses a STAR file (see {@link parseStar}). `pieceBytes`: how much of the file is
+ * read at a time (4 MiB; tests use a few bytes).
+ */
+export async function readStar(path: string, options: { pieceBytes?: number } = {}): Promise<StarFile> {
+  const piece = options.pieceBytes ?? PIECE;
   await checkRegularFile(path);
-  let bytes: Uint8Array;
+  // Two passes over pieces of the file, never all of it in memory (issue 13): the rows of each
+  // loop are counted, then the columns are read at their size.
+  const counter = loopRowCounter();
+  await forEachPiece(path, piece, counter.lines);
+  const parser = starParser(path, counter.counts);
+  await forEachPiece(path, piece, parser.lines);
+  const star = parser.finish();
+  star.path = path;
+  return star;
+}
+
+/** Bytes read at a time by {@link readStar}. */
+const PIECE = 1 << 22;
+
+/**
+ * Gives the file to `lines` a piece at a time (see {@link starParser}): the part `lines` leaves
+ * unread (an unfinished line) is given again, followed by the next bytes; `final` is set once the
+ * file has ended.
+ */
+async function forEachPiece(
+  path: string,
+  piece: number,
+  lines: (bytes: Uint8Array, final: boolean) => number,
+) {
+  let handle;
   try {
-    bytes = await readFile(path);
+    handle = await open(path, 'r');
   } catch (err) {
     throw fileError(path, err);
   }
-  const star = parseStar(bytes, path);
-  star.path = path;
-  return star;
+  try {
+    let buffer = Buffer.allocUnsafe(piece);
+    let kept = 0;
+    for (;;) {
+      if (kept === buffer.length) {
+        // a line longer than a piece: read it whole
+        const longer = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(longer, 0, 0, kept);
+        buffer = longer;
+      }
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, kept, buffer.length - kept, null));
+      } catch (err) {
+        throw fileError(path, err);
+      }
+      const end = kept + bytesRead;
+      const final = bytesRead === 0;
+      const used = lines(buffer.subarray(0, end), final);
+      if (final) return;
+      buffer.copy(buffer, 0, used, end);
+      kept = end - used;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The STAR text of `star`: every block and column, unchanged cells with their original text. */

@@ -131,14 +131,13 @@ async function particleProblems(
   const ctf = set.ctf;
   if (ctf) {
     const check = (name: string, values: Float64Array, ok: (v: number) => boolean, what: string) => {
-      const bad: number[] = [];
-      values.forEach((v, i) => {
-        if (!ok(v)) bad.push(i + 1);
-      });
-      if (bad.length)
-        problems.push(
-          `${name} ${what} for ${bad.length} particle(s), first #${bad[0]}: ${values[bad[0] - 1]}`,
-        );
+      let bad = 0;
+      let first = -1;
+      for (let i = 0; i < values.length; i++)
+        if (!ok(values[i])) {
+          if (bad++ === 0) first = i;
+        }
+      if (bad) problems.push(`${name} ${what} for ${bad} particle(s), first #${first + 1}: ${values[first]}`);
     };
     check('defocusU', ctf.defocusU, Number.isFinite, 'is not finite');
     check('defocusV', ctf.defocusV, Number.isFinite, 'is not finite');

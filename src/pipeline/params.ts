@@ -151,13 +151,15 @@ export const PARAMS = {
     relion: '--offset_step',
   }),
   /**
-   * Finest detail used to align, in Å (default 25): alignment ignores frequencies above
-   * 1/alignResolution (at most Nyquist), which keeps noise from steering it.
+   * Finest detail along the rings used to align, in Å (default 25): ring r of the polar
+   * alignment keeps the angular harmonics m ≤ 2πr·pixel/alignResolution (at most Nyquist), so
+   * noise finer than this around the centre does not steer it; detail along the radius is not
+   * filtered.
    */
   alignResolution: spec({
     schema: z.number().positive().max(1e5),
     default: 25,
-    help: 'finest detail used to align, in Å (frequencies above 1/Å are ignored)',
+    help: 'finest detail along the polar rings used to align, in Å (finer angular harmonics are dropped)',
     unit: 'Å',
   }),
   /**

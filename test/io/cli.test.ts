@@ -72,12 +72,12 @@ describe('validateFile', () => {
     const path = join(dir, 'ctf.star');
     writeFileSync(
       path,
-      'data_\nloop_\n_rlnImageName\n_rlnDefocusU\n_rlnVoltage\n_rlnSphericalAberration\n_rlnAmplitudeContrast\n_rlnImagePixelSize\n1@good.mrcs 1e4 -300 2.7 1.5 1.5\n',
+      'data_\nloop_\n_rlnImageName\n_rlnDefocusU\n_rlnVoltage\n_rlnSphericalAberration\n_rlnAmplitudeContrast\n_rlnImagePixelSize\n1@good.mrcs 1e4 300 2.7 0.1 1.5\n2@good.mrcs 1e4 -300 2.7 1.5 1.5\n3@good.mrcs 1e4 0 2.7 0.1 1.5\n',
     );
     const problems = await validateFile(path);
     expect(problems).toEqual([
-      expect.stringMatching(/^voltage is outside/),
-      expect.stringMatching(/^amplitude contrast is outside/),
+      'voltage is outside (0, 1000] kV for 2 particle(s), first #2: -300',
+      'amplitude contrast is outside [0, 1) for 1 particle(s), first #2: 1.5',
     ]);
   });
 });

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FormatError, openParticles, writeMrc, writeSpider } from '../../src/io/index.js';
+import { FormatError, openParticles, parseStar, writeMrc, writeSpider } from '../../src/io/index.js';
+import { splitImageNames } from '../../src/io/particles-star.js';
 import { Rng } from '../../src/random.js';
 import { tempDir } from './fixtures.js';
 
@@ -161,6 +162,42 @@ describe('openParticles from STAR', () => {
     const path = join(dir, 'none.star');
     writeFileSync(path, 'data_x\nloop_\n_rlnDefocusU\n1\n');
     await expect(openParticles(path)).rejects.toMatchObject({ code: 'ERR_STAR_NO_PARTICLES' });
+  });
+});
+
+describe('splitImageNames', () => {
+  const names = [
+    '000003@b.mrcs',
+    '1@a.mrcs',
+    '0000000002@a.mrcs', // 10 digits: read through the general path
+    '2@@a.mrcs',
+    '"5@b c.mrcs"',
+    '000001@b.mrcs',
+  ];
+  const parsed = (cells: string[]) =>
+    parseStar(`data_p\nloop_\n_rlnImageName\n${cells.join('\n')}\n`, 'p.star').block('p')!;
+
+  it('splits a compact column read from a file exactly as the same names as strings', () => {
+    const block = parsed(names);
+    const fromText = splitImageNames(block.textColumn('rlnImageName')!, 'p.star');
+    expect(fromText).toEqual(splitImageNames(block.strings('rlnImageName')!, 'p.star'));
+    expect(fromText.references).toEqual(['b.mrcs', 'a.mrcs', '@a.mrcs', 'b c.mrcs']);
+    expect(Array.from(fromText.imageIndex)).toEqual([2, 0, 1, 1, 4, 0]);
+    expect(Array.from(fromText.stackIndex)).toEqual([0, 1, 1, 2, 3, 0]);
+  });
+
+  it('gives the same errors for a compact column', () => {
+    for (const [bad, code] of [
+      ['0@a.mrcs', 'ERR_STAR_IMAGE_NAME'],
+      ['000@a.mrcs', 'ERR_STAR_IMAGE_NAME'],
+      ['x@a.mrcs', 'ERR_STAR_IMAGE_NAME'],
+      ['4294967297@a.mrcs', 'ERR_INDEX_RANGE'],
+    ]) {
+      const column = parsed(['1@a.mrcs', bad]).textColumn('rlnImageName')!;
+      expect(() => splitImageNames(column, 'p.star')).toThrow(
+        expect.objectContaining({ code, message: expect.stringContaining(`row 2: _rlnImageName "${bad}"`) }),
+      );
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -42,6 +42,10 @@ data_general
 _rlnFinalResolution   4.5   # key-value block
 _rlnComment  'hello world'
 `;
+
+/** A parsed block `t` whose column `a` holds `tokens` (and `b` the row numbers). */
+const tableOf = (tokens: string[]) =>
+  parseStar(`data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`, 't.star').block('t')!;
 
 describe('parseStar', () => {
   const star = parseStar(SAMPLE, 'sample.star');
@@ -102,8 +106,7 @@ describe('parseStar', () => {
       '999999999999999',
       '0.10',
     ];
-    const text = `data_t\nloop_\n_a\n_b\n${tokens.map((t, i) => `${t} ${i}`).join('\n')}\n`;
-    const block = parseStar(text, 't.star').block('t')!;
+    const block = tableOf(tokens);
     expect(block.numeric('a')).toBeDefined();
     expect(block.strings('a')).toEqual(tokens);
     expect(Array.from(block.numeric('a')!)).toEqual(
@@ -114,6 +117,63 @@ describe('parseStar', () => {
     expect(formatStar(parseStar(formatStar(new StarFile([block])), 'u.star'))).toBe(
       formatStar(new StarFile([block])),
     );
+  });
+
+  it('keeps text cells compactly and gives back their exact text, also after selecting rows', () => {
+    // a column that starts with numbers, then N@rest names of every shape, then other text
+    const tokens = [
+      '12',
+      '1.50',
+      '000001@stacks/a.mrcs',
+      '000002@stacks/a.mrcs',
+      '7@stacks/b.mrcs',
+      '0@a',
+      '000@a',
+      '123456789@a',
+      '1234567890@a', // 10 digits: kept as text
+      '4294967297@s.mrcs',
+      '@a',
+      '12@',
+      '1@@x',
+      '-1@a',
+      '+1@a',
+      'a@1',
+      'micrograph_001.mrc',
+      'micrograph_001.mrc',
+      "'quoted 1@a b'",
+      '"2@with space"',
+    ];
+    const block = tableOf(tokens);
+    const expected = tokens.map((t) => t.replace(/^['"](.*)['"]$/, '$1'));
+    expect(block.numeric('a')).toBeUndefined();
+    expect(block.strings('a')).toEqual(expected);
+    expect(block.column('a')).toEqual(expected);
+    const compact = block.textColumn('a')!;
+    expect(compact.dict).not.toContain('000001@stacks/a.mrcs'); // the number is kept apart
+    expect(compact.imageNumber(2)).toBe(1);
+    expect(compact.imageNumber(8)).toBe(-1);
+    const picked = [19, 2, 5, 5, 8, 0, 13];
+    expect(block.selectRows(picked).strings('a')).toEqual(picked.map((i) => expected[i]));
+    const again = parseStar(formatStar(new StarFile([block])), 'u.star').block('t')!;
+    expect(again.strings('a')).toEqual(expected);
+  });
+
+  it('holds no string per row for 10⁴ image names: one per stack', () => {
+    const rows = Array.from(
+      { length: 10_000 },
+      (_, i) => `${String(i + 1).padStart(6, '0')}@s${i % 3}.mrcs ${i}`,
+    );
+    const block = parseStar(`data_p\nloop_\n_rlnImageName\n_x\n${rows.join('\n')}\n`, 'p.star').block('p')!;
+    const names = block.textColumn('rlnImageName')!;
+    expect(names.dict).toEqual(['s0.mrcs', 's1.mrcs', 's2.mrcs']);
+    expect(names.text(9_999)).toBe('010000@s0.mrcs');
+  });
+
+  it('a column of mostly different texts (no lookups past 2¹⁶ of them) reads back exactly', () => {
+    const texts = Array.from({ length: 70_000 }, (_, i) => `mic_${i % 66_000}.mrc`);
+    const column = tableOf(texts).textColumn('a')!;
+    expect(column.dict.length).toBeGreaterThan(66_000); // the repeats after the switch are kept twice
+    expect(column.toArray()).toEqual(texts);
   });
 
   it('sets columns (numbers formatted sensibly), selects rows, builds new blocks', () => {
@@ -155,28 +215,24 @@ describe('parseStar', () => {
   });
 });
 
+const MALFORMED: [string, string, string, RegExp][] = [
+  [
+    'ragged row',
+    'data_x\nloop_\n_a\n_b\n1 2\n3\n',
+    'ERR_STAR_RAGGED',
+    /line 6: row has 1 values, the loop has 2 columns/,
+  ],
+  ['loop without columns', 'data_x\nloop_\n1 2\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
+  ['loop without columns at the end', 'data_x\nloop_\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
+  ['data outside a block', '_a 1\n', 'ERR_STAR_SYNTAX', /outside any data_ block/],
+  ['a key without a value', 'data_x\n_a\n', 'ERR_STAR_SYNTAX', /_a has no value/],
+  ['an unterminated quote', 'data_x\n_a "open\n', 'ERR_STAR_SYNTAX', /unterminated/],
+  ['duplicate columns', 'data_x\nloop_\n_a\n_a\n1 2\n', 'ERR_STAR_SYNTAX', /duplicate column/],
+  ['two tables in a block', 'data_x\nloop_\n_a\n1\nloop_\n_b\n2\n', 'ERR_STAR_SYNTAX', /more than one table/],
+];
+
 describe('malformed STAR', () => {
-  const cases: [string, string, string, RegExp][] = [
-    [
-      'ragged row',
-      'data_x\nloop_\n_a\n_b\n1 2\n3\n',
-      'ERR_STAR_RAGGED',
-      /line 6: row has 1 values, the loop has 2 columns/,
-    ],
-    ['loop without columns', 'data_x\nloop_\n1 2\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
-    ['loop without columns at the end', 'data_x\nloop_\n', 'ERR_STAR_SYNTAX', /loop_ without columns/],
-    ['data outside a block', '_a 1\n', 'ERR_STAR_SYNTAX', /outside any data_ block/],
-    ['a key without a value', 'data_x\n_a\n', 'ERR_STAR_SYNTAX', /_a has no value/],
-    ['an unterminated quote', 'data_x\n_a "open\n', 'ERR_STAR_SYNTAX', /unterminated/],
-    ['duplicate columns', 'data_x\nloop_\n_a\n_a\n1 2\n', 'ERR_STAR_SYNTAX', /duplicate column/],
-    [
-      'two tables in a block',
-      'data_x\nloop_\n_a\n1\nloop_\n_b\n2\n',
-      'ERR_STAR_SYNTAX',
-      /more than one table/,
-    ],
-  ];
-  for (const [what, text, code, message] of cases)
+  for (const [what, text, code, message] of MALFORMED)
     it(`${what} → ${code}`, () => {
       let err: unknown;
       try {
@@ -204,5 +260,31 @@ describe('writeStar / readStar', () => {
     const back = await readStar(path);
     expect(back.path).toBe(path);
     expect(back.block('particles')!.strings('myUnknownColumn')).toEqual(["it''s fine", 'x#y']);
+  });
+
+  it('reads a file a piece at a time exactly as it parses the whole text (pieces of 1 byte up)', async () => {
+    // a BOM, no final newline, and lines longer than a piece; then each malformed case
+    const texts = [`\ufeff${SAMPLE}`, SAMPLE.trimEnd(), ...MALFORMED.map(([, text]) => text)];
+    for (const [k, text] of texts.entries()) {
+      const path = join(dir, `piece${k}.star`);
+      writeFileSync(path, text);
+      const outcome = (f: () => StarFile) => {
+        try {
+          return formatStar(f());
+        } catch (err) {
+          return `${(err as FormatError).code}: ${(err as Error).message}`;
+        }
+      };
+      const whole = outcome(() => parseStar(text, path));
+      for (const pieceBytes of [1, 2, 3, 7, 64, 1 << 22]) {
+        const read = await readStar(path, { pieceBytes }).then(
+          (star) => () => star,
+          (err: unknown) => () => {
+            throw err;
+          },
+        );
+        expect(outcome(read), `${path}, pieces of ${pieceBytes}`).toBe(whole);
+      }
+    }
   });
 });
