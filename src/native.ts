@@ -176,6 +176,8 @@ export interface NativeAddon {
       evenSum: Float64Array;
       oddSum: Float64Array;
       members: Int32Array;
+      /** A power of two: values rounded to its multiples, so the sums are exact (native/core/average.h). */
+      quantum?: number;
     },
   ): Promise<void>;
   /** Averages, halves, FRC and resolution from the sums (cancellable). */

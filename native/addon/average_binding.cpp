@@ -1,7 +1,10 @@
 // classAccumulate({images, count, box, assignment, psi, shiftX, shiftY, mirror, k, evenSum, oddSum, members,
-//                  threads, control}) -> Promise<void>      (sums updated in place)
+//                  threads, control, quantum?}) -> Promise<void>      (sums updated in place;
+//                  quantum: a power of two, values rounded to its multiples, see average.h)
 // classFinalize({evenSum, oddSum, members, k, box, threads, control})
 //   -> Promise<{averages, even, odd, frc, resolution}>
+#include <cmath>
+
 #include "../core/average.h"
 #include "class_outputs.h"
 #include "registry.h"
@@ -24,12 +27,13 @@ class AccumulateWorker : public PromiseWorker {
   int32_t* members = nullptr;
   int64_t count = 0;
   int box = 0, k = 0, threads = 1;
+  double quantum = 0;
   void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
     ack::accumulate_classes(images, count, box, assignment, psi, sx, sy, mirror, k, evenSum, oddSum, members, threads,
-                            control_);
+                            control_, quantum);
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 };
@@ -49,6 +53,10 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   double* control = o.control();
   if (count < 1 || box < 1 || k < 1 || threads < 1)
     throw Napi::RangeError::New(env, "count, box, k, threads must be >= 1");
+  const double quantum = o.has("quantum") ? o.number("quantum") : 0.0;
+  int exponent = 0;
+  if (quantum != 0 && !(std::isfinite(quantum) && quantum > 0 && std::frexp(quantum, &exponent) == 0.5))
+    throw Napi::RangeError::New(env, "options.quantum must be a power of two");
   requireLength(env, images.ElementLength(), size_t(count * box * box), "images");
   for (auto* a : {&psi, &sx, &sy}) requireLength(env, a->ElementLength(), size_t(count), "parameters");
   requireLength(env, assignment.ElementLength(), size_t(count), "assignment");
@@ -70,6 +78,7 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   w->oddSum = oddSum.Data();
   w->members = members.Data();
   w->threads = threads;
+  w->quantum = quantum;
   w->attach(control);
   w->KeepAll(o);
   return w->Start();

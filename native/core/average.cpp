@@ -62,10 +62,15 @@ float frc_resolution(const float* frc, int box) {
   return 2.f;
 }
 
+namespace {
+constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
+}  // namespace
+
 void accumulate_classes(const float* images, int64_t count, int box, const int32_t* assignment, const float* psi,
                         const float* shiftX, const float* shiftY, const uint8_t* mirror, int k, double* evenSum,
-                        double* oddSum, int32_t* members, int threads, Control& control) {
+                        double* oddSum, int32_t* members, int threads, Control& control, double quantum) {
   const size_t D = size_t(box) * box;
+  const double scale = quantum > 0 ? 1.0 / quantum : 0.0;  // exact: quantum is a power of two
   std::vector<std::vector<int64_t>> byClass(k);
   for (int64_t i = 0; i < count; ++i)
     if (assignment[i] >= 0 && assignment[i] < k) byClass[assignment[i]].push_back(i);
@@ -81,7 +86,10 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
         for (int64_t i : byClass[j]) {
           apply_alignment(images + i * D, box, psi[i], shiftX[i], shiftY[i], mirror[i] != 0, aligned.data());
           double* sum = (members[j] % 2 == 0 ? evenSum : oddSum) + size_t(j) * D;
-          for (size_t p = 0; p < D; ++p) sum[p] += aligned[p];
+          if (quantum > 0)  // + then − 1.5·2^52 rounds to an integer, ties to even (|v| ≤ 2^51); vectorizes
+            for (size_t p = 0; p < D; ++p) sum[p] += ((aligned[p] * scale + kRound) - kRound) * quantum;
+          else
+            for (size_t p = 0; p < D; ++p) sum[p] += aligned[p];
           ++members[j];
         }
         control.advance(int64_t(byClass[j].size()));

@@ -32,8 +32,10 @@
  *   --model      no classification: the coordinator's sequential pieces of one full pass at
  *                --model-n particles (default 10⁶) × k = --model-k (200) × --model-m (13)
  *                candidate columns, on a synthetic table: the sparse ACK pass (native, through
- *                its TS wrapper), the reduce of --shards slices into one table, and the class
- *                averages (measured on 2·10⁴ images of 64², per image)
+ *                its TS wrapper), the reduce of --shards slices into one table, the class
+ *                averages, plain and as exact sums (the tasks' part; measured on 2·10⁴ images
+ *                of 64², per image), the largest-|pixel| scan (once per run), the reduce of
+ *                --shards chunks' class sums and the averages + FRC from the sums
  *
  *   npm run bench -- scale --n 50000 --k 100 --compare
  *   npm run bench -- scale --n 50000 --k 100 --executor slurm --shards 4
@@ -51,7 +53,16 @@ import { addGaussianNoise, meanImageVariance } from '../../src/sim/noise.js';
 import { simulate } from '../../src/sim/simulate.js';
 import { classAverages } from '../../src/align/average.js';
 import type { CandidateTable } from '../../src/align/candidates.js';
-import { type PassTiming, encodeTable, readTable, shardRange } from '../../src/executor/slurm-pass.js';
+import {
+  type PassTiming,
+  type SumsTiming,
+  encodeSums,
+  encodeTable,
+  readSums,
+  readTable,
+  shardRange,
+} from '../../src/executor/slurm-pass.js';
+import { classAveragesFromSums, classSums, maxAbsValue, sumQuantum } from '../../src/pipeline/class-sums.js';
 import { ackPassSparse } from '../../src/pipeline/scale.js';
 import { median, options, timeIt } from './util.js';
 
@@ -70,6 +81,7 @@ interface ChildResult {
   outsideShortlist?: number;
   iterationSeconds?: number[];
   passTimings?: PassTiming[];
+  sumsTimings?: SumsTiming[];
 }
 
 async function child(stack: string, args: string[], log: (line: string) => void): Promise<ChildResult> {
@@ -168,6 +180,11 @@ async function compareExecutors(
   log(
     `  per Slurm pass (${t.length} passes, mean): prepare ${per((p) => p.prepare)}, sbatch ${per((p) => p.sbatch)}, first task started after ${per((p) => p.firstStart)}, task start-up ${per((p) => mean(p.startup))}, task alignment ${per((p) => mean(p.compute))}, last alignment end → seen ${per((p) => p.notice)}, wait in all ${per((p) => p.wait)}, read ${per((p) => p.read)}`,
   );
+  const st = slurm.sumsTimings ?? [];
+  const sm = (f: (p: SumsTiming) => number): string => `${mean(st.map(f)).toFixed(0)} ms`;
+  log(
+    `  class sums per iteration (${st.length}, mean): prepare ${sm((p) => p.prepare)}, wait ${sm((p) => p.wait)}, read + add ${sm((p) => p.read)}; chunks summed by the tasks ${sum(st.map((p) => p.byTasks))}, by the coordinator ${sum(st.map((p) => p.byCoordinator))}`,
+  );
   return {
     local: { ...local, passTimings: undefined },
     slurm,
@@ -181,7 +198,8 @@ async function compareExecutors(
 /**
  * The coordinator's sequential work per full pass at n particles, k classes, `width` candidate
  * columns, on a synthetic table: the sparse ACK pass, the reduce of `shards` slices, and the
- * class averages (per image, measured on fewer images). Seconds (median of 3).
+ * class averages (per image, measured on fewer images), and the pieces of the distributed class
+ * sums. Seconds (median of 3).
  */
 async function measureModel(
   n: number,
@@ -278,7 +296,53 @@ async function measureModel(
   );
   const perImage = median(avg) / nAvg;
   log(
-    `  model: class averages, ${nAvg} images of ${box}² × k=${k}, ${threads} threads: ${median(avg).toFixed(3)} s wall (${avgCpu.toFixed(3)} s CPU) → ${(perImage * 1e6).toFixed(1)} µs per image, ${(perImage * n).toFixed(1)} s at n=${n}`,
+    `  model: plain class averages (before exact sums), ${nAvg} images of ${box}² × k=${k}, ${threads} threads: ${median(avg).toFixed(3)} s wall (${avgCpu.toFixed(3)} s CPU) → ${((avgCpu / nAvg) * 1e6).toFixed(1)} µs CPU per image`,
+  );
+  const quantum = sumQuantum(n, await maxAbsValue(images, box));
+  const [sums, sumsCpu] = await cpuOf(() =>
+    timeIt(2, () => classSums(images, box, assignment, k, poses, { quantum, threads })),
+  );
+  log(
+    `  model: exact class sums (a task's or the local executor's work), ${nAvg} images: ${median(sums).toFixed(3)} s wall (${sumsCpu.toFixed(3)} s CPU) → ${((sumsCpu / nAvg) * 1e6).toFixed(1)} µs CPU per image, ${((sumsCpu / nAvg) * n).toFixed(1)} s CPU at n=${n}`,
+  );
+  const [scan, scanCpu] = await cpuOf(() => timeIt(2, () => maxAbsValue(images, box)));
+  log(
+    `  model: largest |pixel| (once per run, for the quantum): ${((scanCpu / nAvg) * 1e6).toFixed(2)} µs CPU per image → ${((median(scan) / nAvg) * n).toFixed(1)} s at n=${n}`,
+  );
+  // the coordinator's part of the sums per pass: the chunks' files read and added, then finalized
+  const whole = await classSums(images, box, assignment, k, poses, { quantum, threads });
+  const sumsDir = mkdtempSync(join(tmpdir(), 'ack-bench-sums-'));
+  let sumsReduce: number[];
+  let sumsReduceCpu: number;
+  try {
+    const write = (): void => {
+      for (let c = 0; c < shards; c++) {
+        const [a, b] = shardRange(n, shards, c);
+        writeFileSync(join(sumsDir, `sums-${c}.bin`), encodeSums(whole, k, box, b - a));
+      }
+    };
+    // files written (the tasks' part) before each timed read
+    sumsReduce = [];
+    let cpu = 0;
+    for (let r = 0; r < 3; r++) {
+      write();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await readSums(sumsDir, { n, k, box, chunks: shards });
+      sumsReduce.push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      cpu += (c.user + c.system) / 1e6;
+    }
+    sumsReduceCpu = cpu / 3;
+  } finally {
+    rmSync(sumsDir, { recursive: true, force: true });
+  }
+  log(
+    `  model: reduce of ${shards} chunks' class sums (${((shards * (16 * k * box * box + 4 * k)) / 2 ** 20).toFixed(0)} MB): ${median(sumsReduce).toFixed(3)} s wall, ${sumsReduceCpu.toFixed(3)} s CPU`,
+  );
+  const [fin, finCpu] = await cpuOf(() => timeIt(2, () => classAveragesFromSums(whole, k, box, { threads })));
+  log(
+    `  model: averages + FRC from the sums (k=${k}): ${median(fin).toFixed(3)} s wall, ${finCpu.toFixed(3)} s CPU`,
   );
   return {
     ackPass: median(ack),
@@ -288,6 +352,12 @@ async function measureModel(
     averagesPerImage: perImage,
     averagesCpuPerImage: avgCpu / nAvg,
     averages: perImage * n,
+    exactSumsCpuPerImage: sumsCpu / nAvg,
+    maxAbsCpuPerImage: scanCpu / nAvg,
+    sumsReduce: median(sumsReduce),
+    sumsReduceCpu,
+    finalize: median(fin),
+    finalizeCpu: finCpu,
   };
 }
 

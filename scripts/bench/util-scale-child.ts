@@ -126,6 +126,9 @@ if (values.engine === 'exhaustive') {
       log(
         `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, ${rec.seconds.toFixed(1)} s`,
       ),
+  }).catch(async (err: unknown) => {
+    await executor?.close({ keepFiles: true }); // nothing left queued on the cluster
+    throw err;
   });
   assignment = r.assignment;
   iterations = r.state.iteration;
@@ -165,7 +168,12 @@ process.stdout.write(
     outsideShortlist: outside,
     iterationSeconds,
     ...(executor
-      ? { executor: values.executor, shards: Number(values.shards), passTimings: executor.timings }
+      ? {
+          executor: values.executor,
+          shards: Number(values.shards),
+          passTimings: executor.timings,
+          sumsTimings: executor.sumsTimings,
+        }
       : {}),
   })}\n`,
 );

@@ -19,6 +19,19 @@
  *                         then renamed)
  * A task computes exactly what the local pass computes for its images (alignment of an image
  * does not depend on the other images in its block), so results are bit-identical.
+ *
+ * Class sums: after the ACK pass the coordinator writes, into the folder of the array submitted
+ * ahead (whose tasks are up, waiting for their pass):
+ *   assign.bin            each image's class and pose (int32 classes, float32 ψ, x, y, uint8
+ *                         mirror)
+ *   sums.json             the image file, n, box, k, the chunks (one per task, the pass's
+ *                         ranges) and the quantum of the exact sums (src/pipeline/class-sums.ts)
+ *   claim-<c>             who computes chunk c (`<array id>_<task>`; created exclusively)
+ *   sums-<c>.bin          chunk c's per-class sums
+ * Each waiting task claims its own chunk, then any left; the coordinator claims chunks from the
+ * last one meanwhile (see `shareSums`), computes a chunk whose claimant left the queue without a
+ * result, and adds the chunks' sums. The sums are exact, so who computed a chunk and how the
+ * chunks are cut change no bit.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -28,7 +41,9 @@ import { fileURLToPath } from 'node:url';
 import type { AlignOptions, LocalShifts } from '../align/options.js';
 import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import type { CandidateTable } from '../align/candidates.js';
-import { AckmeansError, checkInt } from '../errors.js';
+import type { ImageParameters } from '../align/average.js';
+import { AckmeansError, checkInt, throwIfAborted } from '../errors.js';
+import { type ClassSums, addClassSums, classSums, memberCounts } from '../pipeline/class-sums.js';
 import { candidatePass, type PassExecutor } from '../pipeline/scale.js';
 import { decodeFloat16Native, encodeFloat16Native } from '../pipeline/scratch.js';
 import { native } from '../native.js';
@@ -47,8 +62,18 @@ export interface SlurmExecutorOptions extends SlurmSettings {
    * ackmeans and wait (≤ {@link AHEAD_WAIT_MS}) for the pass's inputs while the coordinator
    * runs the ACK pass and the averages, which hides sbatch, scheduling and start-up. The cost:
    * the tasks hold their CPUs meanwhile; false submits each array when its inputs are ready.
+   * The waiting tasks also sum the class chunks, so with false the coordinator sums them all.
+   * (No CLI option: on a cluster ahead is what both hides the start-up and distributes the sums.)
    */
   ahead?: boolean;
+  /**
+   * The coordinator sums class chunks no task has claimed yet, from the last one, while it
+   * waits for the tasks (default true: it would wait idle otherwise, and a task that is still
+   * starting finds its chunk done). With false it sums a chunk only when its claimant left the
+   * queue without a result, or when no task of the array runs {@link AHEAD_GRACE_MS} after it
+   * was submitted. Either way the sums are the same bits.
+   */
+  shareSums?: boolean;
   /**
    * The command that runs `ackmeans` on the compute nodes; tasks run `<it> shard-task PASS_DIR
    * TASK`. Default: this Node running this package's lean task entry (dist/executor/shard-main.js,
@@ -80,9 +105,23 @@ export interface PassTiming {
   notice: number;
 }
 
-/** A Slurm {@link PassExecutor}, with where its passes' time went. */
+/** Where one iteration's class sums went (ms). */
+export interface SumsTiming {
+  /** assign.bin and sums.json written. */
+  prepare: number;
+  /** From sums.json until every chunk's sums were there. */
+  wait: number;
+  /** Chunks' sums read and added. */
+  read: number;
+  /** Chunks summed by the array's tasks, and by the coordinator itself. */
+  byTasks: number;
+  byCoordinator: number;
+}
+
+/** A Slurm {@link PassExecutor}, with where its passes' and class sums' time went. */
 export interface SlurmPassExecutor extends PassExecutor {
   readonly timings: PassTiming[];
+  readonly sumsTimings: SumsTiming[];
 }
 
 /** What a task records in its slice's header: epoch ms of its process start and its alignment. */
@@ -107,6 +146,16 @@ interface ShardSpec {
    * its centres are in centres.f32 (x then y).
    */
   localRadius?: number | null;
+}
+
+/** What a task reads from sums.json. */
+interface SumsSpec {
+  images: string;
+  n: number;
+  box: number;
+  k: number;
+  chunks: number;
+  quantum: number;
 }
 
 /** This package's built task entry (the same path from src/executor and dist/executor). */
@@ -148,12 +197,20 @@ const ARRAYS_FILE = 'arrays';
 /** What the executor writes in its job folder (and only that is removed). */
 const OWN_NAMES = /^(arrays|images-.*\.f16(\.tmp)?|pass-.*)$/;
 
-/** Cancels the arrays an earlier coordinator on `dir` submitted and left running. */
-async function cancelLeftovers(dir: string, settings: SlurmSettings): Promise<void> {
+/**
+ * Cancels the arrays listed in `dir`'s arrays file (those an earlier coordinator on `dir`
+ * submitted and left running, or this one's at its close), then removes the list unless
+ * `keepList`.
+ */
+async function cancelLeftovers(
+  dir: string,
+  settings: SlurmSettings,
+  { keepList = false } = {},
+): Promise<void> {
   const text = await readFile(join(dir, ARRAYS_FILE), 'utf8').catch(() => '');
   const ids = text.split('\n').filter((id) => /^\d+$/.test(id));
   await cancelArrays(ids, settings);
-  await rm(join(dir, ARRAYS_FILE), { force: true });
+  if (!keepList) await rm(join(dir, ARRAYS_FILE), { force: true });
 }
 
 /** Removes the executor's own files from `dir`, then `dir` itself if nothing else is in it. */
@@ -181,8 +238,13 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   let stagedCount = 0;
   let passes = 0;
   const timings: PassTiming[] = [];
-  /** The next pass's array, submitted ahead (its tasks wait for spec.json in `passDir`). */
-  let ahead: { passDir: string; tasks: number; array: ArrayRun } | undefined;
+  const sumsTimings: SumsTiming[] = [];
+  const pollMs = options.pollMs ?? 1000;
+  /**
+   * The next pass's array, submitted ahead (its tasks wait for spec.json in `passDir`, and sum
+   * the classes' chunks meanwhile).
+   */
+  let ahead: { passDir: string; tasks: number; array: ArrayRun; submitted: number } | undefined;
   let watched: AbortSignal | undefined;
   const dropAhead = async (): Promise<void> => {
     const gone = ahead;
@@ -205,6 +267,91 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   return {
     name: 'slurm',
     timings,
+    sumsTimings,
+    async classSums(images, box, assignment, k, poses, sumOptions) {
+      const imagePath = staged.get(images);
+      const target = ahead;
+      // no array waiting (ahead: false) or images no pass has seen: summed here
+      if (!imagePath || !target) return classSums(images, box, assignment, k, poses, sumOptions);
+      const t0 = Date.now();
+      const n = imageCount('images', images, box);
+      const { passDir, tasks: chunks, array } = target;
+      await writeAtomic(join(passDir, 'assign.bin'), encodeAssignment(assignment, poses));
+      const spec: SumsSpec = { images: imagePath, n, box, k, chunks, quantum: sumOptions.quantum };
+      await writeAtomic(join(passDir, 'sums.json'), JSON.stringify(spec));
+      const t1 = Date.now();
+      const signal = sumOptions.signal;
+      const mine = new Map<number, ClassSums>();
+      const pending = new Set<number>();
+      for (let c = 0; c < chunks; c++) {
+        const [a, b] = shardRange(n, chunks, c);
+        if (b > a) pending.add(c);
+      }
+      const nonEmpty = pending.size;
+      const sumHere = async (c: number): Promise<void> => {
+        const [a, b] = shardRange(n, chunks, c);
+        mine.set(
+          c,
+          await classSums(
+            imageRange(images, box, a, b),
+            box,
+            assignment.subarray(a, b),
+            k,
+            posesRange(poses, a, b),
+            {
+              ...sumOptions,
+              prior: memberCounts(assignment, k, a),
+            },
+          ),
+        );
+        pending.delete(c);
+      };
+      const share = options.shareSums !== false;
+      let delay = 20;
+      let lastSqueue = -Infinity;
+      while (pending.size > 0) {
+        throwIfAborted(signal);
+        for (const c of [...pending]) if (existsSync(join(passDir, `sums-${c}.bin`))) pending.delete(c);
+        if (pending.size === 0) break;
+        // sharing: the last chunk nobody has claimed (the tasks start from their own)
+        const free = share
+          ? [...pending].reverse().find((c) => !existsSync(join(passDir, `claim-${c}`)))
+          : undefined;
+        if (free !== undefined) {
+          if (await claimChunk(passDir, free, 'coordinator')) await sumHere(free);
+          continue;
+        }
+        if (Date.now() - lastSqueue >= pollMs) {
+          // squeue first, then the claims: a task is running before it claims
+          const running = await array.running();
+          lastSqueue = Date.now();
+          const idle = running.size === 0 && Date.now() - target.submitted >= AHEAD_GRACE_MS;
+          for (const c of [...pending]) {
+            const claim = await readFile(join(passDir, `claim-${c}`), 'utf8').catch(() => undefined);
+            if (existsSync(join(passDir, `sums-${c}.bin`))) pending.delete(c);
+            else if (
+              claim === undefined
+                ? idle && (await claimChunk(passDir, c, 'coordinator'))
+                : !running.has(claim)
+            )
+              await sumHere(c); // no task to do it, or its claimant left without a result
+          }
+        }
+        if (pending.size === 0) break;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(pollMs, Math.ceil(delay * 1.5));
+      }
+      const t2 = Date.now();
+      const total = await readSums(passDir, { n, k, box, chunks }, mine);
+      sumsTimings.push({
+        prepare: t1 - t0,
+        wait: t2 - t1,
+        read: Date.now() - t2,
+        byTasks: nonEmpty - mine.size,
+        byCoordinator: mine.size,
+      });
+      return total;
+    },
     async candidatePass(images, references, own, m, fine, coarseBand, progress, local) {
       const t0 = Date.now();
       const box = fine.box;
@@ -247,7 +394,12 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const t2 = Date.now();
       if (options.ahead !== false) {
         const next = join(dir, `pass-${run}-${passes++}`);
-        ahead = { passDir: next, tasks, array: await submitPass(next, tasks, true, signal) };
+        ahead = {
+          passDir: next,
+          tasks,
+          array: await submitPass(next, tasks, true, signal),
+          submitted: Date.now(),
+        };
       }
       const { table, clocks } = await readTable(passDir, spec);
       const t3 = Date.now();
@@ -265,9 +417,11 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       await rm(passDir, { recursive: true, force: true });
       return table;
     },
-    async close() {
+    async close({ keepFiles = false } = {}) {
       await dropAhead();
-      await removeOwnFiles(dir);
+      // and anything else this folder's coordinators submitted that may still be queued
+      await cancelLeftovers(dir, options, { keepList: keepFiles });
+      if (!keepFiles) await removeOwnFiles(dir);
     },
   };
 }
@@ -318,19 +472,39 @@ export async function readTable(
 }
 
 /**
+ * The whole class sums from the chunks' `sums-<c>.bin` in `passDir` (chunk c holding
+ * {@link shardRange}(n, chunks, c)), or from `computed` for the chunks summed in this process,
+ * added in chunk order; the files are removed once read. Exported for the benchmark.
+ */
+export async function readSums(
+  passDir: string,
+  spec: Pick<SumsSpec, 'n' | 'k' | 'box' | 'chunks'>,
+  computed: ReadonlyMap<number, ClassSums> = new Map(),
+): Promise<ClassSums> {
+  const { n, k, box, chunks } = spec;
+  const total: ClassSums = {
+    evenSum: new Float64Array(k * box * box),
+    oddSum: new Float64Array(k * box * box),
+    members: new Int32Array(k),
+  };
+  for (let c = 0; c < chunks; c++) {
+    const [a, b] = shardRange(n, chunks, c);
+    if (b <= a) continue;
+    const file = join(passDir, `sums-${c}.bin`);
+    addClassSums(total, computed.get(c) ?? decodeSums(await readFile(file), k, box, b - a, file));
+    await rm(file, { force: true });
+  }
+  return total;
+}
+
+/**
  * A table slice as bytes: a JSON header line {n, m, clock}, then the fields in TABLE_FIELDS
  * order.
  */
 export function encodeTable(t: CandidateTable, clock: TaskClock): Uint8Array {
   const head = new TextEncoder().encode(`${JSON.stringify({ n: t.n, m: t.m, clock })}\n`);
   const parts = [head, ...TABLE_FIELDS.map((f) => bytesOf(t[f]))];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return Buffer.concat(parts);
 }
 
 /** Checks a slice's header and size; its m, its task's clock, and the bytes after the header. */
@@ -353,14 +527,157 @@ function sliceHeader(buf: Buffer, n: number, file: string): { m: number; clock?:
 export const AHEAD_WAIT_MS = 10 * 60_000;
 
 /**
- * A task submitted ahead: loads the addon (part of the start-up it hides), then waits for
- * `passDir/spec.json`, the last file the coordinator writes for a pass.
+ * How long after submitting an array ahead the coordinator waits for one of its tasks to run
+ * before it sums unclaimed chunks itself.
  */
-async function waitForSpec(passDir: string): Promise<void> {
+export const AHEAD_GRACE_MS = 3000;
+
+/** Claims chunk c of the class sums in `passDir` for `who`; false when someone else has it. */
+async function claimChunk(passDir: string, c: number, who: string): Promise<boolean> {
+  try {
+    await writeFile(join(passDir, `claim-${c}`), who, { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/** Images [a, b) of `images` (a view or a provider reading through). */
+function imageRange(images: Images, box: number, a: number, b: number): Images {
+  const dim = box * box;
+  if (images instanceof Float32Array) return images.subarray(a * dim, b * dim);
+  return { n: b - a, read: (start, count) => images.read(a + start, count) };
+}
+
+function posesRange(poses: ImageParameters, a: number, b: number): ImageParameters {
+  return {
+    psi: poses.psi.subarray(a, b),
+    shiftX: poses.shiftX.subarray(a, b),
+    shiftY: poses.shiftY.subarray(a, b),
+    mirror: poses.mirror.subarray(a, b),
+  };
+}
+
+/** assign.bin: n classes (int32), ψ, x, y shifts (float32), mirror flags (uint8). */
+function encodeAssignment(assignment: Int32Array, poses: ImageParameters): Uint8Array {
+  const parts = [assignment, poses.psi, poses.shiftX, poses.shiftY, poses.mirror].map(bytesOf);
+  return Buffer.concat(parts);
+}
+
+function decodeAssignment(
+  buf: Uint8Array,
+  n: number,
+  file: string,
+): { assignment: Int32Array; poses: ImageParameters } {
+  if (buf.byteLength !== 17 * n)
+    throw new AckmeansError('ERR_SLURM', `${file}: is ${buf.byteLength} bytes, expected ${17 * n}`, { file });
+  const copy = new Uint8Array(buf); // aligned
+  const f32 = (i: number): Float32Array => new Float32Array(copy.buffer, 4 * n * i, n);
+  return {
+    assignment: new Int32Array(copy.buffer, 0, n),
+    poses: { psi: f32(1), shiftX: f32(2), shiftY: f32(3), mirror: copy.subarray(16 * n, 17 * n) },
+  };
+}
+
+/** A chunk's sums as bytes: a JSON header line {k, box, n}, then even, odd sums and members. */
+export function encodeSums(sums: ClassSums, k: number, box: number, n: number): Uint8Array {
+  const head = new TextEncoder().encode(`${JSON.stringify({ k, box, n })}\n`);
+  const parts = [head, bytesOf(sums.evenSum), bytesOf(sums.oddSum), bytesOf(sums.members)];
+  return Buffer.concat(parts);
+}
+
+function decodeSums(buf: Buffer, k: number, box: number, n: number, file: string): ClassSums {
+  const bad = (why: string): AckmeansError => new AckmeansError('ERR_SLURM', `${file}: ${why}`, { file });
+  const nl = buf.indexOf(10);
+  if (nl < 0) throw bad('no header');
+  const head = JSON.parse(buf.subarray(0, nl).toString('utf8')) as { k: number; box: number; n: number };
+  if (head.k !== k || head.box !== box || head.n !== n)
+    throw bad(`holds k ${head.k}, box ${head.box}, ${head.n} images; expected ${k}, ${box}, ${n}`);
+  const size = k * box * box;
+  if (buf.byteLength !== nl + 1 + 16 * size + 4 * k)
+    throw bad(`is ${buf.byteLength} bytes, expected ${nl + 1 + 16 * size + 4 * k}`);
+  const body = new Uint8Array(buf.subarray(nl + 1)); // a copy, 8-byte aligned
+  return {
+    evenSum: new Float64Array(body.buffer, 0, size),
+    oddSum: new Float64Array(body.buffer, 8 * size, size),
+    members: new Int32Array(body.buffer, 16 * size, k),
+  };
+}
+
+/** The last images a task read (its class-sum chunk is its pass's range when the set is the same). */
+let lastRead: { path: string; a: number; b: number; images: Float32Array } | undefined;
+
+/** Images [a, b) of the float16 file `path` (box² values each), as float32. */
+async function readImages(path: string, box: number, a: number, b: number): Promise<Float32Array> {
+  if (lastRead && lastRead.path === path && lastRead.a === a && lastRead.b === b) return lastRead.images;
+  const dim = box * box;
+  const bits = new Uint16Array((b - a) * dim);
+  const handle = await open(path, 'r');
+  try {
+    const buf = bytesOf(bits);
+    let done = 0;
+    while (done < buf.byteLength) {
+      const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, a * dim * 2 + done);
+      if (bytesRead === 0) throw new AckmeansError('ERR_SLURM', `${path} ended early`, { file: path });
+      done += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  const images = await decodeFloat16Native(bits);
+  lastRead = { path, a, b, images };
+  return images;
+}
+
+/**
+ * A waiting task's share of the class sums: its own chunk first, then any chunk nobody has
+ * claimed, each written as sums-<c>.bin.
+ */
+async function sumChunks(passDir: string, task: number): Promise<void> {
+  const spec = JSON.parse(await readFile(join(passDir, 'sums.json'), 'utf8')) as SumsSpec;
+  const file = join(passDir, 'assign.bin');
+  const { assignment, poses } = decodeAssignment(await readFile(file), spec.n, file);
+  const threads = Number.parseInt(process.env.SLURM_CPUS_PER_TASK ?? '1', 10) || 1;
+  const me = `${process.env.SLURM_ARRAY_JOB_ID ?? 'none'}_${process.env.SLURM_ARRAY_TASK_ID ?? task}`;
+  for (let j = 0; j < spec.chunks; j++) {
+    const c = (task + j) % spec.chunks;
+    const [a, b] = shardRange(spec.n, spec.chunks, c);
+    const out = join(passDir, `sums-${c}.bin`);
+    if (b <= a || existsSync(out) || !(await claimChunk(passDir, c, me))) continue;
+    const images = await readImages(spec.images, spec.box, a, b);
+    const sums = await classSums(
+      images,
+      spec.box,
+      assignment.subarray(a, b),
+      spec.k,
+      posesRange(poses, a, b),
+      {
+        quantum: spec.quantum,
+        prior: memberCounts(assignment, spec.k, a),
+        threads,
+      },
+    );
+    await writeAtomic(out, encodeSums(sums, spec.k, spec.box, b - a));
+  }
+}
+
+/**
+ * A task submitted ahead: loads the addon (part of the start-up it hides), then waits for
+ * `passDir/spec.json`, the last file the coordinator writes for a pass; meanwhile it sums its
+ * share of the classes when sums.json appears.
+ */
+async function waitForSpec(passDir: string, task: number): Promise<void> {
   native();
   const deadline = Date.now() + AHEAD_WAIT_MS;
   let delay = 5;
+  let summed = false;
   while (!existsSync(join(passDir, 'spec.json'))) {
+    if (!summed && existsSync(join(passDir, 'sums.json'))) {
+      await sumChunks(passDir, task);
+      summed = true;
+      continue;
+    }
     if (Date.now() > deadline)
       throw new AckmeansError(
         'ERR_SLURM',
@@ -376,26 +693,12 @@ async function waitForSpec(passDir: string): Promise<void> {
  * to their candidates and writes its slice of the table. Threads: SLURM_CPUS_PER_TASK or 1.
  */
 export async function runShardTask(passDir: string, task: number, wait = false): Promise<void> {
-  if (wait) await waitForSpec(passDir);
+  if (wait) await waitForSpec(passDir, task);
   const spec = JSON.parse(await readFile(join(passDir, 'spec.json'), 'utf8')) as ShardSpec;
   checkInt('task', task, 0, spec.shards - 1);
   const [a, b] = shardRange(spec.n, spec.shards, task);
-  const dim = spec.box * spec.box;
-  const bits = new Uint16Array((b - a) * dim);
-  const handle = await open(spec.images, 'r');
-  try {
-    const buf = bytesOf(bits);
-    let done = 0;
-    while (done < buf.byteLength) {
-      const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, a * dim * 2 + done);
-      if (bytesRead === 0)
-        throw new AckmeansError('ERR_SLURM', `${spec.images} ended early`, { file: spec.images });
-      done += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
-  const images = await decodeFloat16Native(bits);
+  const images = await readImages(spec.images, spec.box, a, b);
+  lastRead = undefined;
   const references = new Float32Array(new Uint8Array(await readFile(join(passDir, 'refs.f32'))).buffer);
   const ownAll = new Int32Array(new Uint8Array(await readFile(join(passDir, 'own.i32'))).buffer);
   const threads = Number.parseInt(process.env.SLURM_CPUS_PER_TASK ?? '1', 10) || 1;

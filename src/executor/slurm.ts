@@ -156,21 +156,26 @@ async function logTail(dir: string, task: number): Promise<string> {
   }
 }
 
+/**
+ * The array tasks of `jobIds` that Slurm lists (pending or running; with `running`, running
+ * only), as `<array id>_<task>`.
+ */
+async function queuedTasks(jobIds: string[], env?: NodeJS.ProcessEnv, running = false): Promise<string[]> {
+  const args = ['-h', '-r', '-j', jobIds.join(','), ...(running ? ['-t', 'RUNNING'] : []), '-o', '%i'];
+  const out = await slurm('squeue', args, env).catch((err: unknown) => {
+    // squeue fails for job ids it has forgotten: then none of them is listed.
+    if (err instanceof AckmeansError && /Invalid job id/i.test(err.message)) return '';
+    throw err;
+  });
+  return out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^\d+_\d+$/.test(l));
+}
+
 /** Indices of `jobIds`' array tasks that Slurm still lists (pending or running). */
 async function listedTasks(jobIds: string[], env?: NodeJS.ProcessEnv): Promise<Set<number>> {
-  const out = await slurm('squeue', ['-h', '-r', '-j', jobIds.join(','), '-o', '%i'], env).catch(
-    (err: unknown) => {
-      // squeue fails for job ids it has forgotten: then none of them is listed.
-      if (err instanceof AckmeansError && /Invalid job id/i.test(err.message)) return '';
-      throw err;
-    },
-  );
-  const listed = new Set<number>();
-  for (const line of out.split('\n')) {
-    const m = /_(\d+)$/.exec(line.trim());
-    if (m) listed.add(Number(m[1]));
-  }
-  return listed;
+  return new Set((await queuedTasks(jobIds, env)).map((id) => Number(id.split('_')[1])));
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -203,6 +208,11 @@ export interface ArrayRun {
   wait(hooks?: Omit<ArrayHooks, 'onSubmit'>): Promise<void>;
   /** Cancels every task submitted so far (`scancel`). */
   cancel(): Promise<void>;
+  /**
+   * The tasks running now, as `<array id>_<task>` (what a task finds in its environment as
+   * `${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}`).
+   */
+  running(): Promise<Set<string>>;
 }
 
 /**
@@ -305,7 +315,8 @@ export async function startArray(
       throw err;
     }
   };
-  return { wait, cancel };
+  const running = async (): Promise<Set<string>> => new Set(await queuedTasks(jobIds, env, true));
+  return { wait, cancel, running };
 }
 
 /**

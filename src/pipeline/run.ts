@@ -260,94 +260,107 @@ export async function runClassification(
     for (const w of set.warnings) opts.onWarning?.(w);
     checkParams(particles, cp.params); // bad parameters leave nothing behind
     const executor = opts.slurm ? await slurmExecutor(opts.slurm, cp.params, dir) : undefined;
-    if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
-    const folder = await openJobFolder(dir, existing, VERSION, opts.commandLine);
+    // Every way out closes the executor, so nothing it submitted (ahead) is left on the
+    // cluster: after the passes with its files removed, on a failure or cancellation with its
+    // files (the tasks' logs) kept.
+    let executorOpen = executor !== undefined;
+    const closeExecutor = async (keepFiles: boolean): Promise<void> => {
+      if (!executorOpen) return;
+      executorOpen = false;
+      await executor?.close({ keepFiles });
+    };
     try {
-      folder.log(
-        `ackmeans ${VERSION}: ${opts.resume ? 'continuing' : 'classifying'} ${cp.input} (${set.count} particles) into ${dir}`,
-      );
-      if (!opts.resume) await saveCheckpoint(dir, cp); // --continue works from the very start
-      const logStage = stageLogger(folder.log);
-      const result = await classifyParticles(particles, cp.params, {
-        signal: opts.signal,
-        onProgress: (p) => {
-          logStage(p);
-          opts.onProgress?.(p);
-        },
-        onIteration: (t) => {
-          folder.log(iterationLine(t as Parameters<typeof iterationLine>[0]));
-          opts.onIteration?.(t);
-        },
-        checkpoint: cp,
-        save: (c) => saveCheckpoint(dir, c),
-        scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
-        ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
-        ...(executor ? { executor } : {}),
-      });
-      await executor?.close(); // on failure its folder stays: the tasks' logs are there
-      // one figure for the run's time: report.json, report.html and the summary agree
-      const seconds = (performance.now() - t0) / 1000;
-      const progress = (fraction: number): ClassifyProgress => ({
-        stage: 'write',
-        iteration: result.iterations,
-        maxIter: result.params.maxIter,
-        fraction,
-        elapsedSeconds: (performance.now() - t0) / 1000,
-      });
-      logStage(progress(0.97));
-      opts.onProgress?.(progress(0.97));
-      const report = reportJson(cp, set, result);
-      report.timings = { ...result.timings, run: seconds };
-      const table = await tableOf(set, particles.pixelSize, result.params.invert);
-      const files = await writeOutputs(dir, result, table, report, set.box);
-      // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
-      const { writeClassifyReport } = await import('../report/report.js');
-      files.push(
-        ...(await writeClassifyReport(dir, {
-          classAverages: result.classes.averages,
-          box: result.classes.box,
-          sizes: Int32Array.from(result.sizes),
-          trace: result.trace.filter((r) => r.phase === result.trace.at(-1)?.phase),
-          title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
-          params: { ...result.params },
-          seconds,
-          ...(await reportClasses(particles, result, {
-            threads: result.params.threads,
-            signal: opts.signal,
+      if (!opts.resume) cp.inputChecksum = await fileChecksum(cp.input);
+      const folder = await openJobFolder(dir, existing, VERSION, opts.commandLine);
+      try {
+        folder.log(
+          `ackmeans ${VERSION}: ${opts.resume ? 'continuing' : 'classifying'} ${cp.input} (${set.count} particles) into ${dir}`,
+        );
+        if (!opts.resume) await saveCheckpoint(dir, cp); // --continue works from the very start
+        const logStage = stageLogger(folder.log);
+        const result = await classifyParticles(particles, cp.params, {
+          signal: opts.signal,
+          onProgress: (p) => {
+            logStage(p);
+            opts.onProgress?.(p);
+          },
+          onIteration: (t) => {
+            folder.log(iterationLine(t as Parameters<typeof iterationLine>[0]));
+            opts.onIteration?.(t);
+          },
+          checkpoint: cp,
+          save: (c) => saveCheckpoint(dir, c),
+          scratch: opts.scratch === undefined ? dir : resolve(opts.scratch),
+          ...(opts.inMemoryLimit === undefined ? {} : { inMemoryLimit: opts.inMemoryLimit }),
+          ...(executor ? { executor } : {}),
+        });
+        await closeExecutor(false);
+        // one figure for the run's time: report.json, report.html and the summary agree
+        const seconds = (performance.now() - t0) / 1000;
+        const progress = (fraction: number): ClassifyProgress => ({
+          stage: 'write',
+          iteration: result.iterations,
+          maxIter: result.params.maxIter,
+          fraction,
+          elapsedSeconds: (performance.now() - t0) / 1000,
+        });
+        logStage(progress(0.97));
+        opts.onProgress?.(progress(0.97));
+        const report = reportJson(cp, set, result);
+        report.timings = { ...result.timings, run: seconds };
+        const table = await tableOf(set, particles.pixelSize, result.params.invert);
+        const files = await writeOutputs(dir, result, table, report, set.box);
+        // loaded here, not at the top: the report pulls in vega (start-up time, issue 11)
+        const { writeClassifyReport } = await import('../report/report.js');
+        files.push(
+          ...(await writeClassifyReport(dir, {
+            classAverages: result.classes.averages,
+            box: result.classes.box,
+            sizes: Int32Array.from(result.sizes),
+            trace: result.trace.filter((r) => r.phase === result.trace.at(-1)?.phase),
+            title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
+            params: { ...result.params },
+            seconds,
+            ...(await reportClasses(particles, result, {
+              threads: result.params.threads,
+              signal: opts.signal,
+            })),
+            ...(result.resolution.some(Number.isFinite)
+              ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
+              : {}),
           })),
-          ...(result.resolution.some(Number.isFinite)
-            ? { resolution: Math.min(...result.resolution.filter(Number.isFinite)) }
-            : {}),
-        })),
-      );
-      await removeCheckpoint(dir);
-      opts.onProgress?.(progress(1));
-      const summary: RunSummary = {
-        outDir: dir,
-        files,
-        iterations: result.iterations,
-        converged: result.converged,
-        sizes: result.sizes,
-        seconds,
-        quarantined: result.quarantined.length,
-      };
-      folder.log(summaryLine(summary));
-      return summary;
-    } catch (err) {
-      const aborted = err instanceof DOMException && err.name === 'AbortError';
-      if (!aborted && !opts.resume && Object.keys(cp.phases).length === 0) {
-        // failed before any iteration (e.g. too few particles after screening): nothing to continue
+        );
         await removeCheckpoint(dir);
-        if (folder.created) await folder.remove();
+        opts.onProgress?.(progress(1));
+        const summary: RunSummary = {
+          outDir: dir,
+          files,
+          iterations: result.iterations,
+          converged: result.converged,
+          sizes: result.sizes,
+          seconds,
+          quarantined: result.quarantined.length,
+        };
+        folder.log(summaryLine(summary));
+        return summary;
+      } catch (err) {
+        const aborted = err instanceof DOMException && err.name === 'AbortError';
+        if (!aborted && !opts.resume && Object.keys(cp.phases).length === 0) {
+          // failed before any iteration (e.g. too few particles after screening): nothing to continue
+          await removeCheckpoint(dir);
+          if (folder.created) await folder.remove();
+        }
+        folder.log(
+          aborted
+            ? `cancelled; continue with: ackmeans classify --continue ${dir}`
+            : `failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        throw err;
+      } finally {
+        folder.release();
       }
-      folder.log(
-        aborted
-          ? `cancelled; continue with: ackmeans classify --continue ${dir}`
-          : `failed: ${err instanceof Error ? err.message : String(err)}`,
-      );
-      throw err;
     } finally {
-      folder.release();
+      await closeExecutor(true);
     }
   } finally {
     await set.close();

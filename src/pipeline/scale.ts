@@ -25,6 +25,9 @@
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
  * exact: its 10 images are aligned to all k references.
  *
+ * The class averages are built from exact sums (src/pipeline/class-sums.ts), so an executor may
+ * sum ranges of the images elsewhere and the results stay bit-identical.
+ *
  * Checkpoints: after every iteration the state (assignment, references, iteration, trace) goes to
  * `onIteration`; every random choice derives from (seed, iteration), so a resumed run ends exactly
  * like an uninterrupted one. Results do not depend on the thread count.
@@ -36,7 +39,6 @@ import {
   coarseOptions,
   shortlist,
 } from '../align/candidates.js';
-import { classAverages } from '../align/average.js';
 import { align } from '../align/align.js';
 import type { AlignOptions, LocalShifts } from '../align/options.js';
 import { type ImageProvider, type Images, imageCount } from '../align/provider.js';
@@ -49,6 +51,7 @@ import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.
 import { runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import type { Rng } from '../random.js';
+import { classAveragesFromSums, classSums, maxAbsValue, sumQuantum } from './class-sums.js';
 
 /** Default shortlist length m (candidates per image besides its own class). */
 export const DEFAULT_SHORTLIST = 12;
@@ -91,8 +94,16 @@ export interface PassExecutor {
   readonly name: 'local' | 'slurm';
   /** Computes exactly what {@link candidatePass} computes for the same arguments. */
   candidatePass: typeof candidatePass;
-  /** Removes what the executor left on disk. */
-  close(): Promise<void>;
+  /**
+   * Computes exactly what {@link classSums} computes for the same arguments (default: it, in
+   * this process). Called after the ACK pass with the images of the last candidate pass.
+   */
+  classSums?: typeof classSums;
+  /**
+   * Cancels whatever it still has queued or running (e.g. work submitted ahead) and removes
+   * what it left on disk; with `keepFiles` (after a failure) its logs and files stay.
+   */
+  close(options?: { keepFiles?: boolean }): Promise<void>;
 }
 
 /** Options of {@link runScale}. */
@@ -396,6 +407,9 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       ? Infinity
       : checkNumber('localShiftRadius', options.localShiftRadius, 0);
   const provider = asProvider(images, box);
+  // the class sums are exact (src/pipeline/class-sums.ts): the same bits however they are split
+  const quantum = sumQuantum(n, await maxAbsValue(images, box));
+  const sumsOf = options.executor?.classSums ?? classSums;
 
   let state: ScaleState;
   if (options.state) {
@@ -505,7 +519,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       j1 += table.score[c];
       if (assignment[i] !== before[i]) changed++;
     }
-    const avg = await classAverages(set, box, assignment, k, poses, job);
+    const sums = await sumsOf(set, box, assignment, k, poses, { ...job, quantum });
+    const avg = await classAveragesFromSums(sums, k, box, job);
     const references = avg.averages.slice();
     for (let j = 0; j < k; j++)
       if (avg.sizes[j] === 0) references.set(state.references.subarray(j * dim, (j + 1) * dim), j * dim);

@@ -52,6 +52,21 @@ function runCli(args: string[], timeoutMs: number): Promise<{ code: number | nul
   });
 }
 
+/** The tasks of the arrays `ids` that Slurm still lists (any state). */
+function queued(ids: string[]): string[] {
+  try {
+    const out = execFileSync('squeue', ['-h', '-r', '-j', ids.join(','), '-o', '%i %T'], {
+      timeout: 20_000,
+      encoding: 'utf8',
+    });
+    return out.split('\n').filter(Boolean);
+  } catch (err) {
+    // squeue refuses ids it has forgotten: none of them is listed
+    if (/Invalid job id/i.test(String((err as { stderr?: unknown }).stderr))) return [];
+    throw err;
+  }
+}
+
 describe.skipIf(!available)('--executor slurm', () => {
   it('gives the same outputs as the local executor', { timeout: 600_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ackmeans-slurm-classify-'));
@@ -65,6 +80,32 @@ describe.skipIf(!available)('--executor slurm', () => {
     expect(summary.iterations).toBeGreaterThan(0);
     same(local, viaSlurm);
     expect(existsSync(join(viaSlurm, 'slurm')), 'the job folder is removed after a run').toBe(false);
+  });
+
+  it('a run that fails after a pass leaves none of its arrays queued', { timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ackmeans-slurm-fail-'));
+    const sim = await simulateStack(dir, { perView: 15, snr: 1 });
+    const out = join(dir, 'out');
+    const run = runClassification(sim.star, out, PARAMS, {
+      slurm: { shards: 2, pollMs: 200, ackmeans: [process.execPath, cli] },
+      onIteration: () => {
+        throw new Error('made to fail after the first pass');
+      },
+    });
+    await expect(run).rejects.toThrow(/made to fail/);
+    // the folder (and the list of arrays) stays after a failure: the tasks' logs are there
+    const ids = readFileSync(join(out, 'slurm', 'arrays'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    expect(ids.length, 'the first pass and the array submitted ahead').toBeGreaterThanOrEqual(2);
+    // Cancelled tasks may be listed as completing for a moment; one waiting for a pass that
+    // never comes would stay for 10 minutes.
+    let listed = queued(ids);
+    for (let i = 0; i < 120 && listed.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      listed = queued(ids);
+    }
+    expect(listed).toEqual([]);
   });
 
   it('a coordinator killed with kill -9 continues to the same result', { timeout: 900_000 }, async () => {
