@@ -29,12 +29,23 @@
  *   claim-<c>             who computes chunk c (`<array id>_<task>`; created exclusively)
  *   sums-<c>.bin          chunk c's per-class sums
  * Each waiting task claims its own chunk, then any left; the coordinator claims chunks from the
- * last one meanwhile (see `shareSums`), computes a chunk whose claimant left the queue without a
- * result, and adds the chunks' sums. The sums are exact, so who computed a chunk and how the
+ * last one meanwhile and sums late ones again (see `shareSums`), computes a chunk whose claimant
+ * left the queue without a result, and adds the chunks' sums. The sums are exact, so who computed a chunk and how the
  * chunks are cut change no bit.
  */
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,10 +79,12 @@ export interface SlurmExecutorOptions extends SlurmSettings {
   ahead?: boolean;
   /**
    * The coordinator sums class chunks no task has claimed yet, from the last one, while it
-   * waits for the tasks (default true: it would wait idle otherwise, and a task that is still
-   * starting finds its chunk done). With false it sums a chunk only when its claimant left the
-   * queue without a result, or when no task of the array runs {@link AHEAD_GRACE_MS} after it
-   * was submitted. Either way the sums are the same bits.
+   * waits for the tasks, and then again a claimed chunk that is not done after as long as the
+   * coordinator took for one of its own (default true: it would wait idle otherwise; a task
+   * that is still starting finds its chunk done; a duplicate costs at most one chunk's time).
+   * With false it sums a chunk only when its claimant left the queue without a result, or when
+   * no task of the array runs {@link AHEAD_GRACE_MS} after it was submitted. Either way the
+   * sums are the same bits.
    */
   shareSums?: boolean;
   /**
@@ -239,6 +252,8 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
   let passes = 0;
   const timings: PassTiming[] = [];
   const sumsTimings: SumsTiming[] = [];
+  /** This process's last time per image summing a chunk of class sums (ms). */
+  let msPerImage: number | undefined;
   const pollMs = options.pollMs ?? 1000;
   /**
    * The next pass's array, submitted ahead (its tasks wait for spec.json in `passDir`, and sum
@@ -282,6 +297,15 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const t1 = Date.now();
       const signal = sumOptions.signal;
       const mine = new Map<number, ClassSums>();
+      /** The first claimed chunk not summed after `perImage` ms per image since its claim. */
+      const lateChunk = async (cs: number[], perImage: number): Promise<number | undefined> => {
+        for (const c of cs) {
+          const [a, b] = shardRange(n, chunks, c);
+          const claimed = await stat(join(passDir, `claim-${c}`)).catch(() => undefined);
+          if (claimed && Date.now() - claimed.mtimeMs >= perImage * (b - a)) return c;
+        }
+        return undefined;
+      };
       const pending = new Set<number>();
       for (let c = 0; c < chunks; c++) {
         const [a, b] = shardRange(n, chunks, c);
@@ -290,6 +314,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const nonEmpty = pending.size;
       const sumHere = async (c: number): Promise<void> => {
         const [a, b] = shardRange(n, chunks, c);
+        const started = performance.now();
         mine.set(
           c,
           await classSums(
@@ -304,6 +329,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
             },
           ),
         );
+        msPerImage = (performance.now() - started) / (b - a);
         pending.delete(c);
       };
       const share = options.shareSums !== false;
@@ -319,6 +345,14 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
           : undefined;
         if (free !== undefined) {
           if (await claimChunk(passDir, free, 'coordinator')) await sumHere(free);
+          continue;
+        }
+        // a chunk claimed longer ago than this process takes for one (a task still starting, or
+        // slower): summed here too, the same bits, whichever comes first is used
+        const late =
+          share && msPerImage !== undefined ? await lateChunk([...pending], msPerImage) : undefined;
+        if (late !== undefined) {
+          await sumHere(late);
           continue;
         }
         if (Date.now() - lastSqueue >= pollMs) {
