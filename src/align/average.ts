@@ -51,6 +51,58 @@ function checkAssignment(assignment: Int32Array, n: number, k: number): void {
       throw new RangeError(`assignment[${i}] = ${assignment[i]} is not a class in [0, ${k}) or -1`);
 }
 
+/** Per-class sums of aligned images, in double precision, and member counts. */
+export interface ClassSumArrays {
+  /** k·box² sums of the even-numbered members of each class (in image order). */
+  evenSum: Float64Array;
+  /** k·box² sums of the odd-numbered members. */
+  oddSum: Float64Array;
+  /** k counts; an image's half (even/odd) follows its class's count so far. */
+  members: Int32Array;
+}
+
+/**
+ * Adds every image of `images` with a class (aligned with its own parameters, see
+ * {@link applyAlignment}) into `sums`, block by block (inputs are checked by the callers).
+ * `quantum`: round each aligned pixel to a multiple of it first, which makes the sums exact
+ * (src/pipeline/class-sums.ts).
+ */
+export async function accumulateClassSums(
+  images: Images,
+  box: number,
+  assignment: Int32Array,
+  k: number,
+  params: ImageParameters,
+  sums: ClassSumArrays,
+  options: JobOptions & { quantum?: number },
+): Promise<void> {
+  const n = imageCount('images', images, box);
+  const threads = resolveThreads(options.threads);
+  for await (const block of imageBlocks(images, box)) {
+    const part = <T extends Float32Array | Int32Array | Uint8Array>(a: T): T =>
+      a.subarray(block.start, block.start + block.count) as T;
+    await runNativeJob(
+      (control) =>
+        native().classAccumulate({
+          images: block.images,
+          count: block.count,
+          box,
+          assignment: part(assignment),
+          psi: part(params.psi),
+          shiftX: part(params.shiftX),
+          shiftY: part(params.shiftY),
+          mirror: part(params.mirror),
+          k,
+          ...sums,
+          threads,
+          control,
+          quantum: options.quantum,
+        }),
+      { signal: options.signal, onProgress: blockProgress(options.onProgress, block.start, n) },
+    );
+  }
+}
+
 /**
  * Averages of the k classes, each member aligned with its own parameters (see
  * {@link applyAlignment}), summed in double precision.
@@ -79,30 +131,19 @@ export async function classAverages(
   const evenSum = new Float64Array(k * box * box);
   const oddSum = new Float64Array(k * box * box);
   const members = new Int32Array(k);
-  for await (const block of imageBlocks(images, box)) {
-    const part = <T extends Float32Array | Int32Array | Uint8Array>(a: T): T =>
-      a.subarray(block.start, block.start + block.count) as T;
-    await runNativeJob(
-      (control) =>
-        native().classAccumulate({
-          images: block.images,
-          count: block.count,
-          box,
-          assignment: part(assignment),
-          psi: part(params.psi),
-          shiftX: part(params.shiftX),
-          shiftY: part(params.shiftY),
-          mirror: part(params.mirror),
-          k,
-          evenSum,
-          oddSum,
-          members,
-          threads,
-          control,
-        }),
-      { signal, onProgress: blockProgress(onProgress, block.start, n) },
-    );
-  }
+  await accumulateClassSums(
+    images,
+    box,
+    assignment,
+    k,
+    params,
+    { evenSum, oddSum, members },
+    {
+      threads,
+      signal,
+      onProgress,
+    },
+  );
   const result = await runNativeJob(
     (control) => native().classFinalize({ evenSum, oddSum, members, k, box, threads, control }),
     { signal },

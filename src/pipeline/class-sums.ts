@@ -17,9 +17,9 @@
  * when t is even. A range [a, b) starts from its classes' member counts over [0, a) (`prior`),
  * so its halves are those of the whole.
  */
-import type { ClassAverages, ImageParameters } from '../align/average.js';
+import { type ClassAverages, type ImageParameters, accumulateClassSums } from '../align/average.js';
 import { checkPoseArrays } from '../align/apply.js';
-import { type Images, blockProgress, imageBlocks, imageCount } from '../align/provider.js';
+import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import { checkInt, checkNumber } from '../errors.js';
 import { type JobOptions, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
@@ -99,29 +99,12 @@ export async function classSums(
     oddSum: new Float64Array(k * box * box),
     members: prior.slice(),
   };
-  for await (const block of imageBlocks(images, box)) {
-    const part = <T extends Float32Array | Int32Array | Uint8Array>(a: T): T =>
-      a.subarray(block.start, block.start + block.count) as T;
-    await runNativeJob(
-      (control) =>
-        native().classAccumulate({
-          images: block.images,
-          count: block.count,
-          box,
-          assignment: part(assignment),
-          psi: part(poses.psi),
-          shiftX: part(poses.shiftX),
-          shiftY: part(poses.shiftY),
-          mirror: part(poses.mirror),
-          k,
-          ...sums,
-          threads,
-          control,
-          quantum: options.quantum,
-        }),
-      { signal: options.signal, onProgress: blockProgress(options.onProgress, block.start, n) },
-    );
-  }
+  await accumulateClassSums(images, box, assignment, k, poses, sums, {
+    threads,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    quantum: options.quantum,
+  });
   for (let j = 0; j < k; j++) sums.members[j] -= prior[j];
   return sums;
 }
