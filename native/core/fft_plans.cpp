@@ -47,20 +47,6 @@ fftwf_plan plan_r2c_many(int n, int howmany, int stride, int dist) {
   });
 }
 
-fftwf_plan plan_r2c_rows(int n, int howmany) {
-  const int h = n / 2 + 1;
-  return cached({5, n, howmany, 1, 0}, size_t(howmany) * n, size_t(howmany) * h, [&](float* r, fftwf_complex* c) {
-    return fftwf_plan_many_dft_r2c(1, &n, howmany, r, nullptr, 1, n, c, nullptr, 1, h, FFTW_ESTIMATE);
-  });
-}
-
-fftwf_plan plan_c2c_columns(int n, int howmany, int stride) {
-  return cached({6, n, howmany, stride, 0}, 1, size_t(n - 1) * stride + howmany, [&](float*, fftwf_complex* c) {
-    return fftwf_plan_many_dft(1, &n, howmany, c, nullptr, stride, 1, c, nullptr, stride, 1, FFTW_FORWARD,
-                               FFTW_ESTIMATE);
-  });
-}
-
 fftwf_plan plan_c2r_rows(int n, int howmany) {
   const int h = n / 2 + 1;
   return cached({4, n, howmany, 1, 0}, size_t(howmany) * n, size_t(howmany) * h, [&](float* r, fftwf_complex* c) {

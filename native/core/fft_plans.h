@@ -15,13 +15,6 @@ namespace ack {
 // `stride`, distance between transforms `dist` (the same layout for input and output, counted
 // in their own units).
 fftwf_plan plan_r2c_many(int n, int howmany, int stride, int dist);
-// `howmany` contiguous real -> complex transforms of length n: input rows of n reals one after
-// the other, output rows of n/2+1 complex values one after the other.
-fftwf_plan plan_r2c_rows(int n, int howmany);
-// In-place forward complex transforms of `howmany` columns of length n (column j starts at
-// element j, consecutive elements `stride` complex values apart): with plan_r2c_rows, a 2-D
-// transform that computes only the columns it needs.
-fftwf_plan plan_c2c_columns(int n, int howmany, int stride);
 // `howmany` contiguous complex -> real transforms of length n: input rows of n/2+1 complex
 // values one after the other, output rows of n reals one after the other (overwrites input).
 fftwf_plan plan_c2r_rows(int n, int howmany);
