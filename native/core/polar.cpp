@@ -64,29 +64,6 @@ PolarSampler::PolarSampler(const PolarGrid& grid, const std::vector<double>& dx,
       }
     }
   }
-  // Offsets that differ from the first by whole pixels usually move every sample by the same
-  // number of padded pixels with the same weights: then one table is kept (S·20 bytes, which
-  // stays in cache) and each offset is a pixel delta. Checked sample by sample, so the result
-  // is the same as with a table per offset.
-  delta_.assign(offsets(), 0);
-  bool shared = true;
-  for (int o = 1; o < offsets() && shared; ++o) {
-    const double ix = dx[o] - dx[0], iy = dy[o] - dy[0];
-    shared = ix == std::round(ix) && iy == std::round(iy);
-    delta_[o] = int32_t(iy) * width_ + int32_t(ix);
-    for (int s = 0; s < S && shared; ++s) {
-      const size_t t = size_t(o) * S + s;
-      shared = index_[t] == index_[s] + delta_[o];
-      for (int c = 0; c < 4 && shared; ++c) shared = w_[4 * t + c] == w_[4 * s + c];
-    }
-  }
-  if (shared) {
-    index_.resize(S);
-    w_.resize(size_t(S) * 4);
-  } else {
-    std::fill(delta_.begin(), delta_.end(), 0);
-  }
-  shared_ = shared;
 }
 
 void PolarSampler::padImage(const float* image, float* padded) const {
@@ -98,10 +75,8 @@ void PolarSampler::padImage(const float* image, float* padded) const {
 
 void PolarSampler::sample(const float* padded, int o, float* out) const {
   const int S = grid_.totalSamples, W = width_;
-  const size_t table = shared_ ? 0 : size_t(o);
-  const int32_t* idx = index_.data() + table * S;
-  const float* w = w_.data() + table * S * 4;
-  padded += delta_[o];
+  const int32_t* idx = index_.data() + size_t(o) * S;
+  const float* w = w_.data() + size_t(o) * S * 4;
   for (int s = 0; s < S; ++s) {
     const float* p = padded + idx[s];
     out[s] = w[4 * s] * p[0] + w[4 * s + 1] * p[1] + w[4 * s + 2] * p[W] + w[4 * s + 3] * p[W + 1];

@@ -54,10 +54,8 @@ class PolarSampler {
   const PolarGrid& grid_;
   std::vector<double> dx_, dy_;
   int pad_, width_;
-  std::vector<int32_t> index_;  // per offset (one if shared_) and sample: top-left pixel in the padded image
-  std::vector<float> w_;        // per offset (one if shared_) and sample: 4 bilinear weights
-  std::vector<int32_t> delta_;  // per offset: pixels added to the shared table's indices (0 if not shared_)
-  bool shared_ = false;
+  std::vector<int32_t> index_;  // per offset and sample: top-left pixel in the padded image
+  std::vector<float> w_;        // per offset and sample: 4 bilinear weights
 };
 
 // Ring FFTs of one row of samples into a block of `rows` packed spectra, laid out per harmonic
