@@ -43,7 +43,7 @@ export interface ClassAverages {
 }
 
 /** `assignment` must be an Int32Array of n classes in [0, k) (−1: left out). */
-function checkAssignment(assignment: Int32Array, n: number, k: number): void {
+export function checkAssignment(assignment: Int32Array, n: number, k: number): void {
   if (!(assignment instanceof Int32Array) || assignment.length !== n)
     throw new TypeError(`assignment must be an Int32Array of n (${n}) values`);
   for (let i = 0; i < n; i++)

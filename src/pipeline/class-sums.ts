@@ -17,7 +17,12 @@
  * when t is even. A range [a, b) starts from its classes' member counts over [0, a) (`prior`),
  * so its halves are those of the whole.
  */
-import { type ClassAverages, type ImageParameters, accumulateClassSums } from '../align/average.js';
+import {
+  type ClassAverages,
+  type ImageParameters,
+  accumulateClassSums,
+  checkAssignment,
+} from '../align/average.js';
 import { checkPoseArrays } from '../align/apply.js';
 import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import { checkInt, checkNumber } from '../errors.js';
@@ -87,8 +92,7 @@ export async function classSums(
   checkInt('box', box, 2, 65536);
   checkInt('k', k, 1);
   const n = imageCount('images', images, box);
-  if (!(assignment instanceof Int32Array) || assignment.length !== n)
-    throw new TypeError(`assignment must be an Int32Array of n (${n}) values`);
+  checkAssignment(assignment, n, k);
   checkPoseArrays('poses', poses, n);
   const prior = options.prior ?? new Int32Array(k);
   if (!(prior instanceof Int32Array) || prior.length !== k)
