@@ -53,7 +53,7 @@ import type { AlignOptions, LocalShifts } from '../align/options.js';
 import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import type { CandidateTable } from '../align/candidates.js';
 import type { ImageParameters } from '../align/average.js';
-import { AckmeansError, checkInt, throwIfAborted } from '../errors.js';
+import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.js';
 import { type ClassSums, addClassSums, classSums, memberCounts } from '../pipeline/class-sums.js';
 import { candidatePass, type PassExecutor } from '../pipeline/scale.js';
 import { decodeFloat16Native, encodeFloat16Native } from '../pipeline/scratch.js';
@@ -83,10 +83,16 @@ export interface SlurmExecutorOptions extends SlurmSettings {
    * coordinator took for one of its own (default true: it would wait idle otherwise; a task
    * that is still starting finds its chunk done; a duplicate costs at most one chunk's time).
    * With false it sums a chunk only when its claimant left the queue without a result, or when
-   * no task of the array runs {@link AHEAD_GRACE_MS} after it was submitted. Either way the
-   * sums are the same bits.
+   * no task of the array runs `aheadGraceMs` after it was submitted. Either way the sums are
+   * the same bits.
    */
   shareSums?: boolean;
+  /**
+   * With `shareSums: false`, how long after submitting an array ahead the coordinator waits
+   * for one of its tasks to run before it sums unclaimed chunks itself (default
+   * {@link AHEAD_GRACE_MS}; a loaded machine's tasks may take longer to start).
+   */
+  aheadGraceMs?: number;
   /**
    * The command that runs `ackmeans` on the compute nodes; tasks run `<it> shard-task PASS_DIR
    * TASK`. Default: this Node running this package's lean task entry (dist/executor/shard-main.js,
@@ -242,6 +248,7 @@ async function removeOwnFiles(dir: string): Promise<void> {
  */
 export async function createSlurmExecutor(options: SlurmExecutorOptions): Promise<SlurmPassExecutor> {
   const shards = checkInt('shards', options.shards, 1, 10_000);
+  if (options.aheadGraceMs !== undefined) checkNumber('aheadGraceMs', options.aheadGraceMs, 0);
   const dir = resolve(options.dir);
   await checkSlurm(options);
   await cancelLeftovers(dir, options);
@@ -333,6 +340,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
         pending.delete(c);
       };
       const share = options.shareSums !== false;
+      const aheadGraceMs = options.aheadGraceMs ?? AHEAD_GRACE_MS;
       let delay = 20;
       let lastSqueue = -Infinity;
       while (pending.size > 0) {
@@ -359,7 +367,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
           // squeue first, then the claims: a task is running before it claims
           const running = await array.running();
           lastSqueue = Date.now();
-          const idle = running.size === 0 && Date.now() - target.submitted >= AHEAD_GRACE_MS;
+          const idle = running.size === 0 && Date.now() - target.submitted >= aheadGraceMs;
           for (const c of [...pending]) {
             const claim = await readFile(join(passDir, `claim-${c}`), 'utf8').catch(() => undefined);
             if (existsSync(join(passDir, `sums-${c}.bin`))) pending.delete(c);

@@ -77,6 +77,7 @@ describe.skipIf(!available)('class sums on the Slurm array tasks', () => {
       shards: 3,
       pollMs: 200,
       shareSums: false, // the tasks sum (the coordinator only when none runs): the path under test
+      aheadGraceMs: 120_000, // on a loaded machine the tasks may take more than 3 s to start
     });
     try {
       const viaSlurm = await runScale(images, { ...options, executor });
