@@ -134,8 +134,11 @@ export async function removeCheckpoint(outDir: string): Promise<void> {
 
 /**
  * Runs the clustering phases of a pipeline with checkpoints: each phase resumes from its saved
- * state when there is one, and after every iteration its state is saved before `onIteration`
- * is called (so a run stopped from `onIteration` resumes from that iteration).
+ * state when there is one. After every iteration `onIteration` is called first and the state is
+ * saved after it: a process killed in between resumes from the iteration before and reports
+ * this one again (the same record, by determinism), where the other order would lose the record
+ * of an iteration whose state was saved (a kill after the checkpoint's rename reached the disk
+ * but before its callback ran). Aborting from `onIteration` still saves the iteration.
  */
 export class PhaseRunner {
   /** Results of the phases run so far, in order. */
@@ -171,11 +174,11 @@ export class PhaseRunner {
     const result = await engine({
       ...(saved ? { state: saved } : {}),
       onIteration: async (record, state) => {
+        await this.onIteration?.(name, record);
         if (cp) {
           cp.phases[name] = state;
           await this.save(cp);
         }
-        await this.onIteration?.(name, record);
       },
     }).catch((err: unknown) => {
       // The saved state is checked before it is used: its errors name `state.…`.
