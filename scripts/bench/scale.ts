@@ -12,6 +12,8 @@
  *                size CV; classes ≤ 1)
  *   --shortlist M, --local-radius R   the scale engine's shortlist length and local shift
  *                window (pixels; ≥ the shift range = the whole grid every pass)
+ *   --trajectory the accuracy after every iteration too (median within-class angle over the
+ *                images assigned so far), to see where each engine's accuracy comes from
  *   --flatness   memory flatness: peak RSS of one full pass (`--max-iter 1`, no batches) on n/2
  *                and on n images; prints the ratio
  *   --prepare    only simulate (with --stack: prepare the set for a later run)
@@ -109,9 +111,16 @@ function accuracy(
   classesFile: string,
   k: number,
 ): { median: number; sizeCv: number; small: number } {
-  const classes = new Int32Array(new Uint8Array(readFileSync(classesFile)).buffer);
+  const all = new Int32Array(new Uint8Array(readFileSync(classesFile)).buffer);
+  // only the images assigned so far (a trajectory's mini-batch iterations leave the rest at −1)
+  const kept = all.reduce((s, c) => s + (c >= 0 ? 1 : 0), 0);
+  const pick = <T extends Float64Array | Int32Array>(a: T): T =>
+    kept === all.length
+      ? (a.subarray(0, all.length) as T)
+      : (a.filter((_, i) => i < all.length && all[i] >= 0) as T);
+  const classes = pick(all);
   const n = classes.length;
-  const e = evaluateClasses({ rot: truth.rot.subarray(0, n), tilt: truth.tilt.subarray(0, n), classes, k });
+  const e = evaluateClasses({ rot: pick(truth.rot), tilt: pick(truth.tilt), classes, k });
   const sizes = new Int32Array(k);
   for (const c of classes) sizes[c]++;
   const mean = n / k;
@@ -376,6 +385,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     pool: { type: 'string' },
     compare: { type: 'boolean', default: false },
     flatness: { type: 'boolean', default: false },
+    trajectory: { type: 'boolean', default: false },
     prepare: { type: 'boolean', default: false },
     executor: { type: 'string', default: 'local' },
     shards: { type: 'string', default: '4' },
@@ -518,7 +528,21 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     for (const engine of engines) {
       const out = join(dir, `classes-${engine}.i32`);
       log(`  ${engine} engine…`);
-      const r = await child(mrcs, [...base, '--engine', engine, '--out', out], log);
+      const prefix = join(dir, `trajectory-${engine}`);
+      const r = await child(
+        mrcs,
+        [...base, '--engine', engine, '--out', out, ...(o.trajectory ? ['--trajectory', prefix] : [])],
+        log,
+      );
+      if (o.trajectory && truth) {
+        const rows: string[] = [];
+        for (let it = 1; existsSync(`${prefix}-${it}.i32`); it++) {
+          const a = accuracy(truth, `${prefix}-${it}.i32`, k);
+          rows.push(`${it}: ${a.median.toFixed(2)}°`);
+          rmSync(`${prefix}-${it}.i32`);
+        }
+        log(`    trajectory (median within-class angle after each iteration): ${rows.join(', ')}`);
+      }
       const stages = Object.entries(r.stages)
         .map(([s, v]) => `${s} ${v.iterations} it, ${v.seconds.toFixed(1)} s, ${v.visits.toFixed(2)} visits`)
         .join('; ');

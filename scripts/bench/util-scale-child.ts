@@ -8,6 +8,8 @@
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
+ *     [--trajectory PREFIX]   also writes the classes after every iteration to PREFIX-<it>.i32
+ *                             (−1: not yet assigned)
  */
 import { writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
@@ -38,6 +40,7 @@ const { values, positionals } = parseArgs({
     shards: { type: 'string', default: '4' },
     'cpus-per-task': { type: 'string', default: '1' },
     'slurm-dir': { type: 'string' },
+    trajectory: { type: 'string' },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -75,6 +78,13 @@ const common = {
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+const keep = (iteration: number, classes: Int32Array): void => {
+  if (values.trajectory)
+    writeFileSync(
+      `${values.trajectory}-${iteration}.i32`,
+      Buffer.from(classes.buffer, classes.byteOffset, classes.byteLength),
+    );
+};
 let assignment: Int32Array;
 let iterations: number;
 let converged: boolean;
@@ -105,10 +115,12 @@ if (values.engine === 'exhaustive') {
   const r = await runClustering(source, {
     ...common,
     method: 'ack',
-    onIteration: (rec) =>
+    onIteration: (rec, st) => {
+      keep(rec.iteration, st.assignment);
       log(
         `    exhaustive iteration ${rec.iteration}: σ ${rec.sigma.toFixed(4)}, ${rec.seconds.toFixed(1)} s`,
-      ),
+      );
+    },
   });
   assignment = r.assignment;
   iterations = r.state.iteration;
@@ -122,10 +134,12 @@ if (values.engine === 'exhaustive') {
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
     ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
     ...(executor ? { executor } : {}),
-    onIteration: (rec) =>
+    onIteration: (rec, st) => {
+      keep(rec.iteration, st.assignment);
       log(
         `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, ${rec.seconds.toFixed(1)} s`,
-      ),
+      );
+    },
   }).catch(async (err: unknown) => {
     await executor?.close({ keepFiles: true }); // nothing left queued on the cluster
     throw err;
