@@ -92,6 +92,8 @@ export type NativePreprocessOptions = NativeJob & {
   radius: number;
   edge: number;
   invert: boolean;
+  /** Default true. */
+  normalise?: boolean;
   mask: boolean;
   shifts?: Float32Array;
 };

@@ -1,4 +1,5 @@
-// preprocessImages({images, n, box, outBox, radius, edge, invert, mask, shifts?, threads, control})
+// preprocessImages({images, n, box, outBox, radius, edge, invert, normalise?, mask, shifts?, threads,
+// control}) (normalise: default true)
 //   -> Promise<Float32Array(n*outBox*outBox)>
 #include "../core/preprocess.h"
 #include "registry.h"
@@ -39,6 +40,7 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
   p.edge = o.number("edge");
   p.invert = o.boolean("invert");
   p.mask = o.boolean("mask");
+  p.normalise = !o.has("normalise") || o.boolean("normalise");
   Napi::Float32Array shifts;
   if (o.has("shifts")) {
     shifts = o.f32("shifts");

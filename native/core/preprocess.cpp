@@ -110,6 +110,7 @@ class FourierStep {
 void normaliseAndMask(float* img, const PreprocessParams& p) {
   const int m = p.outBox;
   const int c = m / 2;
+  if (!p.normalise && !p.mask) return;
   const double r2 = p.radius * p.radius;
   double sum = 0, sum2 = 0;
   int64_t count = 0;
@@ -131,9 +132,9 @@ void normaliseAndMask(float* img, const PreprocessParams& p) {
       sum2 += double(img[i]) * img[i];
     }
   }
-  const double mean = sum / count;
-  const double var = std::max(0.0, sum2 / count - mean * mean);
-  const double inv = var > 0 ? 1.0 / std::sqrt(var) : 1.0;
+  const double mean = p.normalise ? sum / count : 0.0;
+  const double var = std::max(0.0, sum2 / count - (sum / count) * (sum / count));
+  const double inv = p.normalise && var > 0 ? 1.0 / std::sqrt(var) : 1.0;
   for (int y = 0; y < m; ++y)
     for (int x = 0; x < m; ++x) {
       double v = (img[y * m + x] - mean) * inv;

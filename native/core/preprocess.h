@@ -21,6 +21,7 @@ struct PreprocessParams {
   double radius = 0;               // particle radius in working-box pixels (background is r > radius)
   double edge = 0;                 // width of the raised-cosine edge of the mask, pixels (0 = hard mask)
   bool invert = false;             // multiply by -1 before normalising
+  bool normalise = true;           // mean 0, sd 1 on the background (false: values as cropped)
   bool mask = true;                // apply the soft mask after normalising
   const float* shifts = nullptr;   // optional n·2 (x, y) shifts in input pixels applied first
   const double* ctf = nullptr;     // optional n·kCtfParamCount CTFs (ctf.h): phase-flip image i first

@@ -31,6 +31,11 @@ export interface PreprocessOptions extends JobOptions {
   edge?: number;
   /** Multiply the images by −1 (dark-on-light to light-on-dark) (default false). */
   invert?: boolean;
+  /**
+   * Normalise each image to mean 0 and sd 1 on its background (default true); false keeps the
+   * values as cropped (a linear map, e.g. to crop class averages and images alike).
+   */
+  normalise?: boolean;
   /** Apply the soft mask (default true). */
   mask?: boolean;
   /**
@@ -42,7 +47,7 @@ export interface PreprocessOptions extends JobOptions {
 
 /**
  * Shifts (optionally) and Fourier-crops `images` (n·box² values) to the working box, inverts on request, normalises
- * each image to mean 0 and sd 1 on its background (pixels farther than `radius` from the centre
+ * (unless `normalise` is false) each image to mean 0 and sd 1 on its background (pixels farther than `radius` from the centre
  * (m/2, m/2); the whole image when fewer than m pixels are background) and applies the soft mask.
  * The crop keeps frequencies below the working box's Nyquist and keeps pixel values.
  *
@@ -59,7 +64,9 @@ export async function preprocessImages(
   const edge = checkNumber('edge', options.edge ?? 3, 0);
   const invert = options.invert ?? false;
   const mask = options.mask ?? true;
+  const normalise = options.normalise ?? true;
   if (typeof invert !== 'boolean') throw new TypeError('invert must be a boolean');
+  if (typeof normalise !== 'boolean') throw new TypeError('normalise must be a boolean');
   if (typeof mask !== 'boolean') throw new TypeError('mask must be a boolean');
   const threads = resolveThreads(options.threads);
   const signal = checkSignal(options.signal);
@@ -80,6 +87,7 @@ export async function preprocessImages(
         radius,
         edge,
         invert,
+        normalise,
         mask,
         ...(shifts ? { shifts } : {}),
         threads,
