@@ -21,7 +21,8 @@ import {
   resolveAlignCall,
   windowOf,
 } from './options.js';
-import { type ImageProvider, type Images, blockProgress, imageBlocks } from './provider.js';
+import { type ImageProvider, type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
+import { preprocessImages } from '../pipeline/preprocess.js';
 
 /** A sparse alignment table: per image, `m` columns of (class, score, pose). */
 export interface CandidateTable {
@@ -174,15 +175,51 @@ export function topClasses(scores: Float32Array, n: number, k: number, m: number
   return out;
 }
 
-/** The coarse first stage's settings: `options` with no shifts and a band limit of `bandLimit`. */
+/**
+ * The coarse first stage's settings for the working alignment `options` and a band limit
+ * `bandLimit` (cycles per working pixel): the working search at half resolution. When the box is
+ * at least 32 and the band fits below half the working Nyquist (≤ 0.25), the images are
+ * Fourier-cropped to half the box (an even number of pixels) and every setting is in that box's
+ * pixels: the band, the rings, and the shift grid (the working range, a step of one coarse
+ * pixel or the range if smaller; ±2 px step 1 becomes 3×3 shifts 2 working px apart). Otherwise the working box,
+ * shifts and rings at `bandLimit`. The shift search matters: ranking at no shift, or at each
+ * image's shift in its own class, missed the best class of many images (class averages are
+ * centred differently), and the scale engine lost accuracy (BENCHMARKS.md, round 5).
+ */
 export function coarseOptions(options: AlignOptions, bandLimit: number): AlignOptions {
-  return { ...options, shiftRange: 0, bandLimit: Math.min(options.bandLimit ?? 0.5, bandLimit) };
+  const band = Math.min(options.bandLimit ?? 0.5, bandLimit);
+  const box = options.box;
+  const crop = box >= 32 && band <= 0.25 ? 2 * Math.ceil(box / 4) : box;
+  const s = crop / box;
+  const range = (options.shiftRange ?? 1) * s;
+  return {
+    ...options,
+    box: crop,
+    bandLimit: Math.min(0.5, band / s),
+    shiftRange: range,
+    shiftStep: range > 0 ? Math.min(range, Math.max(1, (options.shiftStep ?? 1) * s)) : 1,
+    ...(options.firstRing === undefined ? {} : { firstRing: Math.max(1, Math.round(options.firstRing * s)) }),
+    ...(options.lastRing === undefined ? {} : { lastRing: Math.max(1, Math.floor(options.lastRing * s)) }),
+    ...(options.particleRadius === undefined ? {} : { particleRadius: options.particleRadius * s }),
+  };
+}
+
+/** `images` (n·box² values) Fourier-cropped to `crop` pixels, values kept (a linear map). */
+export function cropImages(
+  images: Float32Array,
+  box: number,
+  crop: number,
+  threads?: number,
+): Promise<Float32Array> {
+  if (crop === box) return Promise.resolve(images);
+  return preprocessImages(images, { box, outBox: crop, radius: 0, normalise: false, mask: false, threads });
 }
 
 /**
  * The shortlist of each image: its m best classes by a coarse alignment to all k references
- * (`coarse`: the coarse alignment's options, e.g. from {@link coarseOptions}). Reads the images
- * in blocks; keeps only n·m classes.
+ * (`coarse`: the coarse alignment's options, e.g. from {@link coarseOptions}). Images and
+ * references of `workingBox` pixels are Fourier-cropped to `coarse.box` first when it is smaller
+ * ({@link cropImages}). Reads the images in blocks; keeps only n·m classes.
  */
 export async function shortlist(
   images: Images,
@@ -190,14 +227,20 @@ export async function shortlist(
   m: number,
   coarse: AlignOptions,
   local?: LocalShifts,
+  workingBox = coarse.box,
 ): Promise<Int32Array> {
-  const { onProgress, box, n, k } = resolveAlignCall(images, references, coarse);
+  const box = checkInt('workingBox', workingBox, 8, 4096);
+  const n = imageCount('images', images, box);
+  if (local && coarse.box !== box)
+    throw new RangeError('a local shift search needs the coarse stage in the working box');
+  const refs = await cropImages(references, box, coarse.box, coarse.threads);
+  const { onProgress, k } = resolveAlignCall(new Float32Array(coarse.box * coarse.box), refs, coarse);
   checkInt('m', m, 1, 4096);
   const out = new Int32Array(n * m);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
     const r = await align(
-      block.images,
-      references,
+      await cropImages(block.images, box, coarse.box, coarse.threads),
+      refs,
       { ...coarse, onProgress: blockProgress(onProgress, block.start, n) },
       local && {
         ...local,

@@ -64,6 +64,7 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
         signal: c.signal,
         align: ctx.alignOptions,
         shortlist: ctx.params.shortlist,
+        ...(ctx.params.maxVisits > 0 ? { maxVisits: ctx.params.maxVisits } : {}),
         ...(ctx.executor ? { executor: ctx.executor } : {}),
         onProgress: progress,
         ...hooks,

@@ -220,6 +220,17 @@ export const PARAMS = {
     unit: 'm',
   }),
   /**
+   * Scale engine: budget of particle-visits per particle (images aligned over n, a mini-batch
+   * counting by its share of the set): no full pass starts that would pass it, except the first,
+   * so every image gets a class (default 0: no budget; σ0 and maxIter decide).
+   */
+  maxVisits: spec({
+    schema: z.number().min(0).max(1e6),
+    default: 0,
+    help: 'scale engine: budget of particle-visits per particle (0: none; the first full pass always runs)',
+    unit: 'visits',
+  }),
+  /**
    * MRA: the first references (default `'images'`, k random images); `'subsets'` takes the plain
    * averages of k random subsets of the images (src/pipeline/mra-start.ts).
    */
@@ -475,6 +486,7 @@ export function resolveParams(
     alignResolution: p.alignResolution ?? d.alignResolution,
     exhaustive: p.exhaustive ?? d.exhaustive,
     shortlist: p.shortlist ?? d.shortlist,
+    maxVisits: p.maxVisits ?? d.maxVisits,
     init: p.init ?? d.init,
     startIterations: p.startIterations ?? d.startIterations,
     starts: p.starts ?? d.starts,

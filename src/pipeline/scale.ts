@@ -74,6 +74,8 @@ export interface ScaleRecord extends IterationRecord {
   visits: number;
   /** Fraction of the set whose class after the pass lies outside its shortlist (own class kept). */
   outsideShortlist: number;
+  /** Set on the last record when the run stopped because another full pass would pass `maxVisits`. */
+  budgetReached?: boolean;
 }
 
 /** The resumable state of the scale engine (a clustering state with the engine's extras). */
@@ -115,6 +117,12 @@ export interface ScaleOptions {
   sigma0?: number;
   /** Cap on the full passes (default 50); the mini-batches come on top. */
   maxIter?: number;
+  /**
+   * Budget of particle-visits per particle (images aligned, summed over iterations, over n; a
+   * mini-batch counts by its share of the set): no full pass starts that would take the run past
+   * it, except the first, so every image gets a class (default: no budget).
+   */
+  maxVisits?: number;
   seed?: number;
   threads?: number;
   signal?: AbortSignal;
@@ -317,9 +325,11 @@ function columnOf(table: CandidateTable, i: number, cls: number): number {
 
 /**
  * The sparse table of one pass over `images`: the shortlist of m classes (all k when m ≥ k) plus
- * each image's own class `own[i]` (when ≥ 0 and not already listed), fully aligned. With `local`,
- * the full alignment searches each image's local shift window and the coarse stage ranks the
- * classes at the window's centre (else with no shift).
+ * each image's own class `own[i]` (when ≥ 0 and not already listed), fully aligned. The shortlist
+ * comes from the coarse stage of {@link coarseOptions} (half the box when the band allows, the
+ * shift range at half resolution, band `coarseBand`): ranking at no shift, or at each image's
+ * shift in its own class, missed most of what the full alignment finds (BENCHMARKS.md, round 5).
+ * With `local`, the full alignment searches each image's local shift window.
  */
 export async function candidatePass(
   images: Images,
@@ -339,17 +349,13 @@ export async function candidatePass(
   if (m >= k) {
     for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) cand[i * width + j] = j;
   } else {
-    const coarse = coarseOptions(fine, coarseBand);
     const top = await shortlist(
       images,
       references,
       m,
-      {
-        ...coarse,
-        ...(local && { shiftRange: fine.shiftRange }),
-        onProgress: progress && ((p) => progress(0.3 * p.fraction)),
-      },
-      local && { ...local, radius: 0 },
+      { ...coarseOptions(fine, coarseBand), onProgress: progress && ((p) => progress(0.3 * p.fraction)) },
+      undefined,
+      box,
     );
     for (let i = 0; i < n; i++) {
       cand.set(top.subarray(i * m, (i + 1) * m), i * width);
@@ -395,6 +401,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const beta = checkNumber('beta', options.beta ?? 0.5, 0);
   const sigma0 = checkNumber('sigma0', options.sigma0 ?? 0.01, 0, 1);
   const maxIter = checkInt('maxIter', options.maxIter ?? 50, 1);
+  const maxVisits =
+    options.maxVisits === undefined ? Infinity : checkNumber('maxVisits', options.maxVisits, 1);
   const seed = checkInt('seed', options.seed ?? 0, -Number.MAX_SAFE_INTEGER);
   const m = checkInt('shortlist', options.shortlist ?? DEFAULT_SHORTLIST, 1, 4096);
   const batches = options.batches ?? batchSchedule(n, k);
@@ -440,6 +448,11 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const cap = batches.length + maxIter;
   while (!state.converged && state.iteration < cap) {
     throwIfAborted(options.signal);
+    const last = state.trace.at(-1);
+    if (state.iteration >= batches.length && last?.stage === 'full' && last.visits + 1 > maxVisits + 1e-9) {
+      last.budgetReached = true;
+      break;
+    }
     const t0 = performance.now();
     const iteration = state.iteration + 1;
     const rng = iterationRng(seed, iteration);

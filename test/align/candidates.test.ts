@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { align } from '../../src/align/align.js';
-import { alignCandidates, shortlist, topClasses } from '../../src/align/candidates.js';
+import {
+  alignCandidates,
+  coarseOptions,
+  cropImages,
+  shortlist,
+  topClasses,
+} from '../../src/align/candidates.js';
 import { randomArray } from '../helpers/random.js';
 import { referenceAlign, scoreError } from './reference.js';
 import { addNoise, angleDiff, randomBlobs, renderTransformed, stack } from './synthetic.js';
@@ -152,6 +158,68 @@ describe('shortlist', () => {
         if (top.subarray(i * m, (i + 1) * m).includes(best)) hit++;
       }
       expect(hit / n, `recall at m = ${m}`).toBeGreaterThanOrEqual(0.95);
+      // the scale engine's coarse stage: half the box, the shift range at half resolution
+      const half = await shortlist(images, refs, m, coarseOptions(o, 0.125), undefined, box);
+      let halfHit = 0;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 1; j < k; j++) if (full.score[i * k + j] < full.score[i * k + best]) best = j;
+        if (half.subarray(i * m, (i + 1) * m).includes(best)) halfHit++;
+      }
+      expect(halfHit / n, `recall at m = ${m}, half box`).toBeGreaterThanOrEqual(0.95);
     }
   }, 120_000);
+});
+
+describe('the coarse stage', () => {
+  it('is the working search at half resolution when the band allows', () => {
+    expect(
+      coarseOptions({ box: 64, particleRadius: 28, shiftRange: 2, shiftStep: 1, bandLimit: 0.18 }, 0.09),
+    ).toEqual({
+      box: 32,
+      particleRadius: 14,
+      shiftRange: 1,
+      shiftStep: 1,
+      bandLimit: 0.18,
+    });
+    // ±1 px becomes ±0.5 coarse px in steps of 0.5; a band above 0.25 keeps the working box
+    expect(coarseOptions({ box: 32, shiftRange: 1 }, 0.125)).toMatchObject({
+      box: 16,
+      shiftRange: 0.5,
+      shiftStep: 0.5,
+    });
+    expect(coarseOptions({ box: 64, shiftRange: 2, bandLimit: 0.4 }, 0.3)).toMatchObject({
+      box: 64,
+      shiftRange: 2,
+      shiftStep: 1,
+      bandLimit: 0.3,
+    });
+    expect(coarseOptions({ box: 24, shiftRange: 0 }, 0.1)).toMatchObject({
+      box: 24,
+      shiftRange: 0,
+      shiftStep: 1,
+    });
+  });
+
+  it('crops linearly: a band-limited image becomes its samples at half resolution, a constant stays', async () => {
+    const box = 64;
+    const f = (x: number, y: number, scale: number) =>
+      Math.cos((2 * Math.PI * (3 * x + 2 * y) * scale) / box + 0.3) +
+      0.5 * Math.sin((2 * Math.PI * (5 * y - x) * scale) / box);
+    const img = new Float32Array(2 * box * box);
+    for (let y = 0; y < box; y++)
+      for (let x = 0; x < box; x++) {
+        img[y * box + x] = 1.5 + f(x, y, 1);
+        img[box * box + y * box + x] = -2;
+      }
+    const out = await cropImages(img, box, 32);
+    let err = 0;
+    for (let y = 0; y < 32; y++)
+      for (let x = 0; x < 32; x++) {
+        err = Math.max(err, Math.abs(out[y * 32 + x] - (1.5 + f(x, y, 2))));
+        err = Math.max(err, Math.abs(out[32 * 32 + y * 32 + x] + 2));
+      }
+    expect(err).toBeLessThan(1e-4);
+    expect(await cropImages(img, box, box)).toBe(img);
+  });
 });

@@ -47,6 +47,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   phaseFlip: { valid: false, invalid: 1 },
   exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
+  maxVisits: { valid: 3, invalid: -1 },
   init: { valid: 'subsets', invalid: 'noise' },
   startIterations: { valid: 0, invalid: -1 },
   starts: { valid: 2, invalid: 0 },

@@ -140,6 +140,28 @@ describe('runScale', () => {
     }
   }, 300_000);
 
+  it('stops at its particle-visit budget, after at least one full pass, as the uncapped run would be then', async () => {
+    const states: ScaleState[] = [];
+    const free = await runScale(images, { ...options, onIteration: (_r, s) => void states.push(s) });
+    const fullPasses = free.trace.filter((x) => (x as ScaleRecord).stage === 'full').length;
+    expect(free.converged).toBe(true); // σ reaches 0 on this set
+    expect(fullPasses).toBeGreaterThanOrEqual(2);
+    expect(free.trace.some((x) => (x as ScaleRecord).budgetReached)).toBe(false);
+    const v0 = (free.trace[1] as ScaleRecord).visits; // after the two batches; a full pass is 1
+    // a budget below one full pass: the first runs anyway, and the run stops there
+    const one = await runScale(images, { ...options, maxVisits: 1 });
+    expect(one.trace.map((x) => (x as ScaleRecord).stage)).toEqual(['batch', 'batch', 'full']);
+    expect((one.trace.at(-1) as ScaleRecord).budgetReached).toBe(true);
+    expect(one.converged).toBe(false);
+    expect(one.assignment).toEqual(states[2].assignment);
+    expect(one.references).toEqual(states[2].references);
+    // a budget the run does not reach changes nothing
+    const roomy = await runScale(images, { ...options, maxVisits: v0 + fullPasses });
+    expect(roomy.assignment).toEqual(free.assignment);
+    expect(roomy.trace.some((x) => (x as ScaleRecord).budgetReached)).toBe(false);
+    await expect(runScale(images, { ...options, maxVisits: 0.5 })).rejects.toThrow(/maxVisits/);
+  }, 300_000);
+
   it('with a local shift window: stays in its window, and resumes bit-identically', async () => {
     // a 5×5 grid searched in 3×3 windows around the previous shift (moved inside the grid)
     const local = { ...options, align: { ...options.align, shiftRange: 2 }, localShiftRadius: 1 };
