@@ -12,6 +12,9 @@
  *                size CV; classes ≤ 1)
  *   --shortlist M, --local-radius R   the scale engine's shortlist length and local shift
  *                window (pixels; ≥ the shift range = the whole grid every pass)
+ *   --max-visits V  the scale engine's particle-visit budget (default: none)
+ *   --batches L  the scale engine's mini-batch sizes, comma-separated, or none (default: its
+ *                schedule, 100·k, 200·k, … under n/2)
  *   --trajectory the accuracy after every iteration too (median within-class angle over the
  *                images assigned so far), to see where each engine's accuracy comes from
  *   --flatness   memory flatness: peak RSS of one full pass (`--max-iter 1`, no batches) on n/2
@@ -380,6 +383,8 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     'max-iter': { type: 'string', default: '30' },
     shortlist: { type: 'string' },
     'local-radius': { type: 'string' },
+    batches: { type: 'string' },
+    'max-visits': { type: 'string' },
     engines: { type: 'string' },
     stack: { type: 'string' },
     pool: { type: 'string' },
@@ -507,6 +512,8 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     ];
     if (o.shortlist) base.push('--shortlist', o.shortlist);
     if (o['local-radius']) base.push('--local-radius', o['local-radius']);
+    if (o.batches) base.push('--batches', o.batches);
+    if (o['max-visits']) base.push('--max-visits', o['max-visits']);
     const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
     if (o.executor === 'slurm') {
       results.slurm = await compareExecutors(mrcs, dir, base, o.shards, o['cpus-per-task'], log);

@@ -8,6 +8,8 @@
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
+ *     [--max-visits V]   the scale engine's particle-visit budget
+ *     [--batches none|B1,B2,…]   the scale engine's mini-batch sizes (default: its schedule)
  *     [--trajectory PREFIX]   also writes the classes after every iteration to PREFIX-<it>.i32
  *                             (−1: not yet assigned)
  */
@@ -41,6 +43,8 @@ const { values, positionals } = parseArgs({
     'cpus-per-task': { type: 'string', default: '1' },
     'slurm-dir': { type: 'string' },
     trajectory: { type: 'string' },
+    batches: { type: 'string' },
+    'max-visits': { type: 'string' },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -133,6 +137,10 @@ if (values.engine === 'exhaustive') {
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
     ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
+    ...(values['max-visits'] ? { maxVisits: Number(values['max-visits']) } : {}),
+    ...(values.batches
+      ? { batches: values.batches === 'none' ? [] : values.batches.split(',').map(Number) }
+      : {}),
     ...(executor ? { executor } : {}),
     onIteration: (rec, st) => {
       keep(rec.iteration, st.assignment);
