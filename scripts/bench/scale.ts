@@ -84,6 +84,7 @@ interface ChildResult {
   visits: number;
   stages: Record<string, { iterations: number; seconds: number; visits: number }>;
   outsideShortlist?: number;
+  budgetReached?: boolean;
   iterationSeconds?: number[];
   passTimings?: PassTiming[];
   sumsTimings?: SumsTiming[];
@@ -557,7 +558,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
         `  ${engine}: wall ${r.seconds.toFixed(1)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMB.toFixed(0)} MB`,
       );
       log(
-        `    ${r.iterations} iterations (${r.converged ? 'converged' : 'cap reached'}), ${r.visits.toFixed(2)} particle-visits per particle`,
+        `    ${r.iterations} iterations (${r.converged ? 'converged' : r.budgetReached ? 'visit budget reached' : 'cap reached'}), ${r.visits.toFixed(2)} particle-visits per particle`,
       );
       log(`    stages: ${stages}`);
       if (r.outsideShortlist !== undefined)

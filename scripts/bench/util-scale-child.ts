@@ -97,6 +97,7 @@ const stages: Record<string, { iterations: number; seconds: number; visits: numb
 };
 let visits: number;
 let outside: number | undefined;
+let budgetReached = false;
 let iterationSeconds: number[] = [];
 const executor: SlurmPassExecutor | undefined =
   values.executor === 'slurm'
@@ -167,6 +168,7 @@ if (values.engine === 'exhaustive') {
   await executor?.close();
   const full = trace.filter((x) => x.stage === 'full');
   outside = full.at(-1)?.outsideShortlist;
+  budgetReached = trace.at(-1)?.budgetReached ?? false;
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
@@ -188,6 +190,7 @@ process.stdout.write(
     visits,
     stages,
     outsideShortlist: outside,
+    budgetReached,
     iterationSeconds,
     ...(executor
       ? {
