@@ -10,15 +10,14 @@
  *           references rebuilt from the batch's members. Coarse-to-fine: batches align with a
  *           lower band limit than the working one.
  *   passes  then full passes over every image at the working band limit until σ ≤ σ0 over the
- *           whole set (or the iteration cap). After the first full pass, the coarse stage ranks
- *           the classes at each image's shift from the previous pass (not at none), and with
- *           `localShiftRadius` the full alignment searches only a window around that shift (as
- *           RELION searches offsets around the previous translation): 2.3× faster candidate
- *           passes at the default 5×5 grid, but measured less accurate (BENCHMARKS.md), so off
- *           by default.
+ *           whole set, the iteration cap, or the particle-visit budget `maxVisits`. After the
+ *           first full pass, with `localShiftRadius` the full alignment searches only a window
+ *           around each image's previous shift (as RELION searches offsets around the previous
+ *           translation): 2.3× faster candidate passes at the default 5×5 grid, but measured less
+ *           accurate (BENCHMARKS.md), so off by default.
  *
- * Every pass is sparse: a coarse alignment (no shifts, a low band limit) ranks all k references
- * per image and keeps the top m; the full alignment runs against those m and the image's own
+ * Every pass is sparse: a coarse alignment (candidates.ts `coarseOptions`: half the box, half the
+ * band, the shift range at half resolution) ranks all k references per image and keeps the top m; the full alignment runs against those m and the image's own
  * class; the ACK pass works on that sparse table (native/core/ack_pass.cpp: the dense pass is the
  * same code with every class a column). As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
