@@ -166,6 +166,8 @@ export function iterationLine(r: {
 /** The closing line of a finished run. */
 export function summaryLine(s: {
   converged: boolean;
+  /** The scale engine stopped at its particle-visit budget (`maxVisits`). */
+  budgetReached?: boolean;
   iterations: number;
   seconds: number;
   sizes: number[];
@@ -173,7 +175,7 @@ export function summaryLine(s: {
   outDir: string;
 }): string {
   return (
-    `${s.converged ? 'converged' : 'stopped at the iteration cap'} after ${s.iterations} iterations in ${formatSeconds(s.seconds)}; ` +
+    `${s.converged ? 'converged' : s.budgetReached ? 'stopped at the particle-visit budget' : 'stopped at the iteration cap'} after ${s.iterations} iterations in ${formatSeconds(s.seconds)}; ` +
     `class sizes ${Math.min(...s.sizes)}–${Math.max(...s.sizes)}; ${s.quarantined} quarantined; outputs in ${s.outDir}`
   );
 }

@@ -41,6 +41,11 @@ import type { ClassificationResult } from './types.js';
 export type { ClassifyParams } from './params.js';
 export type { ClassifyProgress } from './progress.js';
 
+/** Whether the run stopped at the scale engine's particle-visit budget (its last trace record says so). */
+function budgetReached(result: Pick<ClassificationResult, 'trace'>): boolean {
+  return (result.trace.at(-1) as { budgetReached?: boolean } | undefined)?.budgetReached === true;
+}
+
 /** What a finished run reports. */
 export interface RunSummary {
   outDir: string;
@@ -49,6 +54,8 @@ export interface RunSummary {
   /** Main clustering iterations after the initial assignment. */
   iterations: number;
   converged: boolean;
+  /** The scale engine stopped at its particle-visit budget (`maxVisits`), before converging. */
+  budgetReached: boolean;
   /** Members per class. */
   sizes: number[];
   /**
@@ -134,6 +141,7 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
     },
     iterations: result.iterations,
     converged: result.converged,
+    budgetReached: budgetReached(result),
     sizes: result.sizes,
     resolution: result.resolution.map((r) => (Number.isFinite(r) ? r : null)),
     averages: {
@@ -337,6 +345,7 @@ export async function runClassification(
           files,
           iterations: result.iterations,
           converged: result.converged,
+          budgetReached: budgetReached(result),
           sizes: result.sizes,
           seconds,
           quarantined: result.quarantined.length,

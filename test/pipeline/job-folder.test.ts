@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE } from '../../src/pipeline/checkpoint.js';
-import { LOCK_FILE, shellLine } from '../../src/pipeline/job-folder.js';
+import { LOCK_FILE, shellLine, summaryLine } from '../../src/pipeline/job-folder.js';
 import { runClassification } from '../../src/pipeline/run.js';
 import { type SimulatedStack, simulateStack } from './simulate.js';
 
@@ -98,6 +98,17 @@ describe('the output folder of a run', () => {
   it('quotes command lines as a shell takes them back', () => {
     expect(shellLine(['ackmeans', 'classify', 'a b.star', "it's", '-k', '4'])).toBe(
       "ackmeans classify 'a b.star' 'it'\\''s' -k 4",
+    );
+  });
+});
+
+describe('the closing line', () => {
+  it('says why the run stopped: converged, the iteration cap or the particle-visit budget', () => {
+    const s = { iterations: 3, seconds: 12, sizes: [2, 5], quarantined: 0, outDir: 'out' };
+    expect(summaryLine({ ...s, converged: true })).toMatch(/^converged after 3 iterations/);
+    expect(summaryLine({ ...s, converged: false })).toMatch(/^stopped at the iteration cap after 3/);
+    expect(summaryLine({ ...s, converged: false, budgetReached: true })).toMatch(
+      /^stopped at the particle-visit budget after 3/,
     );
   });
 });
