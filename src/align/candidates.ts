@@ -19,6 +19,7 @@ import {
   type LocalShifts,
   localOffsets,
   resolveAlignCall,
+  resolveAlignOptions,
   windowOf,
 } from './options.js';
 import { type ImageProvider, type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
@@ -181,8 +182,8 @@ export function topClasses(scores: Float32Array, n: number, k: number, m: number
  * at least 32 and the band fits below half the working Nyquist (≤ 0.25), the images are
  * Fourier-cropped to half the box (an even number of pixels) and every setting is in that box's
  * pixels: the band, the rings, and the shift grid (the working range, a step of one coarse
- * pixel or the range if smaller; ±2 px step 1 becomes 3×3 shifts 2 working px apart). Otherwise the working box,
- * shifts and rings at `bandLimit`. The shift search matters: ranking at no shift, or at each
+ * pixel or the range if smaller; ±2 px step 1 becomes 3×3 shifts 2 working px apart).
+ * Otherwise the working box, shifts and rings at `bandLimit`. The shift search matters: ranking at no shift, or at each
  * image's shift in its own class, missed the best class of many images (class averages are
  * centred differently), and the scale engine lost accuracy (BENCHMARKS.md, round 5).
  */
@@ -226,28 +227,20 @@ export async function shortlist(
   references: Float32Array,
   m: number,
   coarse: AlignOptions,
-  local?: LocalShifts,
   workingBox = coarse.box,
 ): Promise<Int32Array> {
   const box = checkInt('workingBox', workingBox, 8, 4096);
   const n = imageCount('images', images, box);
-  if (local && coarse.box !== box)
-    throw new RangeError('a local shift search needs the coarse stage in the working box');
-  const refs = await cropImages(references, box, coarse.box, coarse.threads);
-  const { onProgress, k } = resolveAlignCall(new Float32Array(coarse.box * coarse.box), refs, coarse);
   checkInt('m', m, 1, 4096);
+  const { onProgress } = resolveAlignOptions(coarse);
+  const refs = await cropImages(references, box, coarse.box, coarse.threads);
+  const k = imageCount('references', refs, coarse.box);
   const out = new Int32Array(n * m);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
-    const r = await align(
-      await cropImages(block.images, box, coarse.box, coarse.threads),
-      refs,
-      { ...coarse, onProgress: blockProgress(onProgress, block.start, n) },
-      local && {
-        ...local,
-        centreX: local.centreX.subarray(block.start, block.start + block.count),
-        centreY: local.centreY.subarray(block.start, block.start + block.count),
-      },
-    );
+    const r = await align(await cropImages(block.images, box, coarse.box, coarse.threads), refs, {
+      ...coarse,
+      onProgress: blockProgress(onProgress, block.start, n),
+    });
     out.set(topClasses(r.score, block.count, k, m), block.start * m);
   }
   return out;

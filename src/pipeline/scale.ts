@@ -17,8 +17,8 @@
  *           accurate (BENCHMARKS.md), so off by default.
  *
  * Every pass is sparse: a coarse alignment (candidates.ts `coarseOptions`: half the box, half the
- * band, the shift range at half resolution) ranks all k references per image and keeps the top m; the full alignment runs against those m and the image's own
- * class; the ACK pass works on that sparse table (native/core/ack_pass.cpp: the dense pass is the
+ * band, the shift range at half resolution) ranks all k references per image and keeps the top
+ * m; the full alignment runs against those m and the image's own class; the ACK pass works on that sparse table (native/core/ack_pass.cpp: the dense pass is the
  * same code with every class a column). As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
@@ -353,7 +353,6 @@ export async function candidatePass(
       references,
       m,
       { ...coarseOptions(fine, coarseBand), onProgress: progress && ((p) => progress(0.3 * p.fraction)) },
-      undefined,
       box,
     );
     for (let i = 0; i < n; i++) {

@@ -159,7 +159,7 @@ describe('shortlist', () => {
       }
       expect(hit / n, `recall at m = ${m}`).toBeGreaterThanOrEqual(0.95);
       // the scale engine's coarse stage: half the box, the shift range at half resolution
-      const half = await shortlist(images, refs, m, coarseOptions(o, 0.125), undefined, box);
+      const half = await shortlist(images, refs, m, coarseOptions(o, 0.125), box);
       let halfHit = 0;
       for (let i = 0; i < n; i++) {
         let best = 0;
