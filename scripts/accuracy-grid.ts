@@ -7,7 +7,8 @@
  * angle, the oracle's, their ratio, ARI, size CV and classes with ≤ 1 member.
  *
  *   scripts/accuracy-grid [--small | --large] [--molecules 70s,80s] [--snr 1/3,1/10,1/30]
- *                         [--seeds 1,2,3] [--methods ack,kmeans] [--param name=value …] [--out DIR]
+ *                         [--seeds 1,2,3] [--methods ack,kmeans] [--views V] [--per-view P] [--k K]
+ *                         [--param name=value …] [--out DIR]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
@@ -90,6 +91,9 @@ export function gridCommand(): Command {
     .option('--snr <list>', 'comma-separated SNRs', parseSnrList)
     .option('--seeds <list>', 'comma-separated seeds (simulation and classification)', parseIntList)
     .option('--methods <list>', 'comma-separated: ack, kmeans', parseChoices('--methods', METHODS), [...METHODS])
+    .option('--views <count>', "true views (default: the preset's, 100)", parseIntOption('--views'))
+    .option('--per-view <count>', "images per view (default: the preset's, 20)", parseIntOption('--per-view'))
+    .option('--k <count>', "classes (default: the preset's, 20)", parseIntOption('--k'))
     .option('--max-iter <count>', 'iteration cap of every classification', parseIntOption('--max-iter'), 30)
     .option('--param <name=value>', 'an extra classification parameter (repeatable)', parseParam, {})
     .option('--threads <count>', 'worker threads (default: all cores)', parseIntOption('--threads'))
@@ -106,6 +110,9 @@ export function parseGridArgs(argv: readonly string[]): GridOptions {
     snr?: number[];
     seeds?: number[];
     methods: Method[];
+    views?: number;
+    perView?: number;
+    k?: number;
     maxIter: number;
     param: Partial<ClassifyParams>;
     threads?: number;
@@ -130,9 +137,9 @@ export function parseGridArgs(argv: readonly string[]): GridOptions {
     snr: o.snr ?? preset.snr,
     seeds: o.seeds ?? preset.seeds,
     methods: o.methods,
-    views: preset.views,
-    perView: preset.perView,
-    k: preset.k,
+    views: o.views ?? preset.views,
+    perView: o.perView ?? preset.perView,
+    k: o.k ?? preset.k,
     box: 64,
     maxIter: o.maxIter,
     params: o.param,
