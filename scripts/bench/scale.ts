@@ -12,7 +12,9 @@
  *                size CV; classes ≤ 1)
  *   --shortlist M, --local-radius R   the scale engine's shortlist length and local shift
  *                window (pixels; ≥ the shift range = the whole grid every pass)
- *   --max-visits V  the scale engine's particle-visit budget (default: none)
+ *   --max-visits V  the scale engine's hard particle-visit budget (default: none)
+ *   --settle-sigma S  past the visit allowance max(2, 1 + 4000·k/n), the scale engine stops
+ *                once σ ≤ S (default: classification's, 0.05; 0: never)
  *   --batches L  the scale engine's mini-batch sizes, comma-separated, or none (default: its
  *                schedule, 100·k, 200·k, … under n/2)
  *   --trajectory the accuracy after every iteration too (median within-class angle over the
@@ -85,6 +87,7 @@ interface ChildResult {
   stages: Record<string, { iterations: number; seconds: number; visits: number }>;
   outsideShortlist?: number;
   budgetReached?: boolean;
+  settled?: boolean;
   iterationSeconds?: number[];
   passTimings?: PassTiming[];
   sumsTimings?: SumsTiming[];
@@ -386,6 +389,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     'local-radius': { type: 'string' },
     batches: { type: 'string' },
     'max-visits': { type: 'string' },
+    'settle-sigma': { type: 'string' },
     engines: { type: 'string' },
     stack: { type: 'string' },
     pool: { type: 'string' },
@@ -515,6 +519,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     if (o['local-radius']) base.push('--local-radius', o['local-radius']);
     if (o.batches) base.push('--batches', o.batches);
     if (o['max-visits']) base.push('--max-visits', o['max-visits']);
+    if (o['settle-sigma']) base.push('--settle-sigma', o['settle-sigma']);
     const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
     if (o.executor === 'slurm') {
       results.slurm = await compareExecutors(mrcs, dir, base, o.shards, o['cpus-per-task'], log);
@@ -558,7 +563,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
         `  ${engine}: wall ${r.seconds.toFixed(1)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${r.peakRssMB.toFixed(0)} MB`,
       );
       log(
-        `    ${r.iterations} iterations (${r.converged ? 'converged' : r.budgetReached ? 'visit budget reached' : 'cap reached'}), ${r.visits.toFixed(2)} particle-visits per particle`,
+        `    ${r.iterations} iterations (${r.converged ? 'converged' : r.settled ? 'settled past the visit allowance' : r.budgetReached ? 'visit budget reached' : 'cap reached'}), ${r.visits.toFixed(2)} particle-visits per particle`,
       );
       log(`    stages: ${stages}`);
       if (r.outsideShortlist !== undefined)

@@ -8,7 +8,9 @@
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
- *     [--max-visits V]   the scale engine's particle-visit budget
+ *     [--max-visits V]   the scale engine's hard particle-visit budget (default: none)
+ *     [--settle-sigma S] past the visit allowance max(2, 1 + 4000·k/n), stop once σ ≤ S
+ *                        (default: classification's, 0.05; 0: never)
  *     [--batches none|B1,B2,…]   the scale engine's mini-batch sizes (default: its schedule)
  *     [--trajectory PREFIX]   also writes the classes after every iteration to PREFIX-<it>.i32
  *                             (−1: not yet assigned)
@@ -21,7 +23,7 @@ import { createAlignmentSource } from '../../src/align/source.js';
 import { runClustering } from '../../src/cluster/index.js';
 import { openStack } from '../../src/io/index.js';
 import { DEFAULT_DIAMETER_FRACTION } from '../../src/pipeline/preprocess.js';
-import { CLASSIFY_DEFAULTS } from '../../src/pipeline/params.js';
+import { CLASSIFY_DEFAULTS, visitAllowance } from '../../src/pipeline/params.js';
 import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
 import { prepareStack } from '../../src/pipeline/stack.js';
 import { type SlurmPassExecutor, createSlurmExecutor } from '../../src/executor/slurm-pass.js';
@@ -45,6 +47,7 @@ const { values, positionals } = parseArgs({
     trajectory: { type: 'string' },
     batches: { type: 'string' },
     'max-visits': { type: 'string' },
+    'settle-sigma': { type: 'string' },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -98,6 +101,7 @@ const stages: Record<string, { iterations: number; seconds: number; visits: numb
 let visits: number;
 let outside: number | undefined;
 let budgetReached = false;
+let settled = false;
 let iterationSeconds: number[] = [];
 const executor: SlurmPassExecutor | undefined =
   values.executor === 'slurm'
@@ -133,12 +137,21 @@ if (values.engine === 'exhaustive') {
   visits = r.trace.length; // every image aligned (to all k) once per iteration, the initial one too
   stages.full = { iterations: r.trace.length, seconds: r.trace.reduce((s, x) => s + x.seconds, 0), visits };
 } else {
+  const budget = Number(values['max-visits'] ?? 0);
+  const settleSigma = Number(values['settle-sigma'] ?? CLASSIFY_DEFAULTS.settleSigma);
+  const settle = settleSigma > 0 ? { visits: visitAllowance(n, k), sigma: settleSigma } : undefined;
+  log(
+    `    scale engine stops: σ ≤ ${common.sigma0}` +
+      (settle ? `, or σ ≤ ${settle.sigma} past ${+settle.visits.toFixed(2)} visits` : '') +
+      (budget > 0 ? `, or at ${budget} visits` : ''),
+  );
   const r = await runScale(provider, {
     ...common,
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
     ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
-    ...(values['max-visits'] ? { maxVisits: Number(values['max-visits']) } : {}),
+    ...(budget > 0 ? { maxVisits: budget } : {}),
+    ...(settle ? { settle } : {}),
     ...(values.batches
       ? { batches: values.batches === 'none' ? [] : values.batches.split(',').map(Number) }
       : {}),
@@ -169,6 +182,7 @@ if (values.engine === 'exhaustive') {
   const full = trace.filter((x) => x.stage === 'full');
   outside = full.at(-1)?.outsideShortlist;
   budgetReached = trace.at(-1)?.budgetReached ?? false;
+  settled = trace.at(-1)?.settled ?? false;
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
@@ -191,6 +205,7 @@ process.stdout.write(
     stages,
     outsideShortlist: outside,
     budgetReached,
+    settled,
     iterationSeconds,
     ...(executor
       ? {

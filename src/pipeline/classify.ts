@@ -13,7 +13,7 @@ import type { JobOptions } from '../job.js';
 import { type Checkpoint, PhaseRunner } from './checkpoint.js';
 import { finalAverages, recentredPoses } from './averages.js';
 import { scoreClasses } from './class-score.js';
-import { runMra, runsScaleEngine, startPhaseCount } from './mra.js';
+import { runMra, startPhaseCount, whyNotScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
 import { MSA_ROUNDS, runMsa } from './msa.js';
 import { type ClassifyParams, type ResolvedParams, resolveParams } from './params.js';
@@ -89,10 +89,11 @@ export async function classifyParticles(
   checkCallback('onProgress', hooks.onProgress);
   checkCallback('onIteration', hooks.onIteration);
   const p = resolveParams(params, inputFacts(input));
-  if (hooks.executor && hooks.executor.name !== 'local' && !runsScaleEngine(p))
+  const refusal = hooks.executor && hooks.executor.name !== 'local' && whyNotScaleEngine(p, input.count);
+  if (refusal)
     throw new AckmeansError(
       'ERR_EXECUTOR',
-      `ackmeans: the ${hooks.executor.name} executor runs the scale engine's passes (pipeline mra, method ack, exhaustive: false); this run (${p.pipeline}, ${p.method}${p.exhaustive ? ', exhaustive' : ''}) runs in this process only`,
+      `ackmeans: the ${hooks.executor?.name} executor runs only the scale engine's passes, and this run would not use it: ${refusal}`,
     );
   const timings: Record<string, number> = {};
   const t0 = performance.now();

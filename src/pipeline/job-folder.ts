@@ -163,11 +163,24 @@ export function iterationLine(r: {
   return `${r.phase} iteration ${r.iteration}: σ ${r.sigma.toFixed(4)}, size cv ${r.sizeCv.toFixed(3)}, ${r.seconds.toFixed(1)} s`;
 }
 
+/** How a finished run ended, in words (the closing line and the report's summary). */
+export function endingOf(s: { converged: boolean; budgetReached?: boolean; settled?: boolean }): string {
+  return s.converged
+    ? 'converged'
+    : s.settled
+      ? 'settled after the visit allowance'
+      : s.budgetReached
+        ? 'stopped at the particle-visit budget'
+        : 'stopped at the iteration cap';
+}
+
 /** The closing line of a finished run. */
 export function summaryLine(s: {
   converged: boolean;
   /** The scale engine stopped at its particle-visit budget (`maxVisits`). */
   budgetReached?: boolean;
+  /** The scale engine settled (`settleSigma` after its visit allowance). */
+  settled?: boolean;
   iterations: number;
   seconds: number;
   sizes: number[];
@@ -175,7 +188,7 @@ export function summaryLine(s: {
   outDir: string;
 }): string {
   return (
-    `${s.converged ? 'converged' : s.budgetReached ? 'stopped at the particle-visit budget' : 'stopped at the iteration cap'} after ${s.iterations} iterations in ${formatSeconds(s.seconds)}; ` +
+    `${endingOf(s)} after ${s.iterations} iterations in ${formatSeconds(s.seconds)}; ` +
     `class sizes ${Math.min(...s.sizes)}–${Math.max(...s.sizes)}; ${s.quarantined} quarantined; outputs in ${s.outDir}`
   );
 }

@@ -3,11 +3,18 @@
  * average j over rotation, the shift grid and mirror; class averages are made by applying each
  * member's pose for its own class.
  *
- * Two engines: by default (ACK-means) the scale engine (scale.ts: mini-batches, shortlists,
- * coarse-to-fine, sparse tables); with `exhaustive` (and always for the other methods) the
- * round-1 engine, one alignment of all images to all references per iteration.
+ * Two engines: for ACK-means without `exhaustive` (the default from 2·10⁴ particles, params.ts)
+ * the scale engine (scale.ts: mini-batches, shortlists, coarse-to-fine, sparse tables); with
+ * `exhaustive` (and always for the other methods) the round-1 engine, one alignment of all
+ * images to all references per iteration, after the coarse starts of mra-start.ts.
  */
-import { type ClassifyParams, CLASSIFY_DEFAULTS } from './params.js';
+import {
+  type ClassifyParams,
+  CLASSIFY_DEFAULTS,
+  SCALE_ENGINE_MIN_PARTICLES,
+  resolveExhaustive,
+  visitAllowance,
+} from './params.js';
 import type { PipelineContext, PipelineOutcome } from './pipeline.js';
 import { mraSource, mraStart } from './mra-start.js';
 import { type ScaleState, runScale } from './scale.js';
@@ -18,15 +25,20 @@ export function usesScaleEngine(params: Pick<PipelineContext['params'], 'exhaust
 }
 
 /**
- * Whether a classification with these (possibly unresolved) parameters runs the scale engine,
- * the only one whose passes an executor other than the local one can run.
+ * Why a classification with these (possibly unresolved) parameters of `count` particles does
+ * not run the scale engine, the only one whose passes an executor other than the local one
+ * runs; undefined when it does.
  */
-export function runsScaleEngine(params: ClassifyParams): boolean {
+export function whyNotScaleEngine(params: ClassifyParams, count: number): string | undefined {
   const d = CLASSIFY_DEFAULTS;
-  return (
-    (params.pipeline ?? d.pipeline) === 'mra' &&
-    usesScaleEngine({ exhaustive: params.exhaustive ?? d.exhaustive, method: params.method ?? d.method })
-  );
+  const pipeline = params.pipeline ?? d.pipeline;
+  const method = params.method ?? d.method;
+  if (pipeline !== 'mra') return `the ${pipeline} pipeline runs the exhaustive engine`;
+  if (method !== 'ack') return `method ${method} runs the exhaustive engine`;
+  if (params.exhaustive === true) return 'exhaustive was asked for';
+  if (resolveExhaustive(params.exhaustive, count))
+    return `${count} particles (under ${SCALE_ENGINE_MIN_PARTICLES}) run the exhaustive engine unless exhaustive is false (--no-exhaustive)`;
+  return undefined;
 }
 
 /**
@@ -65,6 +77,9 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
         align: ctx.alignOptions,
         shortlist: ctx.params.shortlist,
         ...(ctx.params.maxVisits > 0 ? { maxVisits: ctx.params.maxVisits } : {}),
+        ...(ctx.params.settleSigma > 0
+          ? { settle: { visits: visitAllowance(stack.kept.length, c.k), sigma: ctx.params.settleSigma } }
+          : {}),
         ...(ctx.executor ? { executor: ctx.executor } : {}),
         onProgress: progress,
         ...hooks,

@@ -46,6 +46,30 @@ const spec = <S extends z.ZodType, const X extends Omit<ParamSpec<S>, 'schema'>>
 ): { schema: S } & X => s;
 const UINT32_MAX = 2 ** 32 - 1;
 
+/**
+ * Particles from which MRA + ACK-means runs the scale engine unless `exhaustive` is given: at
+ * 2·10⁴ and more it was measured within 5 % + 0.5° of the exhaustive engine (SNR 1/10 and 1/30).
+ */
+export const SCALE_ENGINE_MIN_PARTICLES = 20_000;
+const MIN_TEXT = SCALE_ENGINE_MIN_PARTICLES.toLocaleString('en-US');
+
+/** Particle-visits per class the scale engine allows itself before it may settle. */
+export const VISITS_PER_CLASS = 4000;
+
+/**
+ * The scale engine's visit allowance for n particles and k classes: max(2, 1 + 4,000·k/n)
+ * particle-visits per particle, some 4,000 per class for the references to settle and then one
+ * pass to assign every image (the pattern of cryoSPARC's online EM: mini-batches of about 100
+ * particles per class, then a final full pass). Past it the engine stops once at most
+ * `settleSigma` of the images changed class in a full pass. Calibrated on measurements
+ * (BENCHMARKS.md, "Scale engine"): 9 on 5·10⁴ × 100 at SNR 1/10, where σ is then ≈ 0.04 and
+ * the accuracy within 0.6° of 30 full passes; 2 on 10⁶ × 200. At SNR 1/30 σ stays above 0.05
+ * for longer, and the engine goes on.
+ */
+export function visitAllowance(n: number, k: number): number {
+  return Math.max(2, 1 + (VISITS_PER_CLASS * k) / n);
+}
+
 /** Every classification parameter, in `--help` order. */
 export const PARAMS = {
   /** Number of classes. */
@@ -198,19 +222,20 @@ export const PARAMS = {
     negated: 'do not phase-flip with the CTF (default: flip when the input has CTF parameters)',
   }),
   /**
-   * MRA + ACK-means: the round-1 engine, every image aligned to every class in every iteration
-   * (default true). `false` selects the scale engine of src/pipeline/scale.ts (mini-batches,
-   * shortlists, sparse passes; needed by the Slurm executor). Other methods and pipelines always
-   * use the exhaustive engine. The default stays exhaustive until the scale engine has been
-   * measured at low SNR (1/30) and with the coarse start; at SNR 0.1 on 5·10⁴ × 100 it was
-   * within 5 % + 0.5° at 4.6× the speed with `maxVisits` 12 (BENCHMARKS.md).
+   * MRA + ACK-means: the round-1 engine, every image aligned to every class in every iteration.
+   * `false` selects the scale engine of src/pipeline/scale.ts (mini-batches, shortlists, sparse
+   * passes; the only one the Slurm executor runs). Default: the scale engine from
+   * {@link SCALE_ENGINE_MIN_PARTICLES} particles, the exhaustive one below (where it costs
+   * little and its coarse start helps most at low SNR); see {@link resolveExhaustive}. Other methods
+   * and pipelines always use the exhaustive engine. Measured (BENCHMARKS.md, "Scale engine"):
+   * within 5 % + 0.5° of the exhaustive engine at 2·10⁴ × 40 and 5·10⁴ × 100 (SNR 1/10) and at
+   * 2·10⁴ × 40 (SNR 1/30), at a fraction of its time.
    */
   exhaustive: spec({
     schema: z.boolean(),
-    default: true,
-    help: 'MRA + ACK: align every image to every class in every iteration (the round-1 engine; the default)',
-    negated:
-      'MRA + ACK: use the scale engine instead (mini-batches, candidate shortlists, sparse passes; needed by --executor slurm)',
+    defaultText: `the scale engine from ${MIN_TEXT} particles, else exhaustive`,
+    help: `MRA + ACK: align every image to every class in every iteration (the round-1 engine; default under ${MIN_TEXT} particles)`,
+    negated: `MRA + ACK: use the scale engine (mini-batches, candidate shortlists, sparse passes; default from ${MIN_TEXT} particles; needed by --executor slurm)`,
     alsoPositive: true,
   }),
   /** Scale engine: candidate classes per image after the coarse stage (default 12). */
@@ -221,15 +246,26 @@ export const PARAMS = {
     unit: 'm',
   }),
   /**
-   * Scale engine: budget of particle-visits per particle (images aligned over n, a mini-batch
-   * counting by its share of the set): no full pass starts that would pass it, except the first,
-   * so every image gets a class (default 0: no budget; σ0 and maxIter decide).
+   * Scale engine: a hard budget of particle-visits per particle (images aligned over n, a
+   * mini-batch counting by its share of the set): no full pass starts that would pass it, except
+   * the first, so every image gets a class (default 0: no budget).
    */
   maxVisits: spec({
     schema: z.number().min(0).max(1e6),
     default: 0,
-    help: 'scale engine: budget of particle-visits per particle (0: none; the first full pass always runs)',
+    help: 'scale engine: hard budget of particle-visits per particle (0: none; the first full pass always runs)',
     unit: 'visits',
+  }),
+  /**
+   * Scale engine: past its visit allowance max(2, 1 + 4,000·k/n) particle-visits per particle
+   * ({@link visitAllowance}), stop once at most this fraction of the images changed class in a
+   * full pass (default 0.05; 0: only σ0, the cap and the budget stop it).
+   */
+  settleSigma: spec({
+    schema: z.number().min(0).max(1),
+    default: 0.05,
+    help: 'scale engine: past max(2, 1 + 4000·k/n) particle-visits per particle, stop once at most this fraction of images changes class (0: never)',
+    unit: 's',
   }),
   /**
    * MRA: the first references (default `'images'`, k random images); `'subsets'` takes the plain
@@ -424,6 +460,14 @@ export function checkParams(params: unknown): ClassifyParams {
 }
 
 /**
+ * `exhaustive` as given, or its default for `count` particles: the engine depends on the
+ * parameters and the input only (never on the executor), so results do not either.
+ */
+export function resolveExhaustive(exhaustive: boolean | undefined, count: number): boolean {
+  return exhaustive ?? count < SCALE_ENGINE_MIN_PARTICLES;
+}
+
+/**
  * Checks `params` against an input of `count` particles of `box` pixels at `pixelSize` Å and
  * fills the defaults. Throws a RangeError/TypeError naming the parameter.
  */
@@ -485,9 +529,10 @@ export function resolveParams(
     invert: p.invert ?? d.invert,
     phaseFlip: p.phaseFlip ?? input.hasCtf,
     alignResolution: p.alignResolution ?? d.alignResolution,
-    exhaustive: p.exhaustive ?? d.exhaustive,
+    exhaustive: resolveExhaustive(p.exhaustive, input.count),
     shortlist: p.shortlist ?? d.shortlist,
     maxVisits: p.maxVisits ?? d.maxVisits,
+    settleSigma: p.settleSigma ?? d.settleSigma,
     init: p.init ?? d.init,
     startIterations: p.startIterations ?? d.startIterations,
     starts: p.starts ?? d.starts,

@@ -29,11 +29,12 @@ import type { ClassifyProgress } from './progress.js';
 import {
   type ExistingFolder,
   checkOutputFolder,
+  endingOf,
   iterationLine,
   openJobFolder,
   summaryLine,
 } from './job-folder.js';
-import { runsScaleEngine } from './mra.js';
+import { whyNotScaleEngine } from './mra.js';
 import { particleInput } from './particles.js';
 import type { PassExecutor } from './scale.js';
 import type { ClassificationResult } from './types.js';
@@ -41,9 +42,17 @@ import type { ClassificationResult } from './types.js';
 export type { ClassifyParams } from './params.js';
 export type { ClassifyProgress } from './progress.js';
 
-/** Whether the run stopped at the scale engine's particle-visit budget (its last trace record says so). */
-function budgetReached(result: Pick<ClassificationResult, 'trace'>): boolean {
-  return (result.trace.at(-1) as { budgetReached?: boolean } | undefined)?.budgetReached === true;
+/**
+ * How the run ended: converged, or (the scale engine; its last trace record says so) stopped at
+ * its particle-visit budget or settled after its visit allowance.
+ */
+function endingFlags(result: Pick<ClassificationResult, 'trace' | 'converged'>) {
+  const last = result.trace.at(-1) as { budgetReached?: boolean; settled?: boolean } | undefined;
+  return {
+    converged: result.converged,
+    budgetReached: last?.budgetReached === true,
+    settled: last?.settled === true,
+  };
 }
 
 /** What a finished run reports. */
@@ -56,6 +65,8 @@ export interface RunSummary {
   converged: boolean;
   /** The scale engine stopped at its particle-visit budget (`maxVisits`), before converging. */
   budgetReached: boolean;
+  /** The scale engine settled (`settleSigma`) after its visit allowance, before converging. */
+  settled: boolean;
   /** Members per class. */
   sizes: number[];
   /**
@@ -140,8 +151,7 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
       shiftRangeAngst: params.shiftRange * result.pixelSize,
     },
     iterations: result.iterations,
-    converged: result.converged,
-    budgetReached: budgetReached(result),
+    ...endingFlags(result),
     sizes: result.sizes,
     resolution: result.resolution.map((r) => (Number.isFinite(r) ? r : null)),
     averages: {
@@ -170,12 +180,14 @@ function reportJson(cp: Checkpoint, set: ParticleSet, result: ClassificationResu
 async function slurmExecutor(
   slurm: NonNullable<RunOptions['slurm']>,
   params: ClassifyParams,
+  count: number,
   outDir: string,
 ): Promise<PassExecutor> {
-  if (!runsScaleEngine(params))
+  const refusal = whyNotScaleEngine(params, count);
+  if (refusal)
     throw new AckmeansError(
       'ERR_EXECUTOR',
-      "ackmeans: --executor slurm runs the scale engine's passes (pipeline mra, method ack, with --no-exhaustive); this run would use another engine, which runs in this process only",
+      `ackmeans: --executor slurm runs only the scale engine's passes, and this run would not use it: ${refusal}`,
     );
   return createSlurmExecutor({ ...slurm, dir: slurm.dir ?? join(outDir, 'slurm') });
 }
@@ -267,7 +279,9 @@ export async function runClassification(
     const particles = particleInput(set);
     for (const w of set.warnings) opts.onWarning?.(w);
     checkParams(particles, cp.params); // bad parameters leave nothing behind
-    const executor = opts.slurm ? await slurmExecutor(opts.slurm, cp.params, dir) : undefined;
+    const executor = opts.slurm
+      ? await slurmExecutor(opts.slurm, cp.params, particles.count, dir)
+      : undefined;
     // Every way out closes the executor, so nothing it submitted (ahead) is left on the
     // cluster: after the passes with its files removed, on a failure or cancellation with its
     // files (the tasks' logs) kept.
@@ -314,6 +328,7 @@ export async function runClassification(
         });
         logStage(progress(0.97));
         opts.onProgress?.(progress(0.97));
+        const ending = endingFlags(result);
         const report = reportJson(cp, set, result);
         report.timings = { ...result.timings, run: seconds };
         const table = await tableOf(set, particles.pixelSize, result.params.invert);
@@ -329,6 +344,7 @@ export async function runClassification(
             title: `ackmeans classify: ${result.params.pipeline.toUpperCase()} ${result.params.method}, k = ${result.params.k}`,
             params: { ...result.params },
             seconds,
+            ending: endingOf(ending),
             ...(await reportClasses(particles, result, {
               threads: result.params.threads,
               signal: opts.signal,
@@ -344,8 +360,7 @@ export async function runClassification(
           outDir: dir,
           files,
           iterations: result.iterations,
-          converged: result.converged,
-          budgetReached: budgetReached(result),
+          ...ending,
           sizes: result.sizes,
           seconds,
           quarantined: result.quarantined.length,

@@ -75,6 +75,8 @@ export interface ScaleRecord extends IterationRecord {
   outsideShortlist: number;
   /** Set on the last record when the run stopped because another full pass would pass `maxVisits`. */
   budgetReached?: boolean;
+  /** Set on the last record when the run stopped by the `settle` rule. */
+  settled?: boolean;
 }
 
 /** The resumable state of the scale engine (a clustering state with the engine's extras). */
@@ -122,6 +124,12 @@ export interface ScaleOptions {
    * it, except the first, so every image gets a class (default: no budget).
    */
   maxVisits?: number;
+  /**
+   * A softer stop: no full pass starts that would take the run past `visits` particle-visits per
+   * particle once at most the fraction `sigma` of the images changed class in the last full pass
+   * (the pipeline's default: {@link visitAllowance} and 0.05). Default: none.
+   */
+  settle?: { visits: number; sigma: number };
   seed?: number;
   threads?: number;
   signal?: AbortSignal;
@@ -401,6 +409,10 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const maxIter = checkInt('maxIter', options.maxIter ?? 50, 1);
   const maxVisits =
     options.maxVisits === undefined ? Infinity : checkNumber('maxVisits', options.maxVisits, 1);
+  const settle = options.settle && {
+    visits: checkNumber('settle.visits', options.settle.visits, 0),
+    sigma: checkNumber('settle.sigma', options.settle.sigma, 0, 1),
+  };
   const seed = checkInt('seed', options.seed ?? 0, -Number.MAX_SAFE_INTEGER);
   const m = checkInt('shortlist', options.shortlist ?? DEFAULT_SHORTLIST, 1, 4096);
   const batches = options.batches ?? batchSchedule(n, k);
@@ -447,9 +459,16 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   while (!state.converged && state.iteration < cap) {
     throwIfAborted(options.signal);
     const last = state.trace.at(-1);
-    if (state.iteration >= batches.length && last?.stage === 'full' && last.visits + 1 > maxVisits + 1e-9) {
-      last.budgetReached = true;
-      break;
+    if (state.iteration >= batches.length && last?.stage === 'full') {
+      const after = last.visits + 1 - 1e-9; // the visits after one more full pass
+      if (after > maxVisits) {
+        last.budgetReached = true;
+        break;
+      }
+      if (settle && after > settle.visits && last.sigma <= settle.sigma) {
+        last.settled = true;
+        break;
+      }
     }
     const t0 = performance.now();
     const iteration = state.iteration + 1;

@@ -24,6 +24,8 @@ export interface TraceRecord {
   iteration?: number;
   /** Wall time of the iteration, seconds. */
   seconds?: number;
+  /** Scale engine: particle-visits per particle so far (images aligned over n). */
+  visits?: number;
 }
 
 /** A run's convergence: one record per iteration, or just the σ values of iterations 1, 2, …. */
@@ -58,6 +60,8 @@ export interface ClassifyReport {
   classes?: readonly ClassDetail[];
   /** Pixel size of the class averages in Å (the FRC curves' axis). */
   pixelSize?: number;
+  /** How the run ended ("converged", "stopped at the iteration cap", …), shown in the summary. */
+  ending?: string;
 }
 
 /** One result in an evaluation report. */
@@ -119,6 +123,7 @@ export async function writeClassifyReport(outDir: string, report: ClassifyReport
     ['images', n],
     ['classes', sizes.length],
     ['iterations', iterationsOf(trace).filter((i) => i > 0).length],
+    ...(report.ending === undefined ? [] : [['ended', report.ending] as [string, Cell]]),
     ['final σ', sigma.at(-1)],
     [report.seconds !== undefined ? 'total time (s)' : 'clustering time (s)', seconds],
     ['class-size CV', stats.sizeCv],
@@ -126,6 +131,9 @@ export async function writeClassifyReport(outDir: string, report: ClassifyReport
     ['empty classes', stats.emptyClasses],
     ['single-member classes', stats.singletonClasses],
   ];
+  const last = trace.at(-1);
+  if (typeof last === 'object' && last.visits !== undefined)
+    summary.push(['particle-visits per particle', last.visits]);
   if (report.resolution !== undefined) summary.push(['best class resolution (Å)', report.resolution]);
   if (report.classes) {
     const kept = report.classes.filter((c) => c.accepted);

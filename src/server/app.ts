@@ -16,7 +16,7 @@ import { readdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AckmeansError } from '../errors.js';
-import { runsScaleEngine } from '../pipeline/mra.js';
+import { whyNotScaleEngine } from '../pipeline/mra.js';
 import { resolveParams } from '../pipeline/params.js';
 import { HttpError, isDiskFull, oneLine, type ErrorBody } from './errors.js';
 import type { InspectRules } from './inspect.js';
@@ -237,11 +237,12 @@ export function buildApp(ctx: AppContext): FastifyInstance {
             'the input names a stack file outside the data roots',
           );
       checkLimits(body.params, facts, limits);
-      if (ctx.executor === 'slurm' && !runsScaleEngine(body.params))
+      const refusal = ctx.executor === 'slurm' && whyNotScaleEngine(body.params, facts.particles);
+      if (refusal)
         throw new HttpError(
           422,
           'ERR_EXECUTOR',
-          'this server runs jobs on Slurm (serve --executor slurm), which takes the scale engine only: send "exhaustive": false (pipeline mra, method ack)',
+          `this server runs jobs on Slurm (serve --executor slurm), which runs only the scale engine, and this job would not use it: ${refusal}`,
         );
       const job = queue.submit({
         id,

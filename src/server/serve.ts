@@ -93,7 +93,8 @@ export interface ServerOptions {
   /**
    * Run every job's passes as Slurm job arrays (`serve --executor slurm`; checked at start). A
    * `dir` holds the jobs' job folders (`<dir>/<job id>`), else `<work dir>/jobs/<id>/slurm`.
-   * Jobs must then use the scale engine (`exhaustive: false`); others are refused (422).
+   * Jobs must then be able to use the scale engine (MRA + ACK, not `exhaustive: true`); others
+   * are refused (422).
    */
   slurm?: RunOptions['slurm'];
   /** Limits on uploads, k, box and particle count (defaults: {@link DEFAULT_LIMITS}). */

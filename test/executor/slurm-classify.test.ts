@@ -178,7 +178,16 @@ describe.skipIf(!available)('--executor slurm', () => {
       120_000,
     );
     expect(exhaustive.code).toBe(1);
-    expect(exhaustive.stderr).toMatch(/--executor slurm runs the scale engine's passes/);
+    expect(exhaustive.stderr).toMatch(
+      /^ackmeans: --executor slurm runs only the scale engine's passes, and this run would not use it: exhaustive was asked for\n$/,
+    );
+    expect(existsSync(out)).toBe(false);
+    // a small set without --no-exhaustive runs the exhaustive engine: the executor never changes results
+    const small = await runCli(['classify', sim.star, '-k', '4', '-o', out, '--executor', 'slurm'], 120_000);
+    expect(small.code).toBe(1);
+    expect(small.stderr).toMatch(
+      /run the exhaustive engine unless exhaustive is false \(--no-exhaustive\)\n$/,
+    );
     expect(existsSync(out)).toBe(false);
     const noSlurm = await runCli(['classify', sim.star, '-k', '4', '-o', out, '--shards', '3'], 120_000);
     expect(noSlurm.code).toBe(2);

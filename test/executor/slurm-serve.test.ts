@@ -89,8 +89,11 @@ describe.skipIf(!available)('serve --executor slurm', () => {
     }
     expect(existsSync(join(dir, 'slurm', 'jobs', jb.id, 'slurm')), 'job folder removed').toBe(false);
 
-    // A job the executor cannot run (the exhaustive engine, the default) is refused at once.
-    const refused = await viaSlurm.post('/v1/jobs', { input: 'particles.star', params: { k: 4 } });
+    // A job the executor cannot run (the exhaustive engine, asked for) is refused at once.
+    const refused = await viaSlurm.post('/v1/jobs', {
+      input: 'particles.star',
+      params: { k: 4, exhaustive: true },
+    });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ code: 'ERR_EXECUTOR' });
   });

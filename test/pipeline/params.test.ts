@@ -18,7 +18,10 @@ import {
   type ParamName,
   type ParamSpec,
   resolveParams,
+  SCALE_ENGINE_MIN_PARTICLES,
+  visitAllowance,
 } from '../../src/pipeline/params.js';
+import { whyNotScaleEngine } from '../../src/pipeline/mra.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import { runCommand } from '../helpers/cli.js';
 import { client, removeDir, startFakeServer, tempDir, writeSpec } from '../server/helpers.js';
@@ -48,6 +51,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
   maxVisits: { valid: 3, invalid: -1 },
+  settleSigma: { valid: 0.1, invalid: 2 },
   init: { valid: 'subsets', invalid: 'noise' },
   startIterations: { valid: 0, invalid: -1 },
   starts: { valid: 2, invalid: 0 },
@@ -110,12 +114,39 @@ describe('the parameter table', () => {
     expect(() => checkParams({})).toThrow('k must be an integer in [2, 100000], got nothing');
   });
 
-  it('offers --exhaustive (the default) and --no-exhaustive (the scale engine)', async () => {
+  it('offers --exhaustive and --no-exhaustive (the scale engine); unset, the input decides', async () => {
     const args = ['in.star', '-k', '3', '-o', 'out'];
     expect((await cliParams(...args)).params?.exhaustive).toBeUndefined();
     expect((await cliParams(...args, '--exhaustive')).params?.exhaustive).toBe(true);
     expect((await cliParams(...args, '--no-exhaustive')).params?.exhaustive).toBe(false);
-    expect(CLASSIFY_DEFAULTS.exhaustive).toBe(true);
+    expect('exhaustive' in CLASSIFY_DEFAULTS).toBe(false);
+    const facts = (count: number) => ({ ...INPUT, count });
+    const n = SCALE_ENGINE_MIN_PARTICLES;
+    expect(resolveParams({ k: 3 }, facts(n - 1)).exhaustive).toBe(true);
+    expect(resolveParams({ k: 3 }, facts(n)).exhaustive).toBe(false);
+    expect(resolveParams({ k: 3, exhaustive: true }, facts(10 * n)).exhaustive).toBe(true);
+    expect(resolveParams({ k: 3, exhaustive: false }, facts(100)).exhaustive).toBe(false);
+    // what an executor other than the local one is told (it runs only the scale engine)
+    expect(whyNotScaleEngine({ k: 3 }, n)).toBeUndefined();
+    expect(whyNotScaleEngine({ k: 3, exhaustive: false }, 100)).toBeUndefined();
+    expect(whyNotScaleEngine({ k: 3 }, 100)).toMatch(
+      /^100 particles \(under 20000\) run the exhaustive engine unless exhaustive is false \(--no-exhaustive\)$/,
+    );
+    expect(whyNotScaleEngine({ k: 3, exhaustive: true }, n)).toBe('exhaustive was asked for');
+    expect(whyNotScaleEngine({ k: 3, method: 'kmeans' }, n)).toBe('method kmeans runs the exhaustive engine');
+    expect(whyNotScaleEngine({ k: 3, pipeline: 'msa' }, n)).toBe(
+      'the msa pipeline runs the exhaustive engine',
+    );
+  });
+
+  it('the scale engine has no hard visit budget by default, and settles past its allowance', () => {
+    const facts = (count: number) => ({ ...INPUT, count });
+    expect(resolveParams({ k: 100 }, facts(50_000)).maxVisits).toBe(0);
+    expect(resolveParams({ k: 100 }, facts(50_000)).settleSigma).toBe(0.05);
+    expect(visitAllowance(50_000, 100)).toBe(9);
+    expect(visitAllowance(1_000_000, 200)).toBe(2);
+    expect(visitAllowance(20_000, 40)).toBe(9);
+    expect(visitAllowance(2_000, 20)).toBe(41);
   });
 });
 

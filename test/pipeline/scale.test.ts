@@ -162,6 +162,35 @@ describe('runScale', () => {
     await expect(runScale(images, { ...options, maxVisits: 0.5 })).rejects.toThrow(/maxVisits/);
   }, 300_000);
 
+  it('settles past its visit allowance once σ is small, and not before', async () => {
+    const states: ScaleState[] = [];
+    const free = await runScale(images, { ...options, onIteration: (_r, s) => void states.push(s) });
+    const trace = free.trace as ScaleRecord[];
+    const full = trace.map((r, t) => ({ r, t })).filter(({ r }) => r.stage === 'full');
+    expect(full.length).toBeGreaterThanOrEqual(2);
+    // σ of the first full pass as the threshold: the run stops right after it once past the allowance
+    const first = full[0];
+    const settled = await runScale(images, { ...options, settle: { visits: 0, sigma: first.r.sigma } });
+    expect(settled.trace).toHaveLength(first.t + 1);
+    expect((settled.trace.at(-1) as ScaleRecord).settled).toBe(true);
+    expect(settled.converged).toBe(false);
+    expect(settled.assignment).toEqual(states[first.t].assignment);
+    // within the allowance it goes on, even with σ under the threshold
+    const allowance = first.r.visits + 1.5; // one more full pass fits, the third would not
+    const later = await runScale(images, { ...options, settle: { visits: allowance, sigma: 1 } });
+    expect(later.trace).toHaveLength(first.t + 2);
+    // (the second full pass may converge on this small set: then it ends as converged)
+    expect((later.trace.at(-1) as ScaleRecord).settled === true || later.converged).toBe(true);
+    expect(later.assignment).toEqual(states[first.t + 1].assignment);
+    // a threshold σ never reaches changes nothing
+    const never = await runScale(images, { ...options, settle: { visits: 0, sigma: 0 } });
+    expect(never.assignment).toEqual(free.assignment);
+    expect(never.trace.some((r) => (r as ScaleRecord).settled)).toBe(false);
+    await expect(runScale(images, { ...options, settle: { visits: 0, sigma: 2 } })).rejects.toThrow(
+      /settle.sigma/,
+    );
+  }, 300_000);
+
   it('with a local shift window: stays in its window, and resumes bit-identically', async () => {
     // a 5×5 grid searched in 3×3 windows around the previous shift (moved inside the grid)
     const local = { ...options, align: { ...options.align, shiftRange: 2 }, localShiftRadius: 1 };

@@ -59,7 +59,27 @@ describe('writeClassifyReport', () => {
     expect(html).toMatch(/<td>empty classes<\/td><td class="num">1<\/td>/);
     expect(html).toMatch(/<td>clustering time \(s\)<\/td><td class="num">2.75<\/td>/);
     expect(html).toContain('<th>dc</th>');
+    expect(html).not.toMatch(/<td>ended<\/td>|particle-visits/);
     expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+
+  it('says how the run ended and, for the scale engine, its particle-visits per particle', async () => {
+    const paths = await writeClassifyReport(join(dir, 'ended'), {
+      classAverages: discAverages(2, 16),
+      box: 16,
+      sizes: Int32Array.from([5, 6]),
+      trace: [
+        { sigma: 1, visits: 0.4 },
+        { sigma: 0.2, visits: 1.4 },
+        { sigma: 0.1, visits: 2.4 },
+      ],
+      title: 'scale',
+      params: {},
+      ending: 'stopped at the particle-visit budget',
+    });
+    const html = readFileSync(paths[0], 'utf8');
+    expect(html).toMatch(/<td>ended<\/td><td>stopped at the particle-visit budget<\/td>/);
+    expect(html).toMatch(/<td>particle-visits per particle<\/td><td class="num">2.4<\/td>/);
   });
 
   it('puts the class gallery first: sorted by score, rejected marked, a panel per class', async () => {
