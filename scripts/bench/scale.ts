@@ -14,7 +14,7 @@
  *                window (pixels; ≥ the shift range = the whole grid every pass)
  *   --max-visits V  the scale engine's hard particle-visit budget (default: none)
  *   --settle-sigma S  past the visit allowance max(2, 1 + 4000·k/n), the scale engine stops
- *                once σ ≤ S (default: classification's, 0.05; 0: never)
+ *                once σ ≤ S (default: classification's, 0: off)
  *   --batches L  the scale engine's mini-batch sizes, comma-separated, or none (default: its
  *                schedule, 100·k, 200·k, … under n/2)
  *   --trajectory the accuracy after every iteration too (median within-class angle over the

@@ -10,7 +10,7 @@
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
  *     [--max-visits V]   the scale engine's hard particle-visit budget (default: none)
  *     [--settle-sigma S] past the visit allowance max(2, 1 + 4000·k/n), stop once σ ≤ S
- *                        (default: classification's, 0.05; 0: never)
+ *                        (default: classification's, 0: off)
  *     [--batches none|B1,B2,…]   the scale engine's mini-batch sizes (default: its schedule)
  *     [--trajectory PREFIX]   also writes the classes after every iteration to PREFIX-<it>.i32
  *                             (−1: not yet assigned)

@@ -47,24 +47,25 @@ const spec = <S extends z.ZodType, const X extends Omit<ParamSpec<S>, 'schema'>>
 const UINT32_MAX = 2 ** 32 - 1;
 
 /**
- * Particles from which MRA + ACK-means runs the scale engine unless `exhaustive` is given: at
- * 2·10⁴ and more it was measured within 5 % + 0.5° of the exhaustive engine (SNR 1/10 and 1/30).
+ * Particles from which MRA + ACK-means runs the scale engine unless `exhaustive` is given: from
+ * 2·10⁴ it was measured at least as accurate as the exhaustive engine (run to σ0 or the cap, SNR
+ * 1/10 and 1/30; BENCHMARKS.md, "Scale engine").
  */
 export const SCALE_ENGINE_MIN_PARTICLES = 20_000;
 const MIN_TEXT = SCALE_ENGINE_MIN_PARTICLES.toLocaleString('en-US');
 
-/** Particle-visits per class the scale engine allows itself before it may settle. */
+/** Particle-visits per class the scale engine spends before it may settle (`settleSigma`). */
 export const VISITS_PER_CLASS = 4000;
 
 /**
  * The scale engine's visit allowance for n particles and k classes: max(2, 1 + 4,000·k/n)
  * particle-visits per particle, some 4,000 per class for the references to settle and then one
  * pass to assign every image (the pattern of cryoSPARC's online EM: mini-batches of about 100
- * particles per class, then a final full pass). Past it the engine stops once at most
- * `settleSigma` of the images changed class in a full pass. Calibrated on measurements
- * (BENCHMARKS.md, "Scale engine"): 9 on 5·10⁴ × 100 at SNR 1/10, where σ is then ≈ 0.04 and
- * the accuracy within 0.6° of 30 full passes; 2 on 10⁶ × 200. At SNR 1/30 σ stays above 0.05
- * for longer, and the engine goes on.
+ * particles per class, then a final full pass). With `settleSigma` > 0 the engine stops past it
+ * once at most that fraction of the images changed class in a full pass. Measured
+ * (BENCHMARKS.md, "Scale engine"): 9 on 5·10⁴ × 100 at SNR 1/10, where `settleSigma` 0.05 stops
+ * at 8.6 visits, 6.1× faster than the exhaustive engine and within 0.6° of it; but on a 2·10⁴ ×
+ * 40 set it stopped 1.8° short of running to σ0, so it is not the default.
  */
 export function visitAllowance(n: number, k: number): number {
   return Math.max(2, 1 + (VISITS_PER_CLASS * k) / n);
@@ -228,8 +229,8 @@ export const PARAMS = {
    * {@link SCALE_ENGINE_MIN_PARTICLES} particles, the exhaustive one below (where it costs
    * little and its coarse start helps most at low SNR); see {@link resolveExhaustive}. Other methods
    * and pipelines always use the exhaustive engine. Measured (BENCHMARKS.md, "Scale engine"):
-   * within 5 % + 0.5° of the exhaustive engine at 2·10⁴ × 40 and 5·10⁴ × 100 (SNR 1/10) and at
-   * 2·10⁴ × 40 (SNR 1/30), at a fraction of its time.
+   * as accurate as the exhaustive engine at 2·10⁴ × 40 (SNR 1/10 and 1/30) and 5·10⁴ × 100, at
+   * a fraction of its time per pass.
    */
   exhaustive: spec({
     schema: z.boolean(),
@@ -257,14 +258,15 @@ export const PARAMS = {
     unit: 'visits',
   }),
   /**
-   * Scale engine: past its visit allowance max(2, 1 + 4,000·k/n) particle-visits per particle
-   * ({@link visitAllowance}), stop once at most this fraction of the images changed class in a
-   * full pass (default 0.05; 0: only σ0, the cap and the budget stop it).
+   * Scale engine, for speed: past its visit allowance max(2, 1 + 4,000·k/n) particle-visits per
+   * particle ({@link visitAllowance}), stop once at most this fraction of the images changed
+   * class in a full pass (default 0: off, σ0 and the cap decide; 0.05 measured 6.1× faster than
+   * the exhaustive engine on 5·10⁴ × 100, and up to 1.8° less accurate than running to σ0).
    */
   settleSigma: spec({
     schema: z.number().min(0).max(1),
-    default: 0.05,
-    help: 'scale engine: past max(2, 1 + 4000·k/n) particle-visits per particle, stop once at most this fraction of images changes class (0: never)',
+    default: 0,
+    help: 'scale engine, for speed: past max(2, 1 + 4000·k/n) particle-visits per particle, stop once at most this fraction of images changes class (0: off)',
     unit: 's',
   }),
   /**

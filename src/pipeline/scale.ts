@@ -127,7 +127,7 @@ export interface ScaleOptions {
   /**
    * A softer stop: no full pass starts that would take the run past `visits` particle-visits per
    * particle once at most the fraction `sigma` of the images changed class in the last full pass
-   * (the pipeline's default: {@link visitAllowance} and 0.05). Default: none.
+   * (the pipeline's `settleSigma` with {@link visitAllowance}; off by default). Default: none.
    */
   settle?: { visits: number; sigma: number };
   seed?: number;

@@ -139,10 +139,10 @@ describe('the parameter table', () => {
     );
   });
 
-  it('the scale engine has no hard visit budget by default, and settles past its allowance', () => {
+  it('the scale engine has no visit budget and does not settle by default; its allowance', () => {
     const facts = (count: number) => ({ ...INPUT, count });
     expect(resolveParams({ k: 100 }, facts(50_000)).maxVisits).toBe(0);
-    expect(resolveParams({ k: 100 }, facts(50_000)).settleSigma).toBe(0.05);
+    expect(resolveParams({ k: 100 }, facts(50_000)).settleSigma).toBe(0);
     expect(visitAllowance(50_000, 100)).toBe(9);
     expect(visitAllowance(1_000_000, 200)).toBe(2);
     expect(visitAllowance(20_000, 40)).toBe(9);
