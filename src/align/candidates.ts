@@ -183,9 +183,10 @@ export function topClasses(scores: Float32Array, n: number, k: number, m: number
  * Fourier-cropped to half the box (an even number of pixels) and every setting is in that box's
  * pixels: the band, the rings, and the shift grid (the working range, a step of one coarse
  * pixel or the range if smaller; ±2 px step 1 becomes 3×3 shifts 2 working px apart).
- * Otherwise the working box, shifts and rings at `bandLimit`. The shift search matters: ranking at no shift, or at each
- * image's shift in its own class, missed the best class of many images (class averages are
- * centred differently), and the scale engine lost accuracy (BENCHMARKS.md, round 5).
+ * Otherwise the working box, shifts and rings at `bandLimit`. The shift search matters: ranking
+ * at no shift, or at each image's shift in its own class, missed the best class of many images
+ * (class averages are centred differently), and the scale engine lost accuracy (BENCHMARKS.md,
+ * round 5).
  */
 export function coarseOptions(options: AlignOptions, bandLimit: number): AlignOptions {
   const band = Math.min(options.bandLimit ?? 0.5, bandLimit);

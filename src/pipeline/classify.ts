@@ -89,11 +89,12 @@ export async function classifyParticles(
   checkCallback('onProgress', hooks.onProgress);
   checkCallback('onIteration', hooks.onIteration);
   const p = resolveParams(params, inputFacts(input));
-  const refusal = hooks.executor && hooks.executor.name !== 'local' && whyNotScaleEngine(p, input.count);
+  const executor = hooks.executor?.name ?? 'local';
+  const refusal = executor !== 'local' && whyNotScaleEngine(p, input.count);
   if (refusal)
     throw new AckmeansError(
       'ERR_EXECUTOR',
-      `ackmeans: the ${hooks.executor?.name} executor runs only the scale engine's passes, and this run would not use it: ${refusal}`,
+      `ackmeans: the ${executor} executor runs only the scale engine's passes, and this run would not use it: ${refusal}`,
     );
   const timings: Record<string, number> = {};
   const t0 = performance.now();

@@ -10,7 +10,8 @@
  *           references rebuilt from the batch's members. Coarse-to-fine: batches align with a
  *           lower band limit than the working one.
  *   passes  then full passes over every image at the working band limit until σ ≤ σ0 over the
- *           whole set, the iteration cap, or the particle-visit budget `maxVisits`. After the
+ *           whole set, the iteration cap, or, if given, the particle-visit budget `maxVisits` or
+ *           the `settle` rule. After the
  *           first full pass, with `localShiftRadius` the full alignment searches only a window
  *           around each image's previous shift (as RELION searches offsets around the previous
  *           translation): 2.3× faster candidate passes at the default 5×5 grid, but measured less
@@ -18,8 +19,9 @@
  *
  * Every pass is sparse: a coarse alignment (candidates.ts `coarseOptions`: half the box, half the
  * band, the shift range at half resolution) ranks all k references per image and keeps the top
- * m; the full alignment runs against those m and the image's own class; the ACK pass works on that sparse table (native/core/ack_pass.cpp: the dense pass is the
- * same code with every class a column). As in the exhaustive driver (src/cluster/own-class.ts),
+ * m; the full alignment runs against those m and the image's own class; the ACK pass works on
+ * that sparse table (native/core/ack_pass.cpp: the dense pass is the same code with every class
+ * a column). As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
  * exact: its 10 images are aligned to all k references.
