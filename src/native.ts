@@ -46,7 +46,9 @@ export interface NativeAlignStats {
   resample: number;
   /** The per-harmonic complex GEMMs. */
   gemm: number;
-  /** The batched inverse real FFTs. */
+  /** Gathering each (image, shift, reference) pair's spectrum into the inverse FFTs' rows. */
+  gather: number;
+  /** The batched complex inverse FFTs (one per pair: the image's correlation and its mirror's). */
   ifft: number;
   /** Arg-max, peak interpolation (parabola, then a quartic for the winner) and choice of shift/mirror. */
   peak: number;
@@ -56,6 +58,8 @@ export interface NativeAlignStats {
   ifftLength: number;
   /** Number of correlation functions computed (image × shift × mirror × reference). */
   correlations: number;
+  /** Number of complex inverse FFTs (image × shift × reference: two correlations each). */
+  transforms: number;
 }
 
 /** The outputs `alignImages` fills in place, n×k each (row-major, image by reference). */

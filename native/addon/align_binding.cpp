@@ -57,11 +57,13 @@ class AlignWorker : public PromiseWorker {
     Napi::Object o = Napi::Object::New(env);
     o.Set("resample", t_.resample);
     o.Set("gemm", t_.gemm);
+    o.Set("gather", t_.gather);
     o.Set("ifft", t_.ifft);
     o.Set("peak", t_.peak);
     o.Set("gemmFlops", t_.gemmFlops);
     o.Set("ifftLength", t_.ifftLength);
     o.Set("correlations", t_.correlations);
+    o.Set("transforms", t_.transforms);
     return o;
   }
 

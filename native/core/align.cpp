@@ -1,26 +1,33 @@
 // The hot loop of the product: multi-reference alignment by polar-Fourier correlation.
 //
 // For a tile of T images: every image is resampled on polar rings at every shift offset s
-// (half = T·S rows of ring spectra, real and imaginary parts split, see polar.h). For each
-// angular harmonic m ≤ mMax ONE real GEMM
-//   O_m = [X_re; X_im]·[Y_re; Y_im]ᵀ      (2·half rows) × (2·refs columns), K = rings(m)
-// holds the four real products of the image spectra X and the weighted reference spectra Y,
-// from which both Z_m(row, ref) = Σ_r (2πr/M_r²)·X_r(m)·conj(Y_r(m)) and the mirrored image's
-// Z'_m = Σ_r (2πr/M_r²)·conj(X_r(m))·conj(Y_r(m)) follow by adding and subtracting: the mirror
-// costs no GEMM work. The spectra of the (image, shift, mirror, reference) pairs are then
-// gathered a chunk at a time into contiguous rows and a batched inverse real FFT of length L
-// gives the rotational correlation c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L; a
-// vectorised arg-max per pair finds the peak, a parabola through the peak and its neighbours
-// ranks the (shift, mirror) pairs of each (image, reference), and a quartic through 5 samples
-// refines the winner's angle and value. Chunks stay in L2, and everything per tile lives in
-// per-thread buffers of a few MB, so memory does not grow with n; tiles are fixed by n alone,
-// so results do not depend on the thread count.
+// (half = T·S rows of ring spectra, see polar.h). For each angular harmonic m ≤ mMax ONE real
+// GEMM
+//   O_m = [U; V]·[U'; V']ᵀ      (2·half rows) × (2·refs columns), K = rings(m)
+// multiplies the sums U = Re X + Im X and differences V = Re X − Im X of the image spectra X by
+// those (U', V') of the weighted reference spectra Y. With the correlation spectra
+// Z_m(row, ref) = Σ_r (2πr/M_r²)·X_r(m)·conj(Y_r(m)) of the image and
+// Z'_m = Σ_r (2πr/M_r²)·conj(X_r(m))·conj(Y_r(m)) of its mirror image, the four products are
+// exactly
+//   Z_m + i·Z'_m = U·U' + i·U·V'      and      conj(Z_m) + i·conj(Z'_m) = V·V' + i·V·U',
+// the values at m and L − m of one complex spectrum whose inverse FFT of length L has the
+// rotational correlation of the image, c(α_a) = Z_0 + 2·Re Σ_m Z_m e^{i m α_a} at α_a = 2πa/L,
+// as its real part and that of the mirror image as its imaginary part. So the mirror costs no
+// GEMM work, and one complex inverse FFT serves both (half the transforms of one real FFT per
+// correlation). The GEMM output is transposed, a chunk of (image, shift, reference) pairs at a
+// time (4×4 blocks of complex values in AVX2 registers), into the transforms' contiguous rows. A
+// vectorised arg-max finds both peaks, a parabola through each peak and its neighbours ranks
+// the (shift, mirror) pairs of each (image, reference), and a quartic through 5 samples refines
+// the winner's angle and value. Chunks stay in L2, and everything per tile lives in per-thread
+// buffers of a few MB, so memory does not grow with n; tiles are fixed by n alone, so results
+// do not depend on the thread count.
 //
 // L is the smallest even 2^a3^b5^c ≥ 2·mMax + 2: dropping harmonics above the band limit makes
 // both the GEMMs and the inverse FFTs shorter. The correlation is then sampled every 360°/L and
 // the parabolic fit interpolates between samples.
 #include "align.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -41,7 +48,7 @@ namespace {
 
 constexpr int kTargetRows = 48;     // image×shift×mirror rows per tile (the real GEMM's M)
 constexpr int kTargetPairs = 4096;  // rows × references per block: the GEMM output stays ~3 MB
-constexpr int kChunkPairs = 128;    // pairs per inverse-FFT chunk: its spectra and samples stay in L2
+constexpr int kChunkPairs = 64;     // pairs per inverse-FFT chunk: its spectra and samples stay in L2
 
 bool smooth235(int n) {
   for (int p : {2, 3, 5})
@@ -65,64 +72,131 @@ void shift_grid(double range, double step, std::vector<double>& dx, std::vector<
     }
 }
 
-// For each of `count` rows of L samples (row p at v + p·L): best[p] = its maximum and at[p] =
-// the first a reaching it. K vectors of W lanes (lane l of vector c sees a ≡ c·W + l mod K·W)
-// keep their own first maximum, independent chains that hide the compare latency; the lanes
-// are then merged, ties going to the smaller index, so the result does not depend on W or K.
-template <int W, int K>
-inline __attribute__((always_inline)) void row_argmax_body(const float* v, int L, int count, float* best, int32_t* at) {
-  typedef float vf __attribute__((vector_size(W * 4)));
-  typedef int32_t vi __attribute__((vector_size(W * 4)));
-  constexpr int step = W * K;
-  const int full = L / step * step;
+// For each of `count` transforms of L complex samples (transform p at v + 2·p·dist floats, real and
+// imaginary parts interleaved: the correlations of an image, h = 0, and of its mirror image,
+// h = 1): at[2p + h] = the first sample a where part h reaches its maximum. The baseline copy is
+// that definition. In the AVX2 copy each lane keeps its own first maximum (8 lanes: each lane
+// always sees the same part), and the first index among the lanes holding their part's maximum
+// wins: the same answer.
+void pair_argmax_base(const float* v, int L, int dist, int count, int32_t* at) {
   for (int p = 0; p < count; ++p) {
-    const float* row = v + size_t(p) * L;
-    vf bv[K];
-    vi ba[K], idx[K];
-    for (int c = 0; c < K; ++c) {
-      int32_t lane[W];
-      for (int l = 0; l < W; ++l) lane[l] = c * W + l;
-      std::memcpy(&idx[c], lane, sizeof lane);
-      ba[c] = idx[c];
-      bv[c] = vf{} - std::numeric_limits<float>::infinity();
+    const float* row = v + size_t(p) * 2 * dist;
+    for (int h = 0; h < 2; ++h) {
+      float b = row[h];
+      int i = 0;
+      for (int a = 1; a < L; ++a)
+        if (row[2 * a + h] > b) {
+          b = row[2 * a + h];
+          i = a;
+        }
+      at[2 * p + h] = i;
     }
-    for (int a = 0; a < full; a += step)
-      for (int c = 0; c < K; ++c) {
-        vf x;
-        std::memcpy(&x, row + a + c * W, sizeof x);
-        const vi gt = x > bv[c];
-        bv[c] = gt ? x : bv[c];
-        ba[c] = gt ? idx[c] : ba[c];
-        idx[c] += step;
-      }
-    float b = row[0];
-    int32_t i = 0;
-    if (full > 0)
-      for (int c = 0; c < K; ++c)
-        for (int l = 0; l < W; ++l)
-          if (bv[c][l] > b || (bv[c][l] == b && ba[c][l] < i)) {
-            b = bv[c][l];
-            i = ba[c][l];
-          }
-    for (int a = full; a < L; ++a)
-      if (row[a] > b) {
-        b = row[a];
-        i = a;
-      }
-    best[p] = b;
-    at[p] = i;
   }
 }
-// Dispatched by hand rather than with ACK_SIMD_KERNEL: the best vector width differs (8 lanes
-// with AVX2, 4 with baseline SSE2), the result does not.
-__attribute__((target("avx2"))) void row_argmax_avx2(const float* v, int L, int count, float* best, int32_t* at) {
-  row_argmax_body<8, 4>(v, L, count, best, at);
+__attribute__((target("avx2"))) void pair_argmax_avx2(const float* v, int L, int dist, int count, int32_t* at) {
+  const int len = 2 * L, full = len / 32 * 32;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), none = _mm256_set1_epi32(INT32_MAX);
+  for (int p = 0; p < count; ++p) {
+    const float* row = v + size_t(p) * 2 * dist;
+    // 4 independent chains of 8 lanes: each lane's first maximum and the block (of 32) it is in
+    __m256 m[4];
+    __m256i block[4];
+    for (int c = 0; c < 4; ++c) {
+      m[c] = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+      block[c] = _mm256_setzero_si256();
+    }
+    for (int e = 0; e < full; e += 32) {
+      const __m256 start = _mm256_castsi256_ps(_mm256_set1_epi32(e));
+      for (int c = 0; c < 4; ++c) {
+        const __m256 x = _mm256_loadu_ps(row + e + 8 * c), gt = _mm256_cmp_ps(x, m[c], _CMP_GT_OQ);
+        m[c] = _mm256_blendv_ps(m[c], x, gt);
+        block[c] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(block[c]), start, gt));
+      }
+    }
+    // the maximum of each part, in every lane of that part: [b0, b1, b0, b1, …]
+    __m256 mm = _mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3]));
+    mm = _mm256_max_ps(mm, _mm256_permute2f128_ps(mm, mm, 1));
+    mm = _mm256_max_ps(mm, _mm256_permute_ps(mm, 0x4E));
+    // the smallest float index among the lanes that hold it
+    __m256i first = none;
+    for (int c = 0; c < 4; ++c) {
+      const __m256i index = _mm256_add_epi32(block[c], _mm256_add_epi32(lane, _mm256_set1_epi32(8 * c)));
+      const __m256i holds = _mm256_castps_si256(_mm256_cmp_ps(m[c], mm, _CMP_EQ_OQ));
+      first = _mm256_min_epi32(first, _mm256_blendv_epi8(none, index, holds));
+    }
+    first = _mm256_min_epi32(first, _mm256_permute2x128_si256(first, first, 1));
+    first = _mm256_min_epi32(first, _mm256_shuffle_epi32(first, 0x4E));
+    float b[2] = {_mm256_cvtss_f32(mm), _mm256_cvtss_f32(_mm256_permute_ps(mm, 1))};
+    int found[2] = {_mm256_cvtsi256_si32(first), _mm256_cvtsi256_si32(_mm256_shuffle_epi32(first, 1))};
+    for (int e = full; e < len; ++e)
+      if (row[e] > b[e & 1]) {
+        b[e & 1] = row[e];
+        found[e & 1] = e;
+      }
+    for (int h = 0; h < 2; ++h) at[2 * p + h] = found[h] == INT32_MAX ? 0 : found[h] / 2;  // none: NaN samples
+  }
 }
-void row_argmax_base(const float* v, int L, int count, float* best, int32_t* at) {
-  row_argmax_body<4, 4>(v, L, count, best, at);
+void pair_argmax(const float* v, int L, int dist, int count, int32_t* at) {
+  (simd_enabled() ? pair_argmax_avx2 : pair_argmax_base)(v, L, dist, count, at);
 }
-void row_argmax(const float* v, int L, int count, float* best, int32_t* at) {
-  (simd_enabled() ? row_argmax_avx2 : row_argmax_base)(v, L, count, best, at);
+
+// Transposes one segment of the GEMM output into the inverse FFTs' rows. For t < len, row t of
+// the chunk (dst + t·D complex) gets, at harmonic m ≤ mMax, the complex value (u[2t], u[2t + 1])
+// of u = src + m·stride floats (the U row: Z_m + i·Z'_m) and, for m ≥ 1, at L − m the value
+// (v[2t + 1], v[2t]) of v = u + vOffset (the V row, its parts swapped: conj(Z_m) + i·conj(Z'_m)).
+// The AVX2 path moves 4 harmonics × 4 rows at a time through registers; both paths only copy,
+// so they give identical results.
+inline void transpose_one(const float* src, size_t stride, size_t vOffset, int m, int t, fftwf_complex* dst, int D,
+                          int L) {
+  const float* u = src + m * stride + 2 * t;
+  float* lo = dst[size_t(t) * D + m];
+  lo[0] = u[0];
+  lo[1] = u[1];
+  if (m > 0) {
+    float* hi = dst[size_t(t) * D + L - m];
+    hi[0] = u[vOffset + 1];
+    hi[1] = u[vOffset];
+  }
+}
+void transpose_segment_base(const float* src, size_t stride, size_t vOffset, int mMax, int len, fftwf_complex* dst,
+                            int D, int L) {
+  for (int m = 0; m <= mMax; ++m)
+    for (int t = 0; t < len; ++t) transpose_one(src, stride, vOffset, m, t, dst, D, L);
+}
+__attribute__((target("avx2"))) void transpose_segment_avx2(const float* src, size_t stride, size_t vOffset, int mMax,
+                                                            int len, fftwf_complex* dst, int D, int L) {
+  for (int t = 0; t < len; ++t) transpose_one(src, stride, vOffset, 0, t, dst, D, L);
+  const __m256i reverse = _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+  int m = 1;
+  for (; m + 3 <= mMax; m += 4) {
+    int t = 0;
+    for (; t + 4 <= len; t += 4)
+      for (int part = 0; part < 2; ++part) {  // the U rows, then the V rows
+        __m256d r[4];
+        for (int i = 0; i < 4; ++i)
+          r[i] =
+              _mm256_loadu_pd(reinterpret_cast<const double*>(src + (m + i) * stride + (part ? vOffset : 0) + 2 * t));
+        const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]),
+                      t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        const __m256d c[4] = {_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+                              _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
+        for (int i = 0; i < 4; ++i) {  // c[i]: harmonics m..m+3 of row t + i
+          if (part == 0)
+            _mm256_storeu_pd(reinterpret_cast<double*>(dst[size_t(t + i) * D + m]), c[i]);
+          else  // L−m−3..L−m hold harmonics m+3..m, each with its parts swapped: all 8 floats reversed
+            _mm256_storeu_ps(dst[size_t(t + i) * D + L - m - 3],
+                             _mm256_permutevar8x32_ps(_mm256_castpd_ps(c[i]), reverse));
+        }
+      }
+    for (; t < len; ++t)
+      for (int i = 0; i < 4; ++i) transpose_one(src, stride, vOffset, m + i, t, dst, D, L);
+  }
+  for (; m <= mMax; ++m)
+    for (int t = 0; t < len; ++t) transpose_one(src, stride, vOffset, m, t, dst, D, L);
+}
+void transpose_segment(const float* src, size_t stride, size_t vOffset, int mMax, int len, fftwf_complex* dst, int D,
+                       int L) {
+  (simd_enabled() ? transpose_segment_avx2 : transpose_segment_base)(src, stride, vOffset, mMax, len, dst, D, L);
 }
 
 // A correlation peak: offset from the best sample (in samples) and interpolated value.
@@ -130,12 +204,23 @@ struct Peak {
   double offset, value;
 };
 
-// Sample a+d of a correlation of L samples (periodic in a).
-inline double at_offset(const float* row, int L, int a, int d) { return row[(a + d + L) % L]; }
+// The 5 samples a−2..a+2 of a correlation of L samples (periodic in a), `stride` floats apart.
+struct Around {
+  double y[5];
+};
+inline Around around(const float* row, int L, int a, int stride) {
+  Around s;
+  for (int d = -2; d <= 2; ++d) {
+    int e = a + d;
+    e += e < 0 ? L : (e >= L ? -L : 0);
+    s.y[d + 2] = row[size_t(e) * stride];
+  }
+  return s;
+}
 
 // Parabola through the peak sample and its two neighbours (used to choose shift and mirror).
-inline Peak parabolic(const float* row, int L, int a) {
-  const double ym = at_offset(row, L, a, -1), y0 = at_offset(row, L, a, 0), yp = at_offset(row, L, a, 1);
+inline Peak parabolic(const Around& s) {
+  const double ym = s.y[1], y0 = s.y[2], yp = s.y[3];
   const double denom = ym - 2 * y0 + yp;
   const double d = denom < 0 ? std::clamp(0.5 * (ym - yp) / denom, -0.5, 0.5) : 0.0;
   return {d, y0 - 0.25 * (ym - yp) * d};
@@ -144,9 +229,8 @@ inline Peak parabolic(const float* row, int L, int a) {
 // The quartic through the 5 samples around the peak, maximised by Newton's method from the
 // parabolic estimate (for the winning shift/mirror only): ~20× smaller value and angle errors
 // than the parabola when the correlation is sampled at ~2× its highest harmonic.
-inline Peak quartic(const float* row, int L, int a, Peak start) {
-  double y[5];
-  for (int d = -2; d <= 2; ++d) y[d + 2] = at_offset(row, L, a, d);
+inline Peak quartic(const Around& s, Peak start) {
+  const double* y = s.y;
   const double c1 = (y[0] - 8 * y[1] + 8 * y[3] - y[4]) / 12,
                c2 = (-y[0] + 16 * y[1] - 30 * y[2] + 16 * y[3] - y[4]) / 24,
                c3 = (-y[0] + 2 * y[1] - 2 * y[3] + y[4]) / 12, c4 = (y[0] - 4 * y[1] + 6 * y[2] - 4 * y[3] + y[4]) / 24;
@@ -177,7 +261,7 @@ struct Setup {
   const AlignSettings& st;
   PolarGrid grid;
   std::vector<double> dx, dy;
-  int S = 0, L = 0, H = 0, halves = 1, maxSamples = 0;
+  int S = 0, L = 0, rowDist = 0, halves = 1, maxSamples = 0;
   size_t boxSq = 0, W2 = 0;
   PolarSampler sampler, refSampler;
 
@@ -200,7 +284,9 @@ struct Setup {
         refSampler(grid, {0.0}, {0.0}) {
     S = int(dx.size());
     L = fast_even_length(2 * grid.mMax + 2);
-    H = L / 2 + 1;
+    // One cache line more than L complex values between the inverse FFTs' rows, so that the
+    // gather's column writes (one per row at each harmonic) do not all fall in a few L1 sets.
+    rowDist = L + 8;
     halves = s.mirror ? 2 : 1;
     boxSq = size_t(s.box) * s.box;
     W2 = size_t(sampler.width()) * sampler.width();
@@ -226,33 +312,35 @@ struct Match {
   uint8_t mirror;
 };
 
+// The best (shift, mirror) found so far for one (image, reference) pair of a tile.
+struct GroupBest {
+  double metric;
+  Peak peak;
+  Around samples;  // around the peak, for the final quartic fit
+  int at, o, h;
+};
+
 // Per-thread buffers for tiles of up to rowsMax rows (image × shift × mirror) against blocks of
 // up to kc references.
 struct Workspace {
-  FftwBuffer<float> padded, samples, O, R;
-  FftwBuffer<fftwf_complex> scratch, T;
+  FftwBuffer<float> padded, samples, O;
+  FftwBuffer<fftwf_complex> scratch, P, C;
   FftwBuffer<cfloat> A;
   std::vector<double> norms;
-  std::vector<float> best;
   std::vector<int32_t> at;
-  int chunkGroups = 1;                    // (image, reference) groups per inverse-FFT chunk
-  std::vector<int> groupImage, groupRef;  // the image and reference of each group of a chunk
+  std::vector<GroupBest> groups;
   void allocate(const Setup& u, int rowsMax, int kc, int pairsPerGroup) {
     const int halfMax = rowsMax / u.halves;
-    chunkGroups = std::max(1, kChunkPairs / pairsPerGroup);
-    const size_t chunk = size_t(chunkGroups) * pairsPerGroup;
     padded = fftw_buffer<float>(u.W2);
     samples = fftw_buffer<float>(u.grid.totalSamples);
     scratch = fftw_buffer<fftwf_complex>(u.maxSamples / 2 + 1);
     A = fftw_buffer<cfloat>(size_t(halfMax) * u.grid.packed);
     O = fftw_buffer<float>(size_t(u.grid.mMax + 1) * 4 * halfMax * kc);
-    T = fftw_buffer<fftwf_complex>(chunk * u.H);
-    R = fftw_buffer<float>(chunk * u.L);
+    P = fftw_buffer<fftwf_complex>(size_t(kChunkPairs) * u.rowDist);  // zero above mMax, and stays so
+    C = fftw_buffer<fftwf_complex>(size_t(kChunkPairs) * u.rowDist);
     norms.resize(halfMax);
-    best.resize(chunk);
-    at.resize(chunk);
-    groupImage.resize(chunkGroups);
-    groupRef.resize(chunkGroups);
+    at.resize(2 * kChunkPairs);
+    groups.resize(size_t(std::max(1, rowsMax / pairsPerGroup)) * kc);
   }
 };
 
@@ -286,7 +374,7 @@ template <class Out>
 void correlate(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off, const cfloat* B, int64_t kB,
                int64_t j0, int kk, const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
   const PolarGrid& grid = u.grid;
-  const int L = u.L, H = u.H, S = off.S, halves = u.halves, mMax = grid.mMax;
+  const int L = u.L, D = u.rowDist, S = off.S, halves = u.halves, mMax = grid.mMax;
   const size_t oStride = size_t(2 * half) * (2 * kk);  // floats per harmonic in O
   float* O = w.O.get();
   for (int m = 0; m <= mMax; ++m) {
@@ -299,82 +387,67 @@ void correlate(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off,
   }
   mine.gemm += seconds_since(t0);
 
-  // Pairs of (image ii, reference jj) form a group of halves·S pairs (mirror h, shift o), at
-  // h·S + o; chunks of whole groups are gathered, transformed and searched together.
-  const int perGroup = halves * S, groups = cnt * kk;
-  for (int g0 = 0; g0 < groups; g0 += w.chunkGroups) {
-    const int gc = std::min(w.chunkGroups, groups - g0), pairs = gc * perGroup;
-    fftwf_complex* T = w.T.get();
-    // Harmonic by harmonic, so that the reads of O_m run along its rows (references jj of a
-    // chunk are consecutive) and the writes stay in the chunk's few KB of T.
-    for (int gl = 0; gl < gc; ++gl) {
-      w.groupImage[gl] = (g0 + gl) / kk;
-      w.groupRef[gl] = (g0 + gl) % kk;
+  // Pair q = r·kk + jj is (row r = ii·S + o, reference jj); chunks of kChunkPairs pairs (their
+  // spectra and samples stay in L2) are transposed out of O a row segment at a time.
+  const int pairs = half * kk, groups = cnt * kk;
+  for (int g = 0; g < groups; ++g) w.groups[g].metric = std::numeric_limits<double>::infinity();
+  fftwf_complex* P = w.P.get();
+  const float* Cf = reinterpret_cast<const float*>(w.C.get());
+  for (int q0 = 0; q0 < pairs; q0 += kChunkPairs) {
+    const int qc = std::min(kChunkPairs, pairs - q0);
+    for (int q = q0; q < q0 + qc;) {
+      const int r = q / kk, jj = q % kk, len = std::min(kk - jj, q0 + qc - q);
+      transpose_segment(O + size_t(2 * r) * (2 * kk) + 2 * jj, oStride, 2 * size_t(kk), mMax, len,
+                        P + size_t(q - q0) * D, D, L);
+      q += len;
     }
-    for (int m = 0; m <= mMax; ++m) {
-      const float* Om = O + size_t(m) * oStride;
-      for (int o = 0; o < S; ++o)
-        for (int gl = 0; gl < gc; ++gl) {
-          const size_t r = size_t(w.groupImage[gl]) * S + o;
-          const float* re = Om + (2 * r) * (2 * kk) + 2 * w.groupRef[gl];  // X_re·Y_re, X_re·Y_im
-          const float* im = re + 2 * kk;                                   // X_im·Y_re, X_im·Y_im
-          float* z = T[size_t(gl * perGroup + o) * H + m];
-          z[0] = re[0] + im[1];
-          z[1] = im[0] - re[1];
-          if (halves == 2) {  // the mirror image: conj(X)·conj(Y)
-            float* zm = z + size_t(S) * H * 2;
-            zm[0] = re[0] - im[1];
-            zm[1] = -im[0] - re[1];
-          }
-        }
-    }
-    for (int p = 0; p < pairs; ++p) std::fill(T[size_t(p) * H + mMax + 1], T[size_t(p + 1) * H], 0.f);
-    fftwf_execute_dft_c2r(plan_c2r_rows(L, pairs), T, w.R.get());
-    mine.correlations += pairs;
+    mine.gather += seconds_since(t0);
+    fftwf_execute_dft(plan_c2c_backward_rows(L, qc, D), P, w.C.get());
+    mine.transforms += qc;
+    mine.correlations += double(qc) * halves;
     mine.ifft += seconds_since(t0);
 
-    const float* Rp = w.R.get();
-    row_argmax(Rp, L, pairs, w.best.data(), w.at.data());
-    const int32_t* at = w.at.data();
-    for (int gl = 0; gl < gc; ++gl) {
-      const int ii = w.groupImage[gl], jj = w.groupRef[gl];
-      double bestMetric = std::numeric_limits<double>::infinity();
-      Peak bestPeak{0, 0};
-      int bestPair = 0, bestO = 0, bestHalf = 0;
-      for (int h = 0; h < halves; ++h)
-        for (int o = 0; o < S; ++o) {
-          const int p = gl * perGroup + h * S + o;
-          const Peak pk = parabolic(Rp + size_t(p) * L, L, at[p]);
-          const double metric = w.norms[ii * S + o] - 2 * pk.value;
-          if (metric < bestMetric) {
-            bestMetric = metric;
-            bestPeak = pk;
-            bestPair = p;
-            bestO = o;
-            bestHalf = h;
-          }
-        }
-      const Peak pk = quartic(Rp + size_t(bestPair) * L, L, at[bestPair], bestPeak);
-      bestMetric = w.norms[ii * S + bestO] - 2 * pk.value;
-      const double bestAngle = (at[bestPair] + pk.offset) * 360.0 / L;
-      double deg = std::fmod(bestHalf ? bestAngle : -bestAngle, 360.0);
-      if (deg < 0) deg += 360.0;
-      const float f = float(deg);
-      const int g = off.at(ii, bestO);
-      out(ii, jj,
-          Match{float(std::max(0.0, bestMetric + refNorm[j0 + jj])), f >= 360.f ? 0.f : f,
-                float(0.0 - u.dx[g]),  // 0.0 − x: never −0
-                float(0.0 - u.dy[g]), uint8_t(bestHalf)});
+    pair_argmax(Cf, L, D, qc, w.at.data());
+    for (int q = 0; q < qc; ++q) {
+      const int r = (q0 + q) / kk, jj = (q0 + q) % kk, ii = r / S, o = r % S;
+      GroupBest& gb = w.groups[size_t(ii) * kk + jj];
+      for (int h = 0; h < halves; ++h) {
+        const int a = w.at[2 * q + h];
+        const Around near = around(Cf + size_t(q) * 2 * D + h, L, a, 2);
+        const Peak pk = parabolic(near);
+        const double metric = w.norms[r] - 2 * pk.value;
+        // ties go to the smallest (mirror, shift), whatever order the pairs come in
+        if (metric < gb.metric || (metric == gb.metric && (h < gb.h || (h == gb.h && o < gb.o))))
+          gb = GroupBest{metric, pk, near, a, o, h};
+      }
     }
     mine.peak += seconds_since(t0);
   }
+  for (int g = 0; g < groups; ++g) {
+    const GroupBest& gb = w.groups[g];
+    const int ii = g / kk, jj = g % kk;
+    const Peak pk = quartic(gb.samples, gb.peak);
+    const double bestMetric = w.norms[ii * S + gb.o] - 2 * pk.value;
+    const double bestAngle = (gb.at + pk.offset) * 360.0 / L;
+    double deg = std::fmod(gb.h ? bestAngle : -bestAngle, 360.0);
+    if (deg < 0) deg += 360.0;
+    const float f = float(deg);
+    const int gi = off.at(ii, gb.o);
+    out(ii, jj,
+        Match{float(std::max(0.0, bestMetric + refNorm[j0 + jj])), f >= 360.f ? 0.f : f,
+              float(0.0 - u.dx[gi]),  // 0.0 − x: never −0
+              float(0.0 - u.dy[gi]), uint8_t(gb.h)});
+  }
+  mine.peak += seconds_since(t0);
 }
 
 void add_timings(AlignTimings& total, const AlignTimings& mine) {
   total.resample += mine.resample;
   total.gemm += mine.gemm;
+  total.gather += mine.gather;
   total.ifft += mine.ifft;
   total.peak += mine.peak;
+  total.transforms += mine.transforms;
   total.gemmFlops += mine.gemmFlops;
   total.correlations += mine.correlations;
 }

@@ -18,9 +18,10 @@ struct AlignSettings {
 };
 
 // Per-phase wall time summed over threads, in seconds, and the flop counts of the phases.
+// Each complex inverse FFT (`transforms`) gives the correlations of an image and of its mirror.
 struct AlignTimings {
-  double resample = 0, gemm = 0, ifft = 0, peak = 0;  // ifft: gathering the spectra + inverse FFTs
-  double gemmFlops = 0, ifftLength = 0, correlations = 0;
+  double resample = 0, gemm = 0, gather = 0, ifft = 0, peak = 0;  // gather: the FFTs' input spectra
+  double gemmFlops = 0, ifftLength = 0, correlations = 0, transforms = 0;
 };
 
 // Outputs are n×k row-major. score = ‖x_s‖²_w + ‖μ‖²_w − 2·max correlation (clamped at 0);

@@ -47,10 +47,13 @@ fftwf_plan plan_r2c_many(int n, int howmany, int stride, int dist) {
   });
 }
 
-fftwf_plan plan_c2r_rows(int n, int howmany) {
-  const int h = n / 2 + 1;
-  return cached({4, n, howmany, 1, 0}, size_t(howmany) * n, size_t(howmany) * h, [&](float* r, fftwf_complex* c) {
-    return fftwf_plan_many_dft_c2r(1, &n, howmany, c, nullptr, 1, h, r, nullptr, 1, n, FFTW_ESTIMATE);
+fftwf_plan plan_c2c_backward_rows(int n, int howmany, int dist) {
+  // The output is planned in the "real" scratch buffer (2·count floats), so that input and
+  // output are both fftwf_malloc'd, as the buffers the plan is executed on.
+  const size_t count = size_t(howmany) * dist;
+  return cached({5, n, howmany, 1, dist}, 2 * count, count, [&](float* r, fftwf_complex* c) {
+    return fftwf_plan_many_dft(1, &n, howmany, c, nullptr, 1, dist, reinterpret_cast<fftwf_complex*>(r), nullptr, 1,
+                               dist, FFTW_BACKWARD, FFTW_ESTIMATE);
   });
 }
 

@@ -15,9 +15,9 @@ namespace ack {
 // `stride`, distance between transforms `dist` (the same layout for input and output, counted
 // in their own units).
 fftwf_plan plan_r2c_many(int n, int howmany, int stride, int dist);
-// `howmany` contiguous complex -> real transforms of length n: input rows of n/2+1 complex
-// values one after the other, output rows of n reals one after the other (overwrites input).
-fftwf_plan plan_c2r_rows(int n, int howmany);
+// `howmany` out-of-place backward complex transforms of length n, rows of n complex values
+// `dist` ≥ n apart (in and out); the input is preserved.
+fftwf_plan plan_c2c_backward_rows(int n, int howmany, int dist);
 // 2-D transforms of one rows×cols image: real -> rows×(cols/2+1) complex and back, both
 // unnormalised (a round trip multiplies by rows·cols). The c2r transform overwrites its input.
 fftwf_plan plan_r2c_2d(int rows, int cols);

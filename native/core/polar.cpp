@@ -97,8 +97,8 @@ double ring_spectra(const PolarGrid& grid, float* samples, fftwf_complex* scratc
       const int act = grid.active(m);
       float* re = reinterpret_cast<float*>(out + size_t(rows) * grid.harmonicOffset[m]) + size_t(row) * 2 * act +
                   (q - grid.firstActive[m]);
-      re[0] = s * X[m].real();
-      re[act] = s * X[m].imag();
+      re[0] = s * (X[m].real() + X[m].imag());
+      re[act] = s * (X[m].real() - X[m].imag());
     }
   }
   return norm;

@@ -59,14 +59,16 @@ class PolarSampler {
 };
 
 // Ring FFTs of one row of samples into a block of `rows` packed spectra, laid out per harmonic
-// with real and imaginary parts split: block m (starting at rows·harmonicOffset[m] complex
-// slots) holds, for each row `row`, active(m) real parts then active(m) imaginary parts of
-// X_q(m) for rings q = firstActive[m]..rings−1, each multiplied by `scale[q]` (nullptr: 1).
-// Read as floats, block m is a (2·rows) × active(m) real matrix whose rows alternate real and
-// imaginary parts: the layout of the per-harmonic real GEMMs in align.cpp, which give the
-// correlations of an image and of its mirror image (the conjugated spectra) at once. `scratch`
-// holds ≥ M_max/2+1 complex values and `samples` is fftwf_alloc'd (ring offsets keep it aligned).
-// Returns the weighted norm ⟨x,x⟩_w of the row (kept harmonics only).
+// as sums and differences of the real and imaginary parts: block m (starting at
+// rows·harmonicOffset[m] complex slots) holds, for each row `row`, active(m) values
+// Re X_q(m) + Im X_q(m) and then active(m) values Re X_q(m) − Im X_q(m), for rings
+// q = firstActive[m]..rings−1, each multiplied by `scale[q]` (nullptr: 1). Read as floats, block m
+// is a (2·rows) × active(m) real matrix whose rows alternate sums U and differences V: the layout
+// of the per-harmonic real GEMMs in align.cpp, whose four products U·U', U·V', V·U', V·V' of an
+// image and a reference are directly the spectra of the correlations of the image and of its
+// mirror image (the conjugated spectra), see align.cpp. `scratch` holds ≥ M_max/2+1 complex values
+// and `samples` is fftwf_alloc'd (ring offsets keep it aligned). Returns the weighted norm
+// ⟨x,x⟩_w of the row (kept harmonics only).
 double ring_spectra(const PolarGrid& grid, float* samples, fftwf_complex* scratch, const float* scale, int rows,
                     int row, cfloat* out);
 

@@ -65,7 +65,17 @@ export async function align(
     shiftX: new Float32Array(nk),
     shiftY: new Float32Array(nk),
     mirror: new Uint8Array(nk),
-    stats: { resample: 0, gemm: 0, ifft: 0, peak: 0, gemmFlops: 0, ifftLength: 0, correlations: 0 },
+    stats: {
+      resample: 0,
+      gemm: 0,
+      gather: 0,
+      ifft: 0,
+      peak: 0,
+      gemmFlops: 0,
+      ifftLength: 0,
+      correlations: 0,
+      transforms: 0,
+    },
   };
   for await (const block of imageBlocks(images, box)) {
     const rows = (a: Float32Array): Float32Array =>
@@ -92,7 +102,16 @@ export async function align(
         }),
       { signal, onProgress: blockProgress(onProgress, block.start, n) },
     );
-    for (const key of ['resample', 'gemm', 'ifft', 'peak', 'gemmFlops', 'correlations'] as const)
+    for (const key of [
+      'resample',
+      'gemm',
+      'gather',
+      'ifft',
+      'peak',
+      'gemmFlops',
+      'correlations',
+      'transforms',
+    ] as const)
       result.stats[key] += stats[key];
     result.stats.ifftLength = stats.ifftLength;
   }

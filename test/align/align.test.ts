@@ -54,9 +54,13 @@ describe('align', () => {
 
   // Whole-pixel steps share one sampling table (moved by a pixel delta); a half-pixel step has
   // one table per offset.
-  it.each([1, 0.5])(
-    'agrees with the slow reference implementation at shift step %s (scores within 1e-3)',
-    async (step) => {
+  it.each([
+    [1, true],
+    [0.5, true],
+    [1, false],
+  ])(
+    'agrees with the slow reference implementation at shift step %s, mirror %s (scores within 1e-3)',
+    async (step, mirror) => {
       const small = 24;
       const o = {
         box: small,
@@ -64,7 +68,7 @@ describe('align', () => {
         lastRing: 10,
         shiftRange: step,
         shiftStep: step,
-        mirror: true,
+        mirror,
         bandLimit: 0.3,
       };
       const imgs = [0, 1, 2].map((s) =>
@@ -72,7 +76,7 @@ describe('align', () => {
           psi: 31 * s + 7,
           shiftX: 0,
           shiftY: 0,
-          mirror: false,
+          mirror: s === 1, // with mirror false, the search must still score it against the reference
         }),
       );
       const refs = [0, 1].map((s) => renderTransformed(randomBlobs(4, 7, 40 + s), small));
