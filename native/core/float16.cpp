@@ -1,8 +1,13 @@
 #include "float16.h"
 
+#include <cpuid.h>
+#include <immintrin.h>
+
 #include <cmath>
 #include <cstring>
 #include <vector>
+
+#include "simd.h"
 
 namespace ack {
 
@@ -55,9 +60,30 @@ void encode_float16(const float* in, uint16_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
 }
 
-void decode_float16(const uint16_t* in, float* out, size_t n) {
+namespace {
+void decode_float16_table(const uint16_t* in, float* out, size_t n) {
   const float* t = decode_table().data();
   for (size_t i = 0; i < n; ++i) out[i] = t[in[i]];
+}
+// F16C converts 8 values per instruction, exactly (subnormals included); NaNs are then replaced
+// by half_to_float's NaN, so both paths give the same bits for every input.
+__attribute__((target("avx2,f16c"))) void decode_float16_f16c(const uint16_t* in, float* out, size_t n) {
+  const __m256 nan = _mm256_set1_ps(std::nanf(""));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+    _mm256_storeu_ps(out + i, _mm256_blendv_ps(x, nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+  }
+  decode_float16_table(in + i, out + i, n - i);
+}
+const bool g_f16c = [] {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}();
+}  // namespace
+
+void decode_float16(const uint16_t* in, float* out, size_t n) {
+  (g_f16c && simd_enabled() ? decode_float16_f16c : decode_float16_table)(in, out, n);
 }
 
 }  // namespace ack

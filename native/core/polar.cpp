@@ -42,27 +42,63 @@ PolarSampler::PolarSampler(const PolarGrid& grid, const std::vector<double>& dx,
   pad_ = int(std::ceil(reach)) + 2;
   width_ = grid.box + 2 * pad_;
   const int S = grid.totalSamples;
-  index_.assign(size_t(offsets()) * S, 0);
-  w_.assign(size_t(offsets()) * S * 4, 0.f);
   const double c = grid.box / 2;
   const double lo = -pad_, hi = grid.box + pad_ - 2;  // keep (x0+1, y0+1) inside the padded image
-  for (int o = 0; o < offsets(); ++o) {
+  // The table of centre offset (dx, dy); returns whether every sample is inside, unclamped.
+  auto make_table = [&](double ox, double oy, int32_t* index, float* w) {
+    bool regular = true;
     for (int q = 0; q < grid.rings; ++q) {
       const int r = grid.firstRing + q, M = grid.samples[q];
       for (int t = 0; t < M; ++t) {
         const double th = 2.0 * M_PI * t / M;
-        const double x = c + dx[o] + r * std::cos(th), y = c + dy[o] + r * std::sin(th);
-        const size_t s = size_t(o) * S + grid.sampleOffset[q] + t;
-        if (x < lo || y < lo || x > hi + 1 || y > hi + 1) continue;  // outside: weights stay 0
+        const double x = c + ox + r * std::cos(th), y = c + oy + r * std::sin(th);
+        const size_t s = size_t(grid.sampleOffset[q]) + t;
+        if (x < lo || y < lo || x > hi + 1 || y > hi + 1) {  // outside: weights stay 0
+          regular = false;
+          continue;
+        }
+        if (x >= hi || y >= hi) regular = false;  // clamped below
         const double x0 = std::min(std::floor(x), hi), y0 = std::min(std::floor(y), hi);
         const float fx = float(x - x0), fy = float(y - y0);
-        index_[s] = int32_t((y0 + pad_) * width_ + (x0 + pad_));
-        w_[4 * s + 0] = (1 - fx) * (1 - fy);
-        w_[4 * s + 1] = fx * (1 - fy);
-        w_[4 * s + 2] = (1 - fx) * fy;
-        w_[4 * s + 3] = fx * fy;
+        index[s] = int32_t((y0 + pad_) * width_ + (x0 + pad_));
+        w[4 * s + 0] = (1 - fx) * (1 - fy);
+        w[4 * s + 1] = fx * (1 - fy);
+        w[4 * s + 2] = (1 - fx) * fy;
+        w[4 * s + 3] = fx * fy;
       }
     }
+    return regular;
+  };
+  // Offsets whose fractional parts are the same share the table of the first of them, moved by
+  // whole pixels (when no sample of either leaves the image or is clamped), so that a grid of
+  // whole-pixel steps has one table (and half-pixel steps four) that stays in cache.
+  std::vector<int32_t> ownIndex(S);
+  std::vector<float> ownW(size_t(S) * 4);
+  std::vector<int> regularTable;  // per table: the offset it was made for, or −1 if irregular
+  for (size_t o = 0; o < dx.size(); ++o) {
+    const double fx = dx[o] - std::floor(dx[o]), fy = dy[o] - std::floor(dy[o]);
+    std::fill(ownIndex.begin(), ownIndex.end(), 0);
+    std::fill(ownW.begin(), ownW.end(), 0.f);
+    const bool regular = make_table(dx[o], dy[o], ownIndex.data(), ownW.data());
+    int shared = -1;
+    for (size_t t = 0; regular && t < regularTable.size() && shared < 0; ++t) {
+      const int p = regularTable[t];
+      if (p >= 0 && std::fabs(dx[p] - std::floor(dx[p]) - fx) < 1e-9 &&
+          std::fabs(dy[p] - std::floor(dy[p]) - fy) < 1e-9)
+        shared = int(t);
+    }
+    if (shared >= 0) {
+      const int p = regularTable[shared];
+      table_.push_back(shared);
+      delta_.push_back(
+          int32_t((std::floor(dy[o]) - std::floor(dy[p])) * width_ + (std::floor(dx[o]) - std::floor(dx[p]))));
+      continue;
+    }
+    table_.push_back(int(regularTable.size()));
+    delta_.push_back(0);
+    regularTable.push_back(regular ? int(o) : -1);
+    index_.insert(index_.end(), ownIndex.begin(), ownIndex.end());
+    w_.insert(w_.end(), ownW.begin(), ownW.end());
   }
 }
 
@@ -75,10 +111,11 @@ void PolarSampler::padImage(const float* image, float* padded) const {
 
 void PolarSampler::sample(const float* padded, int o, float* out) const {
   const int S = grid_.totalSamples, W = width_;
-  const int32_t* idx = index_.data() + size_t(o) * S;
-  const float* w = w_.data() + size_t(o) * S * 4;
+  const int32_t* idx = index_.data() + size_t(table_[o]) * S;
+  const float* w = w_.data() + size_t(table_[o]) * S * 4;
+  const float* base = padded + delta_[o];
   for (int s = 0; s < S; ++s) {
-    const float* p = padded + idx[s];
+    const float* p = base + idx[s];
     out[s] = w[4 * s] * p[0] + w[4 * s + 1] * p[1] + w[4 * s + 2] * p[W] + w[4 * s + 3] * p[W + 1];
   }
 }

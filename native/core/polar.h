@@ -38,7 +38,8 @@ struct PolarGrid {
 };
 
 // Bilinear sampling tables for a set of sampling-centre offsets (dx, dy) in pixels, on images
-// padded by `pad` zero pixels on every side (row width box + 2·pad).
+// padded by `pad` zero pixels on every side (row width box + 2·pad). Offsets that differ by whole
+// pixels share one table, moved (unless a sample would leave the image): the same weights.
 class PolarSampler {
  public:
   PolarSampler(const PolarGrid& grid, const std::vector<double>& dx, const std::vector<double>& dy);
@@ -54,8 +55,10 @@ class PolarSampler {
   const PolarGrid& grid_;
   std::vector<double> dx_, dy_;
   int pad_, width_;
-  std::vector<int32_t> index_;  // per offset and sample: top-left pixel in the padded image
-  std::vector<float> w_;        // per offset and sample: 4 bilinear weights
+  std::vector<int32_t> index_;  // per table and sample: top-left pixel in the padded image
+  std::vector<float> w_;        // per table and sample: 4 bilinear weights
+  std::vector<int> table_;      // per offset: its table
+  std::vector<int32_t> delta_;  // per offset: whole-pixel move of its table (in padded pixels)
 };
 
 // Ring FFTs of one row of samples into a block of `rows` packed spectra, laid out per harmonic
