@@ -59,9 +59,10 @@ export interface ParticleSet {
   readBatch(start: number, count: number, out?: Float32Array): Promise<Float32Array>;
   /**
    * The same particles as binary16 bit patterns (host order), undecoded, when every one of them
-   * is stored as float16 (MRC mode 12); otherwise undefined (then use {@link readBatch}).
+   * is stored as float16 (MRC mode 12); otherwise undefined (then use {@link readBatch}). Written
+   * into `out` (its first count·box² values) when given.
    */
-  readBatchFloat16(start: number, count: number): Promise<Uint16Array | undefined>;
+  readBatchFloat16(start: number, count: number, out?: Uint16Array): Promise<Uint16Array | undefined>;
   /** The source table (STAR input only), so outputs can keep every input column. */
   star?: { file: StarFile; particlesBlock: string };
   /** The source table (cryoSPARC .cs input only), so outputs can keep every input field. */

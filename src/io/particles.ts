@@ -196,7 +196,7 @@ export async function openParticles(
       }
       return dest;
     },
-    async readBatchFloat16(start: number, n: number) {
+    async readBatchFloat16(start: number, n: number, out?: Uint16Array) {
       checkInt('start', start, 0);
       checkInt('count', n, 0);
       if (start + n > count)
@@ -210,11 +210,17 @@ export async function openParticles(
         i = j;
       }
       for (const [i] of runs) if (!(await pool.use(stackIndex[i], async (s) => s.float16))) return undefined;
-      const dest = new Uint16Array(n * imageValues);
-      for (const [i, j] of runs) {
-        const bits = await pool.use(stackIndex[i], (s) => s.readBatchFloat16(imageIndex[i], j - i));
-        dest.set(bits, (i - start) * imageValues);
-      }
+      if (out !== undefined && (!(out instanceof Uint16Array) || out.length < n * imageValues))
+        throw new RangeError(`out must be a Uint16Array of at least ${n * imageValues} values`);
+      const dest = out ? out.subarray(0, n * imageValues) : new Uint16Array(n * imageValues);
+      for (const [i, j] of runs)
+        await pool.use(stackIndex[i], (s) =>
+          s.readBatchFloat16(
+            imageIndex[i],
+            j - i,
+            dest.subarray((i - start) * imageValues, (j - start) * imageValues),
+          ),
+        );
       return dest;
     },
     close: () => pool.close(),

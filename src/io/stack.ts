@@ -48,8 +48,9 @@ export interface ImageStack<H = unknown> {
   /**
    * The binary16 bit patterns (host byte order) of images start … start+count−1, undecoded, for
    * a consumer that decodes them itself (native preprocessing). Only when {@link float16}.
+   * Written into `out` (its first count·box² values) when given, so a caller can reuse a buffer.
    */
-  readBatchFloat16(start: number, count: number): Promise<Uint16Array>;
+  readBatchFloat16(start: number, count: number, out?: Uint16Array): Promise<Uint16Array>;
   close(): Promise<void>;
 }
 
@@ -143,14 +144,18 @@ class LayoutStack<H> implements ImageStack<H> {
     return this.layout.mode === 12;
   }
 
-  async readBatchFloat16(start: number, count: number): Promise<Uint16Array> {
+  async readBatchFloat16(start: number, count: number, out?: Uint16Array): Promise<Uint16Array> {
     if (!this.float16) throw new Error(`${this.path}: readBatchFloat16 needs float16 (mode 12) values`);
     this.checkRange(start, count);
-    const bits = new Uint16Array(count * this.imageValues);
-    const bytes = new Uint8Array(bits.buffer);
+    const total = count * this.imageValues;
+    if (out !== undefined && (!(out instanceof Uint16Array) || out.length < total))
+      throw new RangeError(`out must be a Uint16Array of at least ${total} values`);
+    const bits = out ? out.subarray(0, total) : new Uint16Array(total);
+    const bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
     for (const [position, values, offset] of this.pieces(start, count))
       await readFully(this.handle, this.path, bytes.subarray(2 * offset, 2 * (offset + values)), position);
-    if (this.layout.littleEndian !== HOST_LITTLE_ENDIAN) Buffer.from(bits.buffer).swap16();
+    if (this.layout.littleEndian !== HOST_LITTLE_ENDIAN)
+      Buffer.from(bits.buffer, bits.byteOffset, bits.byteLength).swap16();
     return bits;
   }
 

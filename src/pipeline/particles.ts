@@ -30,7 +30,7 @@ export function particleInput(set: ParticleSet): ParticleInput & { pixelSize: nu
     pixelSize,
     ...(set.ctf ? { ctf: set.ctf } : {}),
     ...(set.poses ? { poses: set.poses } : {}),
-    readBatch: (start, count) => set.readBatch(start, count),
-    readBatchFloat16: (start, count) => set.readBatchFloat16(start, count),
+    readBatch: (start, count, out) => set.readBatch(start, count, out),
+    readBatchFloat16: (start, count, out) => set.readBatchFloat16(start, count, out),
   };
 }

@@ -29,13 +29,13 @@ export interface ParticleInput {
   ctf?: CtfColumns;
   /** Input origins in Å (RELION: the translation that centres each particle). */
   poses?: { originXAngst?: Float64Array; originYAngst?: Float64Array };
-  /** Images start..start+count−1 (count·box² values). */
-  readBatch(start: number, count: number): Promise<Float32Array>;
+  /** Images start..start+count−1 (count·box² values), into `out` when given. */
+  readBatch(start: number, count: number, out?: Float32Array): Promise<Float32Array>;
   /**
    * The same images as undecoded binary16 bit patterns when they are stored so (MRC mode 12),
-   * else undefined: the native pass then decodes them, not JavaScript.
+   * else undefined: the native pass then decodes them, not JavaScript. Into `out` when given.
    */
-  readBatchFloat16?(start: number, count: number): Promise<Uint16Array | undefined>;
+  readBatchFloat16?(start: number, count: number, out?: Uint16Array): Promise<Uint16Array | undefined>;
 }
 
 /** The preprocessed stack. */
@@ -130,9 +130,20 @@ export async function prepareStack(
     const badMetadata = new Map(
       screenMetadata(input, params.phaseFlip && input.ctf !== undefined).map((q) => [q.index, q]),
     );
+    // Two buffers of each kind, taken in turn (batch b reads into slot b mod 2 while the batch
+    // before it is processed from the other): no fresh allocation, so no page faults, per batch.
+    const halves: Uint16Array[] = [];
+    const floats: Float32Array[] = [];
     const read = async (start: number): Promise<Float32Array | Uint16Array> => {
       const count = Math.min(batch, input.count - start);
-      return (await input.readBatchFloat16?.(start, count)) ?? input.readBatch(start, count);
+      const slot = Math.floor(start / batch) % 2;
+      if (input.readBatchFloat16) {
+        halves[slot] ??= new Uint16Array(batch * N * N);
+        const bits = await input.readBatchFloat16(start, count, halves[slot]);
+        if (bits) return bits.subarray(0, count * N * N);
+      }
+      floats[slot] ??= new Float32Array(batch * N * N);
+      return (await input.readBatch(start, count, floats[slot])).subarray(0, count * N * N);
     };
     const readAhead = (start: number) => {
       const p = read(start);
