@@ -269,8 +269,8 @@ export interface NativeAddon {
   ): Promise<{ images: Float32Array; screen: Uint8Array | undefined }>;
   /** binary16 bit patterns of `values` (round to nearest even). */
   float16Encode(options: { values: Float32Array }): Promise<Uint16Array>;
-  /** float32 values of binary16 bit patterns. */
-  float16Decode(options: { bits: Uint16Array }): Promise<Float32Array>;
+  /** float32 values of binary16 bit patterns, in a new array or in `out` (≥ bits.length values). */
+  float16Decode(options: { bits: Uint16Array; out?: Float32Array }): Promise<Float32Array>;
   /** Projections of a cubic map along n rotation matrices (RELION's convention). */
   projectVolume(
     options: NativeJob & {

@@ -3,7 +3,7 @@
 //   ctf?: Float64Array(7n), pixelSize?, screen, roundFloat16, threads, control})
 //   -> Promise<{ images: Float32Array(n*outBox²), screen: Uint8Array(n) | undefined }>
 // float16Encode({values: Float32Array}) -> Promise<Uint16Array>
-// float16Decode({bits: Uint16Array}) -> Promise<Float32Array>
+// float16Decode({bits: Uint16Array, out?: Float32Array}) -> Promise<Float32Array> (out, when given)
 #include <string>
 
 #include "../core/ctf.h"
@@ -147,22 +147,37 @@ class EncodeWorker : public PromiseWorker {
   OwnedArray<uint16_t> out_;
 };
 
+// Decodes into a new array, or into `out` (a caller's buffer of at least as many values: no
+// fresh pages to fault in, which costs more than the decoding itself here).
 class DecodeWorker : public PromiseWorker {
  public:
-  DecodeWorker(Napi::Env env, Napi::Uint16Array in) : PromiseWorker(env, "ackmeans.float16Decode"), in_(in.Data()) {
+  DecodeWorker(Napi::Env env, Napi::Uint16Array in, Napi::Float32Array out)
+      : PromiseWorker(env, "ackmeans.float16Decode"), in_(in.Data()) {
     n_ = in.ElementLength();
-    out_.allocate(n_);
+    if (out.IsEmpty()) {
+      owned_.allocate(n_);
+      dest_ = owned_.data;
+    } else {
+      if (out.ElementLength() < n_)
+        throw Napi::RangeError::New(env, "options.out must hold at least bits.length values");
+      dest_ = out.Data();
+      outRef_ = Napi::Persistent(out);  // also keeps it alive for the job
+    }
     Keep(in);
   }
 
  protected:
-  void Run() override { ack::decode_float16(in_, out_.data, n_); }
-  Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
+  void Run() override { ack::decode_float16(in_, dest_, n_); }
+  Napi::Value Result(Napi::Env env) override {
+    return outRef_.IsEmpty() ? adopt<Napi::Float32Array>(env, owned_) : outRef_.Value();
+  }
 
  private:
   const uint16_t* in_;
   size_t n_;
-  OwnedArray<float> out_;
+  float* dest_ = nullptr;
+  OwnedArray<float> owned_;
+  Napi::Reference<Napi::Float32Array> outRef_;
 };
 
 Napi::Value Float16Encode(const Napi::CallbackInfo& info) {
@@ -172,7 +187,7 @@ Napi::Value Float16Encode(const Napi::CallbackInfo& info) {
 
 Napi::Value Float16Decode(const Napi::CallbackInfo& info) {
   Options o(info);
-  return (new DecodeWorker(info.Env(), o.u16("bits")))->Start();
+  return (new DecodeWorker(info.Env(), o.u16("bits"), o.has("out") ? o.f32("out") : Napi::Float32Array()))->Start();
 }
 
 Registrar regPreprocess("preprocessStack", PreprocessStack);

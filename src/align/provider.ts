@@ -11,6 +11,28 @@ export interface ImageProvider {
   readonly n: number;
   /** Images start..start+count−1 as one Float32Array of count·box² values, row-major. */
   read(start: number, count: number): Promise<Float32Array>;
+  /**
+   * Optional: the same images written into `out` (at least count·box² values); returns the view
+   * of its first count·box² values. {@link imageBlocks} then reads into two reused buffers.
+   */
+  readInto?(start: number, count: number, out: Float32Array): Promise<Float32Array>;
+}
+
+/**
+ * Block buffers kept between {@link imageBlocks} calls: fresh large arrays are page faults on
+ * first touch, which cost more than reading and decoding the pixels (measured in perf).
+ */
+const spareBuffers: Float32Array[] = [];
+const MAX_SPARE_BUFFERS = 2;
+
+function takeBuffer(length: number): Float32Array {
+  const i = spareBuffers.findIndex((b) => b.length >= length);
+  return i >= 0 ? spareBuffers.splice(i, 1)[0] : new Float32Array(length);
+}
+
+function giveBack(buffer: Float32Array): void {
+  spareBuffers.push(buffer);
+  if (spareBuffers.length > MAX_SPARE_BUFFERS) spareBuffers.shift();
 }
 
 /** Images in memory or from a provider. */
@@ -37,7 +59,8 @@ export function blockSize(box: number): number {
 /**
  * The images in consecutive blocks `{ start, images }`: one block (the array itself) for a
  * Float32Array; blocks of `block` images for a provider, the next block read while the caller
- * works on the current one.
+ * works on the current one. A block's images are valid until the caller asks for the next
+ * block (a provider with `readInto` is read into two buffers taken in turn).
  */
 export async function* imageBlocks(
   images: Images,
@@ -50,9 +73,17 @@ export async function* imageBlocks(
     return;
   }
   const n = images.n;
+  const provider = images;
+  const slots: Float32Array[] = [];
   const read = async (start: number): Promise<Float32Array> => {
     const count = Math.min(block, n - start);
-    const data = checkFloat32Array('ImageProvider.read() result', await images.read(start, count));
+    let got: Float32Array;
+    if (provider.readInto) {
+      const slot = Math.floor(start / block) % 2;
+      slots[slot] ??= takeBuffer(Math.min(block, n) * dim);
+      got = await provider.readInto(start, count, slots[slot]);
+    } else got = await provider.read(start, count);
+    const data = checkFloat32Array('ImageProvider.read() result', got);
     if (data.length !== count * dim)
       throw new AckmeansError(
         'ERR_PROVIDER',
@@ -66,10 +97,15 @@ export async function* imageBlocks(
     return p;
   };
   let next = prefetch(0);
-  for (let start = 0; start < n; start += block) {
-    const data = await next;
-    if (start + block < n) next = prefetch(start + block);
-    yield { start, count: data.length / dim, images: data };
+  try {
+    for (let start = 0; start < n; start += block) {
+      const data = await next;
+      if (start + block < n) next = prefetch(start + block);
+      yield { start, count: data.length / dim, images: data };
+    }
+  } finally {
+    await next.catch(() => undefined); // no read may still be writing into a buffer given back
+    for (const b of slots) if (b) giveBack(b);
   }
 }
 

@@ -75,6 +75,8 @@ export interface ScaleRecord extends IterationRecord {
   visits: number;
   /** Fraction of the set whose class after the pass lies outside its shortlist (own class kept). */
   outsideShortlist: number;
+  /** How much the references moved in this iteration: ‖μ_new − μ_old‖ / ‖μ_new‖ over all classes. */
+  referenceChange?: number;
   /** Set on the last record when the run stopped because another full pass would pass `maxVisits`. */
   budgetReached?: boolean;
   /** Set on the last record when the run stopped by the `settle` rule. */
@@ -557,6 +559,14 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
     for (let j = 0; j < k; j++)
       if (avg.sizes[j] === 0) references.set(state.references.subarray(j * dim, (j + 1) * dim), j * dim);
 
+    let moved = 0;
+    let norm = 0;
+    for (let p = 0; p < references.length; p++) {
+      const d = references[p] - state.references[p];
+      moved += d * d;
+      norm += references[p] * references[p];
+    }
+
     const fullSizes = new Int32Array(k);
     state.shiftX ??= new Float32Array(n);
     state.shiftY ??= new Float32Array(n);
@@ -591,6 +601,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       setSize: nb,
       visits: visitsBefore + nb / n,
       outsideShortlist: outside / nb,
+      referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
     };
     state.iteration = iteration;
     state.references = references;

@@ -23,10 +23,18 @@ export function encodeFloat16Native(values: Float32Array): Promise<Uint16Array> 
   return native().float16Encode({ values: checkFloat32Array('values', values) });
 }
 
-/** The float32 values of binary16 bit patterns, natively, off the event loop. */
-export function decodeFloat16Native(bits: Uint16Array): Promise<Float32Array> {
+/**
+ * The float32 values of binary16 bit patterns, natively, off the event loop: a new array, or the
+ * first bits.length values of `out`.
+ */
+export function decodeFloat16Native(bits: Uint16Array, out?: Float32Array): Promise<Float32Array> {
   if (!(bits instanceof Uint16Array)) throw new TypeError('bits must be a Uint16Array');
-  return native().float16Decode({ bits });
+  if (out === undefined) return native().float16Decode({ bits });
+  if (!(out instanceof Float32Array) || out.length < bits.length)
+    throw new RangeError(`out must be a Float32Array of at least ${bits.length} values`);
+  return native()
+    .float16Decode({ bits, out })
+    .then((o) => o.subarray(0, bits.length));
 }
 
 /** A scratch stack being written, then read: an {@link ImageProvider} once {@link finish}ed. */
@@ -108,6 +116,30 @@ export async function createScratchStack(
   let n = 0;
   let bytes = 0;
   let state: 'writing' | 'reading' | 'closed' = 'writing';
+  // Raw bits of reads in progress: buffers are reused (a fresh array is page faults to fill).
+  const spareBits: Uint16Array[] = [];
+  const readDecoded = async (start: number, count: number, out?: Float32Array): Promise<Float32Array> => {
+    if (state !== 'reading') throw new Error(`scratch stack: read while ${state}`);
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n)
+      throw new RangeError(`scratch stack: images ${start}..${start + count - 1} are outside 0..${n - 1}`);
+    const values = count * box * box;
+    const i = spareBits.findIndex((b) => b.length >= values);
+    const spare = i >= 0 ? spareBits.splice(i, 1)[0] : new Uint16Array(values);
+    try {
+      const bits = spare.subarray(0, values);
+      const buf = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+      let done = 0;
+      while (done < buf.byteLength) {
+        const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, start * imageBytes + done);
+        if (bytesRead === 0) throw scratchError(folder, 'the scratch stack ended early');
+        done += bytesRead;
+      }
+      return await decodeFloat16Native(bits, out);
+    } finally {
+      spareBits.push(spare);
+      if (spareBits.length > 2) spareBits.shift();
+    }
+  };
   const stack: ScratchStack = {
     dir: folder,
     box,
@@ -139,19 +171,15 @@ export async function createScratchStack(
     finish() {
       if (state === 'writing') state = 'reading';
     },
-    async read(start, count) {
-      if (state !== 'reading') throw new Error(`scratch stack: read while ${state}`);
-      if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n)
-        throw new RangeError(`scratch stack: images ${start}..${start + count - 1} are outside 0..${n - 1}`);
-      const bits = new Uint16Array(count * box * box);
-      const buf = new Uint8Array(bits.buffer);
-      let done = 0;
-      while (done < buf.byteLength) {
-        const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, start * imageBytes + done);
-        if (bytesRead === 0) throw scratchError(folder, 'the scratch stack ended early');
-        done += bytesRead;
-      }
-      return decodeFloat16Native(bits);
+    read(start, count) {
+      return readDecoded(start, count);
+    },
+    readInto(start, count, out) {
+      if (!(out instanceof Float32Array) || out.length < count * box * box)
+        throw new RangeError(
+          `scratch stack: out must be a Float32Array of at least ${count * box * box} values`,
+        );
+      return readDecoded(start, count, out);
     },
     async close() {
       if (state === 'closed') return;

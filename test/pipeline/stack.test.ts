@@ -18,6 +18,7 @@ import { resolveParams } from '../../src/pipeline/params.js';
 import { preprocessImages } from '../../src/pipeline/preprocess.js';
 import { screenImages } from '../../src/pipeline/quarantine.js';
 import { runClassification } from '../../src/pipeline/run.js';
+import { type ImageProvider, imageBlocks } from '../../src/align/provider.js';
 import { createScratchStack, decodeFloat16Native, encodeFloat16Native } from '../../src/pipeline/scratch.js';
 import { type ParticleInput, prepareStack, stackImages } from '../../src/pipeline/stack.js';
 import { randomArray } from '../helpers/random.js';
@@ -165,11 +166,19 @@ describe('fused preprocessing', () => {
     const decoded = new Float32Array(bits?.length ?? 0);
     decodeFloat16(bits as Uint16Array, decoded);
     expect(decoded).toEqual(await half.readBatch(3, 4));
+    // into a caller's buffer: the same bits
+    const into = new Uint16Array(6 * N * N).fill(7);
+    const view = await half.readBatchFloat16(3, 4, into);
+    expect(view).toEqual(bits);
+    expect(into.subarray(4 * N * N).every((v) => v === 7)).toBe(true);
     const input = particleInput(half);
-    const viaNative = await prepareStack(input, params(N, 24, false), { threads: 2 });
+    // batches of 4 (the last one short) read into two reused buffers
+    const viaNative = await prepareStack(input, params(N, 24, false), { threads: 2, batch: 4 });
     const viaJs = await prepareStack({ ...input, readBatchFloat16: undefined }, params(N, 24, false), {
       threads: 2,
+      batch: 4,
     });
+    expect(viaJs.images).toEqual((await prepareStack(input, params(N, 24, false), { threads: 2 })).images);
     expect(viaNative.images).toEqual(viaJs.images);
     expect(viaNative.kept).toEqual(viaJs.kept);
     await half.close();
@@ -198,6 +207,23 @@ describe('fused preprocessing', () => {
       const provider = streamed.images as { read(s: number, c: number): Promise<Float32Array> };
       const tile = await provider.read(37, 11);
       expect(tile).toEqual((memory.images as Float32Array).subarray(37 * m * m, 48 * m * m));
+      const scratch = streamed.images as ImageProvider;
+      const out = new Float32Array(20 * m * m);
+      expect(await scratch.readInto?.(37, 11, out)).toEqual(tile);
+      expect(await decodeFloat16Native(new Uint16Array([0x3c00, 0xc000]), out)).toEqual(
+        new Float32Array([1, -2]),
+      );
+      // blocks through two reused buffers: each equals its rows; block b and b + 2 share memory
+      const seen: ArrayBufferLike[] = [];
+      for await (const block of imageBlocks(scratch, m, 16)) {
+        expect(block.images).toEqual(
+          (memory.images as Float32Array).subarray(block.start * m * m, (block.start + block.count) * m * m),
+        );
+        seen.push(block.images.buffer);
+      }
+      expect(seen.length).toBe(Math.ceil((n - 1) / 16));
+      expect(seen[2]).toBe(seen[0]);
+      expect(seen[1]).not.toBe(seen[0]);
     } finally {
       await streamed.close();
     }
