@@ -179,23 +179,30 @@ export function pickBatch(rng: Rng, n: number, size: number): Int32Array {
   return Int32Array.from(out);
 }
 
-/** The images `items` (sorted) of `images` as a provider (consecutive runs read at once). */
+/**
+ * The images `items` (sorted) of `images` as a provider (consecutive runs read at once, straight
+ * into the caller's buffer when `images` can: see ImageProvider.readInto).
+ */
 export function subsetProvider(images: Images, box: number, items: Int32Array): ImageProvider {
   const src = asProvider(images, box);
   const dim = box * box;
+  const readInto = async (start: number, count: number, out: Float32Array): Promise<Float32Array> => {
+    if (out.length < count * dim) throw new RangeError(`out must hold at least ${count * dim} values`);
+    let a = start;
+    while (a < start + count) {
+      let b = a + 1;
+      while (b < start + count && items[b] === items[b - 1] + 1) b++;
+      const dest = out.subarray((a - start) * dim, (b - start) * dim);
+      if (src.readInto) await src.readInto(items[a], b - a, dest);
+      else dest.set(await src.read(items[a], b - a));
+      a = b;
+    }
+    return out.subarray(0, count * dim);
+  };
   return {
     n: items.length,
-    async read(start, count) {
-      const out = new Float32Array(count * dim);
-      let a = start;
-      while (a < start + count) {
-        let b = a + 1;
-        while (b < start + count && items[b] === items[b - 1] + 1) b++;
-        out.set(await src.read(items[a], b - a), (a - start) * dim);
-        a = b;
-      }
-      return out;
-    },
+    read: (start, count) => readInto(start, count, new Float32Array(count * dim)),
+    readInto,
   };
 }
 

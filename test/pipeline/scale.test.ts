@@ -67,6 +67,23 @@ describe('mini-batches', () => {
     const got = await subsetProvider(images, box, items).read(1, 5);
     const want = stack(Array.from(items.subarray(1, 6), (i) => images.slice(i * 64, (i + 1) * 64)));
     expect(got).toEqual(want);
+    // over a provider that reads into a caller's buffer: the runs land straight in `out`
+    const into = {
+      n: 50,
+      read: async (s: number, c: number) => images.slice(s * 64, (s + c) * 64),
+      readInto: async (s: number, c: number, out: Float32Array) => {
+        out.set(images.subarray(s * 64, (s + c) * 64));
+        return out.subarray(0, c * 64);
+      },
+    };
+    const out = new Float32Array(7 * 64).fill(-1);
+    const view = await subsetProvider(into, box, items).readInto?.(1, 5, out);
+    expect(view).toEqual(want);
+    expect(view?.buffer).toBe(out.buffer);
+    expect(out.subarray(5 * 64).every((v) => v === -1)).toBe(true);
+    await expect(subsetProvider(into, box, items).readInto?.(1, 5, new Float32Array(64))).rejects.toThrow(
+      RangeError,
+    );
   });
 });
 
