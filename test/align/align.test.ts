@@ -115,7 +115,7 @@ describe('align', () => {
       { ...o, threads: 2 },
     );
     const wasOn = simdEnabled();
-    setSimd(false); // the peak search's baseline copy (4 lanes instead of 8)
+    setSimd(false); // the baseline copies of the transposition and the arg-max
     const plain = await align(images, refs, { ...o, threads: 2 }).finally(() => setSimd(wasOn));
     for (const r of [two, provided, plain])
       for (const key of ['score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const)
