@@ -19,21 +19,30 @@ export interface ImageProvider {
 }
 
 /**
- * Block buffers kept between {@link imageBlocks} calls: fresh large arrays are page faults on
- * first touch, which cost more than reading and decoding the pixels (measured in perf).
+ * Large typed arrays kept for reuse (at most `keep`, the most recently given back): a fresh large
+ * array is page faults on first touch, which cost more than reading and decoding the pixels in
+ * it (measured in perf).
  */
-const spareBuffers: Float32Array[] = [];
-const MAX_SPARE_BUFFERS = 2;
-
-function takeBuffer(length: number): Float32Array {
-  const i = spareBuffers.findIndex((b) => b.length >= length);
-  return i >= 0 ? spareBuffers.splice(i, 1)[0] : new Float32Array(length);
+export class SpareArrays<T extends Float32Array | Uint16Array> {
+  private readonly spare: T[] = [];
+  constructor(
+    private readonly make: (length: number) => T,
+    private readonly keep = 2,
+  ) {}
+  /** A kept array of at least `length` values, or a new one of exactly `length`. */
+  take(length: number): T {
+    const i = this.spare.findIndex((b) => b.length >= length);
+    return i >= 0 ? this.spare.splice(i, 1)[0] : this.make(length);
+  }
+  /** Keeps `array` for a later take (the caller no longer uses it). */
+  giveBack(array: T): void {
+    this.spare.push(array);
+    if (this.spare.length > this.keep) this.spare.shift();
+  }
 }
 
-function giveBack(buffer: Float32Array): void {
-  spareBuffers.push(buffer);
-  if (spareBuffers.length > MAX_SPARE_BUFFERS) spareBuffers.shift();
-}
+/** Block buffers kept between {@link imageBlocks} calls. */
+const blockBuffers = new SpareArrays<Float32Array>((length) => new Float32Array(length));
 
 /** Images in memory or from a provider. */
 export type Images = Float32Array | ImageProvider;
@@ -80,7 +89,7 @@ export async function* imageBlocks(
     let got: Float32Array;
     if (provider.readInto) {
       const slot = Math.floor(start / block) % 2;
-      slots[slot] ??= takeBuffer(Math.min(block, n) * dim);
+      slots[slot] ??= blockBuffers.take(Math.min(block, n) * dim);
       got = await provider.readInto(start, count, slots[slot]);
     } else got = await provider.read(start, count);
     const data = checkFloat32Array('ImageProvider.read() result', got);
@@ -105,7 +114,7 @@ export async function* imageBlocks(
     }
   } finally {
     await next.catch(() => undefined); // no read may still be writing into a buffer given back
-    for (const b of slots) if (b) giveBack(b);
+    for (const b of slots) if (b) blockBuffers.giveBack(b);
   }
 }
 

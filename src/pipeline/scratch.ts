@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, statfs, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ImageProvider } from '../align/provider.js';
+import { type ImageProvider, SpareArrays } from '../align/provider.js';
 import { AckmeansError, checkFloat32Array } from '../errors.js';
 import { native } from '../native.js';
 
@@ -117,14 +117,13 @@ export async function createScratchStack(
   let bytes = 0;
   let state: 'writing' | 'reading' | 'closed' = 'writing';
   // Raw bits of reads in progress: buffers are reused (a fresh array is page faults to fill).
-  const spareBits: Uint16Array[] = [];
+  const spareBits = new SpareArrays<Uint16Array>((length) => new Uint16Array(length));
   const readDecoded = async (start: number, count: number, out?: Float32Array): Promise<Float32Array> => {
     if (state !== 'reading') throw new Error(`scratch stack: read while ${state}`);
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > n)
       throw new RangeError(`scratch stack: images ${start}..${start + count - 1} are outside 0..${n - 1}`);
     const values = count * box * box;
-    const i = spareBits.findIndex((b) => b.length >= values);
-    const spare = i >= 0 ? spareBits.splice(i, 1)[0] : new Uint16Array(values);
+    const spare = spareBits.take(values);
     try {
       const bits = spare.subarray(0, values);
       const buf = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
@@ -136,8 +135,7 @@ export async function createScratchStack(
       }
       return await decodeFloat16Native(bits, out);
     } finally {
-      spareBits.push(spare);
-      if (spareBits.length > 2) spareBits.shift();
+      spareBits.giveBack(spare);
     }
   };
   const stack: ScratchStack = {
