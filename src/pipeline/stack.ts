@@ -132,15 +132,20 @@ export async function prepareStack(
     );
     // Two buffers of each kind, taken in turn (batch b reads into slot b mod 2 while the batch
     // before it is processed from the other): no fresh allocation, so no page faults, per batch.
+    // Once a batch is not all float16, later batches are read as floats without asking again
+    // (both paths give the same working stack; the float16 one only saves decoding in JavaScript).
     const halves: Uint16Array[] = [];
     const floats: Float32Array[] = [];
+    let askFloat16 = input.readBatchFloat16 !== undefined;
     const read = async (start: number): Promise<Float32Array | Uint16Array> => {
       const count = Math.min(batch, input.count - start);
       const slot = Math.floor(start / batch) % 2;
-      if (input.readBatchFloat16) {
+      if (askFloat16 && input.readBatchFloat16) {
         halves[slot] ??= new Uint16Array(batch * N * N);
         const bits = await input.readBatchFloat16(start, count, halves[slot]);
         if (bits) return bits.subarray(0, count * N * N);
+        askFloat16 = false;
+        halves.length = 0;
       }
       floats[slot] ??= new Float32Array(batch * N * N);
       return (await input.readBatch(start, count, floats[slot])).subarray(0, count * N * N);
