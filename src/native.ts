@@ -85,6 +85,8 @@ export interface NativeAlignSettings {
   shiftStep: number;
   mirror: boolean;
   bandLimit: number;
+  /** Search the shifts on the references' side (see AlignOptions.shiftReferences). */
+  shiftReferences: boolean;
 }
 
 /** The options `preprocessImages` and `preprocessStack` share (see src/pipeline/preprocess.ts). */
@@ -216,7 +218,7 @@ export interface NativeAddon {
     },
   ): Promise<Float32Array>;
   /** Shift, Fourier crop, inversion, normalisation and soft mask of n images. */
-  preprocessImages(options: NativePreprocessOptions): Promise<Float32Array>;
+  preprocessImages(options: NativePreprocessOptions & { out?: Float32Array }): Promise<Float32Array>;
   /** Rotation/translation/mirror-invariant features, n·rings·harmonics values. */
   invariantFeatures(
     options: NativeJob & {

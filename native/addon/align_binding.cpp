@@ -1,6 +1,6 @@
 // alignImages({images, n, references, k, settings, outputs, threads, control[, offsets, offsetsPerImage]})
 //   -> Promise<timings>
-//   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit}
+//   settings: {box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit, shiftReferences?}
 //   outputs:  {score, psi, shiftX, shiftY: Float32Array(n*k), mirror: Uint8Array(n*k)}, filled in place
 // alignCandidates({images, n, references, k, candidates, m, settings, outputs, threads, control})
 //   -> Promise<timings>: the same for the pairs (i, candidates[i*m + c]); outputs hold n*m values
@@ -106,6 +106,11 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   Napi::Value mv = so.Get("mirror");
   if (!mv.IsBoolean()) throw typeError(env, "settings.mirror", "a boolean");
   s.mirror = mv.As<Napi::Boolean>().Value();
+  Napi::Value rv = so.Get("shiftReferences");
+  if (!rv.IsUndefined()) {
+    if (!rv.IsBoolean()) throw typeError(env, "settings.shiftReferences", "a boolean");
+    s.shiftReferences = rv.As<Napi::Boolean>().Value();
+  }
   if (n < 1 || k < 1 || threads < 1 || s.box < 4 || s.firstRing < 1 || s.lastRing < s.firstRing || !(s.shiftStep > 0) ||
       s.shiftRange < 0 || !(s.bandLimit > 0) || (sparse && (m < 1 || m > 4096)))
     throw Napi::RangeError::New(env, "alignImages: invalid sizes or settings");

@@ -22,6 +22,15 @@
 // buffers of a few MB, so memory does not grow with n; tiles are fixed by n alone, so results
 // do not depend on the thread count.
 //
+// With shiftReferences (SPEC §4: "shifts may be applied to the references instead") the roles of
+// the shifts swap: B holds every reference resampled at every grid offset (Sr = S rows each) and
+// each image is resampled once, at its centre, so an image's resampling, most of a sparse pass,
+// is done once instead of S times; the GEMMs and transforms are as many as before. The offset d
+// that wins becomes the image's shift turned by the angle, t = R(−ψ)·F^mirror·d, and the score
+// takes the shifted reference's norm. The sparse search then multiplies each image's two rows by
+// its candidates' blocks of B, stored transposed (row_products), instead of gathering them for a
+// 2-row GEMM.
+//
 // L is the smallest even 2^a3^b5^c ≥ 2·mMax + 2: dropping harmonics above the band limit makes
 // both the GEMMs and the inverse FFTs shorter. The correlation is then sampled every 360°/L and
 // the parabolic fit interpolates between samples.
@@ -35,6 +44,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -261,7 +271,11 @@ struct Setup {
   const AlignSettings& st;
   PolarGrid grid;
   std::vector<double> dx, dy;
-  int S = 0, L = 0, rowDist = 0, halves = 1, maxSamples = 0;
+  // Whether the shifts are searched on the references' side (AlignSettings::shiftReferences):
+  // then B holds Sr = S rows per reference (row j·S + o: reference j resampled at offset o) and
+  // every image is resampled once, at its centre; else Sr = 1 and images are resampled at offsets.
+  bool refShift;
+  int S = 0, Sr = 1, L = 0, rowDist = 0, halves = 1, maxSamples = 0;
   size_t boxSq = 0, W2 = 0;
   PolarSampler sampler, refSampler;
 
@@ -275,14 +289,17 @@ struct Setup {
     shift_grid(s.shiftRange, s.shiftStep, x, y);
     return y;
   }
-  explicit Setup(const AlignSettings& s)
+  // `local`: the call searches per-image offsets (a local search), which shift the images.
+  Setup(const AlignSettings& s, bool local)
       : st(s),
         grid(s.box, s.firstRing, s.lastRing, s.bandLimit),
         dx(grid_x(s)),
         dy(grid_y(s)),
-        sampler(grid, dx, dy),
-        refSampler(grid, {0.0}, {0.0}) {
+        refShift(s.shiftReferences && !local && dx.size() > 1),
+        sampler(grid, refShift ? std::vector<double>{0.0} : dx, refShift ? std::vector<double>{0.0} : dy),
+        refSampler(grid, refShift ? dx : std::vector<double>{0.0}, refShift ? dy : std::vector<double>{0.0}) {
     S = int(dx.size());
+    Sr = refShift ? S : 1;
     L = fast_even_length(2 * grid.mMax + 2);
     // One cache line more than L complex values between the inverse FFTs' rows, so that the
     // gather's column writes (one per row at each harmonic) do not all fall in a few L1 sets.
@@ -293,16 +310,32 @@ struct Setup {
     maxSamples = grid.samples.back();
   }
 
-  // Weighted packed spectra B (k rows, the B_m layout) and weighted norms of k references.
-  void references(const float* refs, int64_t k, cfloat* B, double* norm) const {
-    FftwBuffer<float> padded = fftw_buffer<float>(size_t(refSampler.width()) * refSampler.width());
-    FftwBuffer<float> samples = fftw_buffer<float>(grid.totalSamples);
-    FftwBuffer<fftwf_complex> scratch = fftw_buffer<fftwf_complex>(maxSamples / 2 + 1);
-    for (int64_t j = 0; j < k; ++j) {
-      refSampler.padImage(refs + j * boxSq, padded.get());
-      refSampler.sample(padded.get(), 0, samples.get());
-      norm[j] = ring_spectra(grid, samples.get(), scratch.get(), grid.weight.data(), int(k), int(j), B);
+  // Weighted packed spectra B (k·Sr rows, the B_m layout; row j·Sr + o is reference j at offset
+  // o) and their weighted norms. Rows are independent, so the result does not depend on `threads`.
+  void references(const float* refs, int64_t k, cfloat* B, double* norm, int threads) const {
+    const int64_t rows = k * Sr;
+    Guard guard;
+#pragma omp parallel num_threads(std::max(1, std::min <int>(threads, int(k))))
+    {
+      FftwBuffer<float> padded, samples;
+      FftwBuffer<fftwf_complex> scratch;
+      guard.run([&] {
+        padded = fftw_buffer<float>(size_t(refSampler.width()) * refSampler.width());
+        samples = fftw_buffer<float>(grid.totalSamples);
+        scratch = fftw_buffer<fftwf_complex>(maxSamples / 2 + 1);
+      });
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t j = 0; j < k; ++j)
+        guard.run([&] {
+          refSampler.padImage(refs + j * boxSq, padded.get());
+          for (int o = 0; o < Sr; ++o) {
+            refSampler.sample(padded.get(), o, samples.get());
+            norm[j * Sr + o] =
+                ring_spectra(grid, samples.get(), scratch.get(), grid.weight.data(), int(rows), int(j * Sr + o), B);
+          }
+        });
     }
+    guard.rethrow();
   }
 };
 
@@ -321,7 +354,7 @@ struct GroupBest {
 };
 
 // Per-thread buffers for tiles of up to rowsMax rows (image × shift × mirror) against blocks of
-// up to kc references.
+// up to kc references (kc·Sr rows of B).
 struct Workspace {
   FftwBuffer<float> padded, samples, O;
   FftwBuffer<fftwf_complex> scratch, P, C;
@@ -335,7 +368,7 @@ struct Workspace {
     samples = fftw_buffer<float>(u.grid.totalSamples);
     scratch = fftw_buffer<fftwf_complex>(u.maxSamples / 2 + 1);
     A = fftw_buffer<cfloat>(size_t(halfMax) * u.grid.packed);
-    O = fftw_buffer<float>(size_t(u.grid.mMax + 1) * 4 * halfMax * kc);
+    O = fftw_buffer<float>(size_t(u.grid.mMax + 1) * 4 * halfMax * kc * u.Sr);
     P = fftw_buffer<fftwf_complex>(size_t(kChunkPairs) * u.rowDist);  // zero above mMax, and stays so
     C = fftw_buffer<fftwf_complex>(size_t(kChunkPairs) * u.rowDist);
     norms.resize(halfMax);
@@ -368,36 +401,56 @@ int resample_tile(const Setup& u, Workspace& w, const float* images, int cnt, Ti
 }
 
 // Correlates the `half` resampled rows of `cnt` images in w.A (and their mirror images) with
-// references j0..j0+kk−1 of B (the split layout of polar.h for kB references, norms refNorm[j])
-// and calls out(ii, jj, match) for each image and reference.
+// references j0..j0+kk−1 of B (the split layout of polar.h for kB rows, Sr per reference; norms
+// refNorm[row]) and calls out(ii, jj, match) for each image and reference: the best over the
+// offsets, of the image (S = off.S per image) or of the reference (Sr), and over mirror.
+template <class Out>
+void correlate_products(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off, int64_t j0, int kk,
+                        const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out);
+
 template <class Out>
 void correlate(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off, const cfloat* B, int64_t kB,
                int64_t j0, int kk, const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
   const PolarGrid& grid = u.grid;
-  const int L = u.L, D = u.rowDist, S = off.S, halves = u.halves, mMax = grid.mMax;
-  const size_t oStride = size_t(2 * half) * (2 * kk);  // floats per harmonic in O
+  const int Sr = u.Sr, cols = kk * Sr;                   // rows of B correlated: kk references × Sr
+  const size_t oStride = size_t(2 * half) * (2 * cols);  // floats per harmonic in O
   float* O = w.O.get();
-  for (int m = 0; m <= mMax; ++m) {
+  for (int m = 0; m <= grid.mMax; ++m) {
     const int act = grid.active(m);
     const float* Am = reinterpret_cast<const float*>(w.A.get() + size_t(half) * grid.harmonicOffset[m]);
-    const float* Bm = reinterpret_cast<const float*>(B + size_t(kB) * grid.harmonicOffset[m]) + size_t(j0) * 2 * act;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2 * half, 2 * kk, act, 1.f, Am, act, Bm, act, 0.f,
-                O + size_t(m) * oStride, 2 * kk);
-    mine.gemmFlops += 8.0 * half * kk * act;
+    const float* Bm =
+        reinterpret_cast<const float*>(B + size_t(kB) * grid.harmonicOffset[m]) + size_t(j0) * Sr * 2 * act;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 2 * half, 2 * cols, act, 1.f, Am, act, Bm, act, 0.f,
+                O + size_t(m) * oStride, 2 * cols);
+    mine.gemmFlops += 8.0 * half * cols * act;
   }
   mine.gemm += seconds_since(t0);
+  correlate_products(u, w, cnt, half, off, j0, kk, refNorm, mine, t0, out);
+}
 
-  // Pair q = r·kk + jj is (row r = ii·S + o, reference jj); chunks of kChunkPairs pairs (their
-  // spectra and samples stay in L2) are transposed out of O a row segment at a time.
-  const int pairs = half * kk, groups = cnt * kk;
+// The rest of `correlate`, once w.O holds the products of its GEMMs (per harmonic m, at m·oStride,
+// the (2·half) × (2·kk·Sr) matrix [U; V]·[U'; V']ᵀ).
+template <class Out>
+void correlate_products(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off, int64_t j0, int kk,
+                        const double* refNorm, AlignTimings& mine, Clock::time_point& t0, Out&& out) {
+  const PolarGrid& grid = u.grid;
+  const int L = u.L, D = u.rowDist, S = off.S, Sr = u.Sr, halves = u.halves, mMax = grid.mMax;
+  const int cols = kk * Sr;
+  const size_t oStride = size_t(2 * half) * (2 * cols);
+  const float* O = w.O.get();
+
+  // Pair q = r·cols + c is (row r = ii·S + o, column c = jj·Sr + o'; one of o, o' is always 0);
+  // chunks of kChunkPairs pairs (their spectra and samples stay in L2) are transposed out of O a
+  // row segment at a time.
+  const int pairs = half * cols, groups = cnt * kk;
   for (int g = 0; g < groups; ++g) w.groups[g].metric = std::numeric_limits<double>::infinity();
   fftwf_complex* P = w.P.get();
   const float* Cf = reinterpret_cast<const float*>(w.C.get());
   for (int q0 = 0; q0 < pairs; q0 += kChunkPairs) {
     const int qc = std::min(kChunkPairs, pairs - q0);
     for (int q = q0; q < q0 + qc;) {
-      const int r = q / kk, jj = q % kk, len = std::min(kk - jj, q0 + qc - q);
-      transpose_segment(O + size_t(2 * r) * (2 * kk) + 2 * jj, oStride, 2 * size_t(kk), mMax, len,
+      const int r = q / cols, c = q % cols, len = std::min(cols - c, q0 + qc - q);
+      transpose_segment(O + size_t(2 * r) * (2 * cols) + 2 * c, oStride, 2 * size_t(cols), mMax, len,
                         P + size_t(q - q0) * D, D, L);
       q += len;
     }
@@ -408,17 +461,35 @@ void correlate(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off,
     mine.ifft += seconds_since(t0);
 
     pair_argmax(Cf, L, D, qc, w.at.data());
+    // (r, c) of pair q0 + q, with r = ii·S + oi and c = jj·Sr + oc, kept by counting (integer
+    // divisions per pair cost more than the rest of this loop)
+    int r = q0 / cols, c = q0 % cols, jj = c / Sr, oc = c % Sr, ii = r / S, oi = r % S;
     for (int q = 0; q < qc; ++q) {
-      const int r = (q0 + q) / kk, jj = (q0 + q) % kk, ii = r / S, o = r % S;
+      const int o = oi + oc;  // one of them is always 0
       GroupBest& gb = w.groups[size_t(ii) * kk + jj];
+      // a reference's norm depends on its offset; with image offsets it is added at the end
+      const double colNorm = Sr > 1 ? refNorm[size_t(j0) * Sr + c] : 0.0;
       for (int h = 0; h < halves; ++h) {
         const int a = w.at[2 * q + h];
-        const Around near = around(Cf + size_t(q) * 2 * D + h, L, a, 2);
+        const float* row = Cf + size_t(q) * 2 * D + h;
+        // The parabola's value is within 0.125·|y(a−1) − y(a+1)| of y(a) (its offset is clamped
+        // to ±0.5): a pair that cannot reach this group's best even so is skipped, with a margin
+        // far above rounding, so the choice is the same as fitting every pair.
+        const double y0 = row[2 * a],
+                     spread = std::fabs(double(row[2 * (a == 0 ? L - 1 : a - 1)]) - row[2 * (a == L - 1 ? 0 : a + 1)]);
+        if (w.norms[r] - 2 * (y0 + 0.125 * spread) + colNorm > gb.metric + 1e-9 * (std::fabs(gb.metric) + 1)) continue;
+        const Around near = around(row, L, a, 2);
         const Peak pk = parabolic(near);
-        const double metric = w.norms[r] - 2 * pk.value;
+        const double metric = w.norms[r] - 2 * pk.value + colNorm;
         // ties go to the smallest (mirror, shift), whatever order the pairs come in
         if (metric < gb.metric || (metric == gb.metric && (h < gb.h || (h == gb.h && o < gb.o))))
           gb = GroupBest{metric, pk, near, a, o, h};
+      }
+      if (++oc == Sr) oc = 0, ++jj;
+      if (++c == cols) {
+        c = jj = oc = 0;
+        ++r;
+        if (++oi == S) oi = 0, ++ii;
       }
     }
     mine.peak += seconds_since(t0);
@@ -427,16 +498,27 @@ void correlate(const Setup& u, Workspace& w, int cnt, int half, TileOffsets off,
     const GroupBest& gb = w.groups[g];
     const int ii = g / kk, jj = g % kk;
     const Peak pk = quartic(gb.samples, gb.peak);
-    const double bestMetric = w.norms[ii * S + gb.o] - 2 * pk.value;
+    const int rowO = Sr > 1 ? 0 : gb.o, colO = Sr > 1 ? gb.o : 0;
+    const double bestMetric = w.norms[ii * S + rowO] - 2 * pk.value;
     const double bestAngle = (gb.at + pk.offset) * 360.0 / L;
     double deg = std::fmod(gb.h ? bestAngle : -bestAngle, 360.0);
     if (deg < 0) deg += 360.0;
     const float f = float(deg);
-    const int gi = off.at(ii, gb.o);
+    double tx, ty;
+    if (Sr > 1) {  // the reference's offset d as the image's shift: t = R(−ψ)·F^h·d
+      const double a = deg * (M_PI / 180), c = std::cos(a), s = std::sin(a);
+      const double ex = u.dx[gb.o], ey = gb.h ? -u.dy[gb.o] : u.dy[gb.o];
+      tx = c * ex + s * ey;
+      ty = c * ey - s * ex;
+    } else {  // the image was sampled at offset s: t = −s
+      const int gi = off.at(ii, gb.o);
+      tx = -u.dx[gi];
+      ty = -u.dy[gi];
+    }
     out(ii, jj,
-        Match{float(std::max(0.0, bestMetric + refNorm[j0 + jj])), f >= 360.f ? 0.f : f,
-              float(0.0 - u.dx[gi]),  // 0.0 − x: never −0
-              float(0.0 - u.dy[gi]), uint8_t(gb.h)});
+        Match{float(std::max(0.0, bestMetric + refNorm[(j0 + jj) * Sr + colO])), f >= 360.f ? 0.f : f,
+              float(tx + 0.0),  // + 0.0: never −0
+              float(ty + 0.0), uint8_t(gb.h)});
   }
   mine.peak += seconds_since(t0);
 }
@@ -454,7 +536,7 @@ void add_timings(AlignTimings& total, const AlignTimings& mine) {
 
 // Checks a per-image offset list against the grid; returns the offsets per image.
 int offsets_per_image(const Setup& u, const int32_t* offsets, int perImage, int64_t n) {
-  if (!offsets) return u.S;
+  if (!offsets) return u.refShift ? 1 : u.S;
   if (perImage < 1 || perImage > u.S) throw std::out_of_range("offsets per image must be in [1, grid size]");
   for (int64_t e = 0; e < n * perImage; ++e)
     if (offsets[e] < 0 || offsets[e] >= u.S) throw std::out_of_range("offsets hold an index outside the shift grid");
@@ -473,16 +555,16 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
                   float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
                   AlignTimings* timings, const int32_t* offsets, int offsetsPerImage) {
   blas_init();
-  const Setup u(st);
+  const Setup u(st, offsets != nullptr);
   const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
   const int T = std::max(1, kTargetRows / (So * u.halves));
   const int rowsMax = T * So * u.halves;
-  const int kc = int(std::clamp<int64_t>(kTargetPairs / rowsMax, 1, k));
+  const int kc = int(std::clamp<int64_t>(kTargetPairs / (rowsMax * u.Sr), 1, k));
 
-  // References: weighted packed spectra B (k rows) and norms, made once.
-  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.grid.packed);
-  std::vector<double> refNorm(k);
-  u.references(refs, k, B.get(), refNorm.data());
+  // References: weighted packed spectra B (k·Sr rows) and norms, made once.
+  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.Sr * u.grid.packed);
+  std::vector<double> refNorm(size_t(k) * u.Sr);
+  u.references(refs, k, B.get(), refNorm.data(), threads);
 
   const int64_t tiles = (n + T - 1) / T;
   control.setTotal(double(n));
@@ -506,7 +588,7 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
         for (int64_t j0 = 0; j0 < k; j0 += kc) {
           control.throwIfCancelled();
           const int kk = int(std::min<int64_t>(kc, k - j0));
-          correlate(u, w, cnt, half, off, B.get(), k, j0, kk, refNorm.data(), mine, t0,
+          correlate(u, w, cnt, half, off, B.get(), k * u.Sr, j0, kk, refNorm.data(), mine, t0,
                     [&](int ii, int jj, const Match& r) {
                       const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
                       score[idx] = r.score;
@@ -527,6 +609,56 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
   if (timings) *timings = total;
 }
 
+namespace {
+
+// outU[c] = Σ_k u[k]·T[k·W + c] and outV[c] = Σ_k v[k]·T[k·W + c] for c < width: one image's U and V
+// rows times the columns of a transposed block of B (GEMM products for one image). A fixed order
+// over k and no FMA, so the AVX2 and baseline copies agree bit for bit, and each image's products
+// depend on it and its candidates alone (results do not depend on how images are split up).
+ACK_SIMD_KERNEL(void, row_products,
+                (const float* __restrict u, const float* __restrict v, int act, const float* __restrict T, int W,
+                 int width, float* __restrict outU, float* __restrict outV),
+                (u, v, act, T, W, width, outU, outV)) {
+  for (int c = 0; c < width; ++c) outU[c] = outV[c] = 0.f;
+  for (int k = 0; k < act; ++k) {
+    const float a = u[k], b = v[k];
+    const float* t = T + size_t(k) * W;
+    for (int c = 0; c < width; ++c) {
+      outU[c] += a * t[c];
+      outV[c] += b * t[c];
+    }
+  }
+}
+
+// B (k·Sr rows, the B_m layout) re-laid per reference and harmonic as transposed blocks: for
+// reference j and harmonic m, at (j·packed + harmonicOffset[m])·W floats, an active(m) × W
+// matrix whose column 2o + h is row 2(j·Sr + o) + h of B_m read as floats (h = 0: U', 1: V').
+// W = 2·Sr rounded up to 8 floats.
+struct TransposedRefs {
+  int W = 0;
+  FftwBuffer<float> T;
+  TransposedRefs(const Setup& u, const cfloat* B, int64_t k, int threads) : W((2 * u.Sr + 7) / 8 * 8) {
+    const PolarGrid& grid = u.grid;
+    T = fftw_buffer<float>(size_t(k) * grid.packed * W);
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(static)
+    for (int64_t j = 0; j < k; ++j) {
+      std::fill(block(j, 0, grid), block(j, 0, grid) + size_t(grid.packed) * W, 0.f);
+      for (int m = 0; m <= grid.mMax; ++m) {
+        const int act = grid.active(m);
+        const float* Bm = reinterpret_cast<const float*>(B + size_t(k) * u.Sr * grid.harmonicOffset[m]);
+        float* dst = block(j, m, grid);
+        for (int row = 0; row < 2 * u.Sr; ++row)
+          for (int q = 0; q < act; ++q) dst[size_t(q) * W + row] = Bm[(size_t(j) * 2 * u.Sr + row) * act + q];
+      }
+    }
+  }
+  float* block(int64_t j, int m, const PolarGrid& grid) const {
+    return T.get() + (size_t(j) * grid.packed + grid.harmonicOffset[m]) * W;
+  }
+};
+
+}  // namespace
+
 void align_candidates(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
                       const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
                       uint8_t* mirror, int threads, Control& control, AlignTimings* timings, const int32_t* offsets,
@@ -534,27 +666,31 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
   for (int64_t e = 0; e < n * m; ++e)
     if (candidates[e] < -1 || candidates[e] >= k) throw std::out_of_range("candidates hold a class outside [-1, k)");
   blas_init();
-  const Setup u(st);
+  const Setup u(st, offsets != nullptr);
   const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
   const int rowsMax = So * u.halves;
-  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.grid.packed);
-  std::vector<double> refNorm(k);
-  u.references(refs, k, B.get(), refNorm.data());
+  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.Sr * u.grid.packed);
+  std::vector<double> refNorm(size_t(k) * u.Sr);
+  u.references(refs, k, B.get(), refNorm.data(), threads);
   const PolarGrid& grid = u.grid;
 
   control.setTotal(double(n));
   AlignTimings total;
+  // shifting references: products by row_products from transposed blocks (no gather, no 2-row GEMM)
+  std::unique_ptr<TransposedRefs> Tr;
+  if (u.refShift) Tr = std::make_unique<TransposedRefs>(u, B.get(), k, threads);
+  const int Sr = u.Sr;
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
     AlignTimings mine;
     Workspace w;
     FftwBuffer<cfloat> Bsel;
-    std::vector<double> normSel(m);
+    std::vector<double> normSel(size_t(m) * Sr);
     std::vector<int> slot(m);  // output slot of the c-th valid candidate
     guard.run([&] {
       w.allocate(u, rowsMax, m, So * u.halves);
-      Bsel = fftw_buffer<cfloat>(size_t(m) * grid.packed);
+      if (!Tr) Bsel = fftw_buffer<cfloat>(size_t(m) * grid.packed);
     });
 #pragma omp for schedule(dynamic, 4)
     for (int64_t i = 0; i < n; ++i) {
@@ -572,10 +708,35 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
             continue;
           }
           slot[valid] = c;
-          normSel[valid] = refNorm[cand[c]];
+          std::copy_n(&refNorm[size_t(cand[c]) * Sr], Sr, &normSel[size_t(valid) * Sr]);
           ++valid;
         }
-        if (valid > 0) {
+        const auto write = [&](int, int jj, const Match& r) {
+          const size_t idx = size_t(i) * m + slot[jj];
+          score[idx] = r.score;
+          psi[idx] = r.psi;
+          shiftX[idx] = r.shiftX;
+          shiftY[idx] = r.shiftY;
+          mirror[idx] = r.mirror;
+        };
+        if (valid > 0 && Tr) {
+          const TileOffsets centre{nullptr, 1};
+          resample_tile(u, w, images + i * u.boxSq, 1, centre);
+          mine.resample += seconds_since(t0);
+          const int cols = valid * Sr;
+          const size_t oStride = size_t(2) * (2 * cols);
+          for (int mm = 0; mm <= grid.mMax; ++mm) {
+            const int act = grid.active(mm);
+            const float* uRow = reinterpret_cast<const float*>(w.A.get() + grid.harmonicOffset[mm]);
+            float* Om = w.O.get() + mm * oStride;
+            for (int v = 0; v < valid; ++v)
+              row_products(uRow, uRow + act, act, Tr->block(cand[slot[v]], mm, grid), Tr->W, 2 * Sr,
+                           Om + size_t(v) * 2 * Sr, Om + 2 * cols + size_t(v) * 2 * Sr);
+            mine.gemmFlops += 8.0 * cols * act;
+          }
+          mine.gemm += seconds_since(t0);
+          correlate_products(u, w, 1, 1, centre, 0, valid, normSel.data(), mine, t0, write);
+        } else if (valid > 0) {
           // gather the candidates' spectra into the B_m layout for `valid` references
           for (int mm = 0; mm <= grid.mMax; ++mm) {
             const int act = grid.active(mm);
@@ -588,15 +749,7 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
           const TileOffsets off{offsets ? offsets + i * So : nullptr, So};
           const int half = resample_tile(u, w, images + i * u.boxSq, 1, off);
           mine.resample += seconds_since(t0);
-          correlate(u, w, 1, half, off, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0,
-                    [&](int, int jj, const Match& r) {
-                      const size_t idx = size_t(i) * m + slot[jj];
-                      score[idx] = r.score;
-                      psi[idx] = r.psi;
-                      shiftX[idx] = r.shiftX;
-                      shiftY[idx] = r.shiftY;
-                      mirror[idx] = r.mirror;
-                    });
+          correlate(u, w, 1, half, off, Bsel.get(), valid, 0, valid, normSel.data(), mine, t0, write);
         }
         control.advance(1);
       });

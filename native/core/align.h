@@ -15,6 +15,12 @@ struct AlignSettings {
   double shiftRange = 0, shiftStep = 1;  // grid offsets k·shiftStep, |k·shiftStep| ≤ shiftRange, in x and y
   bool mirror = true;
   double bandLimit = 0.5;  // cycles/pixel: ring r keeps harmonics m ≤ 2πr·bandLimit
+  // Search the shifts on the references' side (SPEC §4): each reference is resampled at every
+  // grid offset d and each image once, at its centre, instead of each image at every offset.
+  // The pose is still the image's: shift t = R(−ψ)·F^mirror·d (the grid offset turned with the
+  // found angle, so shifts leave the grid), score = ‖x‖²_w + ‖μ_d‖²_w − 2·max correlation.
+  // Ignored by a local search (per-image offsets shift the images).
+  bool shiftReferences = false;
 };
 
 // Per-phase wall time summed over threads, in seconds, and the flop counts of the phases.

@@ -263,7 +263,9 @@ void test_ctf_sign() {
 // bits (transposition and arg-max copies, at sizes that leave partial 4×4 blocks); and the sparse
 // search gives the dense search's entries. Run under the sanitizers, this covers the pointer
 // arithmetic of the gather.
-void test_align() {
+// With `shiftReferences` the references are resampled at the shifts and the images once; the
+// answers are the same here (the images are the references turned or flipped, unshifted).
+void test_align_with(bool shiftReferences) {
   const int box = 24, k = 7, n = 6;
   const size_t dim = size_t(box) * box;
   std::vector<float> refs(k * dim);
@@ -295,6 +297,7 @@ void test_align() {
   st.lastRing = 9;
   st.shiftRange = 1;
   st.mirror = true;
+  st.shiftReferences = shiftReferences;
   const size_t cells = size_t(n) * k;
   struct Out {
     std::vector<float> score, psi, sx, sy;
@@ -333,11 +336,22 @@ void test_align() {
     cand[i * m + 2] = 0;
     cand[i * m + 3] = 3;
   }
-  std::vector<float> score(n * m), psi(n * m), sx(n * m), sy(n * m);
-  std::vector<uint8_t> mirror(n * m);
-  ack::Control control;
-  ack::align_candidates(st, images.data(), n, refs.data(), k, cand.data(), m, score.data(), psi.data(), sx.data(),
-                        sy.data(), mirror.data(), 2, control, nullptr);
+  auto sparse = [&](bool simd) {
+    Out o{std::vector<float>(n * m), std::vector<float>(n * m), std::vector<float>(n * m), std::vector<float>(n * m),
+          std::vector<uint8_t>(n * m)};
+    ack::set_simd(simd);
+    ack::Control control;
+    ack::align_candidates(st, images.data(), n, refs.data(), k, cand.data(), m, o.score.data(), o.psi.data(),
+                          o.sx.data(), o.sy.data(), o.mirror.data(), 2, control, nullptr);
+    ack::set_simd(true);
+    return o;
+  };
+  const Out sparseFast = sparse(true), sparsePlain = sparse(false);
+  CHECK(sparseFast.score == sparsePlain.score && sparseFast.psi == sparsePlain.psi && sparseFast.sx == sparsePlain.sx &&
+            sparseFast.sy == sparsePlain.sy,
+        "sparse search: SIMD on and off differ");
+  const std::vector<float>& score = sparseFast.score;
+  const std::vector<uint8_t>& mirror = sparseFast.mirror;
   for (int i = 0; i < n; ++i)
     for (int c = 0; c < m; ++c) {
       const int j = cand[i * m + c];
@@ -350,6 +364,11 @@ void test_align() {
                 mirror[i * m + c] == fast.mirror[i * k + j],
             "candidate (%d, %d): %g against the dense %g", i, j, got, want);
     }
+}
+
+void test_align() {
+  test_align_with(false);
+  test_align_with(true);
 }
 
 }  // namespace

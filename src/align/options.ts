@@ -35,6 +35,16 @@ export interface AlignOptions extends JobOptions {
    * quartic through 5 samples (Newton's method) refines the winner's angle and value.
    */
   bandLimit?: number;
+  /**
+   * Search the shift grid on the references' side (default false): each reference is resampled
+   * at every grid offset d and each image once, at its centre, so the images' polar resampling
+   * (most of a sparse pass) is done once instead of once per shift. The pose is still the
+   * image's, in the one convention of src/align/apply.ts: the offset turned by the found angle,
+   * t = R(−ψ)·F^mirror·d, so shifts leave the grid (at the grid's spacing, rotated); the score
+   * is ‖x‖²_w + ‖μ_d‖²_w − 2·max correlation. A local shift search (per-image windows) always
+   * shifts the images.
+   */
+  shiftReferences?: boolean;
 }
 
 /** The resolved settings passed to the native engine (declared with it, in src/native.ts). */
@@ -74,8 +84,11 @@ export function resolveAlignOptions(options: AlignOptions): ResolvedAlignOptions
   const mirror = options.mirror ?? true;
   const bandLimit =
     options.bandLimit === undefined ? 0.5 : checkNumber('bandLimit', options.bandLimit, 1e-3, 0.5);
+  if (options.shiftReferences !== undefined && typeof options.shiftReferences !== 'boolean')
+    throw new TypeError('shiftReferences must be a boolean');
+  const shiftReferences = options.shiftReferences ?? false;
   return {
-    settings: { box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit },
+    settings: { box, firstRing, lastRing, shiftRange, shiftStep, mirror, bandLimit, shiftReferences },
     threads: resolveThreads(options.threads),
     signal: checkSignal(options.signal),
     onProgress: checkCallback<(p: Progress) => void>('onProgress', options.onProgress),

@@ -22,46 +22,55 @@ describe('alignCandidates', () => {
   // every image gets its own candidates, some slots empty (−1), some repeated
   const cand = Int32Array.from({ length: n * m }, (_, e) => (e % 5 === 3 ? -1 : (e * 7 + (e >> 2)) % k));
 
-  it('gives align()’s entry for each (image, candidate) pair, and +inf with zero pose in empty slots', async () => {
-    const full = await align(images, refs, o);
-    const sparse = await alignCandidates(images, refs, cand, m, o);
-    expect(sparse.classes).toEqual(cand);
-    for (let i = 0; i < n; i++)
-      for (let c = 0; c < m; c++) {
-        const e = i * m + c;
-        const j = cand[e];
-        if (j < 0) {
-          expect(sparse.score[e]).toBe(Infinity);
-          expect([sparse.psi[e], sparse.shiftX[e], sparse.shiftY[e], sparse.mirror[e]]).toEqual([0, 0, 0, 0]);
-          continue;
+  it.each([false, true])(
+    'gives align()’s entry for each (image, candidate) pair, and +inf with zero pose in empty slots (shifting references %s)',
+    async (shiftReferences) => {
+      const full = await align(images, refs, { ...o, shiftReferences });
+      const sparse = await alignCandidates(images, refs, cand, m, { ...o, shiftReferences });
+      expect(sparse.classes).toEqual(cand);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < m; c++) {
+          const e = i * m + c;
+          const j = cand[e];
+          if (j < 0) {
+            expect(sparse.score[e]).toBe(Infinity);
+            expect([sparse.psi[e], sparse.shiftX[e], sparse.shiftY[e], sparse.mirror[e]]).toEqual([
+              0, 0, 0, 0,
+            ]);
+            continue;
+          }
+          const f = i * k + j;
+          expect(Math.abs(sparse.score[e] - full.score[f])).toBeLessThanOrEqual(1e-5 * full.score[f]);
+          expect(sparse.mirror[e]).toBe(full.mirror[f]);
+          // shifting references, the shift is turned by the angle: equal up to its rounding
+          expect(Math.abs(sparse.shiftX[e] - full.shiftX[f])).toBeLessThan(1e-4);
+          expect(Math.abs(sparse.shiftY[e] - full.shiftY[f])).toBeLessThan(1e-4);
+          expect(angleDiff(sparse.psi[e], full.psi[f])).toBeLessThan(1e-3);
         }
-        const f = i * k + j;
-        expect(Math.abs(sparse.score[e] - full.score[f])).toBeLessThanOrEqual(1e-5 * full.score[f]);
-        expect(sparse.mirror[e]).toBe(full.mirror[f]);
-        expect(sparse.shiftX[e]).toBe(full.shiftX[f]);
-        expect(sparse.shiftY[e]).toBe(full.shiftY[f]);
-        expect(angleDiff(sparse.psi[e], full.psi[f])).toBeLessThan(1e-3);
-      }
-  });
+    },
+  );
 
-  it('is bit-identical with 1 and 2 threads and through an ImageProvider', async () => {
-    const one = await alignCandidates(images, refs, cand, m, { ...o, threads: 1 });
-    const two = await alignCandidates(images, refs, cand, m, { ...o, threads: 2 });
-    const dim = box * box;
-    const provided = await alignCandidates(
-      { n, read: async (s, c) => images.slice(s * dim, (s + c) * dim) },
-      refs,
-      cand,
-      m,
-      { ...o, threads: 2 },
-    );
-    for (const t of [two, provided]) {
-      expect(t.score).toEqual(one.score);
-      expect(t.psi).toEqual(one.psi);
-      expect(t.shiftX).toEqual(one.shiftX);
-      expect(t.mirror).toEqual(one.mirror);
-    }
-  });
+  it.each([false, true])(
+    'is bit-identical with 1 and 2 threads and through an ImageProvider (shifting references %s)',
+    async (shiftReferences) => {
+      const one = await alignCandidates(images, refs, cand, m, { ...o, shiftReferences, threads: 1 });
+      const two = await alignCandidates(images, refs, cand, m, { ...o, shiftReferences, threads: 2 });
+      const dim = box * box;
+      const provided = await alignCandidates(
+        { n, read: async (s, c) => images.slice(s * dim, (s + c) * dim) },
+        refs,
+        cand,
+        m,
+        { ...o, shiftReferences, threads: 2 },
+      );
+      for (const t of [two, provided]) {
+        expect(t.score).toEqual(one.score);
+        expect(t.psi).toEqual(one.psi);
+        expect(t.shiftX).toEqual(one.shiftX);
+        expect(t.mirror).toEqual(one.mirror);
+      }
+    },
+  );
 
   it('agrees with the slow reference implementation', async () => {
     const small = 24;

@@ -6,10 +6,12 @@
  * those samples with harmonics m ≤ m_r (the engine's band limit); rotate it explicitly by α
  * (evaluate the polynomial at θ_t + α, direct sums, no FFT), multiply with the band-limited
  * reference ring sample by sample, weight each sample by its area 2πr/M_r, and search α
- * exhaustively (1° steps, then 0.01° around the best) for every shift and mirror.
+ * exhaustively (1° steps, then 0.01° around the best) for every shift and mirror. With
+ * `shiftReferences` the reference is sampled around each grid offset d instead and the image at
+ * its centre, and the pose shift is d turned by the found angle: R(−ψ)·F^mirror·d.
  */
 import type { AlignSettings } from '../../src/align/options.js';
-export type ReferenceOptions = AlignSettings;
+export type ReferenceOptions = Omit<AlignSettings, 'shiftReferences'> & { shiftReferences?: boolean };
 
 export interface ReferenceResult {
   score: number;
@@ -176,15 +178,16 @@ export function referenceAlign(
   const K = o.shiftRange > 0 ? Math.floor(o.shiftRange / o.shiftStep + 1e-9) : 0;
   const grid: Array<[number, number]> = [];
   for (let iy = -K; iy <= K; iy++) for (let ix = -K; ix <= K; ix++) grid.push([ix, iy]);
-  const yRings = rings(y, o, 0, 0, false);
-  const ySamples = yRings.map((ring) => rotatedSamples(ring, 0));
-  const yNorm = correlation(yRings, ySamples, 0);
+  const onRefs = (o.shiftReferences ?? false) && !window && grid.length > 1;
   let best: ReferenceResult = { score: Infinity, norms: 0, psi: 0, shiftX: 0, shiftY: 0, mirror: false };
   for (const mirror of o.mirror ? [false, true] : [false])
     for (const [ix, iy] of window ?? grid) {
       const sx = ix * o.shiftStep;
       const sy = iy * o.shiftStep;
-      const xRings = rings(x, o, sx, sy, mirror);
+      const yRings = onRefs ? rings(y, o, sx, sy, false) : rings(y, o, 0, 0, false);
+      const ySamples = yRings.map((ring) => rotatedSamples(ring, 0));
+      const yNorm = correlation(yRings, ySamples, 0);
+      const xRings = onRefs ? rings(x, o, 0, 0, mirror) : rings(x, o, sx, sy, mirror);
       const xNorm = correlation(
         xRings,
         xRings.map((ring) => rotatedSamples(ring, 0)),
@@ -201,7 +204,12 @@ export function referenceAlign(
       const score = xNorm + yNorm - 2 * value;
       if (score < best.score) {
         const psi = (((mirror ? alpha : -alpha) % 360) + 360) % 360;
-        best = { score, norms: xNorm + yNorm, psi, shiftX: 0 - sx, shiftY: 0 - sy, mirror };
+        const a = (psi * Math.PI) / 180;
+        const ey = mirror ? -sy : sy;
+        const [shiftX, shiftY] = onRefs
+          ? [Math.cos(a) * sx + Math.sin(a) * ey, Math.cos(a) * ey - Math.sin(a) * sx]
+          : [0 - sx, 0 - sy];
+        best = { score, norms: xNorm + yNorm, psi, shiftX, shiftY, mirror };
       }
     }
   return best;
