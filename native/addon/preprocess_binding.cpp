@@ -1,6 +1,7 @@
-// preprocessImages({images, n, box, outBox, radius, edge, invert, normalise?, mask, shifts?, threads,
-// control}) (normalise: default true)
-//   -> Promise<Float32Array(n*outBox*outBox)>
+// preprocessImages({images, n, box, outBox, radius, edge, invert, normalise?, mask, shifts?, out?,
+// threads, control}) (normalise: default true)
+//   -> Promise<Float32Array(n*outBox*outBox)> (`out`, when given: a caller's buffer of at least
+//      that many values, so that no fresh pages are faulted in)
 #include "../core/preprocess.h"
 #include "registry.h"
 #include "worker.h"
@@ -11,22 +12,34 @@ namespace {
 class PreprocessWorker : public PromiseWorker {
  public:
   PreprocessWorker(Napi::Env env, Napi::Float32Array in, int64_t n, const ack::PreprocessParams& p, int threads,
-                   double* control)
+                   double* control, Napi::Float32Array out)
       : PromiseWorker(env, "ackmeans.preprocessImages"), in_(in.Data()), n_(n), p_(p), threads_(threads) {
     control_.attach(control);
-    out_.allocate(size_t(n) * p.outBox * p.outBox);
+    const size_t size = size_t(n) * p.outBox * p.outBox;
+    if (out.IsEmpty()) {
+      owned_.allocate(size);
+      dest_ = owned_.data;
+    } else {
+      if (out.ElementLength() < size) throw Napi::RangeError::New(env, "out must hold at least n*outBox*outBox values");
+      dest_ = out.Data();
+      outRef_ = Napi::Persistent(out);  // also keeps it alive for the job
+    }
   }
 
  protected:
-  void Run() override { ack::preprocess_images(in_, n_, p_, out_.data, threads_, control_); }
-  Napi::Value Result(Napi::Env env) override { return adopt<Napi::Float32Array>(env, out_); }
+  void Run() override { ack::preprocess_images(in_, n_, p_, dest_, threads_, control_); }
+  Napi::Value Result(Napi::Env env) override {
+    return outRef_.IsEmpty() ? adopt<Napi::Float32Array>(env, owned_) : outRef_.Value();
+  }
 
  private:
   const float* in_;
   int64_t n_;
   ack::PreprocessParams p_;
   int threads_;
-  OwnedArray<float> out_;
+  float* dest_ = nullptr;
+  OwnedArray<float> owned_;
+  Napi::Reference<Napi::Float32Array> outRef_;
 };
 
 Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
@@ -53,7 +66,8 @@ Napi::Value PreprocessImages(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "need n >= 1, 2 <= outBox <= box, threads >= 1");
   if (in.ElementLength() != size_t(n) * p.box * p.box)
     throw Napi::RangeError::New(info.Env(), "images must hold n*box*box values");
-  auto* w = new PreprocessWorker(info.Env(), in, n, p, threads, control);
+  auto* w =
+      new PreprocessWorker(info.Env(), in, n, p, threads, control, o.has("out") ? o.f32("out") : Napi::Float32Array());
   w->KeepAll(o);
   return w->Start();
 }

@@ -20,10 +20,20 @@
  * mirrored) image's rings and Y the reference's:
  *   score(i, j) = min over shift, mirror of ‖X‖²_w + ‖Y‖²_w − 2·max_ψ ⟨X rotated by ψ, Y⟩_w
  * = the minimal weighted squared distance, clamped at 0, using only harmonics under `bandLimit`.
+ * With `shiftReferences` the grid offsets d are applied to the reference instead (Y sampled
+ * around c + d, X at the centre: ‖X‖²_w + ‖Y_d‖²_w − 2·max …), and the reported shift is d turned
+ * by the angle, R(−psi)·F^mirror·d, so the conventions above hold unchanged.
  */
-import { runNativeJob } from '../job.js';
+import { type Progress, runNativeJob } from '../job.js';
 import { type NativeAlignOutputs, type NativeAlignStats, native } from '../native.js';
-import { type AlignOptions, type LocalShifts, localOffsets, resolveAlignCall, windowOf } from './options.js';
+import {
+  type AlignOptions,
+  type AlignSettings,
+  type LocalShifts,
+  localOffsets,
+  resolveAlignCall,
+  windowOf,
+} from './options.js';
 import { type Images, blockProgress, imageBlocks } from './provider.js';
 
 /** Where the time of an alignment went and its work counts (declared with the native engine). */
@@ -33,6 +43,47 @@ export type AlignStats = NativeAlignStats;
 export interface AlignResult extends NativeAlignOutputs {
   /** Time per phase and work done. */
   stats: AlignStats;
+}
+
+/** Entries a..b of each of the table's arrays (views, no copies). */
+export function tableRows(table: NativeAlignOutputs, a: number, b: number): NativeAlignOutputs {
+  return {
+    score: table.score.subarray(a, b),
+    psi: table.psi.subarray(a, b),
+    shiftX: table.shiftX.subarray(a, b),
+    shiftY: table.shiftY.subarray(a, b),
+    mirror: table.mirror.subarray(a, b),
+  };
+}
+
+/**
+ * One native alignment call: the images of one block (box² values each, `settings.box`) against
+ * every reference, written into `outputs` (block images × references entries each).
+ */
+export function alignBlock(
+  images: Float32Array,
+  references: Float32Array,
+  settings: AlignSettings,
+  outputs: NativeAlignOutputs,
+  job: { threads: number; signal?: AbortSignal; onProgress?: (p: Progress) => void },
+  window: { offsets?: Int32Array; offsetsPerImage?: number } = {},
+): Promise<AlignStats> {
+  const dim = settings.box * settings.box;
+  return runNativeJob(
+    (control) =>
+      native().alignImages({
+        images,
+        n: images.length / dim,
+        references,
+        k: references.length / dim,
+        settings,
+        outputs,
+        threads: job.threads,
+        control,
+        ...window,
+      }),
+    { signal: job.signal, onProgress: job.onProgress },
+  );
 }
 
 /**
@@ -78,29 +129,13 @@ export async function align(
     },
   };
   for await (const block of imageBlocks(images, box)) {
-    const rows = (a: Float32Array): Float32Array =>
-      a.subarray(block.start * k, (block.start + block.count) * k);
-    const outputs = {
-      score: rows(result.score),
-      psi: rows(result.psi),
-      shiftX: rows(result.shiftX),
-      shiftY: rows(result.shiftY),
-      mirror: result.mirror.subarray(block.start * k, (block.start + block.count) * k),
-    };
-    const stats = await runNativeJob(
-      (control) =>
-        native().alignImages({
-          images: block.images,
-          n: block.count,
-          references,
-          k,
-          settings,
-          outputs,
-          threads,
-          control,
-          ...windowOf(window, block.start, block.count),
-        }),
-      { signal, onProgress: blockProgress(onProgress, block.start, n) },
+    const stats = await alignBlock(
+      block.images,
+      references,
+      settings,
+      tableRows(result, block.start * k, (block.start + block.count) * k),
+      { threads, signal, onProgress: blockProgress(onProgress, block.start, n) },
+      windowOf(window, block.start, block.count),
     );
     for (const key of [
       'resample',

@@ -11,8 +11,8 @@
  */
 import { checkInt } from '../errors.js';
 import { runNativeJob } from '../job.js';
-import { native } from '../native.js';
-import { type AlignStats, align } from './align.js';
+import { type NativeAlignOutputs, native } from '../native.js';
+import { type AlignStats, alignBlock, tableRows } from './align.js';
 import {
   type AlignOptions,
   type AlignSettings,
@@ -74,6 +74,17 @@ export function asProvider(images: Images, box: number): ImageProvider {
   return {
     n: images.length / dim,
     read: async (start, count) => images.subarray(start * dim, (start + count) * dim),
+  };
+}
+
+/** Alignment outputs of `size` entries. */
+function emptyTable(size: number): NativeAlignOutputs {
+  return {
+    score: new Float32Array(size),
+    psi: new Float32Array(size),
+    shiftX: new Float32Array(size),
+    shiftY: new Float32Array(size),
+    mirror: new Uint8Array(size),
   };
 }
 
@@ -206,15 +217,27 @@ export function coarseOptions(options: AlignOptions, bandLimit: number): AlignOp
   };
 }
 
-/** `images` (n·box² values) Fourier-cropped to `crop` pixels, values kept (a linear map). */
+/**
+ * `images` (n·box² values) Fourier-cropped to `crop` pixels, values kept (a linear map); into
+ * `out` when given (see preprocessImages).
+ */
 export function cropImages(
   images: Float32Array,
   box: number,
   crop: number,
   threads?: number,
+  out?: Float32Array,
 ): Promise<Float32Array> {
   if (crop === box) return Promise.resolve(images);
-  return preprocessImages(images, { box, outBox: crop, radius: 0, normalise: false, mask: false, threads });
+  return preprocessImages(images, {
+    box,
+    outBox: crop,
+    radius: 0,
+    normalise: false,
+    mask: false,
+    threads,
+    ...(out ? { out } : {}),
+  });
 }
 
 /**
@@ -233,16 +256,23 @@ export async function shortlist(
   const box = checkInt('workingBox', workingBox, 8, 4096);
   const n = imageCount('images', images, box);
   checkInt('m', m, 1, 4096);
-  const { onProgress } = resolveAlignOptions(coarse);
-  const refs = await cropImages(references, box, coarse.box, coarse.threads);
+  const { settings, threads, signal, onProgress } = resolveAlignOptions(coarse);
+  const refs = await cropImages(references, box, coarse.box, threads);
   const k = imageCount('references', refs, coarse.box);
   const out = new Int32Array(n * m);
+  // one crop buffer and one table for every block (fresh pages cost more than the crop here)
+  const rows = Math.min(n, CANDIDATE_BLOCK);
+  const cropped = coarse.box === box ? undefined : new Float32Array(rows * coarse.box * coarse.box);
+  const table = emptyTable(rows * k);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
-    const r = await align(await cropImages(block.images, box, coarse.box, coarse.threads), refs, {
-      ...coarse,
+    const x = await cropImages(block.images, box, coarse.box, threads, cropped);
+    const part = tableRows(table, 0, block.count * k);
+    await alignBlock(x, refs, settings, part, {
+      threads,
+      signal,
       onProgress: blockProgress(onProgress, block.start, n),
     });
-    out.set(topClasses(r.score, block.count, k, m), block.start * m);
+    out.set(topClasses(part.score, block.count, k, m), block.start * m);
   }
   return out;
 }

@@ -43,6 +43,12 @@ export interface PreprocessOptions extends JobOptions {
    * out(p) = in(p − s), a Fourier phase shift (circular). Used to apply input origins.
    */
   shifts?: Float32Array;
+  /**
+   * Write the result into this buffer (at least n·outBox² values; the result is its first
+   * n·outBox² values) instead of a new array: a caller cropping block after block reuses one
+   * buffer, and no fresh pages are faulted in.
+   */
+  out?: Float32Array;
 }
 
 /**
@@ -51,7 +57,8 @@ export interface PreprocessOptions extends JobOptions {
  * (m/2, m/2); the whole image when fewer than m pixels are background) and applies the soft mask.
  * The crop keeps frequencies below the working box's Nyquist and keeps pixel values.
  *
- * @returns n·outBox² values. The result does not depend on the thread count.
+ * @returns n·outBox² values (a view of `out` when given). The result does not depend on the
+ *   thread count.
  */
 export async function preprocessImages(
   images: Float32Array,
@@ -77,7 +84,10 @@ export async function preprocessImages(
   const n = images.length / pixels;
   const shifts = options.shifts === undefined ? null : checkFloat32Array('shifts', options.shifts);
   if (shifts && shifts.length !== 2 * n) throw new RangeError(`shifts must hold 2·n = ${2 * n} values`);
-  return runNativeJob(
+  const out = options.out === undefined ? undefined : checkFloat32Array('out', options.out);
+  if (out && out.length < n * outBox * outBox)
+    throw new RangeError(`out must hold at least n·outBox² = ${n * outBox * outBox} values`);
+  const result = await runNativeJob(
     (control) =>
       native().preprocessImages({
         images,
@@ -90,9 +100,11 @@ export async function preprocessImages(
         normalise,
         mask,
         ...(shifts ? { shifts } : {}),
+        ...(out ? { out } : {}),
         threads,
         control,
       }),
     { signal, onProgress },
   );
+  return out ? result.subarray(0, n * outBox * outBox) : result;
 }
