@@ -17,6 +17,8 @@
  *                once σ ≤ S (default: classification's, 0: off)
  *   --batches L  the scale engine's mini-batch sizes, comma-separated, or none (default: its
  *                schedule, 100·k, 200·k, … under n/2)
+ *   --shift-images  both engines search the shifts by resampling each image at every shift
+ *                (the default, classification's, resamples the references at every shift)
  *   --trajectory the accuracy after every iteration too (median within-class angle over the
  *                images assigned so far), to see where each engine's accuracy comes from
  *   --flatness   memory flatness: peak RSS of one full pass (`--max-iter 1`, no batches) on n/2
@@ -390,6 +392,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     batches: { type: 'string' },
     'max-visits': { type: 'string' },
     'settle-sigma': { type: 'string' },
+    'shift-images': { type: 'boolean', default: false },
     engines: { type: 'string' },
     stack: { type: 'string' },
     pool: { type: 'string' },
@@ -520,6 +523,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     if (o.batches) base.push('--batches', o.batches);
     if (o['max-visits']) base.push('--max-visits', o['max-visits']);
     if (o['settle-sigma']) base.push('--settle-sigma', o['settle-sigma']);
+    if (o['shift-images']) base.push('--shift-images');
     const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
     if (o.executor === 'slurm') {
       results.slurm = await compareExecutors(mrcs, dir, base, o.shards, o['cpus-per-task'], log);

@@ -11,6 +11,7 @@
  *     [--max-visits V]   the scale engine's hard particle-visit budget (default: none)
  *     [--settle-sigma S] past the visit allowance max(2, 1 + 4000·k/n), stop once σ ≤ S
  *                        (default: classification's, 0: off)
+ *     [--shift-images]   search the shifts on the images' side (default: classification's)
  *     [--batches none|B1,B2,…]   the scale engine's mini-batch sizes (default: its schedule)
  *     [--trajectory PREFIX]   also writes the classes after every iteration to PREFIX-<it>.i32
  *                             (−1: not yet assigned)
@@ -48,6 +49,7 @@ const { values, positionals } = parseArgs({
     batches: { type: 'string' },
     'max-visits': { type: 'string' },
     'settle-sigma': { type: 'string' },
+    'shift-images': { type: 'boolean' },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -72,6 +74,7 @@ const align = {
   shiftRange: CLASSIFY_DEFAULTS.shiftRange,
   shiftStep: CLASSIFY_DEFAULTS.shiftStep,
   mirror: true,
+  shiftReferences: values['shift-images'] ? false : CLASSIFY_DEFAULTS.shiftReferences,
   bandLimit: Math.min(0.5, Math.max(0.05, pixelSize / CLASSIFY_DEFAULTS.alignResolution)),
 };
 const common = {

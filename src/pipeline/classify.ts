@@ -162,6 +162,7 @@ async function classifyStack(
       shiftRange: p.shiftRange,
       shiftStep: p.shiftStep,
       mirror: p.mirror,
+      shiftReferences: p.shiftReferences,
       bandLimit: Math.min(0.5, Math.max(0.05, stack.pixelSize / p.alignResolution)),
     },
     clusterOptions: {

@@ -213,6 +213,18 @@ export const PARAMS = {
     help: 'search mirrored images too',
     negated: 'do not search mirrored images',
   }),
+  /**
+   * Search the shifts on the class averages' side (default true): each average is resampled at
+   * every shift of the grid and each particle once, at its centre, instead of each particle at
+   * every shift (SPEC §4; the particles' resampling was most of an alignment pass). The shift
+   * found is the grid offset turned by the angle, still in the particle's pose convention.
+   */
+  shiftReferences: spec({
+    schema: z.boolean(),
+    default: true,
+    help: 'search shifts by resampling each class average at every shift and each particle once',
+    negated: 'search shifts by resampling each particle at every shift (slower)',
+  }),
   /** Invert the contrast before normalising (default false). */
   invert: spec({ schema: z.boolean(), default: false, help: 'invert the contrast before normalising' }),
   /** Phase-flip each image with its CTF (default: true when the input has CTF parameters). */
@@ -528,6 +540,7 @@ export function resolveParams(
     shiftRange,
     shiftStep,
     mirror: p.mirror ?? d.mirror,
+    shiftReferences: p.shiftReferences ?? d.shiftReferences,
     invert: p.invert ?? d.invert,
     phaseFlip: p.phaseFlip ?? input.hasCtf,
     alignResolution: p.alignResolution ?? d.alignResolution,

@@ -46,6 +46,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   averageBox: { valid: 32, invalid: 4 },
   recentre: { valid: true, invalid: 'yes' },
   mirror: { valid: false, invalid: 'no' },
+  shiftReferences: { valid: false, invalid: 'yes' },
   invert: { valid: true, invalid: 'yes' },
   phaseFlip: { valid: false, invalid: 1 },
   exhaustive: { valid: false, invalid: 'yes' },
