@@ -45,6 +45,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -543,74 +544,6 @@ int offsets_per_image(const Setup& u, const int32_t* offsets, int perImage, int6
   return perImage;
 }
 
-}  // namespace
-
-int shift_grid_size(const AlignSettings& st) {
-  std::vector<double> dx, dy;
-  shift_grid(st.shiftRange, st.shiftStep, dx, dy);
-  return int(dx.size());
-}
-
-void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k, float* score,
-                  float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
-                  AlignTimings* timings, const int32_t* offsets, int offsetsPerImage) {
-  blas_init();
-  const Setup u(st, offsets != nullptr);
-  const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
-  const int T = std::max(1, kTargetRows / (So * u.halves));
-  const int rowsMax = T * So * u.halves;
-  const int kc = int(std::clamp<int64_t>(kTargetPairs / (rowsMax * u.Sr), 1, k));
-
-  // References: weighted packed spectra B (k·Sr rows) and norms, made once.
-  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.Sr * u.grid.packed);
-  std::vector<double> refNorm(size_t(k) * u.Sr);
-  u.references(refs, k, B.get(), refNorm.data(), threads);
-
-  const int64_t tiles = (n + T - 1) / T;
-  control.setTotal(double(n));
-  AlignTimings total;
-  Guard guard;
-#pragma omp parallel num_threads(std::max(1, threads))
-  {
-    AlignTimings mine;
-    Workspace w;
-    guard.run([&] { w.allocate(u, rowsMax, kc, So * u.halves); });
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t tile = 0; tile < tiles; ++tile) {
-      guard.run([&] {
-        control.throwIfCancelled();
-        auto t0 = Clock::now();
-        const int64_t i0 = tile * T;
-        const int cnt = int(std::min<int64_t>(T, n - i0));
-        const TileOffsets off{offsets ? offsets + i0 * So : nullptr, So};
-        const int half = resample_tile(u, w, images + i0 * u.boxSq, cnt, off);
-        mine.resample += seconds_since(t0);
-        for (int64_t j0 = 0; j0 < k; j0 += kc) {
-          control.throwIfCancelled();
-          const int kk = int(std::min<int64_t>(kc, k - j0));
-          correlate(u, w, cnt, half, off, B.get(), k * u.Sr, j0, kk, refNorm.data(), mine, t0,
-                    [&](int ii, int jj, const Match& r) {
-                      const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
-                      score[idx] = r.score;
-                      psi[idx] = r.psi;
-                      shiftX[idx] = r.shiftX;
-                      shiftY[idx] = r.shiftY;
-                      mirror[idx] = r.mirror;
-                    });
-        }
-        control.advance(cnt);
-      });
-    }
-#pragma omp critical
-    add_timings(total, mine);
-  }
-  guard.rethrow();
-  total.ifftLength = u.L;
-  if (timings) *timings = total;
-}
-
-namespace {
-
 // outU[c] = Σ_k u[k]·T[k·W + c] and outV[c] = Σ_k v[k]·T[k·W + c] for c < width: one image's U and V
 // rows times the columns of a transposed block of B (GEMM products for one image). A fixed order
 // over k and no FMA, so the AVX2 and baseline copies agree bit for bit, and each image's products
@@ -657,7 +590,124 @@ struct TransposedRefs {
   }
 };
 
+// The references' side of a call: spectra B (k·Sr rows), their norms and, for the sparse search,
+// B transposed. Kept for the next calls with the same references (byte for byte) and settings: a
+// pass calls once per block of images with the same references, and shifting the references
+// makes B S times larger (at k = 100 and 25 shifts, ~20 ms per call). Made deterministically, so
+// reusing it changes nothing. The last kCachedRefs are kept (tens of MB at most).
+struct RefSpectra {
+  std::vector<float> refs;
+  AlignSettings st;
+  bool refShift = false, transposed = false;
+  int64_t k = 0;
+  FftwBuffer<cfloat> B;
+  std::vector<double> norm;
+  std::unique_ptr<TransposedRefs> T;
+};
+constexpr size_t kCachedRefs = 4;
+
+bool same_settings(const AlignSettings& a, const AlignSettings& b) {
+  return a.box == b.box && a.firstRing == b.firstRing && a.lastRing == b.lastRing && a.shiftRange == b.shiftRange &&
+         a.shiftStep == b.shiftStep && a.bandLimit == b.bandLimit;
+}
+
+std::shared_ptr<const RefSpectra> reference_spectra(const Setup& u, const float* refs, int64_t k, bool transposed,
+                                                    int threads) {
+  static std::mutex mutex;
+  static std::vector<std::shared_ptr<const RefSpectra>> cache;  // the most recent first
+  const size_t len = size_t(k) * u.boxSq;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    for (size_t e = 0; e < cache.size(); ++e) {
+      const RefSpectra& c = *cache[e];
+      if (c.k == k && c.refShift == u.refShift && c.transposed == transposed && same_settings(c.st, u.st) &&
+          std::memcmp(c.refs.data(), refs, len * sizeof(float)) == 0) {
+        std::rotate(cache.begin(), cache.begin() + e, cache.begin() + e + 1);
+        return cache.front();
+      }
+    }
+  }
+  auto made = std::make_shared<RefSpectra>();
+  made->refs.assign(refs, refs + len);
+  made->st = u.st;
+  made->refShift = u.refShift;
+  made->transposed = transposed;
+  made->k = k;
+  made->B = fftw_buffer<cfloat>(size_t(k) * u.Sr * u.grid.packed);
+  made->norm.resize(size_t(k) * u.Sr);
+  u.references(refs, k, made->B.get(), made->norm.data(), threads);
+  if (transposed) made->T = std::make_unique<TransposedRefs>(u, made->B.get(), k, threads);
+  const std::lock_guard<std::mutex> lock(mutex);
+  cache.insert(cache.begin(), made);
+  if (cache.size() > kCachedRefs) cache.pop_back();
+  return made;
+}
+
 }  // namespace
+
+int shift_grid_size(const AlignSettings& st) {
+  std::vector<double> dx, dy;
+  shift_grid(st.shiftRange, st.shiftStep, dx, dy);
+  return int(dx.size());
+}
+
+void align_images(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k, float* score,
+                  float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
+                  AlignTimings* timings, const int32_t* offsets, int offsetsPerImage) {
+  blas_init();
+  const Setup u(st, offsets != nullptr);
+  const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
+  const int T = std::max(1, kTargetRows / (So * u.halves));
+  const int rowsMax = T * So * u.halves;
+  const int kc = int(std::clamp<int64_t>(kTargetPairs / (rowsMax * u.Sr), 1, k));
+
+  // References: weighted packed spectra B (k·Sr rows) and norms, made once (or kept from a call
+  // with the same references).
+  const std::shared_ptr<const RefSpectra> spectra = reference_spectra(u, refs, k, false, threads);
+  const cfloat* B = spectra->B.get();
+  const double* refNorm = spectra->norm.data();
+
+  const int64_t tiles = (n + T - 1) / T;
+  control.setTotal(double(n));
+  AlignTimings total;
+  Guard guard;
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+    AlignTimings mine;
+    Workspace w;
+    guard.run([&] { w.allocate(u, rowsMax, kc, So * u.halves); });
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t tile = 0; tile < tiles; ++tile) {
+      guard.run([&] {
+        control.throwIfCancelled();
+        auto t0 = Clock::now();
+        const int64_t i0 = tile * T;
+        const int cnt = int(std::min<int64_t>(T, n - i0));
+        const TileOffsets off{offsets ? offsets + i0 * So : nullptr, So};
+        const int half = resample_tile(u, w, images + i0 * u.boxSq, cnt, off);
+        mine.resample += seconds_since(t0);
+        for (int64_t j0 = 0; j0 < k; j0 += kc) {
+          control.throwIfCancelled();
+          const int kk = int(std::min<int64_t>(kc, k - j0));
+          correlate(u, w, cnt, half, off, B, k * u.Sr, j0, kk, refNorm, mine, t0, [&](int ii, int jj, const Match& r) {
+            const size_t idx = size_t(i0 + ii) * k + size_t(j0 + jj);
+            score[idx] = r.score;
+            psi[idx] = r.psi;
+            shiftX[idx] = r.shiftX;
+            shiftY[idx] = r.shiftY;
+            mirror[idx] = r.mirror;
+          });
+        }
+        control.advance(cnt);
+      });
+    }
+#pragma omp critical
+    add_timings(total, mine);
+  }
+  guard.rethrow();
+  total.ifftLength = u.L;
+  if (timings) *timings = total;
+}
 
 void align_candidates(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
                       const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
@@ -669,16 +719,15 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
   const Setup u(st, offsets != nullptr);
   const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
   const int rowsMax = So * u.halves;
-  FftwBuffer<cfloat> B = fftw_buffer<cfloat>(size_t(k) * u.Sr * u.grid.packed);
-  std::vector<double> refNorm(size_t(k) * u.Sr);
-  u.references(refs, k, B.get(), refNorm.data(), threads);
+  // shifting references: products by row_products from B transposed (no gather, no 2-row GEMM)
+  const std::shared_ptr<const RefSpectra> spectra = reference_spectra(u, refs, k, u.refShift, threads);
+  const cfloat* B = spectra->B.get();
+  const double* refNorm = spectra->norm.data();
+  const TransposedRefs* Tr = spectra->T.get();
   const PolarGrid& grid = u.grid;
 
   control.setTotal(double(n));
   AlignTimings total;
-  // shifting references: products by row_products from transposed blocks (no gather, no 2-row GEMM)
-  std::unique_ptr<TransposedRefs> Tr;
-  if (u.refShift) Tr = std::make_unique<TransposedRefs>(u, B.get(), k, threads);
   const int Sr = u.Sr;
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
@@ -740,7 +789,7 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
           // gather the candidates' spectra into the B_m layout for `valid` references
           for (int mm = 0; mm <= grid.mMax; ++mm) {
             const int act = grid.active(mm);
-            const cfloat* src = B.get() + size_t(k) * grid.harmonicOffset[mm];
+            const cfloat* src = B + size_t(k) * grid.harmonicOffset[mm];
             cfloat* dst = Bsel.get() + size_t(valid) * grid.harmonicOffset[mm];
             for (int v = 0; v < valid; ++v)
               std::copy(src + size_t(cand[slot[v]]) * act, src + size_t(cand[slot[v]] + 1) * act,

@@ -155,6 +155,24 @@ describe('align', () => {
         expect(r[key]).toEqual(one[key]);
   });
 
+  // The references' spectra are kept for the next call with the same references byte for byte
+  // (a pass calls once per block): a caller that changes its array in place must not get the old.
+  it('reuses the references’ spectra only for the same references', async () => {
+    const images = randomArray(6 * 32 * 32, 21);
+    const refs = randomArray(3 * 32 * 32, 22);
+    for (const shiftReferences of [false, true]) {
+      const o = { box: 32, shiftRange: 1, shiftReferences };
+      const before = await align(images, refs, o);
+      const again = await align(images, refs, o);
+      expect(again.score).toEqual(before.score);
+      refs[500] += 3; // in place: the same array, other values
+      const after = await align(images, refs, o);
+      const fresh = await align(images, refs.slice(), o);
+      expect(after.score).toEqual(fresh.score);
+      expect(after.score).not.toEqual(before.score);
+    }
+  });
+
   it('reports progress and can be cancelled', async () => {
     const images = randomArray(3000 * 64 * 64, 7);
     const refs = randomArray(50 * 64 * 64, 8);
