@@ -4,7 +4,9 @@
  * the split between resampling, GEMM, inverse FFTs and peak search, the GEMM rate against the
  * plain sgemm rate of this machine measured in the same run, and the peak RSS.
  * `--stream` reads the images from a generator through an ImageProvider (blocks of ~64 MB), the
- * path used for n = 100,000 (`--n 100000 --stream`).
+ * path used for n = 100,000 (`--n 100000 --stream`). `--shift-references` searches the shifts
+ * on the references' side (each reference resampled at every shift, each image once), as
+ * classification does.
  */
 import { availableParallelism } from 'node:os';
 import { align } from '../../src/align/align.js';
@@ -21,6 +23,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     'band-limit': { type: 'string', default: '0.5' },
     threads: { type: 'string' },
     stream: { type: 'boolean', default: false },
+    'shift-references': { type: 'boolean', default: false },
   });
   const n = Number(o.n);
   const k = Number(o.k);
@@ -35,6 +38,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     shiftStep: 1,
     mirror: true,
     bandLimit: Number(o['band-limit']),
+    shiftReferences: o['shift-references'],
     threads,
   };
   const refs = randomFloats(k * dim, 2);
@@ -42,7 +46,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     ? { n, read: async (start: number, count: number) => randomFloats(count * dim, 1000 + start) }
     : randomFloats(n * dim, 1);
   log(
-    `align: n=${n} k=${k} box=${box} rings ${settings.firstRing}..${settings.lastRing}, shifts ±${settings.shiftRange} step 1, mirror, bandLimit ${settings.bandLimit}, threads=${threads}${o.stream ? ', streamed' : ''}`,
+    `align: n=${n} k=${k} box=${box} rings ${settings.firstRing}..${settings.lastRing}, shifts ±${settings.shiftRange} step 1, mirror, bandLimit ${settings.bandLimit}${settings.shiftReferences ? ', shifts on the references' : ''}, threads=${threads}${o.stream ? ', streamed' : ''}`,
   );
   await align(randomFloats(8 * dim, 3), refs, settings); // warm-up: FFTW plans, page faults
   const cpu0 = process.cpuUsage();
