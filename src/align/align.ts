@@ -45,6 +45,17 @@ export interface AlignResult extends NativeAlignOutputs {
   stats: AlignStats;
 }
 
+/** Alignment outputs of `size` entries, zero-filled. */
+export function emptyAlignOutputs(size: number): NativeAlignOutputs {
+  return {
+    score: new Float32Array(size),
+    psi: new Float32Array(size),
+    shiftX: new Float32Array(size),
+    shiftY: new Float32Array(size),
+    mirror: new Uint8Array(size),
+  };
+}
+
 /** Entries a..b of each of the table's arrays (views, no copies). */
 export function tableRows(table: NativeAlignOutputs, a: number, b: number): NativeAlignOutputs {
   return {
@@ -111,11 +122,7 @@ export async function align(
     throw new RangeError(`n·k (${n}·${k}) is too large for one table (max 2^31−1 entries)`);
   const nk = n * k;
   const result: AlignResult = {
-    score: new Float32Array(nk),
-    psi: new Float32Array(nk),
-    shiftX: new Float32Array(nk),
-    shiftY: new Float32Array(nk),
-    mirror: new Uint8Array(nk),
+    ...emptyAlignOutputs(nk),
     stats: {
       resample: 0,
       gemm: 0,

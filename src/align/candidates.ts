@@ -11,8 +11,8 @@
  */
 import { checkInt } from '../errors.js';
 import { runNativeJob } from '../job.js';
-import { type NativeAlignOutputs, native } from '../native.js';
-import { type AlignStats, alignBlock, tableRows } from './align.js';
+import { native } from '../native.js';
+import { type AlignStats, alignBlock, emptyAlignOutputs, tableRows } from './align.js';
 import {
   type AlignOptions,
   type AlignSettings,
@@ -74,17 +74,6 @@ export function asProvider(images: Images, box: number): ImageProvider {
   return {
     n: images.length / dim,
     read: async (start, count) => images.subarray(start * dim, (start + count) * dim),
-  };
-}
-
-/** Alignment outputs of `size` entries. */
-function emptyTable(size: number): NativeAlignOutputs {
-  return {
-    score: new Float32Array(size),
-    psi: new Float32Array(size),
-    shiftX: new Float32Array(size),
-    shiftY: new Float32Array(size),
-    mirror: new Uint8Array(size),
   };
 }
 
@@ -263,7 +252,7 @@ export async function shortlist(
   // one crop buffer and one table for every block (fresh pages cost more than the crop here)
   const rows = Math.min(n, CANDIDATE_BLOCK);
   const cropped = coarse.box === box ? undefined : new Float32Array(rows * coarse.box * coarse.box);
-  const table = emptyTable(rows * k);
+  const table = emptyAlignOutputs(rows * k);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
     const x = await cropImages(block.images, box, coarse.box, threads, cropped);
     const part = tableRows(table, 0, block.count * k);
