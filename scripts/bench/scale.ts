@@ -10,6 +10,8 @@
  *   --engines L  the engines to run, comma-separated (default scale); each run's accuracy
  *                against the true angles is printed (median within-class angle, mirror ≡ view;
  *                size CV; classes ≤ 1)
+ *   --shortlist-refresh N   the scale engine ranks all classes every N full passes once
+ *                σ ≤ 0.05, and aligns to the kept best classes between (default: classification's)
  *   --shortlist M, --local-radius R   the scale engine's shortlist length and local shift
  *                window (pixels; ≥ the shift range = the whole grid every pass)
  *   --max-visits V  the scale engine's hard particle-visit budget (default: none)
@@ -389,6 +391,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     'max-iter': { type: 'string', default: '30' },
     shortlist: { type: 'string' },
     'local-radius': { type: 'string' },
+    'shortlist-refresh': { type: 'string' },
     batches: { type: 'string' },
     'max-visits': { type: 'string' },
     'settle-sigma': { type: 'string' },
@@ -520,6 +523,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     ];
     if (o.shortlist) base.push('--shortlist', o.shortlist);
     if (o['local-radius']) base.push('--local-radius', o['local-radius']);
+    if (o['shortlist-refresh']) base.push('--shortlist-refresh', o['shortlist-refresh']);
     if (o.batches) base.push('--batches', o.batches);
     if (o['max-visits']) base.push('--max-visits', o['max-visits']);
     if (o['settle-sigma']) base.push('--settle-sigma', o['settle-sigma']);

@@ -7,6 +7,7 @@
  * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
+ *     [--shortlist-refresh N]   rank all classes every N full passes (default: classification's)
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
  *     [--max-visits V]   the scale engine's hard particle-visit budget (default: none)
  *     [--settle-sigma S] past the visit allowance max(2, 1 + 4000·k/n), stop once σ ≤ S
@@ -40,6 +41,7 @@ const { values, positionals } = parseArgs({
     seed: { type: 'string', default: '1' },
     shortlist: { type: 'string' },
     'local-radius': { type: 'string' },
+    'shortlist-refresh': { type: 'string' },
     out: { type: 'string' },
     executor: { type: 'string', default: 'local' },
     shards: { type: 'string', default: '4' },
@@ -153,6 +155,7 @@ if (values.engine === 'exhaustive') {
     align,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
     ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
+    shortlistRefresh: Number(values['shortlist-refresh'] ?? CLASSIFY_DEFAULTS.shortlistRefresh),
     ...(budget > 0 ? { maxVisits: budget } : {}),
     ...(settle ? { settle } : {}),
     ...(values.batches
@@ -162,7 +165,7 @@ if (values.engine === 'exhaustive') {
     onIteration: (rec, st) => {
       keep(rec.iteration, st.assignment);
       log(
-        `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside shortlist ${(100 * rec.outsideShortlist).toFixed(2)} %, J1 ${rec.j1.toExponential(6)}, references moved ${(rec.referenceChange ?? 0).toFixed(4)}, ${rec.seconds.toFixed(1)} s`,
+        `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside ${rec.kept ? 'kept classes' : 'shortlist'} ${(100 * rec.outsideShortlist).toFixed(2)} %, J1 ${rec.j1.toExponential(6)}, references moved ${(rec.referenceChange ?? 0).toFixed(4)}${rec.keptMissed === undefined ? '' : `, missed by the kept classes ${(100 * rec.keptMissed).toFixed(3)} %`}, ${rec.seconds.toFixed(1)} s`,
       );
     },
   }).catch(async (err: unknown) => {

@@ -165,6 +165,8 @@ interface ShardSpec {
    * its centres are in centres.f32 (x then y).
    */
   localRadius?: number | null;
+  /** True when the shortlist is given (given.i32, m classes per image): no coarse stage. */
+  given?: boolean;
 }
 
 /** What a task reads from sums.json. */
@@ -394,7 +396,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       });
       return total;
     },
-    async candidatePass(images, references, own, m, fine, coarseBand, progress, local) {
+    async candidatePass(images, references, own, m, fine, coarseBand, progress, local, given) {
       const t0 = Date.now();
       const box = fine.box;
       const n = imageCount('images', images, box);
@@ -421,6 +423,10 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
       const spec: ShardSpec = { images: imagePath, n, box, k, shards: tasks, m, coarseBand, fine: settings };
       await writeAtomic(join(passDir, 'refs.f32'), bytesOf(references));
       await writeAtomic(join(passDir, 'own.i32'), bytesOf(own));
+      if (given) {
+        spec.given = true;
+        await writeAtomic(join(passDir, 'given.i32'), bytesOf(given));
+      }
       if (local) {
         spec.localRadius = Number.isFinite(local.radius) ? local.radius : null;
         const centres = new Float32Array(2 * n);
@@ -753,6 +759,12 @@ export async function runShardTask(passDir: string, task: number, wait = false):
       radius: spec.localRadius ?? Infinity,
     };
   }
+  const given = spec.given
+    ? new Int32Array(new Uint8Array(await readFile(join(passDir, 'given.i32'))).buffer).subarray(
+        a * spec.m,
+        b * spec.m,
+      )
+    : undefined;
   const computeStart = Date.now();
   const table = await candidatePass(
     images,
@@ -763,6 +775,7 @@ export async function runShardTask(passDir: string, task: number, wait = false):
     spec.coarseBand,
     undefined,
     local,
+    given,
   );
   const clock = { processStart: Math.round(performance.timeOrigin), computeStart, computeEnd: Date.now() };
   await writeAtomic(join(passDir, `out-${task}.bin`), encodeTable(table, clock));

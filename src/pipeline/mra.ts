@@ -76,6 +76,7 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
         signal: c.signal,
         align: ctx.alignOptions,
         shortlist: ctx.params.shortlist,
+        shortlistRefresh: ctx.params.shortlistRefresh,
         ...(ctx.params.maxVisits > 0 ? { maxVisits: ctx.params.maxVisits } : {}),
         ...(ctx.params.settleSigma > 0
           ? { settle: { visits: visitAllowance(stack.kept.length, c.k), sigma: ctx.params.settleSigma } }

@@ -11,6 +11,13 @@
 import { z } from 'zod';
 import { METHODS } from '../cluster/types.js';
 import { DEFAULT_DIAMETER_FRACTION, defaultWorkingBox } from './preprocess.js';
+import {
+  DEFAULT_SHORTLIST,
+  DEFAULT_SHORTLIST_REFRESH,
+  KEEP_DRIFT,
+  KEEP_SIGMA,
+  KEPT_CANDIDATES,
+} from './scale.js';
 
 /** Clustering methods (SPEC §1–2). */
 export const CLASSIFY_METHODS = METHODS;
@@ -251,12 +258,26 @@ export const PARAMS = {
     negated: `MRA + ACK: use the scale engine (mini-batches, candidate shortlists, sparse passes; default from ${MIN_TEXT} particles; needed by --executor slurm)`,
     alsoPositive: true,
   }),
-  /** Scale engine: candidate classes per image after the coarse stage (default 12). */
+  /** Scale engine: candidate classes per image after the coarse stage (default {@link DEFAULT_SHORTLIST}). */
   shortlist: spec({
     schema: z.int().min(1).max(4096),
-    default: 12,
+    default: DEFAULT_SHORTLIST,
     help: 'scale engine: candidate classes per image after the coarse stage',
     unit: 'm',
+  }),
+  /**
+   * Scale engine: rank all k classes (the coarse stage) at least every this many full passes;
+   * between rankings, once a pass changed the class of at most {@link KEEP_SIGMA} of the images
+   * and while the references moved by at most {@link KEEP_DRIFT} since the last ranking, each
+   * image is aligned only to the {@link KEPT_CANDIDATES} classes that scored best for it there,
+   * plus its own (default {@link DEFAULT_SHORTLIST_REFRESH}; 1: rank every pass). Measured
+   * (BENCHMARKS.md, round 9).
+   */
+  shortlistRefresh: spec({
+    schema: z.int().min(1).max(1000),
+    default: DEFAULT_SHORTLIST_REFRESH,
+    help: `scale engine: rank all classes at least every N full passes; between, once σ ≤ ${KEEP_SIGMA} and while the references moved ≤ ${KEEP_DRIFT}, align each image to its ${KEPT_CANDIDATES} best classes of the last ranking and its own (1: rank every pass)`,
+    unit: 'N',
   }),
   /**
    * Scale engine: a hard budget of particle-visits per particle (images aligned over n, a
@@ -546,6 +567,7 @@ export function resolveParams(
     alignResolution: p.alignResolution ?? d.alignResolution,
     exhaustive: resolveExhaustive(p.exhaustive, input.count),
     shortlist: p.shortlist ?? d.shortlist,
+    shortlistRefresh: p.shortlistRefresh ?? d.shortlistRefresh,
     maxVisits: p.maxVisits ?? d.maxVisits,
     settleSigma: p.settleSigma ?? d.settleSigma,
     init: p.init ?? d.init,

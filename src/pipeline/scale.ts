@@ -21,7 +21,13 @@
  * band, the shift range at half resolution) ranks all k references per image and keeps the top
  * m; the full alignment runs against those m and the image's own class; the ACK pass works on
  * that sparse table (native/core/ack_pass.cpp: the dense pass is the same code with every class
- * a column). As in the exhaustive driver (src/cluster/own-class.ts),
+ * a column). Once a full pass changed the class of at most {@link KEEP_SIGMA} of the images, the
+ * coarse ranking runs only when the references moved by more than {@link KEEP_DRIFT} since the
+ * last one, or after `shortlistRefresh` full passes; the passes between align each
+ * image to the {@link KEPT_CANDIDATES} classes that scored best for it in the last ranked pass,
+ * plus its own class (in the late passes the final class was the best-scoring one for 92 % of
+ * the images and among the best 4 for over 99.9 %). Only a ranked pass ends the run on σ ≤ σ0.
+ * As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
  * exact: its 10 images are aligned to all k references.
@@ -62,6 +68,17 @@ export const COARSE_BAND_FRACTION = 0.5;
 export const BATCH_BAND_FRACTION = 0.7;
 /** Images per chunk of a mini-batch (batches are read in runs of consecutive images). */
 export const BATCH_CHUNK = 64;
+/** Default of `shortlistRefresh`: the coarse stage ranks all k classes at least every 8th full pass. */
+export const DEFAULT_SHORTLIST_REFRESH = 8;
+/** Classes kept per image between two rankings (its best by the full alignment; own class extra). */
+export const KEPT_CANDIDATES = 4;
+/** Kept classes are used only once a full pass changed the class of at most this fraction. */
+export const KEEP_SIGMA = 0.15;
+/**
+ * Kept classes are used only while the references moved by at most this much in all (the sum of
+ * {@link ScaleRecord.referenceChange}) since the pass that ranked them.
+ */
+export const KEEP_DRIFT = 0.1;
 /** Images aligned to all k references for d_c (ACK-means' rule). */
 const DC_IMAGES = 10;
 
@@ -81,6 +98,16 @@ export interface ScaleRecord extends IterationRecord {
   budgetReached?: boolean;
   /** Set on the last record when the run stopped by the `settle` rule. */
   settled?: boolean;
+  /**
+   * True when this full pass aligned each image only to the classes kept from the last ranking
+   * (see `shortlistRefresh`); `outsideShortlist` is then the share outside those kept classes.
+   */
+  kept?: boolean;
+  /**
+   * On a ranked pass right after kept ones: the share of images whose class is now neither one
+   * of the classes kept for them nor their class before (what the kept passes could not reach).
+   */
+  keptMissed?: number;
 }
 
 /** The resumable state of the scale engine (a clustering state with the engine's extras). */
@@ -91,6 +118,12 @@ export interface ScaleState extends ClusteringState {
   /** Each image's shift in its class after the last pass it was in (pixels; 0 before any). */
   shiftX?: Float32Array;
   shiftY?: Float32Array;
+  /**
+   * Each image's {@link KEPT_CANDIDATES} best classes by the full alignment of the last full pass
+   * that ranked all k (−1: an empty slot), and that pass's iteration.
+   */
+  kept?: Int32Array;
+  keptIteration?: number;
 }
 
 /**
@@ -131,7 +164,7 @@ export interface ScaleOptions {
   /**
    * A softer stop: no full pass starts that would take the run past `visits` particle-visits per
    * particle once at most the fraction `sigma` of the images changed class in the last full pass
-   * (the pipeline's `settleSigma` with {@link visitAllowance}; off by default). Default: none.
+   * that ranked every class (the pipeline's `settleSigma` with {@link visitAllowance}; off by default). Default: none.
    */
   settle?: { visits: number; sigma: number };
   seed?: number;
@@ -141,6 +174,15 @@ export interface ScaleOptions {
   align: Omit<AlignOptions, 'threads' | 'signal' | 'onProgress'>;
   /** Candidates per image (default {@link DEFAULT_SHORTLIST}); m ≥ k aligns to every class. */
   shortlist?: number;
+  /**
+   * Rank all k classes (the coarse stage) at least every this many full passes; the passes
+   * between align each image only to the {@link KEPT_CANDIDATES} classes that scored best in the
+   * last ranked pass, plus its own class. Kept classes are used only once a full pass changed
+   * the class of at most {@link KEEP_SIGMA} of the images and while the references moved by at
+   * most {@link KEEP_DRIFT} since the ranking (default {@link DEFAULT_SHORTLIST_REFRESH}; 1: rank
+   * every pass).
+   */
+  shortlistRefresh?: number;
   /**
    * Local shift search in the full passes after the first: the window's half-width in pixels
    * (default: none, every pass searches the whole grid; e.g. one shift step for a 3×3 window).
@@ -343,7 +385,8 @@ function columnOf(table: CandidateTable, i: number, cls: number): number {
 
 /**
  * The sparse table of one pass over `images`: the shortlist of m classes (all k when m ≥ k) plus
- * each image's own class `own[i]` (when ≥ 0 and not already listed), fully aligned. The shortlist
+ * each image's own class `own[i]` (when ≥ 0 and not already listed), fully aligned. With `given`
+ * (n·m classes, −1 for an empty slot) that is the shortlist and there is no coarse stage. The shortlist
  * comes from the coarse stage of {@link coarseOptions} (half the box when the band allows, the
  * shift range at half resolution, band `coarseBand`): ranking at no shift, or at each image's
  * shift in its own class, missed most of what the full alignment finds (BENCHMARKS.md, round 5).
@@ -358,22 +401,27 @@ export async function candidatePass(
   coarseBand: number,
   progress?: (fraction: number) => void,
   local?: LocalShifts,
+  given?: Int32Array,
 ): Promise<CandidateTable> {
   const box = fine.box;
   const n = imageCount('images', images, box);
   const k = references.length / (box * box);
-  const width = Math.min(m, k) + 1;
+  if (given && given.length !== n * m) throw new RangeError(`given must hold n·m (${n}·${m}) classes`);
+  const coarse = !given && m < k;
+  const width = given ? m + 1 : Math.min(m, k) + 1;
   const cand = new Int32Array(n * width).fill(-1);
-  if (m >= k) {
+  if (!given && m >= k) {
     for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) cand[i * width + j] = j;
   } else {
-    const top = await shortlist(
-      images,
-      references,
-      m,
-      { ...coarseOptions(fine, coarseBand), onProgress: progress && ((p) => progress(0.3 * p.fraction)) },
-      box,
-    );
+    const top =
+      given ??
+      (await shortlist(
+        images,
+        references,
+        m,
+        { ...coarseOptions(fine, coarseBand), onProgress: progress && ((p) => progress(0.3 * p.fraction)) },
+        box,
+      ));
     for (let i = 0; i < n; i++) {
       cand.set(top.subarray(i * m, (i + 1) * m), i * width);
       const o = own[i];
@@ -387,7 +435,7 @@ export async function candidatePass(
     width,
     {
       ...fine,
-      onProgress: progress && ((p) => progress((m >= k ? 0 : 0.3) + (m >= k ? 1 : 0.7) * p.fraction)),
+      onProgress: progress && ((p) => progress(coarse ? 0.3 + 0.7 * p.fraction : p.fraction)),
     },
     local,
   );
@@ -426,6 +474,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   };
   const seed = checkInt('seed', options.seed ?? 0, -Number.MAX_SAFE_INTEGER);
   const m = checkInt('shortlist', options.shortlist ?? DEFAULT_SHORTLIST, 1, 4096);
+  const refresh = checkInt('shortlistRefresh', options.shortlistRefresh ?? DEFAULT_SHORTLIST_REFRESH, 1);
+  const keep = Math.min(KEPT_CANDIDATES, m, k);
   const batches = options.batches ?? batchSchedule(n, k);
   const job = { threads: options.threads, signal: options.signal };
   const workBand = options.align.bandLimit ?? 0.5;
@@ -443,6 +493,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   let state: ScaleState;
   if (options.state) {
     checkScaleState(options.state, n, { k, seed });
+    if (options.state.kept && options.state.kept.length !== n * keep)
+      throw new AckmeansError('ERR_CHECKPOINT', `the saved state's kept classes are not ${keep} per image`);
     state = snapshot(options.state);
   } else {
     const picks = iterationRng(seed, 0).fork().sample(n, k);
@@ -476,7 +528,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         last.budgetReached = true;
         break;
       }
-      if (settle && after > settle.visits && last.sigma <= settle.sigma) {
+      if (settle && after > settle.visits && last.sigma <= settle.sigma && !last.kept) {
         last.settled = true;
         break;
       }
@@ -497,8 +549,44 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       !isBatch && state.trace.at(-1)?.stage === 'full' && state.shiftX && state.shiftY
         ? { centreX: state.shiftX, centreY: state.shiftY, radius: localRadius }
         : undefined;
+    // between two rankings, the classes kept from the last one (plus the own class), while the
+    // references have not moved far from those they were ranked against
+    let drift = 0;
+    for (let t = state.trace.length - 1; t >= 0; t--) {
+      const r = state.trace[t];
+      drift += r.referenceChange ?? Infinity;
+      if (r.stage !== 'full' || !r.kept) break;
+    }
+    const kept =
+      !isBatch &&
+      keep < Math.min(m, k) &&
+      last?.stage === 'full' &&
+      last.sigma <= KEEP_SIGMA &&
+      last.sigma > sigma0 &&
+      drift <= KEEP_DRIFT &&
+      state.kept !== undefined &&
+      state.keptIteration !== undefined &&
+      iteration - state.keptIteration < refresh
+        ? state.kept
+        : undefined;
     const pass = options.executor?.candidatePass ?? candidatePass;
-    const table = await pass(set, state.references, before, m, fine, coarseBand, options.onProgress, local);
+    const table = await pass(
+      set,
+      state.references,
+      before,
+      kept ? keep : m,
+      fine,
+      coarseBand,
+      options.onProgress,
+      local,
+      kept,
+    );
+    // a ranked pass after kept ones: how many images the kept classes would have missed
+    const keptBefore = !isBatch && !kept && last?.kept ? state.kept : undefined;
+    if (!isBatch && !kept && refresh > 1 && keep < Math.min(m, k)) {
+      state.kept = bestColumns(table, keep);
+      state.keptIteration = iteration;
+    }
     const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
     for (let i = 0; i < nb; i++) {
       const c = ownFactor[i] === 1 ? -1 : columnOf(table, i, before[i]);
@@ -552,7 +640,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       const c = columnOf(table, i, assignment[i]);
       if (c < 0)
         throw new Error(`internal: image ${i} is in class ${assignment[i]}, not one of its candidates`);
-      if (m < k && c === (i + 1) * table.m - 1) outside++;
+      if ((kept || m < k) && c === (i + 1) * table.m - 1) outside++;
       poses.psi[i] = table.psi[c];
       poses.shiftX[i] = table.shiftX[c];
       poses.shiftY[i] = table.shiftY[c];
@@ -560,6 +648,12 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       j1 += table.score[c];
       if (assignment[i] !== before[i]) changed++;
     }
+    let missed = 0;
+    if (keptBefore)
+      for (let i = 0; i < nb; i++) {
+        const c = assignment[i];
+        if (c !== before[i] && !keptBefore.subarray(i * keep, (i + 1) * keep).includes(c)) missed++;
+      }
     const sums = await sumsOf(set, box, assignment, k, poses, { ...job, quantum });
     const avg = await classAveragesFromSums(sums, k, box, job);
     const references = avg.averages.slice();
@@ -609,10 +703,14 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       visits: visitsBefore + nb / n,
       outsideShortlist: outside / nb,
       referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
+      ...(kept ? { kept: true } : {}),
+      ...(keptBefore ? { keptMissed: missed / nb } : {}),
     };
     state.iteration = iteration;
     state.references = references;
-    state.converged = !isBatch && sigma <= sigma0;
+    // only a pass that ranked every class can end the run: a kept pass with σ ≤ σ0 is followed
+    // by a ranked one (kept classes may hold back images that would still move)
+    state.converged = !isBatch && !kept && sigma <= sigma0;
     state.trace.push(record);
     if (!state.converged && state.iteration >= cap) record.capReached = true;
     if (options.onIteration) await options.onIteration(record, snapshot(state));
@@ -637,5 +735,23 @@ function snapshot(state: ScaleState): ScaleState {
     references: state.references.slice(),
     trace: state.trace.map((r) => ({ ...r, sizes: [...r.sizes] })),
     ...(state.shiftX && state.shiftY && { shiftX: state.shiftX.slice(), shiftY: state.shiftY.slice() }),
+    ...(state.kept && { kept: state.kept.slice() }),
   };
+}
+
+/**
+ * The `keep` classes of smallest score in each row of `table` (ties: the lower class first;
+ * −1 where a row has fewer): n·keep classes.
+ */
+export function bestColumns(table: CandidateTable, keep: number): Int32Array {
+  const out = new Int32Array(table.n * keep).fill(-1);
+  const cols: number[] = [];
+  for (let i = 0; i < table.n; i++) {
+    cols.length = 0;
+    for (let c = i * table.m; c < (i + 1) * table.m; c++)
+      if (table.classes[c] >= 0 && !Number.isNaN(table.score[c])) cols.push(c);
+    cols.sort((a, b) => table.score[a] - table.score[b] || table.classes[a] - table.classes[b]);
+    for (let q = 0; q < Math.min(keep, cols.length); q++) out[i * keep + q] = table.classes[cols[q]];
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createSlurmExecutor } from '../../src/executor/slurm-pass.js';
-import { type ScaleState, runScale } from '../../src/pipeline/scale.js';
+import { type ScaleState, candidatePass, runScale } from '../../src/pipeline/scale.js';
 import { decodeFloat16Native, encodeFloat16Native } from '../../src/pipeline/scratch.js';
 import { addNoise, randomBlobs, renderTransformed, stack } from '../align/synthetic.js';
 
@@ -92,6 +92,46 @@ describe.skipIf(!available)('class sums on the Slurm array tasks', () => {
       await executor.close();
     }
   });
+
+  it(
+    'a pass on given candidates (kept classes, no coarse stage) is the same on the tasks',
+    { timeout: 600_000 },
+    async () => {
+      const { images, options } = await smallRun();
+      const { box } = options.align;
+      const n = images.length / (box * box);
+      const references = images.slice(0, 4 * box * box);
+      const own = Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? (i + 2) % 4 : -1));
+      const given = Int32Array.from({ length: 2 * n }, (_, q) =>
+        q % 2 === 0 ? (q / 2) % 4 : q % 3 === 0 ? -1 : 3,
+      );
+      const fine = { ...options.align, threads: 1 };
+      const local = await candidatePass(images, references, own, 2, fine, 0.15, undefined, undefined, given);
+      expect(local.m).toBe(3);
+      const executor = await createSlurmExecutor({
+        dir: join(mkdtempSync(join(tmpdir(), 'ackmeans-slurm-given-')), 'slurm'),
+        shards: 3,
+        pollMs: 200,
+        ahead: false,
+      });
+      try {
+        const viaSlurm = await executor.candidatePass(
+          images,
+          references,
+          own,
+          2,
+          fine,
+          0.15,
+          undefined,
+          undefined,
+          given,
+        );
+        expect(viaSlurm).toEqual(local);
+      } finally {
+        await executor.close();
+      }
+    },
+  );
 
   it(
     'a chunk whose claimant dies without a result is summed by the coordinator',

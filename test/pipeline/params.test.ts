@@ -51,6 +51,7 @@ const CASES: Record<ParamName, { valid: unknown; invalid: unknown }> = {
   phaseFlip: { valid: false, invalid: 1 },
   exhaustive: { valid: false, invalid: 'yes' },
   shortlist: { valid: 8, invalid: 0 },
+  shortlistRefresh: { valid: 1, invalid: 0 },
   maxVisits: { valid: 3, invalid: -1 },
   settleSigma: { valid: 0.1, invalid: 2 },
   init: { valid: 'subsets', invalid: 'noise' },

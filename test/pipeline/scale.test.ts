@@ -6,6 +6,7 @@ import {
   type ScaleState,
   ackPassSparse,
   batchSchedule,
+  bestColumns,
   pickBatch,
   runScale,
   subsetProvider,
@@ -47,6 +48,16 @@ describe('the sparse ACK pass', () => {
     expect(moves1).toBeGreaterThan(0);
     expect(a2).toEqual(a1);
     expect(s2).toEqual(s1);
+  });
+});
+
+describe('bestColumns', () => {
+  it('keeps each row’s best classes by score, ties to the lower class, −1 when short', () => {
+    const t = emptyCandidateTable(3, 4);
+    t.classes.set([5, 2, 7, -1, 1, 3, 0, 2, 4, -1, -1, -1]);
+    t.score.set([3, 1, 2, Infinity, 2, 1, 2, 0.5, Infinity, Infinity, Infinity, Infinity]);
+    expect(Array.from(bestColumns(t, 2))).toEqual([2, 7, 2, 3, 4, -1]);
+    expect(Array.from(bestColumns(t, 3))).toEqual([2, 7, 5, 2, 3, 0, 4, -1, -1]);
   });
 });
 
@@ -206,6 +217,45 @@ describe('runScale', () => {
     await expect(runScale(images, { ...options, settle: { visits: 0, sigma: 2 } })).rejects.toThrow(
       /settle.sigma/,
     );
+  }, 300_000);
+
+  it('between rankings aligns only to the kept classes, and resumes and threads bit-identically', async () => {
+    // more classes than views, so that classes keep changing: m = 6 ranked, 4 kept; a ranking
+    // every 3rd full pass once σ ≤ 0.15
+    const noisy = images;
+    const sticky = { ...options, k: 7, shortlist: 6, shortlistRefresh: 3, maxIter: 12, sigma0: 0 };
+    const states: ScaleState[] = [];
+    const full = await runScale(noisy, {
+      ...sticky,
+      threads: 2,
+      onIteration: (_r, s) => void states.push(s),
+    });
+    const trace = full.trace as ScaleRecord[];
+    const keptAt = trace.flatMap((r, t) => (r.kept ? [t] : []));
+    expect(keptAt.length, trace.map((r) => `${r.stage} σ ${r.sigma}`).join(', ')).toBeGreaterThanOrEqual(2);
+    for (const t of keptAt) {
+      const before = states[t - 1];
+      expect(trace[t - 1].sigma).toBeLessThanOrEqual(0.15);
+      expect(trace[t - 1].sigma).toBeGreaterThan(0);
+      expect(t + 1 - (before.keptIteration as number)).toBeLessThan(3);
+      // the class after a kept pass is one of the image's kept classes or its class before
+      const kept = before.kept as Int32Array;
+      for (let i = 0; i < n; i++) {
+        const c = states[t].assignment[i];
+        expect(c === before.assignment[i] || kept.subarray(4 * i, 4 * i + 4).includes(c)).toBe(true);
+      }
+    }
+    // a ranked pass comes back after two kept ones
+    expect(trace.some((r, t) => t > keptAt[0] && r.stage === 'full' && !r.kept)).toBe(true);
+    const one = await runScale(noisy, { ...sticky, threads: 1 });
+    expect(one.assignment).toEqual(full.assignment);
+    expect(one.references).toEqual(full.references);
+    const resumed = await runScale(noisy, { ...sticky, state: structuredClone(states[keptAt[0]]) });
+    expect(resumed.assignment).toEqual(full.assignment);
+    expect(resumed.references).toEqual(full.references);
+    const damaged = structuredClone(states[keptAt[0]]);
+    damaged.kept = new Int32Array(3);
+    await expect(runScale(noisy, { ...sticky, state: damaged })).rejects.toThrow(/kept classes/);
   }, 300_000);
 
   it('with a local shift window: stays in its window, and resumes bit-identically', async () => {
