@@ -287,20 +287,24 @@ function secondsOf(trace: Trace): number | undefined {
   return trace.length > 0 ? total : undefined;
 }
 
-/** Iteration-by-iteration table: σ and every other numeric field the records carry. */
+/**
+ * Iteration-by-iteration table: σ and every other number, text or set flag the records carry
+ * (e.g. the scale engine's stage, and `kept` on the passes that aligned only to kept classes).
+ */
 function iterationTable(trace: Trace): string {
   const keys = ['sigma'];
   const fields = (r: TraceRecord | number) => (typeof r === 'number' ? { sigma: r } : (r as object));
+  // a flag gets a column when some record sets it
+  const shown = (v: unknown): boolean => typeof v === 'number' || typeof v === 'string' || v === true;
   for (const r of trace)
     for (const [key, v] of Object.entries(fields(r)))
-      if (typeof v === 'number' && key !== 'iteration' && !keys.includes(key)) keys.push(key);
+      if (shown(v) && key !== 'iteration' && !keys.includes(key)) keys.push(key);
   const iterations = iterationsOf(trace);
+  const cell = (v: unknown): Cell =>
+    typeof v === 'number' || typeof v === 'string' ? v : v === true ? 'yes' : undefined;
   const rows = trace.map((r, i) => {
     const f = fields(r) as Record<string, unknown>;
-    return [
-      iterations[i],
-      ...keys.map((key) => (typeof f[key] === 'number' ? (f[key] as number) : undefined)),
-    ];
+    return [iterations[i], ...keys.map((key) => cell(f[key]))];
   });
   return table(['iteration', ...keys.map((key) => (key === 'sigma' ? 'σ' : key))], rows);
 }

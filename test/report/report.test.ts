@@ -64,15 +64,16 @@ describe('writeClassifyReport', () => {
   });
 
   it('says how the run ended and, for the scale engine, its particle-visits per particle', async () => {
+    const trace = [
+      { sigma: 1, visits: 0.4, stage: 'batch', capReached: false },
+      { sigma: 0.2, visits: 1.4, stage: 'full', capReached: false },
+      { sigma: 0.1, visits: 2.4, stage: 'full', kept: true, capReached: false },
+    ];
     const paths = await writeClassifyReport(join(dir, 'ended'), {
       classAverages: discAverages(2, 16),
       box: 16,
       sizes: Int32Array.from([5, 6]),
-      trace: [
-        { sigma: 1, visits: 0.4 },
-        { sigma: 0.2, visits: 1.4 },
-        { sigma: 0.1, visits: 2.4 },
-      ],
+      trace,
       title: 'scale',
       params: {},
       ending: 'stopped at the particle-visit budget',
@@ -80,6 +81,10 @@ describe('writeClassifyReport', () => {
     const html = readFileSync(paths[0], 'utf8');
     expect(html).toMatch(/<td>ended<\/td><td>stopped at the particle-visit budget<\/td>/);
     expect(html).toMatch(/<td>particle-visits per particle<\/td><td class="num">2.4<\/td>/);
+    // the stage and the kept passes in the iteration table; a flag no record sets has no column
+    expect(html).toContain('<th>stage</th>');
+    expect(html).toMatch(/<td>full<\/td><td>yes<\/td>/);
+    expect(html).not.toContain('<th>capReached</th>');
   });
 
   it('puts the class gallery first: sorted by score, rejected marked, a panel per class', async () => {
