@@ -10,8 +10,9 @@
  *   --engines L  the engines to run, comma-separated (default scale); each run's accuracy
  *                against the true angles is printed (median within-class angle, mirror ≡ view;
  *                size CV; classes ≤ 1)
- *   --shortlist-refresh N   the scale engine ranks all classes every N full passes once
- *                σ ≤ 0.05, and aligns to the kept best classes between (default: classification's)
+ *   --shortlist-refresh N   the scale engine ranks all classes at least every N full passes
+ *                and aligns to each image's kept best classes between (see runScale's
+ *                `shortlistRefresh`; default: classification's)
  *   --shortlist M, --local-radius R   the scale engine's shortlist length and local shift
  *                window (pixels; ≥ the shift range = the whole grid every pass)
  *   --max-visits V  the scale engine's hard particle-visit budget (default: none)

@@ -7,7 +7,7 @@
  * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
  *     [--threads T] [--max-iter I] [--seed S] [--shortlist M] [--local-radius R] --out FILE
- *     [--shortlist-refresh N]   rank all classes every N full passes (default: classification's)
+ *     [--shortlist-refresh N]   rank all classes at least every N full passes (default: classification's)
  *     [--executor slurm --shards N [--cpus-per-task C] --slurm-dir DIR]   (scale engine only)
  *     [--max-visits V]   the scale engine's hard particle-visit budget (default: none)
  *     [--settle-sigma S] past the visit allowance max(2, 1 + 4000·k/n), stop once σ ≤ S
