@@ -148,28 +148,39 @@ export async function alignCandidates(
 
 /**
  * The m classes of smallest score in each row of an n×k score table, in increasing order of
- * score (ties: lower class first): n·m classes.
+ * score (ties: lower class first; NaN scores are skipped): n·m classes, −1 where a row has fewer.
+ * With `classes` (n·k, −1 for an empty column) the table is sparse: column j of row i holds
+ * class `classes[i·k + j]` (a {@link CandidateTable}'s `classes`); else column j is class j.
  */
-export function topClasses(scores: Float32Array, n: number, k: number, m: number): Int32Array {
+export function topClasses(
+  scores: Float32Array,
+  n: number,
+  k: number,
+  m: number,
+  classes?: Int32Array,
+): Int32Array {
   const keep = Math.min(m, k);
   const out = new Int32Array(n * m).fill(-1);
   const idx = new Int32Array(keep);
   const val = new Float64Array(keep);
+  // (s, c) goes ahead of slot p
+  const ahead = (s: number, c: number, p: number): boolean => s < val[p] || (s === val[p] && c < idx[p]);
   for (let i = 0; i < n; i++) {
     let filled = 0;
     const row = i * k;
     for (let j = 0; j < k; j++) {
       const s = scores[row + j];
-      if (filled === keep && !(s < val[keep - 1])) continue;
-      // insertion into the sorted prefix (strictly smaller moves ahead: ties keep class order)
+      const c = classes ? classes[row + j] : j;
+      if (c < 0 || Number.isNaN(s) || (filled === keep && !ahead(s, c, keep - 1))) continue;
+      // insertion into the sorted prefix
       let p = filled < keep ? filled++ : keep - 1;
-      while (p > 0 && s < val[p - 1]) {
+      while (p > 0 && ahead(s, c, p - 1)) {
         val[p] = val[p - 1];
         idx[p] = idx[p - 1];
         p--;
       }
       val[p] = s;
-      idx[p] = j;
+      idx[p] = c;
     }
     out.set(idx.subarray(0, filled), i * m);
   }

@@ -45,6 +45,7 @@ import {
   asProvider,
   coarseOptions,
   shortlist,
+  topClasses,
 } from '../align/candidates.js';
 import { align } from '../align/align.js';
 import type { AlignOptions, LocalShifts } from '../align/options.js';
@@ -476,6 +477,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const m = checkInt('shortlist', options.shortlist ?? DEFAULT_SHORTLIST, 1, 4096);
   const refresh = checkInt('shortlistRefresh', options.shortlistRefresh ?? DEFAULT_SHORTLIST_REFRESH, 1);
   const keep = Math.min(KEPT_CANDIDATES, m, k);
+  // kept classes make a pass cheaper only when fewer than the ranked candidates
+  const keeping = refresh > 1 && keep < Math.min(m, k);
   const batches = options.batches ?? batchSchedule(n, k);
   const job = { threads: options.threads, signal: options.signal };
   const workBand = options.align.bandLimit ?? 0.5;
@@ -558,8 +561,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       if (r.stage !== 'full' || !r.kept) break;
     }
     const kept =
+      keeping &&
       !isBatch &&
-      keep < Math.min(m, k) &&
       last?.stage === 'full' &&
       last.sigma <= KEEP_SIGMA &&
       last.sigma > sigma0 &&
@@ -583,8 +586,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
     );
     // a ranked pass after kept ones: how many images the kept classes would have missed
     const keptBefore = !isBatch && !kept && last?.kept ? state.kept : undefined;
-    if (!isBatch && !kept && refresh > 1 && keep < Math.min(m, k)) {
-      state.kept = bestColumns(table, keep);
+    if (keeping && !isBatch && !kept) {
+      state.kept = topClasses(table.score, table.n, table.m, keep, table.classes);
       state.keptIteration = iteration;
     }
     const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
@@ -737,21 +740,4 @@ function snapshot(state: ScaleState): ScaleState {
     ...(state.shiftX && state.shiftY && { shiftX: state.shiftX.slice(), shiftY: state.shiftY.slice() }),
     ...(state.kept && { kept: state.kept.slice() }),
   };
-}
-
-/**
- * The `keep` classes of smallest score in each row of `table` (ties: the lower class first;
- * −1 where a row has fewer): n·keep classes.
- */
-export function bestColumns(table: CandidateTable, keep: number): Int32Array {
-  const out = new Int32Array(table.n * keep).fill(-1);
-  const cols: number[] = [];
-  for (let i = 0; i < table.n; i++) {
-    cols.length = 0;
-    for (let c = i * table.m; c < (i + 1) * table.m; c++)
-      if (table.classes[c] >= 0 && !Number.isNaN(table.score[c])) cols.push(c);
-    cols.sort((a, b) => table.score[a] - table.score[b] || table.classes[a] - table.classes[b]);
-    for (let q = 0; q < Math.min(keep, cols.length); q++) out[i * keep + q] = table.classes[cols[q]];
-  }
-  return out;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { align } from '../../src/align/align.js';
 import {
   alignCandidates,
+  emptyCandidateTable,
   coarseOptions,
   cropImages,
   shortlist,
@@ -129,6 +130,15 @@ describe('topClasses', () => {
       expect(Array.from(got.subarray(i * 4, i * 4 + 4))).toEqual(want);
     }
     expect(Array.from(topClasses(Float32Array.from([3, 1]), 1, 2, 3))).toEqual([1, 0, -1]);
+  });
+
+  it('on a sparse table: each column’s class, ties to the lower class, −1 when short', () => {
+    const t = emptyCandidateTable(3, 4);
+    t.classes.set([5, 2, 7, -1, 1, 3, 0, 2, 4, -1, -1, -1]);
+    t.score.set([3, 1, 2, Infinity, 2, 1, 2, 0.5, Infinity, Infinity, Infinity, Infinity]);
+    const best = (keep: number) => Array.from(topClasses(t.score, t.n, t.m, keep, t.classes));
+    expect(best(2)).toEqual([2, 7, 2, 3, 4, -1]);
+    expect(best(3)).toEqual([2, 7, 5, 2, 3, 0, 4, -1, -1]);
   });
 });
 

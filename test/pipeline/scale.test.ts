@@ -6,7 +6,6 @@ import {
   type ScaleState,
   ackPassSparse,
   batchSchedule,
-  bestColumns,
   pickBatch,
   runScale,
   subsetProvider,
@@ -48,16 +47,6 @@ describe('the sparse ACK pass', () => {
     expect(moves1).toBeGreaterThan(0);
     expect(a2).toEqual(a1);
     expect(s2).toEqual(s1);
-  });
-});
-
-describe('bestColumns', () => {
-  it('keeps each row’s best classes by score, ties to the lower class, −1 when short', () => {
-    const t = emptyCandidateTable(3, 4);
-    t.classes.set([5, 2, 7, -1, 1, 3, 0, 2, 4, -1, -1, -1]);
-    t.score.set([3, 1, 2, Infinity, 2, 1, 2, 0.5, Infinity, Infinity, Infinity, Infinity]);
-    expect(Array.from(bestColumns(t, 2))).toEqual([2, 7, 2, 3, 4, -1]);
-    expect(Array.from(bestColumns(t, 3))).toEqual([2, 7, 5, 2, 3, 0, 4, -1, -1]);
   });
 });
 
