@@ -48,7 +48,8 @@ __attribute__((target("avx2"))) void apply_alignment_avx2(const float* image, in
                                                           double shiftX, double shiftY, bool mirror, float* out) {
   const int W = box + 3;
   thread_local std::vector<float> padded;
-  padded.assign(size_t(W) * W, 0.f);
+  // the border is never written: zero the buffer only when the box changes
+  if (padded.size() != size_t(W) * W) padded.assign(size_t(W) * W, 0.f);
   for (int y = 0; y < box; ++y)
     std::memcpy(padded.data() + size_t(y + 1) * W + 1, image + size_t(y) * box, sizeof(float) * size_t(box));
   const float* pad = padded.data();
