@@ -184,8 +184,13 @@ export interface NativeAddon {
       evenSum: Float64Array;
       oddSum: Float64Array;
       members: Int32Array;
+      evenMembers: Int32Array;
       /** A power of two: values rounded to its multiples, so the sums are exact (native/core/average.h). */
       quantum?: number;
+      /** Each image's half (0: even, 1: odd); default: by its member number in its class. */
+      half?: Uint8Array;
+      /** −1 takes the images out again (with `half` and `quantum` only); default 1. */
+      sign?: 1 | -1;
     },
   ): Promise<void>;
   /** Averages, halves, FRC and resolution from the sums (cancellable). */
@@ -194,6 +199,7 @@ export interface NativeAddon {
       evenSum: Float64Array;
       oddSum: Float64Array;
       members: Int32Array;
+      evenMembers: Int32Array;
       k: number;
       box: number;
     },

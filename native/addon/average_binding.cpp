@@ -1,7 +1,8 @@
 // classAccumulate({images, count, box, assignment, psi, shiftX, shiftY, mirror, k, evenSum, oddSum, members,
-//                  threads, control, quantum?}) -> Promise<void>      (sums updated in place;
-//                  quantum: a power of two, values rounded to its multiples, see average.h)
-// classFinalize({evenSum, oddSum, members, k, box, threads, control})
+//                  evenMembers, threads, control, quantum?, half?, sign?}) -> Promise<void>
+//                  (sums updated in place; quantum: a power of two, values rounded to its
+//                  multiples; half: each image's half; sign −1 takes images out; see average.h)
+// classFinalize({evenSum, oddSum, members, evenMembers, k, box, threads, control})
 //   -> Promise<{averages, even, odd, frc, resolution}>
 #include <cmath>
 
@@ -22,18 +23,18 @@ class AccumulateWorker : public PromiseWorker {
   explicit AccumulateWorker(Napi::Env env) : PromiseWorker(env, "ackmeans.classAccumulate") {}
   const float *images = nullptr, *psi = nullptr, *sx = nullptr, *sy = nullptr;
   const int32_t* assignment = nullptr;
-  const uint8_t* mirror = nullptr;
+  const uint8_t *mirror = nullptr, *half = nullptr;
   double *evenSum = nullptr, *oddSum = nullptr;
-  int32_t* members = nullptr;
+  int32_t *members = nullptr, *evenMembers = nullptr;
   int64_t count = 0;
-  int box = 0, k = 0, threads = 1;
+  int box = 0, k = 0, threads = 1, sign = 1;
   double quantum = 0;
   void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
-    ack::accumulate_classes(images, count, box, assignment, psi, sx, sy, mirror, k, evenSum, oddSum, members, threads,
-                            control_, quantum);
+    ack::accumulate_classes(images, count, box, assignment, psi, sx, sy, mirror, k, evenSum, oddSum, members,
+                            evenMembers, threads, control_, quantum, half, sign);
   }
   Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 };
@@ -48,7 +49,7 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   auto mirror = o.u8("mirror");
   const int64_t k = o.integer("k");
   auto evenSum = o.f64("evenSum"), oddSum = o.f64("oddSum");
-  auto members = o.i32("members");
+  auto members = o.i32("members"), evenMembers = o.i32("evenMembers");
   const int threads = int(o.integer("threads"));
   double* control = o.control();
   if (count < 1 || box < 1 || k < 1 || threads < 1)
@@ -57,6 +58,10 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   int exponent = 0;
   if (quantum != 0 && !(std::isfinite(quantum) && quantum > 0 && std::frexp(quantum, &exponent) == 0.5))
     throw Napi::RangeError::New(env, "options.quantum must be a power of two");
+  const int64_t sign = o.has("sign") ? o.integer("sign") : 1;
+  const bool halves = o.has("half");
+  if (sign != 1 && (sign != -1 || !halves || quantum == 0))
+    throw Napi::RangeError::New(env, "options.sign must be 1, or -1 with half and quantum");
   requireLength(env, images.ElementLength(), size_t(count * box * box), "images");
   for (auto* a : {&psi, &sx, &sy}) requireLength(env, a->ElementLength(), size_t(count), "parameters");
   requireLength(env, assignment.ElementLength(), size_t(count), "assignment");
@@ -64,7 +69,15 @@ Napi::Value ClassAccumulate(const Napi::CallbackInfo& info) {
   requireLength(env, evenSum.ElementLength(), size_t(k * box * box), "evenSum");
   requireLength(env, oddSum.ElementLength(), size_t(k * box * box), "oddSum");
   requireLength(env, members.ElementLength(), size_t(k), "members");
+  requireLength(env, evenMembers.ElementLength(), size_t(k), "evenMembers");
   auto* w = new AccumulateWorker(env);
+  if (halves) {
+    auto half = o.u8("half");
+    requireLength(env, half.ElementLength(), size_t(count), "half");
+    w->half = half.Data();
+  }
+  w->sign = int(sign);
+  w->evenMembers = evenMembers.Data();
   w->images = images.Data();
   w->count = count;
   w->box = int(box);
@@ -90,14 +103,14 @@ class FinalizeWorker : public PromiseWorker {
     out_.allocate(size_t(k), box);
   }
   const double *evenSum = nullptr, *oddSum = nullptr;
-  const int32_t* members = nullptr;
+  const int32_t *members = nullptr, *evenMembers = nullptr;
   int threads = 1;
   void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
-    ack::finalize_classes(evenSum, oddSum, members, k_, box_, out_.averages.data, out_.even.data, out_.odd.data,
-                          out_.frc.data, out_.resolution.data, threads, &control_);
+    ack::finalize_classes(evenSum, oddSum, members, evenMembers, k_, box_, out_.averages.data, out_.even.data,
+                          out_.odd.data, out_.frc.data, out_.resolution.data, threads, &control_);
   }
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
@@ -114,7 +127,7 @@ Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Options o(info);
   auto evenSum = o.f64("evenSum"), oddSum = o.f64("oddSum");
-  auto members = o.i32("members");
+  auto members = o.i32("members"), evenMembers = o.i32("evenMembers");
   const int64_t k = o.integer("k"), box = o.integer("box");
   const int threads = int(o.integer("threads"));
   double* control = o.control();
@@ -122,10 +135,15 @@ Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
   requireLength(env, evenSum.ElementLength(), size_t(k * box * box), "evenSum");
   requireLength(env, oddSum.ElementLength(), size_t(k * box * box), "oddSum");
   requireLength(env, members.ElementLength(), size_t(k), "members");
+  requireLength(env, evenMembers.ElementLength(), size_t(k), "evenMembers");
+  for (int64_t j = 0; j < k; ++j)
+    if (evenMembers.Data()[j] < 0 || evenMembers.Data()[j] > members.Data()[j])
+      throw Napi::RangeError::New(env, "evenMembers must lie in [0, members]");
   auto* w = new FinalizeWorker(env, int(k), int(box));
   w->evenSum = evenSum.Data();
   w->oddSum = oddSum.Data();
   w->members = members.Data();
+  w->evenMembers = evenMembers.Data();
   w->threads = threads;
   w->attach(control);
   w->KeepAll(o);

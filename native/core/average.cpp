@@ -6,6 +6,7 @@
 #include <cmath>
 #include <complex>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "fft_plans.h"
@@ -68,9 +69,13 @@ constexpr double kRound = 6755399441055744.0;  // 1.5 · 2^52
 
 void accumulate_classes(const float* images, int64_t count, int box, const int32_t* assignment, const float* psi,
                         const float* shiftX, const float* shiftY, const uint8_t* mirror, int k, double* evenSum,
-                        double* oddSum, int32_t* members, int threads, Control& control, double quantum) {
+                        double* oddSum, int32_t* members, int32_t* evenMembers, int threads, Control& control,
+                        double quantum, const uint8_t* half, int sign) {
+  if (sign != 1 && (sign != -1 || half == nullptr || !(quantum > 0)))
+    throw std::invalid_argument("accumulate_classes: sign -1 needs half and a quantum");
   const size_t D = size_t(box) * box;
   const double scale = quantum > 0 ? 1.0 / quantum : 0.0;  // exact: quantum is a power of two
+  const double weight = sign * quantum;                    // exact: ±a power of two
   std::vector<std::vector<int64_t>> byClass(k);
   for (int64_t i = 0; i < count; ++i)
     if (assignment[i] >= 0 && assignment[i] < k) byClass[assignment[i]].push_back(i);
@@ -85,12 +90,14 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
         control.throwIfCancelled();
         for (int64_t i : byClass[j]) {
           apply_alignment(images + i * D, box, psi[i], shiftX[i], shiftY[i], mirror[i] != 0, aligned.data());
-          double* sum = (members[j] % 2 == 0 ? evenSum : oddSum) + size_t(j) * D;
+          const bool even = half ? half[i] == 0 : members[j] % 2 == 0;
+          double* sum = (even ? evenSum : oddSum) + size_t(j) * D;
           if (quantum > 0)  // + then − 1.5·2^52 rounds to an integer, ties to even (|v| ≤ 2^51); vectorizes
-            for (size_t p = 0; p < D; ++p) sum[p] += ((aligned[p] * scale + kRound) - kRound) * quantum;
+            for (size_t p = 0; p < D; ++p) sum[p] += ((aligned[p] * scale + kRound) - kRound) * weight;
           else
             for (size_t p = 0; p < D; ++p) sum[p] += aligned[p];
-          ++members[j];
+          members[j] += sign;
+          if (even) evenMembers[j] += sign;
         }
         control.advance(int64_t(byClass[j].size()));
       });
@@ -99,14 +106,14 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
   guard.rethrow();
 }
 
-void finalize_classes(const double* evenSum, const double* oddSum, const int32_t* members, int k, int box,
-                      float* averages, float* even, float* odd, float* frc, float* resolution, int threads,
-                      const Control* control) {
+void finalize_classes(const double* evenSum, const double* oddSum, const int32_t* members, const int32_t* evenMembers,
+                      int k, int box, float* averages, float* even, float* odd, float* frc, float* resolution,
+                      int threads, const Control* control) {
   const size_t D = size_t(box) * box;
   const int shells = box / 2 + 1;
   plan_r2c_2d(box, box);  // plan once, before the parallel region
   parallel_for(k, threads, control, [&](int64_t j) {
-    const int n = members[j], ne = (n + 1) / 2, no = n / 2;
+    const int n = members[j], ne = evenMembers[j], no = n - ne;
     const double* E = evenSum + size_t(j) * D;
     const double* O = oddSum + size_t(j) * D;
     for (size_t p = 0; p < D; ++p) {
@@ -115,7 +122,7 @@ void finalize_classes(const double* evenSum, const double* oddSum, const int32_t
       odd[j * D + p] = no > 0 ? float(O[p] / no) : 0.f;
     }
     float* f = frc + size_t(j) * shells;
-    if (n < 2) {
+    if (ne < 1 || no < 1) {
       std::fill(f, f + shells, std::numeric_limits<float>::quiet_NaN());
       resolution[j] = std::numeric_limits<float>::quiet_NaN();
       return;

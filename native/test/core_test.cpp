@@ -10,6 +10,7 @@
 
 #include "../core/ack_pass.h"
 #include "../core/align.h"
+#include "../core/average.h"
 #include "../core/control.h"
 #include "../core/ctf.h"
 #include "../core/fft_plans.h"
@@ -158,6 +159,54 @@ void test_ack_pass() {
   CHECK(moves == refMoves, "ack_pass made %lld moves, the rule %lld", (long long)moves, (long long)refMoves);
   CHECK(assignment == refAssignment, "ack_pass assignment differs from the rule");
   CHECK(sizes == refSizes, "ack_pass sizes differ from the rule");
+}
+
+// Exact class sums: each image in the half it is given; taking the images out again (sign −1)
+// leaves exactly zero sums and counts; the same sums for 1 and 2 threads.
+void test_class_sums() {
+  const int box = 12, k = 3, n = 20;
+  const size_t D = size_t(box) * box;
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<float> u(-3.f, 3.f);
+  std::vector<float> images(n * D), psi(n), sx(n), sy(n);
+  for (auto& v : images) v = u(gen);
+  std::vector<int32_t> assignment(n);
+  std::vector<uint8_t> mirror(n), half(n);
+  for (int i = 0; i < n; ++i) {
+    assignment[i] = i % 7 == 3 ? -1 : i % k;
+    psi[i] = 17.f * i;
+    sx[i] = u(gen) / 3;
+    sy[i] = u(gen) / 3;
+    mirror[i] = i % 2;
+    half[i] = (i / 2) % 2;
+  }
+  const double quantum = std::ldexp(1.0, -40);
+  auto sums = [&](int threads, int sign, std::vector<double>& even, std::vector<double>& odd,
+                  std::vector<int32_t>& members, std::vector<int32_t>& evenMembers) {
+    ack::Control control;
+    ack::accumulate_classes(images.data(), n, box, assignment.data(), psi.data(), sx.data(), sy.data(), mirror.data(),
+                            k, even.data(), odd.data(), members.data(), evenMembers.data(), threads, control, quantum,
+                            half.data(), sign);
+  };
+  std::vector<double> e1(k * D), o1(k * D), e2(k * D), o2(k * D);
+  std::vector<int32_t> m1(k), m2(k), em1(k), em2(k);
+  sums(1, 1, e1, o1, m1, em1);
+  sums(2, 1, e2, o2, m2, em2);
+  CHECK(e1 == e2 && o1 == o2 && m1 == m2 && em1 == em2, "class sums depend on the thread count");
+  int expectEven[k] = {0, 0, 0}, expectAll[k] = {0, 0, 0};
+  for (int i = 0; i < n; ++i)
+    if (assignment[i] >= 0) {
+      ++expectAll[assignment[i]];
+      if (half[i] == 0) ++expectEven[assignment[i]];
+    }
+  for (int j = 0; j < k; ++j)
+    CHECK(m1[j] == expectAll[j] && em1[j] == expectEven[j], "class %d counts %d/%d, expected %d/%d", j, m1[j], em1[j],
+          expectAll[j], expectEven[j]);
+  sums(2, -1, e1, o1, m1, em1);
+  bool zero = true;
+  for (size_t p = 0; p < k * D; ++p) zero = zero && e1[p] == 0 && o1[p] == 0;
+  for (int j = 0; j < k; ++j) zero = zero && m1[j] == 0 && em1[j] == 0;
+  CHECK(zero, "taking the images out again does not leave zero sums");
 }
 
 // float16: every half round-trips; known values; ties to even; overflow to infinity.
@@ -378,6 +427,7 @@ int main() {
   test_fft();
   test_apply_poses();
   test_ack_pass();
+  test_class_sums();
   test_float16();
   test_preprocess();
   test_align();

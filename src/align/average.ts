@@ -53,19 +53,23 @@ export function checkAssignment(assignment: Int32Array, n: number, k: number): v
 
 /** Per-class sums of aligned images, in double precision, and member counts. */
 export interface ClassSumArrays {
-  /** k·box² sums of the even-numbered members of each class (in image order). */
+  /** k·box² sums of the members in each class's even half. */
   evenSum: Float64Array;
-  /** k·box² sums of the odd-numbered members. */
+  /** k·box² sums of the members in the odd half. */
   oddSum: Float64Array;
-  /** k counts; an image's half (even/odd) follows its class's count so far. */
+  /** k counts. */
   members: Int32Array;
+  /** k counts of the members in the even half (each image's half: see {@link accumulateClassSums}). */
+  evenMembers: Int32Array;
 }
 
 /**
  * Adds every image of `images` with a class (aligned with its own parameters, see
  * {@link applyAlignment}) into `sums`, block by block (inputs are checked by the callers).
- * `quantum`: round each aligned pixel to a multiple of it first, which makes the sums exact
- * (src/pipeline/class-sums.ts).
+ * An image's half is `half[i]` (0: even, 1: odd) when given, else it follows its class's member
+ * count so far (even-numbered members in image order to the even half). `quantum`: round each
+ * aligned pixel to a multiple of it first, which makes the sums exact (src/pipeline/class-sums.ts);
+ * then `sign` −1 (with `half`) takes the images out of the sums again, exactly.
  */
 export async function accumulateClassSums(
   images: Images,
@@ -74,7 +78,7 @@ export async function accumulateClassSums(
   k: number,
   params: ImageParameters,
   sums: ClassSumArrays,
-  options: JobOptions & { quantum?: number },
+  options: JobOptions & { quantum?: number; half?: Uint8Array; sign?: 1 | -1 },
 ): Promise<void> {
   const n = imageCount('images', images, box);
   const threads = resolveThreads(options.threads);
@@ -97,6 +101,8 @@ export async function accumulateClassSums(
           threads,
           control,
           quantum: options.quantum,
+          ...(options.half && { half: part(options.half) }),
+          ...(options.sign !== undefined && { sign: options.sign }),
         }),
       { signal: options.signal, onProgress: blockProgress(options.onProgress, block.start, n) },
     );
@@ -131,13 +137,14 @@ export async function classAverages(
   const evenSum = new Float64Array(k * box * box);
   const oddSum = new Float64Array(k * box * box);
   const members = new Int32Array(k);
+  const evenMembers = new Int32Array(k);
   await accumulateClassSums(
     images,
     box,
     assignment,
     k,
     params,
-    { evenSum, oddSum, members },
+    { evenSum, oddSum, members, evenMembers },
     {
       threads,
       signal,
@@ -145,7 +152,7 @@ export async function classAverages(
     },
   );
   const result = await runNativeJob(
-    (control) => native().classFinalize({ evenSum, oddSum, members, k, box, threads, control }),
+    (control) => native().classFinalize({ evenSum, oddSum, members, evenMembers, k, box, threads, control }),
     { signal },
   );
   return { ...result, sizes: members, shells: Math.floor(box / 2) + 1 };

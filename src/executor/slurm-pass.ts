@@ -54,7 +54,7 @@ import { type Images, imageBlocks, imageCount } from '../align/provider.js';
 import type { CandidateTable } from '../align/candidates.js';
 import type { ImageParameters } from '../align/average.js';
 import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.js';
-import { type ClassSums, addClassSums, classSums, memberCounts } from '../pipeline/class-sums.js';
+import { type ClassSums, addClassSums, classSums, emptyClassSums } from '../pipeline/class-sums.js';
 import { candidatePass, type PassExecutor } from '../pipeline/scale.js';
 import { decodeFloat16Native, encodeFloat16Native } from '../pipeline/scratch.js';
 import { native } from '../native.js';
@@ -332,10 +332,7 @@ export async function createSlurmExecutor(options: SlurmExecutorOptions): Promis
             assignment.subarray(a, b),
             k,
             posesRange(poses, a, b),
-            {
-              ...sumOptions,
-              prior: memberCounts(assignment, k, a),
-            },
+            { ...sumOptions, first: a },
           ),
         );
         msPerImage = (performance.now() - started) / (b - a);
@@ -530,11 +527,7 @@ export async function readSums(
   computed: ReadonlyMap<number, ClassSums> = new Map(),
 ): Promise<ClassSums> {
   const { n, k, box, chunks } = spec;
-  const total: ClassSums = {
-    evenSum: new Float64Array(k * box * box),
-    oddSum: new Float64Array(k * box * box),
-    members: new Int32Array(k),
-  };
+  const total = emptyClassSums(k, box);
   for (let c = 0; c < chunks; c++) {
     const [a, b] = shardRange(n, chunks, c);
     if (b <= a) continue;
@@ -628,10 +621,19 @@ function decodeAssignment(
   };
 }
 
-/** A chunk's sums as bytes: a JSON header line {k, box, n}, then even, odd sums and members. */
+/**
+ * A chunk's sums as bytes: a JSON header line {k, box, n}, then even, odd sums, members and
+ * even-half members.
+ */
 export function encodeSums(sums: ClassSums, k: number, box: number, n: number): Uint8Array {
   const head = new TextEncoder().encode(`${JSON.stringify({ k, box, n })}\n`);
-  const parts = [head, bytesOf(sums.evenSum), bytesOf(sums.oddSum), bytesOf(sums.members)];
+  const parts = [
+    head,
+    bytesOf(sums.evenSum),
+    bytesOf(sums.oddSum),
+    bytesOf(sums.members),
+    bytesOf(sums.evenMembers),
+  ];
   return Buffer.concat(parts);
 }
 
@@ -643,13 +645,14 @@ function decodeSums(buf: Buffer, k: number, box: number, n: number, file: string
   if (head.k !== k || head.box !== box || head.n !== n)
     throw bad(`holds k ${head.k}, box ${head.box}, ${head.n} images; expected ${k}, ${box}, ${n}`);
   const size = k * box * box;
-  if (buf.byteLength !== nl + 1 + 16 * size + 4 * k)
-    throw bad(`is ${buf.byteLength} bytes, expected ${nl + 1 + 16 * size + 4 * k}`);
+  if (buf.byteLength !== nl + 1 + 16 * size + 8 * k)
+    throw bad(`is ${buf.byteLength} bytes, expected ${nl + 1 + 16 * size + 8 * k}`);
   const body = new Uint8Array(buf.subarray(nl + 1)); // a copy, 8-byte aligned
   return {
     evenSum: new Float64Array(body.buffer, 0, size),
     oddSum: new Float64Array(body.buffer, 8 * size, size),
     members: new Int32Array(body.buffer, 16 * size, k),
+    evenMembers: new Int32Array(body.buffer, 16 * size + 4 * k, k),
   };
 }
 
@@ -700,11 +703,7 @@ async function sumChunks(passDir: string, task: number): Promise<void> {
       assignment.subarray(a, b),
       spec.k,
       posesRange(poses, a, b),
-      {
-        quantum: spec.quantum,
-        prior: memberCounts(assignment, spec.k, a),
-        threads,
-      },
+      { quantum: spec.quantum, first: a, threads },
     );
     await writeAtomic(out, encodeSums(sums, spec.k, spec.box, b - a));
   }

@@ -49,17 +49,20 @@ function encode(_key: string, value: unknown): unknown {
     return { $f32: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   if (value instanceof Int32Array)
     return { $i32: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value))
+    return { $u8: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   return value;
 }
 
 function decode(_key: string, value: unknown): unknown {
   if (value && typeof value === 'object') {
-    const v = value as { $f32?: string; $i32?: string };
-    const b64 = v.$f32 ?? v.$i32;
+    const v = value as { $f32?: string; $i32?: string; $u8?: string };
+    const b64 = v.$f32 ?? v.$i32 ?? v.$u8;
     if (typeof b64 === 'string') {
       const bytes = Buffer.from(b64, 'base64');
       const copy = new Uint8Array(bytes).buffer;
-      return v.$f32 !== undefined ? new Float32Array(copy) : new Int32Array(copy);
+      if (v.$f32 !== undefined) return new Float32Array(copy);
+      return v.$i32 !== undefined ? new Int32Array(copy) : new Uint8Array(copy);
     }
   }
   return value;

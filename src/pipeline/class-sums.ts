@@ -13,12 +13,14 @@
  * error per value is ≤ q/2 ≤ n·B·2^−51 (4.4·10⁻¹⁰·B at n = 10⁶), far below the float32
  * precision of the aligned values.
  *
- * Even/odd halves: member t of class j (in image order, over all images) goes to the even sum
- * when t is even. A range [a, b) starts from its classes' member counts over [0, a) (`prior`),
- * so its halves are those of the whole.
+ * Even/odd halves: image i of the whole set goes to its class's even half when i is even (a
+ * fixed split of the particles, as RELION's rlnRandomSubset, not of each class's members), so an
+ * image's half does not depend on the other images: a range [a, b) is summed with `first` a, and
+ * sums can be updated by the images that changed ({@link updateClassSums}).
  */
 import {
   type ClassAverages,
+  type ClassSumArrays,
   type ImageParameters,
   accumulateClassSums,
   checkAssignment,
@@ -29,23 +31,17 @@ import { checkInt, checkNumber } from '../errors.js';
 import { type JobOptions, resolveThreads, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 
-/** Per-class sums of aligned images (k·box² each) and the members they hold. */
-export interface ClassSums {
-  evenSum: Float64Array;
-  oddSum: Float64Array;
-  /** Members per class summed here. */
-  members: Int32Array;
-}
+/** Per-class sums of aligned images (k·box² each) and the members they hold (in all, and in the even half). */
+export type ClassSums = ClassSumArrays;
 
-/** Options of {@link classSums}. */
+/** Options of {@link classSums} and {@link updateClassSums}. */
 export interface ClassSumOptions extends JobOptions {
   /** The rounding step, a power of two ({@link sumQuantum}). */
   quantum: number;
-  /**
-   * Members of each class before these images (their even/odd halves continue from there;
-   * default none).
-   */
-  prior?: Int32Array;
+  /** The index of the first image in the whole set (its half follows it; default 0). */
+  first?: number;
+  /** Each image's index in the whole set, for a set gathered from it (instead of `first`). */
+  indices?: Int32Array;
 }
 
 /** The largest |value| in `images` (streamed block by block). */
@@ -89,33 +85,67 @@ export async function classSums(
   poses: ImageParameters,
   options: ClassSumOptions,
 ): Promise<ClassSums> {
+  checkInt('k', k, 1);
+  checkInt('box', box, 2, 65536);
+  const sums = emptyClassSums(k, box);
+  await updateClassSums(sums, images, box, assignment, k, poses, options);
+  return sums;
+}
+
+/** Zero sums of k classes of box² pixels. */
+export function emptyClassSums(k: number, box: number): ClassSums {
+  return {
+    evenSum: new Float64Array(k * box * box),
+    oddSum: new Float64Array(k * box * box),
+    members: new Int32Array(k),
+    evenMembers: new Int32Array(k),
+  };
+}
+
+/**
+ * Adds `images` (each aligned with its own pose, in its class) into `sums`, or with `sign` −1
+ * takes them out again: exactly, so sums updated by the images whose class or pose changed hold
+ * the same bits as sums made afresh (the scale engine updates its sums this way).
+ * @param assignment n classes in [0, k), or −1 for an image in no class.
+ */
+export async function updateClassSums(
+  sums: ClassSums,
+  images: Images,
+  box: number,
+  assignment: Int32Array,
+  k: number,
+  poses: ImageParameters,
+  options: ClassSumOptions & { sign?: 1 | -1 },
+): Promise<void> {
   checkInt('box', box, 2, 65536);
   checkInt('k', k, 1);
   const n = imageCount('images', images, box);
   checkAssignment(assignment, n, k);
   checkPoseArrays('poses', poses, n);
-  const prior = options.prior ?? new Int32Array(k);
-  if (!(prior instanceof Int32Array) || prior.length !== k)
-    throw new TypeError(`prior must be an Int32Array of k (${k}) counts`);
-  const threads = resolveThreads(options.threads);
-  const sums: ClassSums = {
-    evenSum: new Float64Array(k * box * box),
-    oddSum: new Float64Array(k * box * box),
-    members: prior.slice(),
-  };
+  checkNumber('quantum', options.quantum, Number.MIN_VALUE);
+  const first = checkInt('first', options.first ?? 0, 0);
+  const { indices } = options;
+  if (indices !== undefined && (!(indices instanceof Int32Array) || indices.length !== n))
+    throw new TypeError(`indices must be an Int32Array of n (${n}) image indices`);
+  for (const f of ['evenSum', 'oddSum'] as const)
+    if (sums[f].length !== k * box * box) throw new RangeError(`sums.${f} must hold k·box² values`);
+  if (sums.members.length !== k || sums.evenMembers.length !== k)
+    throw new RangeError('sums.members and sums.evenMembers must hold k counts');
+  const half = new Uint8Array(n);
+  for (let i = 0; i < n; i++) half[i] = (indices ? indices[i] : first + i) & 1;
   await accumulateClassSums(images, box, assignment, k, poses, sums, {
-    threads,
+    threads: resolveThreads(options.threads),
     signal: options.signal,
     onProgress: options.onProgress,
     quantum: options.quantum,
+    half,
+    sign: options.sign ?? 1,
   });
-  for (let j = 0; j < k; j++) sums.members[j] -= prior[j];
-  return sums;
 }
 
 /** Adds `part` into `total` (exact for sums of the same quantum). */
 export function addClassSums(total: ClassSums, part: ClassSums): void {
-  for (const f of ['evenSum', 'oddSum', 'members'] as const) {
+  for (const f of ['evenSum', 'oddSum', 'members', 'evenMembers'] as const) {
     const t = total[f];
     const p = part[f];
     for (let i = 0; i < t.length; i++) t[i] += p[i];
@@ -135,11 +165,4 @@ export async function classAveragesFromSums(
     { signal: options.signal },
   );
   return { ...result, sizes: sums.members, shells: Math.floor(box / 2) + 1 };
-}
-
-/** Per class, its members among the first `end` images of `assignment`. */
-export function memberCounts(assignment: Int32Array, k: number, end = assignment.length): Int32Array {
-  const counts = new Int32Array(k);
-  for (let i = 0; i < end; i++) if (assignment[i] >= 0) counts[assignment[i]]++;
-  return counts;
 }

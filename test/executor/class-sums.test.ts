@@ -11,9 +11,10 @@ import {
   addClassSums,
   classAveragesFromSums,
   classSums,
+  emptyClassSums,
   maxAbsValue,
-  memberCounts,
   sumQuantum,
+  updateClassSums,
 } from '../../src/pipeline/class-sums.js';
 import { Rng } from '../../src/random.js';
 import { randomArray } from '../helpers/random.js';
@@ -42,10 +43,16 @@ function roundEven(x: number): bigint {
 }
 
 /** The sums in units of the quantum, computed one value at a time with BigInts. */
-function referenceSums(quantum: number): { even: bigint[]; odd: bigint[]; members: number[] } {
+function referenceSums(quantum: number): {
+  even: bigint[];
+  odd: bigint[];
+  members: number[];
+  evenMembers: number[];
+} {
   const even = new Array<bigint>(k * dim).fill(0n);
   const odd = new Array<bigint>(k * dim).fill(0n);
   const members = new Array<number>(k).fill(0);
+  const evenMembers = new Array<number>(k).fill(0);
   for (let i = 0; i < n; i++) {
     const j = assignment[i];
     if (j < 0) continue;
@@ -55,11 +62,13 @@ function referenceSums(quantum: number): { even: bigint[]; odd: bigint[]; member
       shiftY: poses.shiftY[i],
       mirror: poses.mirror[i] === 1,
     });
-    const sum = members[j] % 2 === 0 ? even : odd;
+    // image i's half is i's parity, whatever the other images
+    const sum = i % 2 === 0 ? even : odd;
     for (let p = 0; p < dim; p++) sum[j * dim + p] += roundEven(aligned[p] / quantum);
     members[j]++;
+    if (i % 2 === 0) evenMembers[j]++;
   }
-  return { even, odd, members };
+  return { even, odd, members, evenMembers };
 }
 
 const part = (a: number, b: number) => ({
@@ -75,6 +84,7 @@ describe('exact class sums', () => {
     const sums = await classSums(images, box, assignment, k, poses, { quantum, threads: 2 });
     const ref = referenceSums(quantum);
     expect(Array.from(sums.members)).toEqual(ref.members);
+    expect(Array.from(sums.evenMembers)).toEqual(ref.evenMembers);
     for (let p = 0; p < k * dim; p++) {
       expect(Number.isInteger(sums.evenSum[p] / quantum)).toBe(true);
       expect(BigInt(sums.evenSum[p] / quantum)).toBe(ref.even[p]);
@@ -90,11 +100,7 @@ describe('exact class sums', () => {
       [0, 30, 60, 90],
       [0, 89, 90],
     ]) {
-      const total: ClassSums = {
-        evenSum: new Float64Array(k * dim),
-        oddSum: new Float64Array(k * dim),
-        members: new Int32Array(k),
-      };
+      const total: ClassSums = emptyClassSums(k, box);
       // added in reverse, to show the order does not matter either
       for (let c = cuts.length - 2; c >= 0; c--) {
         const [a, b] = [cuts[c], cuts[c + 1]];
@@ -104,18 +110,92 @@ describe('exact class sums', () => {
           assignment.subarray(a, b),
           k,
           part(a, b),
-          { quantum, prior: memberCounts(assignment, k, a), threads: 2 },
+          { quantum, first: a, threads: 2 },
         );
         addClassSums(total, piece);
       }
       expect(total.evenSum).toEqual(whole.evenSum);
       expect(total.oddSum).toEqual(whole.oddSum);
       expect(total.members).toEqual(whole.members);
+      expect(total.evenMembers).toEqual(whole.evenMembers);
       const a = await classAveragesFromSums(total, k, box);
       const b = await classAveragesFromSums(whole, k, box);
       expect(a.averages).toEqual(b.averages);
       expect(a.frc).toEqual(b.frc);
     }
+  });
+
+  it('updated by the images whose class or pose changed hold the bits of sums made afresh', async () => {
+    const quantum = sumQuantum(n, await maxAbsValue(images, box));
+    const sums = await classSums(images, box, assignment, k, poses, { quantum, threads: 2 });
+    // new classes and poses for every 3rd image (and one image leaving its class)
+    const changed = Int32Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === 1);
+    const moved = assignment.slice();
+    const after = {
+      psi: poses.psi.slice(),
+      shiftX: poses.shiftX.slice(),
+      shiftY: poses.shiftY.slice(),
+      mirror: poses.mirror.slice(),
+    };
+    for (const i of changed) {
+      moved[i] = i === 4 ? -1 : (assignment[i] + 1 + (i % 2)) % k;
+      after.psi[i] += 7.5;
+      after.shiftX[i] = -after.shiftX[i];
+      after.mirror[i] ^= 1;
+    }
+    const gather = (p: typeof poses) => ({
+      psi: Float32Array.from(changed, (i) => p.psi[i]),
+      shiftX: Float32Array.from(changed, (i) => p.shiftX[i]),
+      shiftY: Float32Array.from(changed, (i) => p.shiftY[i]),
+      mirror: Uint8Array.from(changed, (i) => p.mirror[i]),
+    });
+    const subset = new Float32Array(changed.length * dim);
+    changed.forEach((i, r) => subset.set(images.subarray(i * dim, (i + 1) * dim), r * dim));
+    const opts = { quantum, indices: changed, threads: 2 };
+    await updateClassSums(
+      sums,
+      subset,
+      box,
+      Int32Array.from(changed, (i) => assignment[i]),
+      k,
+      gather(poses),
+      {
+        ...opts,
+        sign: -1,
+      },
+    );
+    await updateClassSums(
+      sums,
+      subset,
+      box,
+      Int32Array.from(changed, (i) => moved[i]),
+      k,
+      gather(after),
+      opts,
+    );
+    const fresh = await classSums(images, box, moved, k, after, { quantum, threads: 1 });
+    expect(sums.evenSum).toEqual(fresh.evenSum);
+    expect(sums.oddSum).toEqual(fresh.oddSum);
+    expect(sums.members).toEqual(fresh.members);
+    expect(sums.evenMembers).toEqual(fresh.evenMembers);
+    // taking every image out leaves nothing
+    await updateClassSums(sums, images, box, moved, k, after, { quantum, sign: -1 });
+    expect(sums.evenSum.every((v) => v === 0) && sums.oddSum.every((v) => v === 0)).toBe(true);
+    expect(
+      Array.from(sums.members)
+        .concat(Array.from(sums.evenMembers))
+        .every((v) => v === 0),
+    ).toBe(true);
+  });
+
+  it('refuse bad update options: indices of the wrong length, a zero quantum', async () => {
+    const sums = emptyClassSums(k, box);
+    await expect(
+      updateClassSums(sums, images, box, assignment, k, poses, { quantum: 1, indices: new Int32Array(3) }),
+    ).rejects.toThrow(/indices/);
+    await expect(updateClassSums(sums, images, box, assignment, k, poses, { quantum: 0 })).rejects.toThrow(
+      /quantum/,
+    );
   });
 
   it('with too fine a quantum (sums no longer exact) a split changes bits: the check above can fail', async () => {
@@ -135,7 +215,7 @@ describe('exact class sums', () => {
       total,
       await classSums(images.subarray(40 * dim), box, assignment.subarray(40), k, part(40, n), {
         quantum,
-        prior: memberCounts(assignment, k, 40),
+        first: 40,
       }),
     );
     expect(total.members).toEqual(whole.members);
