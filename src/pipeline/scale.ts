@@ -26,14 +26,20 @@
  * last one, or after `shortlistRefresh` full passes; the passes between align each
  * image to the {@link KEPT_CANDIDATES} classes that scored best for it in the last ranked pass,
  * plus its own class (in the late passes the final class was the best-scoring one for 92 % of
- * the images and among the best 4 for over 99.9 %). Only a ranked pass ends the run on σ ≤ σ0.
+ * the images and among the best 4 for over 99.9 %). Every ranking after kept passes measures
+ * what they held back (`keptMissed`); while that stays at most {@link KEEP_MISSED_FRACTION}·σ0
+ * per kept pass, the interval and the drift allowance double ({@link keptDoublings}). Only a
+ * ranked pass ends the run on σ ≤ σ0.
  * As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
  * exact: its 10 images are aligned to all k references.
  *
  * The class averages are built from exact sums (src/pipeline/class-sums.ts), so an executor may
- * sum ranges of the images elsewhere and the results stay bit-identical.
+ * sum ranges of the images elsewhere and the results stay bit-identical. From one full pass to
+ * the next an image keeps the pose it is summed with while its class and mirror stay and its new
+ * pose moves no pixel of the particle by more than {@link SUM_POSE_TOLERANCE} px; the sums are
+ * then updated by the images that changed only (exact, so the same bits as summing afresh).
  *
  * Checkpoints: after every iteration the state (assignment, references, iteration, trace) goes to
  * `onIteration`; every random choice derives from (seed, iteration), so a resumed run ends exactly
@@ -48,18 +54,26 @@ import {
   topClasses,
 } from '../align/candidates.js';
 import { align } from '../align/align.js';
+import type { ImageParameters } from '../align/average.js';
 import type { AlignOptions, LocalShifts } from '../align/options.js';
-import { type ImageProvider, type Images, imageCount } from '../align/provider.js';
+import { type ImageProvider, type Images, imageBlocks, imageCount } from '../align/provider.js';
 import { characteristicDissimilarity } from '../cluster/ack.js';
 import { countEmpty, sizeTerm } from '../cluster/objective.js';
 import { leaveOneOutFactor, minimumClassSize } from '../cluster/own-class.js';
 import { iterationRng } from '../cluster/seeds.js';
 import type { ClusteringResult, ClusteringState, IterationRecord } from '../cluster/types.js';
 import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.js';
-import { runNativeJob } from '../job.js';
+import { type JobOptions, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import type { Rng } from '../random.js';
-import { classAveragesFromSums, classSums, maxAbsValue, sumQuantum } from './class-sums.js';
+import {
+  type ClassSums,
+  classAveragesFromSums,
+  classSums,
+  maxAbsValue,
+  sumQuantum,
+  updateClassSums,
+} from './class-sums.js';
 
 /** Default shortlist length m (candidates per image besides its own class). */
 export const DEFAULT_SHORTLIST = 12;
@@ -80,6 +94,25 @@ export const KEEP_SIGMA = 0.15;
  * {@link ScaleRecord.referenceChange}) since the pass that ranked them.
  */
 export const KEEP_DRIFT = 0.1;
+/**
+ * The refresh interval and the drift allowance double (up to {@link KEEP_MAX_DOUBLINGS} times)
+ * for each of the latest re-rankings, in a row, that found the kept classes had held back at most
+ * this fraction of σ0 of the images per kept pass.
+ */
+export const KEEP_MISSED_FRACTION = 0.1;
+/** At most this many doublings of the refresh interval and the drift allowance (×8). */
+export const KEEP_MAX_DOUBLINGS = 3;
+/**
+ * Between full passes an image's contribution to its class sum keeps its pose while the image
+ * stays in its class with the same mirror and the new pose moves no pixel within the particle
+ * radius by more than this many pixels ({@link summedPoses}).
+ */
+export const SUM_POSE_TOLERANCE = 0.1;
+/**
+ * The class sums are updated by the images whose summed pose changed while those are at most
+ * this share of the set (each costs two sums, and every image is read); above it, summed afresh.
+ */
+export const SUM_UPDATE_MAX = 0.25;
 /** Images aligned to all k references for d_c (ACK-means' rule). */
 const DC_IMAGES = 10;
 
@@ -109,6 +142,11 @@ export interface ScaleRecord extends IterationRecord {
    * of the classes kept for them nor their class before (what the kept passes could not reach).
    */
   keptMissed?: number;
+  /**
+   * On a full pass after a full pass: the share of images whose summed pose changed (the class
+   * sums were updated by those; see {@link SUM_POSE_TOLERANCE}).
+   */
+  sumsUpdated?: number;
 }
 
 /** The resumable state of the scale engine (a clustering state with the engine's extras). */
@@ -125,6 +163,12 @@ export interface ScaleState extends ClusteringState {
    */
   kept?: Int32Array;
   keptIteration?: number;
+  /**
+   * After a full pass: the pose each image is summed into its class's average with
+   * ({@link summedPoses}); the class averages are the exact class sums of the images at these
+   * poses.
+   */
+  sumPoses?: ImageParameters;
 }
 
 /**
@@ -181,7 +225,8 @@ export interface ScaleOptions {
    * last ranked pass, plus its own class. Kept classes are used only once a full pass changed
    * the class of at most {@link KEEP_SIGMA} of the images and while the references moved by at
    * most {@link KEEP_DRIFT} since the ranking (default {@link DEFAULT_SHORTLIST_REFRESH}; 1: rank
-   * every pass).
+   * every pass). Both limits double after each re-ranking, in a row, that found the kept classes
+   * had held back few images ({@link keptDoublings}).
    */
   shortlistRefresh?: number;
   /**
@@ -442,6 +487,121 @@ export async function candidatePass(
   );
 }
 
+/**
+ * How many times the kept classes' limits (the refresh interval and {@link KEEP_DRIFT}) are
+ * doubled after the passes in `trace`: the number of the latest ranked passes after kept ones, in
+ * a row, whose `keptMissed` was at most {@link KEEP_MISSED_FRACTION}·σ0 per kept pass before it
+ * (at most {@link KEEP_MAX_DOUBLINGS}). Derived from the trace alone, so a resumed run makes the
+ * same choices.
+ */
+export function keptDoublings(trace: readonly ScaleRecord[], sigma0: number): number {
+  let doublings = 0;
+  for (let t = trace.length - 1; t >= 0 && doublings < KEEP_MAX_DOUBLINGS; t--) {
+    const missed = trace[t].keptMissed;
+    if (missed === undefined) {
+      if (trace[t].kept) continue;
+      break;
+    }
+    let keptPasses = 0;
+    while (t - keptPasses - 1 >= 0 && trace[t - keptPasses - 1].kept) keptPasses++;
+    if (missed > KEEP_MISSED_FRACTION * sigma0 * Math.max(1, keptPasses)) break;
+    doublings++;
+    t -= keptPasses;
+  }
+  return doublings;
+}
+
+/**
+ * The poses the images are summed with after a full pass: each image keeps `summed[i]` (its pose
+ * in the sums before the pass) while it stays in its class (`before[i]` = `assignment[i]`) with
+ * the same mirror and `poses[i]` moves no pixel within `radius` of the centre by more than
+ * {@link SUM_POSE_TOLERANCE} (bounded by (radius + |shift|)·|Δψ| + |Δshift|); otherwise it takes
+ * `poses[i]`. Returns the poses and the images that took a new one (sorted).
+ */
+export function summedPoses(
+  summed: ImageParameters,
+  poses: ImageParameters,
+  before: Int32Array,
+  assignment: Int32Array,
+  radius: number,
+): { poses: ImageParameters; changed: Int32Array } {
+  const n = assignment.length;
+  const out = {
+    psi: summed.psi.slice(),
+    shiftX: summed.shiftX.slice(),
+    shiftY: summed.shiftY.slice(),
+    mirror: summed.mirror.slice(),
+  };
+  const changed: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let move = Infinity;
+    if (assignment[i] === before[i] && summed.mirror[i] === poses.mirror[i]) {
+      const turn = Math.abs(((((poses.psi[i] - summed.psi[i]) % 360) + 540) % 360) - 180);
+      const reach = radius + Math.hypot(summed.shiftX[i], summed.shiftY[i]);
+      move =
+        (reach * turn * Math.PI) / 180 +
+        Math.hypot(poses.shiftX[i] - summed.shiftX[i], poses.shiftY[i] - summed.shiftY[i]);
+    }
+    if (move <= SUM_POSE_TOLERANCE) continue;
+    changed.push(i);
+    out.psi[i] = poses.psi[i];
+    out.shiftX[i] = poses.shiftX[i];
+    out.shiftY[i] = poses.shiftY[i];
+    out.mirror[i] = poses.mirror[i];
+  }
+  return { poses: out, changed: Int32Array.from(changed) };
+}
+
+/** The poses of images `items`. */
+function posesAt(p: ImageParameters, items: Int32Array): ImageParameters {
+  return {
+    psi: Float32Array.from(items, (i) => p.psi[i]),
+    shiftX: Float32Array.from(items, (i) => p.shiftX[i]),
+    shiftY: Float32Array.from(items, (i) => p.shiftY[i]),
+    mirror: Uint8Array.from(items, (i) => p.mirror[i]),
+  };
+}
+
+/**
+ * Updates `sums` (of `images` in classes `before` at poses `oldPoses`) to classes `after` at
+ * poses `newPoses`, through the images `changed` (sorted) only: each is taken out with its old
+ * class and pose and added with its new ones, exactly. The images are read block by block in
+ * order (a read per changed image would cost more than the sums).
+ */
+async function updateSumsBy(
+  sums: ClassSums,
+  images: Images,
+  box: number,
+  k: number,
+  changed: Int32Array,
+  before: Int32Array,
+  oldPoses: ImageParameters,
+  after: Int32Array,
+  newPoses: ImageParameters,
+  options: JobOptions & { quantum: number },
+): Promise<void> {
+  const dim = box * box;
+  let c = 0;
+  for await (const block of imageBlocks(images, box)) {
+    let e = c;
+    while (e < changed.length && changed[e] < block.start + block.count) e++;
+    if (e === c) continue;
+    const items = changed.subarray(c, e);
+    c = e;
+    const picked = new Float32Array(items.length * dim);
+    items.forEach((i, r) =>
+      picked.set(block.images.subarray((i - block.start) * dim, (i - block.start + 1) * dim), r * dim),
+    );
+    const opts = { ...options, indices: items };
+    const classesOf = (cls: Int32Array): Int32Array => Int32Array.from(items, (i) => cls[i]);
+    await updateClassSums(sums, picked, box, classesOf(before), k, posesAt(oldPoses, items), {
+      ...opts,
+      sign: -1,
+    });
+    await updateClassSums(sums, picked, box, classesOf(after), k, posesAt(newPoses, items), opts);
+  }
+}
+
 function checkScaleState(state: ScaleState, n: number, o: Required<Pick<ScaleOptions, 'k' | 'seed'>>): void {
   if (state?.engine !== 'scale' || state.version !== 1)
     throw new AckmeansError('ERR_CHECKPOINT', 'the saved state is not a scale-engine state');
@@ -491,13 +651,19 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const provider = asProvider(images, box);
   // the class sums are exact (src/pipeline/class-sums.ts): the same bits however they are split
   const quantum = sumQuantum(n, await maxAbsValue(images, box));
-  const sumsOf = options.executor?.classSums ?? classSums;
+  const sumsOf = options.executor?.classSums;
+  const sumRadius = options.align.particleRadius ?? box / 2;
+  // the exact sums of state.sumPoses after iteration `iteration`, when held here
+  let held: { sums: ClassSums; iteration: number } | undefined;
 
   let state: ScaleState;
   if (options.state) {
     checkScaleState(options.state, n, { k, seed });
     if (options.state.kept && options.state.kept.length !== n * keep)
       throw new AckmeansError('ERR_CHECKPOINT', `the saved state's kept classes are not ${keep} per image`);
+    const saved = options.state.sumPoses;
+    if (saved && !(['psi', 'shiftX', 'shiftY', 'mirror'] as const).every((f) => saved[f]?.length === n))
+      throw new AckmeansError('ERR_CHECKPOINT', "the saved state's summed poses are not one per image");
     state = snapshot(options.state);
   } else {
     const picks = iterationRng(seed, 0).fork().sample(n, k);
@@ -554,6 +720,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         : undefined;
     // between two rankings, the classes kept from the last one (plus the own class), while the
     // references have not moved far from those they were ranked against
+    const widen = 2 ** keptDoublings(state.trace, sigma0);
     let drift = 0;
     for (let t = state.trace.length - 1; t >= 0; t--) {
       const r = state.trace[t];
@@ -566,10 +733,10 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       last?.stage === 'full' &&
       last.sigma <= KEEP_SIGMA &&
       last.sigma > sigma0 &&
-      drift <= KEEP_DRIFT &&
+      drift <= KEEP_DRIFT * widen &&
       state.kept !== undefined &&
       state.keptIteration !== undefined &&
-      iteration - state.keptIteration < refresh
+      iteration - state.keptIteration < refresh * widen
         ? state.kept
         : undefined;
     const pass = options.executor?.candidatePass ?? candidatePass;
@@ -657,7 +824,30 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         const c = assignment[i];
         if (c !== before[i] && !keptBefore.subarray(i * keep, (i + 1) * keep).includes(c)) missed++;
       }
-    const sums = await sumsOf(set, box, assignment, k, poses, { ...job, quantum });
+    // the class sums: after a full pass, of each image at its summed pose; updated here by the
+    // images that changed when the sums of the last pass are at hand, else made afresh
+    const summed =
+      !isBatch && state.sumPoses && last?.stage === 'full'
+        ? summedPoses(state.sumPoses, poses, before, assignment, sumRadius)
+        : undefined;
+    const sumPoses = summed?.poses ?? poses;
+    let sums: ClassSums;
+    if (
+      summed &&
+      state.sumPoses &&
+      !sumsOf &&
+      held?.iteration === state.iteration &&
+      summed.changed.length <= SUM_UPDATE_MAX * nb
+    ) {
+      sums = held.sums;
+      await updateSumsBy(sums, set, box, k, summed.changed, before, state.sumPoses, assignment, sumPoses, {
+        ...job,
+        quantum,
+      });
+    } else {
+      sums = await (sumsOf ?? classSums)(set, box, assignment, k, sumPoses, { ...job, quantum });
+    }
+    held = isBatch ? undefined : { sums, iteration };
     const avg = await classAveragesFromSums(sums, k, box, job);
     const references = avg.averages.slice();
     for (let j = 0; j < k; j++)
@@ -684,6 +874,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       state.assignment = assignment;
       state.shiftX = poses.shiftX;
       state.shiftY = poses.shiftY;
+      state.sumPoses = sumPoses;
     }
     for (let i = 0; i < n; i++) if (state.assignment[i] >= 0) fullSizes[state.assignment[i]]++;
     const sigma = changed / nb;
@@ -708,6 +899,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
       ...(kept ? { kept: true } : {}),
       ...(keptBefore ? { keptMissed: missed / nb } : {}),
+      ...(summed ? { sumsUpdated: summed.changed.length / nb } : {}),
     };
     state.iteration = iteration;
     state.references = references;
@@ -739,5 +931,13 @@ function snapshot(state: ScaleState): ScaleState {
     trace: state.trace.map((r) => ({ ...r, sizes: [...r.sizes] })),
     ...(state.shiftX && state.shiftY && { shiftX: state.shiftX.slice(), shiftY: state.shiftY.slice() }),
     ...(state.kept && { kept: state.kept.slice() }),
+    ...(state.sumPoses && {
+      sumPoses: {
+        psi: state.sumPoses.psi.slice(),
+        shiftX: state.sumPoses.shiftX.slice(),
+        shiftY: state.sumPoses.shiftY.slice(),
+        mirror: state.sumPoses.mirror.slice(),
+      },
+    }),
   };
 }

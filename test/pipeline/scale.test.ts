@@ -6,9 +6,12 @@ import {
   type ScaleState,
   ackPassSparse,
   batchSchedule,
+  SUM_POSE_TOLERANCE,
+  keptDoublings,
   pickBatch,
   runScale,
   subsetProvider,
+  summedPoses,
 } from '../../src/pipeline/scale.js';
 import { Rng } from '../../src/random.js';
 import { randomArray } from '../helpers/random.js';
@@ -84,6 +87,67 @@ describe('mini-batches', () => {
     await expect(subsetProvider(into, box, items).readInto?.(1, 5, new Float32Array(64))).rejects.toThrow(
       RangeError,
     );
+  });
+});
+
+describe('keptDoublings', () => {
+  const r = (kept: boolean, keptMissed?: number): ScaleRecord =>
+    ({
+      stage: 'full',
+      ...(kept ? { kept } : {}),
+      ...(keptMissed === undefined ? {} : { keptMissed }),
+    }) as ScaleRecord;
+  it('counts the latest re-rankings in a row that found at most 0.1·σ0 held back per kept pass', () => {
+    const ranked = r(false);
+    // no re-ranking yet
+    expect(keptDoublings([ranked, r(true), r(true)], 0.01)).toBe(0);
+    // 0.3 % over 3 kept passes: 0.1 % per pass, at the limit
+    expect(keptDoublings([ranked, r(true), r(true), r(true), r(false, 0.003)], 0.01)).toBe(1);
+    expect(keptDoublings([ranked, r(true), r(true), r(true), r(false, 0.0031)], 0.01)).toBe(0);
+    // kept passes after the last ranking do not matter; two good re-rankings in a row
+    const two = [ranked, r(true), r(false, 0.001), r(true), r(true), r(false, 0.002), r(true)];
+    expect(keptDoublings(two, 0.01)).toBe(2);
+    // a bad re-ranking before the good ones ends the count; a ranking without kept passes too
+    expect(keptDoublings([ranked, r(true), r(false, 0.5), ...two.slice(1)], 0.01)).toBe(2);
+    expect(keptDoublings([ranked, r(true), r(false, 0.001), r(false), r(true), r(false, 0)], 0.01)).toBe(1);
+    // the latest re-ranking bad: none
+    expect(keptDoublings([...two, r(false, 0.01)], 0.01)).toBe(0);
+    // at most 3
+    const many = Array.from({ length: 6 }, () => [r(true), r(false, 0)]).flat();
+    expect(keptDoublings([ranked, ...many], 0.01)).toBe(3);
+    // σ0 = 0: only a re-ranking that found nothing held back counts
+    expect(keptDoublings([ranked, r(true), r(false, 0)], 0)).toBe(1);
+    expect(keptDoublings([ranked, r(true), r(false, 1e-9)], 0)).toBe(0);
+  });
+});
+
+describe('summedPoses', () => {
+  it('keeps a summed pose only while class and mirror stay and no pixel of the particle moves more than the tolerance', () => {
+    const radius = 20;
+    const turn = (SUM_POSE_TOLERANCE / radius) * (180 / Math.PI); // degrees moving the rim by the tolerance
+    const summed = {
+      psi: Float32Array.of(10, 10, 359.99, 10, 10, 10, 10),
+      shiftX: new Float32Array(7),
+      shiftY: new Float32Array(7),
+      mirror: Uint8Array.of(0, 0, 0, 0, 1, 0, 0),
+    };
+    const poses = {
+      psi: Float32Array.of(10 + 0.9 * turn, 10 + 1.1 * turn, 0.5 * turn, 10, 10, 10, 10),
+      shiftX: Float32Array.of(0, 0, 0, 0.09, 0, 0.11, 0),
+      shiftY: new Float32Array(7),
+      mirror: Uint8Array.of(0, 0, 0, 0, 0, 0, 0),
+    };
+    const before = Int32Array.of(1, 1, 1, 1, 1, 1, 1);
+    const after = Int32Array.of(1, 1, 1, 1, 1, 1, 2);
+    const r = summedPoses(summed, poses, before, after, radius);
+    // 0: small turn, 2: across 0°, 3: small shift stay; 1: turn, 4: mirror, 5: shift, 6: class move
+    expect(Array.from(r.changed)).toEqual([1, 4, 5, 6]);
+    expect(Array.from(r.poses.psi)).toEqual([10, poses.psi[1], 359.99, 10, 10, 10, 10].map(Math.fround));
+    expect(Array.from(r.poses.mirror)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(r.poses.shiftX[5]).toBe(Math.fround(0.11));
+    expect(r.poses.shiftX[3]).toBe(0);
+    // the inputs are not changed
+    expect(summed.psi[1]).toBe(10);
   });
 });
 
@@ -226,7 +290,9 @@ describe('runScale', () => {
       const before = states[t - 1];
       expect(trace[t - 1].sigma).toBeLessThanOrEqual(0.15);
       expect(trace[t - 1].sigma).toBeGreaterThan(0);
-      expect(t + 1 - (before.keptIteration as number)).toBeLessThan(3);
+      expect(t + 1 - (before.keptIteration as number)).toBeLessThan(
+        3 * 2 ** keptDoublings(trace.slice(0, t), 0),
+      );
       // the class after a kept pass is one of the image's kept classes or its class before
       const kept = before.kept as Int32Array;
       for (let i = 0; i < n; i++) {
@@ -234,6 +300,13 @@ describe('runScale', () => {
         expect(c === before.assignment[i] || kept.subarray(4 * i, 4 * i + 4).includes(c)).toBe(true);
       }
     }
+    // the class sums were updated by some of the images only, and the resumes below (which sum
+    // afresh) end with the same bits
+    const updated = trace.flatMap((r) => (r.sumsUpdated === undefined ? [] : [r.sumsUpdated]));
+    expect(
+      updated.some((u) => u > 0 && u < 1),
+      updated.join(', '),
+    ).toBe(true);
     // a ranked pass comes back after two kept ones
     expect(trace.some((r, t) => t > keptAt[0] && r.stage === 'full' && !r.kept)).toBe(true);
     const one = await runScale(noisy, { ...sticky, threads: 1 });
