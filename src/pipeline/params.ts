@@ -270,13 +270,15 @@ export const PARAMS = {
    * between rankings, once a pass changed the class of at most {@link KEEP_SIGMA} of the images
    * and while the references moved by at most {@link KEEP_DRIFT} since the last ranking, each
    * image is aligned only to the {@link KEPT_CANDIDATES} classes that scored best for it there,
-   * plus its own (default {@link DEFAULT_SHORTLIST_REFRESH}; 1: rank every pass). Measured
-   * (BENCHMARKS.md, round 9).
+   * plus its own (default {@link DEFAULT_SHORTLIST_REFRESH}; 1: rank every pass). Both limits
+   * double after each re-ranking in a row that found the kept classes had held back at most
+   * 0.1·σ0 of the images per kept pass (up to 8×; `keptDoublings` in src/pipeline/scale.ts).
+   * Measured (BENCHMARKS.md, rounds 9 and 10).
    */
   shortlistRefresh: spec({
     schema: z.int().min(1).max(1000),
     default: DEFAULT_SHORTLIST_REFRESH,
-    help: `scale engine: rank all classes at least every N full passes; between, once σ ≤ ${KEEP_SIGMA} and while the references moved ≤ ${KEEP_DRIFT}, align each image to its ${KEPT_CANDIDATES} best classes of the last ranking and its own (1: rank every pass)`,
+    help: `scale engine: rank all classes at least every N full passes; between, once σ ≤ ${KEEP_SIGMA} and while the references moved ≤ ${KEEP_DRIFT}, align each image to its ${KEPT_CANDIDATES} best classes of the last ranking and its own (1: rank every pass); both limits double, up to 8×, while re-rankings find few images held back`,
     unit: 'N',
   }),
   /**

@@ -845,6 +845,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         quantum,
       });
     } else {
+      // (a batch's halves go by the images' places in the batch, wherever it is summed)
       sums = await (sumsOf ?? classSums)(set, box, assignment, k, sumPoses, { ...job, quantum });
     }
     held = isBatch ? undefined : { sums, iteration };
