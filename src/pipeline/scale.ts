@@ -526,12 +526,7 @@ export function summedPoses(
   radius: number,
 ): { poses: ImageParameters; changed: Int32Array } {
   const n = assignment.length;
-  const out = {
-    psi: summed.psi.slice(),
-    shiftX: summed.shiftX.slice(),
-    shiftY: summed.shiftY.slice(),
-    mirror: summed.mirror.slice(),
-  };
+  const out = copyPoses(summed);
   const changed: number[] = [];
   for (let i = 0; i < n; i++) {
     let move = Infinity;
@@ -550,6 +545,11 @@ export function summedPoses(
     out.mirror[i] = poses.mirror[i];
   }
   return { poses: out, changed: Int32Array.from(changed) };
+}
+
+/** A copy of `p`. */
+function copyPoses(p: ImageParameters): ImageParameters {
+  return { psi: p.psi.slice(), shiftX: p.shiftX.slice(), shiftY: p.shiftY.slice(), mirror: p.mirror.slice() };
 }
 
 /** The poses of images `items`. */
@@ -932,13 +932,6 @@ function snapshot(state: ScaleState): ScaleState {
     trace: state.trace.map((r) => ({ ...r, sizes: [...r.sizes] })),
     ...(state.shiftX && state.shiftY && { shiftX: state.shiftX.slice(), shiftY: state.shiftY.slice() }),
     ...(state.kept && { kept: state.kept.slice() }),
-    ...(state.sumPoses && {
-      sumPoses: {
-        psi: state.sumPoses.psi.slice(),
-        shiftX: state.sumPoses.shiftX.slice(),
-        shiftY: state.sumPoses.shiftY.slice(),
-        mirror: state.sumPoses.mirror.slice(),
-      },
-    }),
+    ...(state.sumPoses && { sumPoses: copyPoses(state.sumPoses) }),
   };
 }
