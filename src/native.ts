@@ -304,6 +304,8 @@ export const NATIVE_EXPORTS: Readonly<Record<keyof NativeAddon, 0 | 1>> = {
   ackPassSparse: 1,
   alignImages: 1,
   alignCandidates: 1,
+  imageSpectra: 1,
+  imageSpectrumFloats: 1,
   applyAlignment: 1,
   classAccumulate: 1,
   classFinalize: 1,

@@ -6,6 +6,11 @@
 //   -> Promise<timings>: the same for the pairs (i, candidates[i*m + c]); outputs hold n*m values
 // offsets (Int32Array of n*offsetsPerImage shift-grid indices, optional): a local shift search per
 //   image (see core/align.h)
+// spectra, spectraNorms (alignCandidates only, optional: Float32Array n*floats, Float64Array n):
+//   the images' spectra from imageSpectra for the same settings, instead of images
+// imageSpectrumFloats({settings}) -> floats per image of imageSpectra (settings with shiftReferences)
+// imageSpectra({images, n, settings, spectra, norms, threads, control}) -> Promise<undefined>:
+//   fills spectra (Float32Array n*floats) and norms (Float64Array n)
 #include "../core/align.h"
 #include "registry.h"
 #include "worker.h"
@@ -29,6 +34,38 @@ double fieldNumber(Napi::Object o, const char* name) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
+// The settings object of an alignment call.
+ack::AlignSettings parseSettings(Napi::Env env, Napi::Object so) {
+  ack::AlignSettings s;
+  s.box = int(fieldNumber(so, "box"));
+  s.firstRing = int(fieldNumber(so, "firstRing"));
+  s.lastRing = int(fieldNumber(so, "lastRing"));
+  s.shiftRange = fieldNumber(so, "shiftRange");
+  s.shiftStep = fieldNumber(so, "shiftStep");
+  s.bandLimit = fieldNumber(so, "bandLimit");
+  Napi::Value mv = so.Get("mirror");
+  if (!mv.IsBoolean()) throw typeError(env, "settings.mirror", "a boolean");
+  s.mirror = mv.As<Napi::Boolean>().Value();
+  Napi::Value rv = so.Get("shiftReferences");
+  if (!rv.IsUndefined()) {
+    if (!rv.IsBoolean()) throw typeError(env, "settings.shiftReferences", "a boolean");
+    s.shiftReferences = rv.As<Napi::Boolean>().Value();
+  }
+  if (s.box < 4 || s.firstRing < 1 || s.lastRing < s.firstRing || !(s.shiftStep > 0) || s.shiftRange < 0 ||
+      !(s.bandLimit > 0))
+    throw Napi::RangeError::New(env, "alignImages: invalid settings");
+  return s;
+}
+
+// Floats per image of image_spectra, or a RangeError naming what is wrong.
+int64_t spectrumFloats(Napi::Env env, const ack::AlignSettings& s) {
+  try {
+    return ack::image_spectrum_floats(s);
+  } catch (const std::invalid_argument& e) {
+    throw Napi::RangeError::New(env, e.what());
+  }
+}
+
 class AlignWorker : public PromiseWorker {
  public:
   AlignWorker(Napi::Env env, const ack::AlignSettings& s) : PromiseWorker(env, "ackmeans.alignImages"), s_(s) {}
@@ -42,13 +79,15 @@ class AlignWorker : public PromiseWorker {
   int m = 0;
   const int32_t* offsets = nullptr;  // non-null: offsetsPerImage grid offsets per image
   int offsetsPerImage = 0;
+  const float* spectra = nullptr;  // non-null: the images' kept spectra (images unused)
+  const double* spectraNorms = nullptr;
   void attach(double* block) { control_.attach(block); }
 
  protected:
   void Run() override {
     if (candidates)
       ack::align_candidates(s_, images, n, refs, k, candidates, m, score, psi, sx, sy, mirror, threads, control_, &t_,
-                            offsets, offsetsPerImage);
+                            offsets, offsetsPerImage, spectra, spectraNorms);
     else
       ack::align_images(s_, images, n, refs, k, score, psi, sx, sy, mirror, threads, control_, &t_, offsets,
                         offsetsPerImage);
@@ -76,7 +115,15 @@ class AlignWorker : public PromiseWorker {
 Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   Napi::Env env = info.Env();
   Options o(info);
-  auto X = o.f32("images");
+  const bool kept = sparse && o.has("spectra");
+  Napi::Float32Array X, spectra;
+  Napi::Float64Array spectraNorms;
+  if (kept) {
+    spectra = o.f32("spectra");
+    spectraNorms = o.f64("spectraNorms");
+  } else {
+    X = o.f32("images");
+  }
   int64_t n = o.integer("n");
   auto M = o.f32("references");
   int64_t k = o.integer("k");
@@ -96,26 +143,17 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   Napi::Object out = o.object("outputs");
   int threads = int(o.integer("threads"));
   double* control = o.control();
-  ack::AlignSettings s;
-  s.box = int(fieldNumber(so, "box"));
-  s.firstRing = int(fieldNumber(so, "firstRing"));
-  s.lastRing = int(fieldNumber(so, "lastRing"));
-  s.shiftRange = fieldNumber(so, "shiftRange");
-  s.shiftStep = fieldNumber(so, "shiftStep");
-  s.bandLimit = fieldNumber(so, "bandLimit");
-  Napi::Value mv = so.Get("mirror");
-  if (!mv.IsBoolean()) throw typeError(env, "settings.mirror", "a boolean");
-  s.mirror = mv.As<Napi::Boolean>().Value();
-  Napi::Value rv = so.Get("shiftReferences");
-  if (!rv.IsUndefined()) {
-    if (!rv.IsBoolean()) throw typeError(env, "settings.shiftReferences", "a boolean");
-    s.shiftReferences = rv.As<Napi::Boolean>().Value();
-  }
-  if (n < 1 || k < 1 || threads < 1 || s.box < 4 || s.firstRing < 1 || s.lastRing < s.firstRing || !(s.shiftStep > 0) ||
-      s.shiftRange < 0 || !(s.bandLimit > 0) || (sparse && (m < 1 || m > 4096)))
+  const ack::AlignSettings s = parseSettings(env, so);
+  if (n < 1 || k < 1 || threads < 1 || (sparse && (m < 1 || m > 4096)))
     throw Napi::RangeError::New(env, "alignImages: invalid sizes or settings");
   const size_t boxSq = size_t(s.box) * s.box;
-  requireLength(env, X, int64_t(n * boxSq), "images", "n*box*box");
+  if (kept) {
+    if (!offsets.IsEmpty()) throw Napi::RangeError::New(env, "options.spectra cannot be used with offsets");
+    requireLength(env, spectra, n * spectrumFloats(env, s), "spectra", "n*imageSpectrumFloats(settings)");
+    requireLength(env, spectraNorms, n, "spectraNorms", "n");
+  } else {
+    requireLength(env, X, int64_t(n * boxSq), "images", "n*box*box");
+  }
   requireLength(env, M, int64_t(k * boxSq), "references", "k*box*box");
   if (sparse) requireLength(env, cand, n * m, "candidates", "n*m");
   if (!offsets.IsEmpty()) {
@@ -134,7 +172,11 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
     throw typeError(env, "outputs.mirror", "a Uint8Array of one value per pair");
 
   auto* w = new AlignWorker(env, s);
-  w->images = X.Data();
+  w->images = kept ? nullptr : X.Data();
+  if (kept) {
+    w->spectra = spectra.Data();
+    w->spectraNorms = spectraNorms.Data();
+  }
   w->refs = M.Data();
   w->n = n;
   w->k = k;
@@ -158,11 +200,62 @@ Napi::Value StartAlign(const Napi::CallbackInfo& info, bool sparse) {
   return w->Start();
 }
 
+class SpectraWorker : public PromiseWorker {
+ public:
+  SpectraWorker(Napi::Env env, const ack::AlignSettings& s) : PromiseWorker(env, "ackmeans.imageSpectra"), s_(s) {}
+  const float* images = nullptr;
+  int64_t n = 0;
+  float* spectra = nullptr;
+  double* norms = nullptr;
+  int threads = 1;
+  void attach(double* block) { control_.attach(block); }
+
+ protected:
+  void Run() override { ack::image_spectra(s_, images, n, spectra, norms, threads, control_); }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  ack::AlignSettings s_;
+};
+
+Napi::Value ImageSpectra(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Options o(info);
+  auto X = o.f32("images");
+  const int64_t n = o.integer("n");
+  const ack::AlignSettings s = parseSettings(env, o.object("settings"));
+  auto spectra = o.f32("spectra");
+  auto norms = o.f64("norms");
+  const int threads = int(o.integer("threads"));
+  double* control = o.control();
+  if (n < 1 || threads < 1) throw Napi::RangeError::New(env, "imageSpectra: invalid sizes");
+  requireLength(env, X, int64_t(n * s.box * s.box), "images", "n*box*box");
+  requireLength(env, spectra, n * spectrumFloats(env, s), "spectra", "n*imageSpectrumFloats(settings)");
+  requireLength(env, norms, n, "norms", "n");
+  auto* w = new SpectraWorker(env, s);
+  w->images = X.Data();
+  w->n = n;
+  w->spectra = spectra.Data();
+  w->norms = norms.Data();
+  w->threads = threads;
+  w->KeepAll(o);
+  w->attach(control);
+  return w->Start();
+}
+
+Napi::Value ImageSpectrumFloats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Options o(info);
+  return Napi::Number::New(env, double(spectrumFloats(env, parseSettings(env, o.object("settings")))));
+}
+
 Napi::Value AlignImages(const Napi::CallbackInfo& info) { return StartAlign(info, false); }
 Napi::Value AlignCandidates(const Napi::CallbackInfo& info) { return StartAlign(info, true); }
 
 Registrar reg("alignImages", AlignImages);
 Registrar regCandidates("alignCandidates", AlignCandidates);
+Registrar regSpectra("imageSpectra", ImageSpectra);
+Registrar regSpectrumFloats("imageSpectrumFloats", ImageSpectrumFloats);
 
 }  // namespace
 }  // namespace ackaddon

@@ -709,21 +709,63 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
   if (timings) *timings = total;
 }
 
+namespace {
+// The settings' setup for kept image spectra (the shifts on the references' side), or throws.
+void require_reference_shifts(const Setup& u) {
+  if (!u.refShift)
+    throw std::invalid_argument("image spectra need the shifts searched on the references' side (shiftReferences)");
+}
+}  // namespace
+
+int image_spectrum_floats(const AlignSettings& st) {
+  const Setup u(st, false);
+  require_reference_shifts(u);
+  return 2 * u.grid.packed;
+}
+
+void image_spectra(const AlignSettings& st, const float* images, int64_t n, float* spectra, double* norms, int threads,
+                   Control& control) {
+  const Setup u(st, false);
+  require_reference_shifts(u);
+  const size_t floats = size_t(2) * u.grid.packed;
+  control.setTotal(double(n));
+  Guard guard;
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+    Workspace w;
+    guard.run([&] { w.allocate(u, u.halves, 1, u.halves); });
+#pragma omp for schedule(dynamic, 16)
+    for (int64_t i = 0; i < n; ++i)
+      guard.run([&] {
+        if ((i & 63) == 0) control.throwIfCancelled();
+        resample_tile(u, w, images + i * u.boxSq, 1, TileOffsets{nullptr, 1});
+        std::copy_n(reinterpret_cast<const float*>(w.A.get()), floats, spectra + i * floats);
+        norms[i] = w.norms[0];
+        control.advance(1);
+      });
+  }
+  guard.rethrow();
+}
+
 void align_candidates(const AlignSettings& st, const float* images, int64_t n, const float* refs, int64_t k,
                       const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
                       uint8_t* mirror, int threads, Control& control, AlignTimings* timings, const int32_t* offsets,
-                      int offsetsPerImage) {
+                      int offsetsPerImage, const float* spectra, const double* spectraNorms) {
   for (int64_t e = 0; e < n * m; ++e)
     if (candidates[e] < -1 || candidates[e] >= k) throw std::out_of_range("candidates hold a class outside [-1, k)");
   blas_init();
   const Setup u(st, offsets != nullptr);
+  if (spectra) {
+    require_reference_shifts(u);
+    if (!spectraNorms) throw std::invalid_argument("spectra need their norms");
+  }
   const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
   const int rowsMax = So * u.halves;
   // shifting references: products by row_products from B transposed (no gather, no 2-row GEMM)
-  const std::shared_ptr<const RefSpectra> spectra = reference_spectra(u, refs, k, u.refShift, threads);
-  const cfloat* B = spectra->B.get();
-  const double* refNorm = spectra->norm.data();
-  const TransposedRefs* Tr = spectra->T.get();
+  const std::shared_ptr<const RefSpectra> refSpectra = reference_spectra(u, refs, k, u.refShift, threads);
+  const cfloat* B = refSpectra->B.get();
+  const double* refNorm = refSpectra->norm.data();
+  const TransposedRefs* Tr = refSpectra->T.get();
   const PolarGrid& grid = u.grid;
 
   control.setTotal(double(n));
@@ -770,7 +812,13 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
         };
         if (valid > 0 && Tr) {
           const TileOffsets centre{nullptr, 1};
-          resample_tile(u, w, images + i * u.boxSq, 1, centre);
+          if (spectra) {  // kept from image_spectra: the same values resample_tile would make
+            const size_t floats = size_t(2) * grid.packed;
+            std::copy_n(spectra + i * floats, floats, reinterpret_cast<float*>(w.A.get()));
+            w.norms[0] = spectraNorms[i];
+          } else {
+            resample_tile(u, w, images + i * u.boxSq, 1, centre);
+          }
           mine.resample += seconds_since(t0);
           const int cols = valid * Sr;
           const size_t oStride = size_t(2) * (2 * cols);

@@ -47,9 +47,22 @@ int shift_grid_size(const AlignSettings& settings);
 // candidates[i·m + c] (−1 = an empty slot, which gets score +inf and zero pose). Outputs are
 // n×m row-major, entry (i, c) is align_images' entry (i, candidates[i·m + c]) up to rounding
 // (the GEMM and FFT batch shapes differ).
+//
+// spectra (optional, with spectraNorms): the images' own side as image_spectra made it for the
+// same settings (then `images` is not read and may be null): the same results, without
+// resampling the images. Only with shiftReferences, and not with a local search.
 void align_candidates(const AlignSettings& settings, const float* images, int64_t n, const float* refs, int64_t k,
                       const int32_t* candidates, int m, float* score, float* psi, float* shiftX, float* shiftY,
                       uint8_t* mirror, int threads, Control& control, AlignTimings* timings,
-                      const int32_t* offsets = nullptr, int offsetsPerImage = 0);
+                      const int32_t* offsets = nullptr, int offsetsPerImage = 0, const float* spectra = nullptr,
+                      const double* spectraNorms = nullptr);
+
+// With shiftReferences each image is resampled once, at its centre, whatever the references: its
+// weighted polar ring spectra (image_spectrum_floats(settings) floats) and their norm can be made
+// once and kept for later searches against other references (align_candidates' `spectra`).
+// Throws std::invalid_argument unless the settings search the shifts on the references' side.
+int image_spectrum_floats(const AlignSettings& settings);
+void image_spectra(const AlignSettings& settings, const float* images, int64_t n, float* spectra, double* norms,
+                   int threads, Control& control);
 
 }  // namespace ack

@@ -48,7 +48,11 @@ export interface CandidateTable {
 declare module '../native.js' {
   interface NativeAddon {
     alignCandidates(options: {
-      images: Float32Array;
+      /** The images, or (with `spectra` and `spectraNorms`) nothing. */
+      images?: Float32Array;
+      /** The images' kept spectra from `imageSpectra` for the same settings, instead of images. */
+      spectra?: Float32Array;
+      spectraNorms?: Float64Array;
       n: number;
       references: Float32Array;
       k: number;
@@ -61,7 +65,83 @@ declare module '../native.js' {
       offsets?: Int32Array;
       offsetsPerImage?: number;
     }): Promise<AlignStats>;
+    /** Floats per image of `imageSpectra` (settings with shiftReferences; RangeError otherwise). Synchronous. */
+    imageSpectrumFloats(options: { settings: AlignSettings }): number;
+    /** Fills `spectra` (n·imageSpectrumFloats) and `norms` (n) with the images' side of a search. */
+    imageSpectra(options: {
+      images: Float32Array;
+      n: number;
+      settings: AlignSettings;
+      spectra: Float32Array;
+      norms: Float64Array;
+      threads: number;
+      control: Float64Array;
+    }): Promise<void>;
   }
+}
+
+/**
+ * The images' side of a search with the shifts on the references' side (`shiftReferences`): each
+ * image resampled once, at its centre, on the polar rings, whatever the references. Made once by
+ * {@link imageSpectra} and given to {@link alignCandidates}, it spares the resampling (a third of
+ * a sparse pass) in every later pass: the same results, bit for bit.
+ */
+export interface ImageSpectra {
+  /** Images. */
+  n: number;
+  /** Floats per image. */
+  floats: number;
+  /** n·floats: each image's weighted polar ring spectra. */
+  spectra: Float32Array;
+  /** n norms. */
+  norms: Float64Array;
+  /** The settings they were made for (a search with others must not use them). */
+  settings: AlignSettings;
+}
+
+/**
+ * Bytes that {@link imageSpectra} would hold for n images with `options`, or undefined when the
+ * options do not search the shifts on the references' side (then there is nothing to keep).
+ */
+export function imageSpectraBytes(n: number, options: AlignOptions): number | undefined {
+  const { settings } = resolveAlignOptions(options);
+  if (!settings.shiftReferences || settings.shiftRange < settings.shiftStep) return undefined;
+  return n * (4 * native().imageSpectrumFloats({ settings }) + 8);
+}
+
+/**
+ * Each image's side of a search with `options` (which must search the shifts on the references'
+ * side): see {@link ImageSpectra}. Reads the images in blocks.
+ * @throws RangeError when the options do not shift the references.
+ */
+export async function imageSpectra(images: Images, options: AlignOptions): Promise<ImageSpectra> {
+  const { settings, threads, signal } = resolveAlignOptions(options);
+  const box = settings.box;
+  const n = imageCount('images', images, box);
+  const floats = native().imageSpectrumFloats({ settings });
+  const spectra = new Float32Array(n * floats);
+  const norms = new Float64Array(n);
+  for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
+    await runNativeJob(
+      (control) =>
+        native().imageSpectra({
+          images: block.images,
+          n: block.count,
+          settings,
+          spectra: spectra.subarray(block.start * floats, (block.start + block.count) * floats),
+          norms: norms.subarray(block.start, block.start + block.count),
+          threads,
+          control,
+        }),
+      { signal },
+    );
+  }
+  return { n, floats, spectra, norms, settings };
+}
+
+/** Whether `a` and `b` are the same alignment settings. */
+function sameSettings(a: AlignSettings, b: AlignSettings): boolean {
+  return (Object.keys(a) as Array<keyof AlignSettings>).every((key) => a[key] === b[key]);
 }
 
 /** Images per block of the sparse passes (a few MB of pixels and of coarse scores). */
@@ -97,6 +177,8 @@ export function emptyCandidateTable(n: number, m: number): CandidateTable {
  * @param references k images of box² values.
  * @param candidates n·m classes in [−1, k) (−1: empty slot, score +∞).
  * @param local a local shift search per image (default: every grid shift).
+ * @param spectra the images' spectra from {@link imageSpectra} with the same settings: the images
+ *   are then not read, and the table is the same bit for bit.
  * @returns the table (classes are a copy of `candidates`); entry (i, c) equals {@link align}'s
  *   entry (i, candidates[i·m + c]) up to rounding; identical for any thread count.
  */
@@ -107,15 +189,27 @@ export async function alignCandidates(
   m: number,
   options: AlignOptions,
   local?: LocalShifts,
+  spectra?: ImageSpectra,
 ): Promise<CandidateTable> {
   const { settings, threads, signal, onProgress, box, n, k } = resolveAlignCall(images, references, options);
   const window = local ? localOffsets(settings, local, n) : null;
   checkInt('m', m, 1, 4096);
   if (!(candidates instanceof Int32Array) || candidates.length !== n * m)
     throw new TypeError(`candidates must be an Int32Array of n·m (${n}·${m}) values`);
+  if (spectra && (spectra.n !== n || !sameSettings(spectra.settings, settings) || window))
+    throw new RangeError(
+      'spectra must be of these n images, made with these settings, and without a local search',
+    );
   const table = emptyCandidateTable(n, m);
   table.classes.set(candidates);
-  for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
+  // with kept spectra the images are not read: blocks of the same sizes, without pixels
+  const blocks = spectra
+    ? (function* () {
+        for (let start = 0; start < n; start += CANDIDATE_BLOCK)
+          yield { start, count: Math.min(CANDIDATE_BLOCK, n - start), images: undefined };
+      })()
+    : imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK);
+  for await (const block of blocks) {
     const a = block.start * m;
     const b = (block.start + block.count) * m;
     const outputs = {
@@ -128,7 +222,15 @@ export async function alignCandidates(
     await runNativeJob(
       (control) =>
         native().alignCandidates({
-          images: block.images,
+          ...(spectra
+            ? {
+                spectra: spectra.spectra.subarray(
+                  block.start * spectra.floats,
+                  (block.start + block.count) * spectra.floats,
+                ),
+                spectraNorms: spectra.norms.subarray(block.start, block.start + block.count),
+              }
+            : { images: block.images }),
           n: block.count,
           references,
           k,

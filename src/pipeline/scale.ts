@@ -47,9 +47,12 @@
  */
 import {
   type CandidateTable,
+  type ImageSpectra,
   alignCandidates,
   asProvider,
   coarseOptions,
+  imageSpectra,
+  imageSpectraBytes,
   shortlist,
   topClasses,
 } from '../align/candidates.js';
@@ -113,6 +116,13 @@ export const SUM_POSE_TOLERANCE = 0.1;
  * this share of the set (each costs two sums, and every image is read); above it, summed afresh.
  */
 export const SUM_UPDATE_MAX = 0.25;
+/**
+ * The images' spectra at the working settings ({@link ImageSpectra}: each image's side of the
+ * full alignment, the same in every full pass) are kept in memory while they take at most this
+ * many bytes (256 MiB: about 90,000 images at 64² and the default band limit); larger sets
+ * resample every image in every pass.
+ */
+export const KEPT_SPECTRA_BYTES = 256 * 2 ** 20;
 /** Images aligned to all k references for d_c (ACK-means' rule). */
 const DC_IMAGES = 10;
 
@@ -448,6 +458,7 @@ export async function candidatePass(
   progress?: (fraction: number) => void,
   local?: LocalShifts,
   given?: Int32Array,
+  spectra?: ImageSpectra,
 ): Promise<CandidateTable> {
   const box = fine.box;
   const n = imageCount('images', images, box);
@@ -484,6 +495,7 @@ export async function candidatePass(
       onProgress: progress && ((p) => progress(coarse ? 0.3 + 0.7 * p.fraction : p.fraction)),
     },
     local,
+    spectra,
   );
 }
 
@@ -655,6 +667,16 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const sumRadius = options.align.particleRadius ?? box / 2;
   // the exact sums of state.sumPoses after iteration `iteration`, when held here
   let held: { sums: ClassSums; iteration: number } | undefined;
+  // the images' spectra for the full passes, made at the first one when small enough and the
+  // passes run here with every shift searched (see KEPT_SPECTRA_BYTES)
+  let spectra: ImageSpectra | undefined;
+  const workOptions = { ...options.align, ...job, bandLimit: workBand };
+  const spectraBytes = imageSpectraBytes(n, workOptions);
+  const keepSpectra =
+    !options.executor &&
+    options.localShiftRadius === undefined &&
+    spectraBytes !== undefined &&
+    spectraBytes <= KEPT_SPECTRA_BYTES;
 
   let state: ScaleState;
   if (options.state) {
@@ -740,6 +762,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         ? state.kept
         : undefined;
     const pass = options.executor?.candidatePass ?? candidatePass;
+    if (!isBatch && keepSpectra) spectra ??= await imageSpectra(images, workOptions);
     const table = await pass(
       set,
       state.references,
@@ -750,6 +773,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       options.onProgress,
       local,
       kept,
+      isBatch ? undefined : spectra,
     );
     // a ranked pass after kept ones: how many images the kept classes would have missed
     const keptBefore = !isBatch && !kept && last?.kept ? state.kept : undefined;

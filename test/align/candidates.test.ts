@@ -5,6 +5,8 @@ import {
   emptyCandidateTable,
   coarseOptions,
   cropImages,
+  imageSpectra,
+  imageSpectraBytes,
   shortlist,
   topClasses,
 } from '../../src/align/candidates.js';
@@ -72,6 +74,43 @@ describe('alignCandidates', () => {
       }
     },
   );
+
+  it('from the images’ kept spectra: bit-identical, the images unread; refused for other settings', async () => {
+    const shifting = { ...o, shiftReferences: true, threads: 2 };
+    const direct = await alignCandidates(images, refs, cand, m, shifting);
+    const dim = box * box;
+    const provided = { n, read: async (s: number, c: number) => images.slice(s * dim, (s + c) * dim) };
+    const spectra = await imageSpectra(provided, { ...shifting, threads: 1 });
+    expect(spectra.spectra.length).toBe(n * spectra.floats);
+    expect(imageSpectraBytes(n, shifting)).toBe(n * (4 * spectra.floats + 8));
+    let reads = 0;
+    const counted = {
+      n,
+      read: async (s: number, c: number) => (reads++, images.slice(s * dim, (s + c) * dim)),
+    };
+    const kept = await alignCandidates(counted, refs, cand, m, shifting, undefined, spectra);
+    expect(reads).toBe(0);
+    for (const f of ['score', 'psi', 'shiftX', 'shiftY', 'mirror'] as const)
+      expect(kept[f]).toEqual(direct[f]);
+    // a whole-grid "local" search is the ordinary one; a real window, other settings or other n are refused
+    const whole = { centreX: new Float32Array(n), centreY: new Float32Array(n), radius: 5 };
+    expect((await alignCandidates(images, refs, cand, m, shifting, whole, spectra)).score).toEqual(
+      direct.score,
+    );
+    const window = { ...whole, radius: 0 };
+    await expect(alignCandidates(images, refs, cand, m, shifting, window, spectra)).rejects.toThrow(
+      /spectra/,
+    );
+    await expect(
+      alignCandidates(images, refs, cand, m, { ...shifting, bandLimit: 0.3 }, undefined, spectra),
+    ).rejects.toThrow(/spectra/);
+    await expect(
+      alignCandidates(images.subarray(dim), refs, cand.subarray(m), m, shifting, undefined, spectra),
+    ).rejects.toThrow(/spectra/);
+    // without the shifts on the references' side there is nothing to keep
+    expect(imageSpectraBytes(n, { ...o, shiftReferences: false })).toBeUndefined();
+    await expect(imageSpectra(images, { ...o, shiftReferences: false })).rejects.toThrow(/references' side/);
+  });
 
   it('agrees with the slow reference implementation', async () => {
     const small = 24;

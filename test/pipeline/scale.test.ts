@@ -309,7 +309,10 @@ describe('runScale', () => {
     ).toBe(true);
     // a ranked pass comes back after two kept ones
     expect(trace.some((r, t) => t > keptAt[0] && r.stage === 'full' && !r.kept)).toBe(true);
-    const one = await runScale(noisy, { ...sticky, threads: 1 });
+    // one thread, read through a provider (the updates then read the changed images in spans)
+    const dim = box * box;
+    const provider = { n, read: async (s: number, c: number) => noisy.slice(s * dim, (s + c) * dim) };
+    const one = await runScale(provider, { ...sticky, threads: 1 });
     expect(one.assignment).toEqual(full.assignment);
     expect(one.references).toEqual(full.references);
     const resumed = await runScale(noisy, { ...sticky, state: structuredClone(states[keptAt[0]]) });
@@ -318,6 +321,23 @@ describe('runScale', () => {
     const damaged = structuredClone(states[keptAt[0]]);
     damaged.kept = new Int32Array(3);
     await expect(runScale(noisy, { ...sticky, state: damaged })).rejects.toThrow(/kept classes/);
+  }, 300_000);
+
+  it('keeps the images’ spectra when shifting references: the classes of resampling every pass', async () => {
+    // a whole-grid "window" (radius ≥ the shift range) searches as usual but keeps no spectra
+    const shifting = {
+      ...options,
+      k: 7,
+      shortlist: 6,
+      shortlistRefresh: 3,
+      maxIter: 8,
+      align: { ...options.align, shiftReferences: true },
+    };
+    const kept = await runScale(images, shifting);
+    const resampled = await runScale(images, { ...shifting, localShiftRadius: 5 });
+    expect((kept.trace as ScaleRecord[]).some((r) => r.kept)).toBe(true);
+    expect(kept.assignment).toEqual(resampled.assignment);
+    expect(kept.references).toEqual(resampled.references);
   }, 300_000);
 
   it('with a local shift window: stays in its window, and resumes bit-identically', async () => {
