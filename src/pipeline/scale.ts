@@ -28,8 +28,11 @@
  * plus its own class (in the late passes the final class was the best-scoring one for 92 % of
  * the images and among the best 4 for over 99.9 %). Every ranking after kept passes measures
  * what they held back (`keptMissed`); while that stays at most {@link KEEP_MISSED_FRACTION}·σ0
- * per kept pass, the interval and the drift allowance double ({@link keptDoublings}). Only a
- * ranked pass ends the run on σ ≤ σ0.
+ * per kept pass, the interval and the drift allowance double ({@link keptDoublings}). While σ > σ0
+ * such a re-ranking skips the coarse stage: each image is aligned to its kept classes and the
+ * {@link NEIGHBOUR_CLASSES} classes nearest to its own ({@link nearestClasses}: the class averages
+ * aligned to each other), since an image that leaves its class goes to a similar one. Only a pass
+ * that ranked all k by the coarse stage ends the run on σ ≤ σ0.
  * As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
@@ -90,6 +93,13 @@ export const BATCH_CHUNK = 64;
 export const DEFAULT_SHORTLIST_REFRESH = 8;
 /** Classes kept per image between two rankings (its best by the full alignment; own class extra). */
 export const KEPT_CANDIDATES = 4;
+/**
+ * A re-ranking (a ranked pass after kept ones, while σ > σ0) aligns each image to its kept classes
+ * and this many classes nearest to its own (by the alignment of the class averages to each other)
+ * instead of ranking all k by the coarse stage: an image that leaves its class goes to a similar
+ * one. Only a coarse ranking ends the run (see {@link ScaleRecord.neighbours}).
+ */
+export const NEIGHBOUR_CLASSES = 8;
 /** Kept classes are used only once a full pass changed the class of at most this fraction. */
 export const KEEP_SIGMA = 0.15;
 /**
@@ -147,6 +157,11 @@ export interface ScaleRecord extends IterationRecord {
    * (see `shortlistRefresh`); `outsideShortlist` is then the share outside those kept classes.
    */
   kept?: boolean;
+  /**
+   * True when this full pass re-ranked each image among its kept classes and the
+   * {@link NEIGHBOUR_CLASSES} classes nearest to its own instead of all k (no coarse stage).
+   */
+  neighbours?: boolean;
   /**
    * On a ranked pass right after kept ones: the share of images whose class is now neither one
    * of the classes kept for them nor their class before (what the kept passes could not reach).
@@ -500,6 +515,47 @@ export async function candidatePass(
 }
 
 /**
+ * The `count` classes nearest to each class (k·count, −1 where fewer): the smallest alignment
+ * distances of its average, as an image, to the other averages (ties: the lower class).
+ */
+export async function nearestClasses(
+  references: Float32Array,
+  count: number,
+  options: AlignOptions,
+): Promise<Int32Array> {
+  const k = references.length / (options.box * options.box);
+  const table = await align(references, references, options);
+  for (let j = 0; j < k; j++) table.score[j * k + j] = NaN; // not its own neighbour
+  return topClasses(table.score, k, k, count);
+}
+
+/**
+ * Each image's candidates for a re-ranking (n·width, −1 for an empty slot): its `keep` kept
+ * classes, then the classes nearest to its own class `own[i]` not already listed.
+ */
+export function neighbourCandidates(
+  kept: Int32Array,
+  keep: number,
+  own: Int32Array,
+  near: Int32Array,
+  count: number,
+  width: number,
+): Int32Array {
+  const n = own.length;
+  const out = new Int32Array(n * width).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const row = out.subarray(i * width, (i + 1) * width);
+    let f = 0;
+    const add = (c: number): void => {
+      if (c >= 0 && f < width && !row.subarray(0, f).includes(c)) row[f++] = c;
+    };
+    for (let c = 0; c < keep; c++) add(kept[i * keep + c]);
+    if (own[i] >= 0) for (let c = 0; c < count; c++) add(near[own[i] * count + c]);
+  }
+  return out;
+}
+
+/**
  * How many times the kept classes' limits (the refresh interval and {@link KEEP_DRIFT}) are
  * doubled after the passes in `trace`: the number of the latest ranked passes after kept ones, in
  * a row, whose `keptMissed` was at most {@link KEEP_MISSED_FRACTION}·σ0 per kept pass before it
@@ -719,7 +775,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         last.budgetReached = true;
         break;
       }
-      if (settle && after > settle.visits && last.sigma <= settle.sigma && !last.kept) {
+      if (settle && after > settle.visits && last.sigma <= settle.sigma && !last.kept && !last.neighbours) {
         last.settled = true;
         break;
       }
@@ -761,18 +817,30 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       iteration - state.keptIteration < refresh * widen
         ? state.kept
         : undefined;
+    // a re-ranking while σ > σ0: the kept classes and the classes nearest to the own class
+    const neighbours =
+      keeping && !isBatch && !kept && last?.kept && last.sigma > sigma0 && state.kept
+        ? neighbourCandidates(
+            state.kept,
+            keep,
+            before,
+            await nearestClasses(state.references, NEIGHBOUR_CLASSES, fine),
+            NEIGHBOUR_CLASSES,
+            keep + NEIGHBOUR_CLASSES,
+          )
+        : undefined;
     const pass = options.executor?.candidatePass ?? candidatePass;
     if (!isBatch && keepSpectra) spectra ??= await imageSpectra(images, workOptions);
     const table = await pass(
       set,
       state.references,
       before,
-      kept ? keep : m,
+      kept ? keep : neighbours ? keep + NEIGHBOUR_CLASSES : m,
       fine,
       coarseBand,
       options.onProgress,
       local,
-      kept,
+      kept ?? neighbours,
       isBatch ? undefined : spectra,
     );
     // a ranked pass after kept ones: how many images the kept classes would have missed
@@ -834,7 +902,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       const c = columnOf(table, i, assignment[i]);
       if (c < 0)
         throw new Error(`internal: image ${i} is in class ${assignment[i]}, not one of its candidates`);
-      if ((kept || m < k) && c === (i + 1) * table.m - 1) outside++;
+      if ((kept || neighbours || m < k) && c === (i + 1) * table.m - 1) outside++;
       poses.psi[i] = table.psi[c];
       poses.shiftX[i] = table.shiftX[c];
       poses.shiftY[i] = table.shiftY[c];
@@ -923,14 +991,15 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       outsideShortlist: outside / nb,
       referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
       ...(kept ? { kept: true } : {}),
+      ...(neighbours ? { neighbours: true } : {}),
       ...(keptBefore ? { keptMissed: missed / nb } : {}),
       ...(summed ? { sumsUpdated: summed.changed.length / nb } : {}),
     };
     state.iteration = iteration;
     state.references = references;
     // only a pass that ranked every class can end the run: a kept pass with σ ≤ σ0 is followed
-    // by a ranked one (kept classes may hold back images that would still move)
-    state.converged = !isBatch && !kept && sigma <= sigma0;
+    // by a coarse ranking (kept or neighbouring classes may hold back images that would move)
+    state.converged = !isBatch && !kept && !neighbours && sigma <= sigma0;
     state.trace.push(record);
     if (!state.converged && state.iteration >= cap) record.capReached = true;
     if (options.onIteration) await options.onIteration(record, snapshot(state));

@@ -8,6 +8,8 @@ import {
   batchSchedule,
   SUM_POSE_TOLERANCE,
   keptDoublings,
+  nearestClasses,
+  neighbourCandidates,
   pickBatch,
   runScale,
   subsetProvider,
@@ -118,6 +120,50 @@ describe('keptDoublings', () => {
     // σ0 = 0: only a re-ranking that found nothing held back counts
     expect(keptDoublings([ranked, r(true), r(false, 0)], 0)).toBe(1);
     expect(keptDoublings([ranked, r(true), r(false, 1e-9)], 0)).toBe(0);
+  });
+});
+
+describe('re-ranking among neighbours', () => {
+  it('the nearest classes: turned or mirrored copies of a class first, never the class itself', async () => {
+    // classes 0..2 distinct blobs; 3, 4, 5 are 0, 1, 2 turned by 90° (4 also mirrored)
+    const box = 32;
+    const blobs = [0, 1, 2].map((q) => randomBlobs(4, 7, 300 + q));
+    const refs = stack([
+      ...blobs.map((b) => renderTransformed(b, box)),
+      renderTransformed(blobs[0], box, { psi: 90, shiftX: 0, shiftY: 0, mirror: false }),
+      renderTransformed(blobs[1], box, { psi: 90, shiftX: 0, shiftY: 0, mirror: true }),
+      renderTransformed(blobs[2], box, { psi: 90, shiftX: 0, shiftY: 0, mirror: false }),
+    ]);
+    const near = await nearestClasses(refs, 2, { box, shiftRange: 1, bandLimit: 0.4 });
+    expect(near.length).toBe(12);
+    for (let j = 0; j < 6; j++) {
+      expect(near[j * 2]).toBe((j + 3) % 6);
+      expect(near.subarray(j * 2, j * 2 + 2)).not.toContain(j);
+    }
+    // more neighbours asked than there are other classes: −1 in the rest
+    expect(
+      Array.from((await nearestClasses(refs, 6, { box, shiftRange: 1, bandLimit: 0.4 })).subarray(0, 6)),
+    ).toContain(-1);
+  });
+
+  it('candidates: the kept classes, then the own class’s nearest not listed yet, −1 after', () => {
+    const kept = Int32Array.from([5, 1, -1, 7, 2, 3]); // 2 kept per image (−1: an empty slot)
+    const near = Int32Array.from([1, 4, 0, 2, 0, 1, 5, 6, 5, 7, 6, 7, 3, 2, 4, 5]); // 8 classes × 2
+    const own = Int32Array.from([0, 6, -1]);
+    expect(Array.from(neighbourCandidates(kept, 2, own, near, 2, 4))).toEqual([
+      5,
+      1,
+      4,
+      -1, // image 0: kept 5, 1; near(0) = 1 (listed), 4
+      7,
+      3,
+      2,
+      -1, // image 1: kept 7 (and an empty slot); near(6) = 3, 2 (its own class comes with the pass)
+      2,
+      3,
+      -1,
+      -1, // image 2: no class yet, the kept ones only
+    ]);
   });
 });
 
@@ -307,8 +353,17 @@ describe('runScale', () => {
       updated.some((u) => u > 0 && u < 1),
       updated.join(', '),
     ).toBe(true);
-    // a ranked pass comes back after two kept ones
+    // a ranked pass comes back after two kept ones; while σ > σ0 = 0 it re-ranks among the kept
+    // classes and the own class's nearest, and can never end the run
     expect(trace.some((r, t) => t > keptAt[0] && r.stage === 'full' && !r.kept)).toBe(true);
+    const neighbourAt = trace.flatMap((r, t) => (r.neighbours ? [t] : []));
+    expect(neighbourAt.length).toBeGreaterThanOrEqual(1);
+    for (const t of neighbourAt) {
+      expect(trace[t - 1].kept).toBe(true);
+      expect(trace[t].keptMissed).toBeGreaterThanOrEqual(0);
+      expect(trace[t].kept).toBeUndefined();
+    }
+    if (full.converged) expect(trace.at(-1)?.kept || trace.at(-1)?.neighbours).toBeFalsy();
     // one thread, read through a provider (the updates then read the changed images in spans)
     const dim = box * box;
     const provider = { n, read: async (s: number, c: number) => noisy.slice(s * dim, (s + c) * dim) };
