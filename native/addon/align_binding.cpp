@@ -53,7 +53,7 @@ ack::AlignSettings parseSettings(Napi::Env env, Napi::Object so) {
   }
   if (s.box < 4 || s.firstRing < 1 || s.lastRing < s.firstRing || !(s.shiftStep > 0) || s.shiftRange < 0 ||
       !(s.bandLimit > 0))
-    throw Napi::RangeError::New(env, "alignImages: invalid settings");
+    throw Napi::RangeError::New(env, "invalid alignment settings (box, rings, shift step or range, band limit)");
   return s;
 }
 
