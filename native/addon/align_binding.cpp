@@ -8,7 +8,8 @@
 //   image (see core/align.h)
 // spectra, spectraNorms (alignCandidates only, optional: Float32Array n*floats, Float64Array n):
 //   the images' spectra from imageSpectra for the same settings, instead of images
-// imageSpectrumFloats({settings}) -> floats per image of imageSpectra (settings with shiftReferences)
+// imageSpectrumFloats({settings}) -> floats per image of imageSpectra (0: the settings do not shift
+//   the references, so there is nothing to keep)
 // imageSpectra({images, n, settings, spectra, norms, threads, control}) -> Promise<undefined>:
 //   fills spectra (Float32Array n*floats) and norms (Float64Array n)
 #include "../core/align.h"
@@ -243,10 +244,16 @@ Napi::Value ImageSpectra(const Napi::CallbackInfo& info) {
   return w->Start();
 }
 
+// 0 when the settings do not search the shifts on the references' side (nothing to keep).
 Napi::Value ImageSpectrumFloats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Options o(info);
-  return Napi::Number::New(env, double(spectrumFloats(env, parseSettings(env, o.object("settings")))));
+  const ack::AlignSettings s = parseSettings(env, o.object("settings"));
+  try {
+    return Napi::Number::New(env, double(ack::image_spectrum_floats(s)));
+  } catch (const std::invalid_argument&) {
+    return Napi::Number::New(env, 0);
+  }
 }
 
 Napi::Value AlignImages(const Napi::CallbackInfo& info) { return StartAlign(info, false); }

@@ -65,7 +65,7 @@ declare module '../native.js' {
       offsets?: Int32Array;
       offsetsPerImage?: number;
     }): Promise<AlignStats>;
-    /** Floats per image of `imageSpectra` (settings with shiftReferences; RangeError otherwise). Synchronous. */
+    /** Floats per image of `imageSpectra`; 0 when the settings do not shift the references. Synchronous. */
     imageSpectrumFloats(options: { settings: AlignSettings }): number;
     /** Fills `spectra` (n·imageSpectrumFloats) and `norms` (n) with the images' side of a search. */
     imageSpectra(options: {
@@ -104,9 +104,8 @@ export interface ImageSpectra {
  * options do not search the shifts on the references' side (then there is nothing to keep).
  */
 export function imageSpectraBytes(n: number, options: AlignOptions): number | undefined {
-  const { settings } = resolveAlignOptions(options);
-  if (!settings.shiftReferences || settings.shiftRange < settings.shiftStep) return undefined;
-  return n * (4 * native().imageSpectrumFloats({ settings }) + 8);
+  const floats = native().imageSpectrumFloats({ settings: resolveAlignOptions(options).settings });
+  return floats > 0 ? n * (4 * floats + 8) : undefined;
 }
 
 /**
@@ -119,6 +118,8 @@ export async function imageSpectra(images: Images, options: AlignOptions): Promi
   const box = settings.box;
   const n = imageCount('images', images, box);
   const floats = native().imageSpectrumFloats({ settings });
+  if (floats === 0)
+    throw new RangeError("image spectra need the shifts searched on the references' side (shiftReferences)");
   const spectra = new Float32Array(n * floats);
   const norms = new Float64Array(n);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {

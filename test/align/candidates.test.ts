@@ -109,6 +109,7 @@ describe('alignCandidates', () => {
     ).rejects.toThrow(/spectra/);
     // without the shifts on the references' side there is nothing to keep
     expect(imageSpectraBytes(n, { ...o, shiftReferences: false })).toBeUndefined();
+    expect(imageSpectraBytes(n, { ...o, shiftReferences: true, shiftRange: 0 })).toBeUndefined();
     await expect(imageSpectra(images, { ...o, shiftReferences: false })).rejects.toThrow(/references' side/);
   });
 
