@@ -104,26 +104,33 @@ void pair_argmax_base(const float* v, int L, int dist, int count, int32_t* at) {
     }
   }
 }
+// One block of 8 floats at row + e into a chain of pair_argmax_avx2: lanes above their maximum
+// so far take the value and the block's start.
+__attribute__((target("avx2"), always_inline)) inline void argmax_step(const float* row, int e, __m256& m,
+                                                                       __m256i& block) {
+  const __m256 x = _mm256_loadu_ps(row + e), gt = _mm256_cmp_ps(x, m, _CMP_GT_OQ);
+  m = _mm256_blendv_ps(m, x, gt);
+  block =
+      _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(block), _mm256_castsi256_ps(_mm256_set1_epi32(e)), gt));
+}
 __attribute__((target("avx2"))) void pair_argmax_avx2(const float* v, int L, int dist, int count, int32_t* at) {
-  const int len = 2 * L, full = len / 32 * 32;
+  const int len = 2 * L;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), none = _mm256_set1_epi32(INT32_MAX);
   for (int p = 0; p < count; ++p) {
     const float* row = v + size_t(p) * 2 * dist;
-    // 4 independent chains of 8 lanes: each lane's first maximum and the block (of 32) it is in
+    // 4 independent chains of 8 lanes, blocks of 8 floats dealt to them in turn: each lane's
+    // first maximum and the block it is in (each lane always sees the same part)
     __m256 m[4];
     __m256i block[4];
     for (int c = 0; c < 4; ++c) {
       m[c] = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
       block[c] = _mm256_setzero_si256();
     }
-    for (int e = 0; e < full; e += 32) {
-      const __m256 start = _mm256_castsi256_ps(_mm256_set1_epi32(e));
-      for (int c = 0; c < 4; ++c) {
-        const __m256 x = _mm256_loadu_ps(row + e + 8 * c), gt = _mm256_cmp_ps(x, m[c], _CMP_GT_OQ);
-        m[c] = _mm256_blendv_ps(m[c], x, gt);
-        block[c] = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(block[c]), start, gt));
-      }
-    }
+    int e = 0;
+    for (; e + 32 <= len; e += 32)
+      for (int c = 0; c < 4; ++c) argmax_step(row, e + 8 * c, m[c], block[c]);
+    // the last 0..3 blocks of 8 (L = 24, the coarse stage's length, leaves 2 of its 6 here)
+    for (int c = 0; c < 3 && e + 8 <= len; ++c, e += 8) argmax_step(row, e, m[c], block[c]);
     // the maximum of each part, in every lane of that part: [b0, b1, b0, b1, …]
     __m256 mm = _mm256_max_ps(_mm256_max_ps(m[0], m[1]), _mm256_max_ps(m[2], m[3]));
     mm = _mm256_max_ps(mm, _mm256_permute2f128_ps(mm, mm, 1));
@@ -131,7 +138,7 @@ __attribute__((target("avx2"))) void pair_argmax_avx2(const float* v, int L, int
     // the smallest float index among the lanes that hold it
     __m256i first = none;
     for (int c = 0; c < 4; ++c) {
-      const __m256i index = _mm256_add_epi32(block[c], _mm256_add_epi32(lane, _mm256_set1_epi32(8 * c)));
+      const __m256i index = _mm256_add_epi32(block[c], lane);
       const __m256i holds = _mm256_castps_si256(_mm256_cmp_ps(m[c], mm, _CMP_EQ_OQ));
       first = _mm256_min_epi32(first, _mm256_blendv_epi8(none, index, holds));
     }
@@ -139,7 +146,7 @@ __attribute__((target("avx2"))) void pair_argmax_avx2(const float* v, int L, int
     first = _mm256_min_epi32(first, _mm256_shuffle_epi32(first, 0x4E));
     float b[2] = {_mm256_cvtss_f32(mm), _mm256_cvtss_f32(_mm256_permute_ps(mm, 1))};
     int found[2] = {_mm256_cvtsi256_si32(first), _mm256_cvtsi256_si32(_mm256_shuffle_epi32(first, 1))};
-    for (int e = full; e < len; ++e)
+    for (; e < len; ++e)  // len − e is 0 or 4
       if (row[e] > b[e & 1]) {
         b[e & 1] = row[e];
         found[e & 1] = e;
