@@ -22,6 +22,8 @@
  *                schedule, 100·k, 200·k, … under n/2)
  *   --shift-images  both engines search the shifts by resampling each image at every shift
  *                (the default, classification's, resamples the references at every shift)
+ *   --spectra-on-disk  the scale engine keeps the images' spectra in a scratch file whatever
+ *                their size (default: in memory up to 256 MiB, then on disk)
  *   --trajectory the accuracy after every iteration too (median within-class angle over the
  *                images assigned so far), to see where each engine's accuracy comes from
  *   --flatness   memory flatness: peak RSS of one full pass (`--max-iter 1`, no batches) on n/2
@@ -397,6 +399,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     'max-visits': { type: 'string' },
     'settle-sigma': { type: 'string' },
     'shift-images': { type: 'boolean', default: false },
+    'spectra-on-disk': { type: 'boolean', default: false },
     engines: { type: 'string' },
     stack: { type: 'string' },
     pool: { type: 'string' },
@@ -529,6 +532,7 @@ export async function run(args: string[], log: (line: string) => void): Promise<
     if (o['max-visits']) base.push('--max-visits', o['max-visits']);
     if (o['settle-sigma']) base.push('--settle-sigma', o['settle-sigma']);
     if (o['shift-images']) base.push('--shift-images');
+    if (o['spectra-on-disk']) base.push('--spectra-on-disk');
     const results: Record<string, unknown> = { name: 'scale', n, k, threads, scratchMB, loadBefore: load() };
     if (o.executor === 'slurm') {
       results.slurm = await compareExecutors(mrcs, dir, base, o.shards, o['cpus-per-task'], log);

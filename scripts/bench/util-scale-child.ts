@@ -2,7 +2,8 @@
  * One classification for `npm run bench -- scale`, in its own process so its peak RSS is its
  * own: preprocesses a simulated (phase-flipped) stack once into the working stack exactly as
  * classification does (src/pipeline/stack.ts: in memory up to 512 MiB, else a float16 scratch
- * file in the system's temporary folder, read back in tiles), classifies it with MRA + ACK on
+ * file in the system's temporary folder, read back in tiles; the scale engine's kept image spectra
+ * in memory up to 256 MiB, else in a second scratch file there), classifies it with MRA + ACK on
  * the scale engine or the exhaustive one, writes the classes (Int32, raw) to --out and prints
  * one JSON line of figures (the preprocessing is the stage `preprocess`).
  *   tsx scripts/bench/util-scale-child.ts STACK.mrcs --engine scale|exhaustive --k K --n N
@@ -13,6 +14,7 @@
  *     [--settle-sigma S] past the visit allowance max(2, 1 + 4000·k/n), stop once σ ≤ S
  *                        (default: classification's, 0: off)
  *     [--shift-images]   search the shifts on the images' side (default: classification's)
+ *     [--spectra-on-disk]   keep the image spectra in a scratch file whatever their size
  *     [--batches none|B1,B2,…]   the scale engine's mini-batch sizes (default: its schedule)
  *     [--trajectory PREFIX]   also writes the classes after every iteration to PREFIX-<it>.i32
  *                             (−1: not yet assigned)
@@ -26,7 +28,7 @@ import { runClustering } from '../../src/cluster/index.js';
 import { openStack } from '../../src/io/index.js';
 import { DEFAULT_DIAMETER_FRACTION } from '../../src/pipeline/preprocess.js';
 import { CLASSIFY_DEFAULTS, visitAllowance } from '../../src/pipeline/params.js';
-import { type ScaleRecord, runScale } from '../../src/pipeline/scale.js';
+import { type ScaleRecord, runScale, spectraPlacement } from '../../src/pipeline/scale.js';
 import { prepareStack } from '../../src/pipeline/stack.js';
 import { type SlurmPassExecutor, createSlurmExecutor } from '../../src/executor/slurm-pass.js';
 
@@ -52,6 +54,7 @@ const { values, positionals } = parseArgs({
     'max-visits': { type: 'string' },
     'settle-sigma': { type: 'string' },
     'shift-images': { type: 'boolean' },
+    'spectra-on-disk': { type: 'boolean' },
   },
 });
 const stack = await openStack(positionals[0]);
@@ -150,18 +153,27 @@ if (values.engine === 'exhaustive') {
       (settle ? `, or σ ≤ ${settle.sigma} past ${+settle.visits.toFixed(2)} visits` : '') +
       (budget > 0 ? `, or at ${budget} visits` : ''),
   );
+  const scaleOptions = {
+    align,
+    ...(executor ? { executor } : {}),
+    ...(working.scratchDir === undefined ? {} : { scratch: working.scratchDir }),
+    ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
+    ...(values['spectra-on-disk'] ? { inMemorySpectraLimit: 0 } : {}),
+  };
+  const spectra = await spectraPlacement(n, scaleOptions);
+  log(
+    `    kept image spectra: ${spectra.place === 'none' ? 'none (resampled every pass)' : `${(spectra.bytes / 2 ** 20).toFixed(0)} MB in ${spectra.place === 'memory' ? 'memory' : `a scratch file in ${working.scratchDir}`}`}`,
+  );
   const r = await runScale(provider, {
     ...common,
-    align,
+    ...scaleOptions,
     ...(values.shortlist ? { shortlist: Number(values.shortlist) } : {}),
-    ...(values['local-radius'] ? { localShiftRadius: Number(values['local-radius']) } : {}),
     shortlistRefresh: Number(values['shortlist-refresh'] ?? CLASSIFY_DEFAULTS.shortlistRefresh),
     ...(budget > 0 ? { maxVisits: budget } : {}),
     ...(settle ? { settle } : {}),
     ...(values.batches
       ? { batches: values.batches === 'none' ? [] : values.batches.split(',').map(Number) }
       : {}),
-    ...(executor ? { executor } : {}),
     onIteration: (rec, st) => {
       keep(rec.iteration, st.assignment);
       log(

@@ -83,20 +83,24 @@ declare module '../native.js' {
 /**
  * The images' side of a search with the shifts on the references' side (`shiftReferences`): each
  * image resampled once, at its centre, on the polar rings, whatever the references. Made once by
- * {@link imageSpectra} and given to {@link alignCandidates}, it spares the resampling (a third of
- * a sparse pass) in every later pass: the same results, bit for bit.
+ * {@link imageSpectra} (in memory) or by src/pipeline/scratch.ts `scratchSpectra` (in a scratch
+ * file, for sets too large to hold) and given to {@link alignCandidates}, it spares the resampling
+ * (a third of a sparse pass) in every later pass: the same results, bit for bit.
  */
 export interface ImageSpectra {
   /** Images. */
   n: number;
   /** Floats per image. */
   floats: number;
-  /** n·floats: each image's weighted polar ring spectra. */
-  spectra: Float32Array;
   /** n norms. */
   norms: Float64Array;
   /** The settings they were made for (a search with others must not use them). */
   settings: AlignSettings;
+  /**
+   * The spectra of images start..start+count−1 (count·floats values): a view of memory, or, read
+   * from a file, into `out` (at least count·floats values) when given.
+   */
+  read(start: number, count: number, out?: Float32Array): Promise<Float32Array>;
 }
 
 /**
@@ -109,35 +113,60 @@ export function imageSpectraBytes(n: number, options: AlignOptions): number | un
 }
 
 /**
- * Each image's side of a search with `options` (which must search the shifts on the references'
- * side): see {@link ImageSpectra}. Reads the images in blocks.
+ * Makes each image's side of a search with `options` (which must search the shifts on the
+ * references' side), block by block: `sink(start, spectra)` gets the spectra of images
+ * start..start+count−1 (count·floats values, valid until it resolves) in order.
+ * @returns floats per image, the n norms and the resolved settings.
  * @throws RangeError when the options do not shift the references.
  */
-export async function imageSpectra(images: Images, options: AlignOptions): Promise<ImageSpectra> {
+export async function imageSpectraBlocks(
+  images: Images,
+  options: AlignOptions,
+  sink: (start: number, spectra: Float32Array) => Promise<void> | void,
+): Promise<Omit<ImageSpectra, 'read'>> {
   const { settings, threads, signal } = resolveAlignOptions(options);
   const box = settings.box;
   const n = imageCount('images', images, box);
   const floats = native().imageSpectrumFloats({ settings });
   if (floats === 0)
     throw new RangeError("image spectra need the shifts searched on the references' side (shiftReferences)");
-  const spectra = new Float32Array(n * floats);
   const norms = new Float64Array(n);
+  const buffer = new Float32Array(Math.min(n, CANDIDATE_BLOCK) * floats);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
+    const spectra = buffer.subarray(0, block.count * floats);
     await runNativeJob(
       (control) =>
         native().imageSpectra({
           images: block.images,
           n: block.count,
           settings,
-          spectra: spectra.subarray(block.start * floats, (block.start + block.count) * floats),
+          spectra,
           norms: norms.subarray(block.start, block.start + block.count),
           threads,
           control,
         }),
       { signal },
     );
+    await sink(block.start, spectra);
   }
-  return { n, floats, spectra, norms, settings };
+  return { n, floats, norms, settings };
+}
+
+/**
+ * Each image's side of a search with `options`, held in memory: see {@link ImageSpectra}. Reads
+ * the images in blocks.
+ * @throws RangeError when the options do not shift the references.
+ */
+export async function imageSpectra(images: Images, options: AlignOptions): Promise<ImageSpectra> {
+  const floats = native().imageSpectrumFloats({ settings: resolveAlignOptions(options).settings });
+  const all = new Float32Array(imageCount('images', images, options.box) * floats);
+  const made = await imageSpectraBlocks(images, options, (start, spectra) =>
+    all.set(spectra, start * floats),
+  );
+  return {
+    ...made,
+    read: async (start, count) => all.subarray(start * made.floats, (start + count) * made.floats),
+  };
 }
 
 /** Whether `a` and `b` are the same alignment settings. */
@@ -203,12 +232,10 @@ export async function alignCandidates(
     );
   const table = emptyCandidateTable(n, m);
   table.classes.set(candidates);
-  // with kept spectra the images are not read: blocks of the same sizes, without pixels
+  // with kept spectra the images are not read: blocks of the same sizes, the spectra read ahead
+  // one block into two buffers taken in turn (when they come from a file)
   const blocks = spectra
-    ? (function* () {
-        for (let start = 0; start < n; start += CANDIDATE_BLOCK)
-          yield { start, count: Math.min(CANDIDATE_BLOCK, n - start), images: undefined };
-      })()
+    ? spectraBlocks(spectra, n)
     : imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK);
   for await (const block of blocks) {
     const a = block.start * m;
@@ -223,13 +250,13 @@ export async function alignCandidates(
     await runNativeJob(
       (control) =>
         native().alignCandidates({
-          ...(spectra
+          ...('spectra' in block
             ? {
-                spectra: spectra.spectra.subarray(
-                  block.start * spectra.floats,
-                  (block.start + block.count) * spectra.floats,
+                spectra: block.spectra,
+                spectraNorms: (spectra as ImageSpectra).norms.subarray(
+                  block.start,
+                  block.start + block.count,
                 ),
-                spectraNorms: spectra.norms.subarray(block.start, block.start + block.count),
               }
             : { images: block.images }),
           n: block.count,
@@ -247,6 +274,29 @@ export async function alignCandidates(
     );
   }
   return table;
+}
+
+/** The kept spectra in blocks of {@link CANDIDATE_BLOCK} images, the next read while one is used. */
+async function* spectraBlocks(
+  spectra: ImageSpectra,
+  n: number,
+): AsyncGenerator<{ start: number; count: number; spectra: Float32Array }> {
+  const slots = [0, 1].map(() => new Float32Array(Math.min(n, CANDIDATE_BLOCK) * spectra.floats));
+  const read = (start: number): Promise<Float32Array> => {
+    const p = spectra.read(start, Math.min(CANDIDATE_BLOCK, n - start), slots[(start / CANDIDATE_BLOCK) % 2]);
+    p.catch(() => undefined); // a read the caller never awaits (it stopped early)
+    return p;
+  };
+  let next = read(0);
+  try {
+    for (let start = 0; start < n; start += CANDIDATE_BLOCK) {
+      const data = await next;
+      if (start + CANDIDATE_BLOCK < n) next = read(start + CANDIDATE_BLOCK);
+      yield { start, count: Math.min(CANDIDATE_BLOCK, n - start), spectra: data };
+    }
+  } finally {
+    await next.catch(() => undefined); // no read may still be writing into a buffer
+  }
 }
 
 /**

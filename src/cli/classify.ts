@@ -138,7 +138,7 @@ export function register(program: Command, run: ClassifyRunner = runLazily): voi
     )
     .option(
       '--scratch <dir>',
-      'folder for the float16 scratch copy of a working stack too big for memory (default: the output folder)',
+      "folder for the scratch files of a working stack too big for memory (its float16 images and the scale engine's kept spectra; default: the output folder)",
     )
     .option(
       '--force',

@@ -82,6 +82,7 @@ export async function runMra(ctx: PipelineContext): Promise<PipelineOutcome> {
           ? { settle: { visits: visitAllowance(stack.kept.length, c.k), sigma: ctx.params.settleSigma } }
           : {}),
         ...(ctx.executor ? { executor: ctx.executor } : {}),
+        ...(stack.scratchDir === undefined ? {} : { scratch: stack.scratchDir }),
         onProgress: progress,
         ...hooks,
       }),

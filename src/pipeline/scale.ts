@@ -73,6 +73,7 @@ import { AckmeansError, checkInt, checkNumber, throwIfAborted } from '../errors.
 import { type JobOptions, runNativeJob } from '../job.js';
 import { native } from '../native.js';
 import type { Rng } from '../random.js';
+import { type ScratchSpectra, freeBytes, scratchSpectra } from './scratch.js';
 import {
   type ClassSums,
   classAveragesFromSums,
@@ -139,10 +140,32 @@ export const SUM_UPDATE_MAX = 0.25;
 /**
  * The images' spectra at the working settings ({@link ImageSpectra}: each image's side of the
  * full alignment, the same in every full pass) are kept in memory while they take at most this
- * many bytes (256 MiB: about 90,000 images at 64² and the default band limit); larger sets
- * resample every image in every pass.
+ * many bytes (256 MiB: about 90,000 images at 64² and the default band limit); larger sets keep
+ * them in a scratch file (`ScaleOptions.scratch`), or else resample every image in every pass.
  */
 export const KEPT_SPECTRA_BYTES = 256 * 2 ** 20;
+/** Free space left in the scratch folder after the kept spectra's file (else they are not kept). */
+export const SPECTRA_SCRATCH_MARGIN = 2 ** 30;
+
+/**
+ * Where the full passes of {@link runScale} keep the images' spectra (see
+ * {@link KEPT_SPECTRA_BYTES}, or `inMemorySpectraLimit`): 'memory', 'scratch' (a file in `scratch`, which has room for it
+ * plus {@link SPECTRA_SCRATCH_MARGIN}), or 'none' (resampled every pass: too large without a
+ * scratch folder with room, a local shift window, or an executor).
+ */
+export async function spectraPlacement(
+  n: number,
+  options: Pick<ScaleOptions, 'align' | 'executor' | 'localShiftRadius' | 'scratch' | 'inMemorySpectraLimit'>,
+): Promise<{ place: 'memory' | 'scratch' | 'none'; bytes: number }> {
+  const bytes = imageSpectraBytes(n, { ...options.align, bandLimit: options.align.bandLimit ?? 0.5 });
+  if (options.executor || options.localShiftRadius !== undefined || bytes === undefined)
+    return { place: 'none', bytes: 0 };
+  const limit = checkNumber('inMemorySpectraLimit', options.inMemorySpectraLimit ?? KEPT_SPECTRA_BYTES, 0);
+  if (bytes <= limit) return { place: 'memory', bytes };
+  if (options.scratch !== undefined && (await freeBytes(options.scratch)) >= bytes + SPECTRA_SCRATCH_MARGIN)
+    return { place: 'scratch', bytes };
+  return { place: 'none', bytes: 0 };
+}
 /** Images aligned to all k references for d_c (ACK-means' rule). */
 const DC_IMAGES = 10;
 
@@ -275,6 +298,18 @@ export interface ScaleOptions {
   state?: ScaleState;
   /** Runs the candidate passes (default: in this process). */
   executor?: PassExecutor;
+  /**
+   * Folder for a scratch file of the images' kept spectra when they take more than
+   * {@link KEPT_SPECTRA_BYTES} (the working stack's scratch folder; src/pipeline/scratch.ts
+   * `scratchSpectra`). Without it, or without room for them there, such sets resample every image
+   * in every full pass. The same results either way.
+   */
+  scratch?: string;
+  /**
+   * Largest kept spectra held in memory, in bytes (default {@link KEPT_SPECTRA_BYTES}); 0 keeps
+   * them in `scratch` whenever it is given.
+   */
+  inMemorySpectraLimit?: number;
   /** Progress within the current iteration (0..1). */
   onProgress?: (fraction: number) => void;
   /** Called after every iteration with its record and the state (awaited: write checkpoints here). */
@@ -750,16 +785,12 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
   const sumRadius = options.align.particleRadius ?? box / 2;
   // the exact sums of state.sumPoses after iteration `iteration`, when held here
   let held: { sums: ClassSums; iteration: number } | undefined;
-  // the images' spectra for the full passes, made at the first one when small enough and the
-  // passes run here with every shift searched (see KEPT_SPECTRA_BYTES)
+  // the images' spectra for the full passes, made at the first one when the passes run here with
+  // every shift searched: in memory, or in a scratch file (see KEPT_SPECTRA_BYTES)
   let spectra: ImageSpectra | undefined;
+  let spectraFile: ScratchSpectra | undefined;
   const workOptions = { ...options.align, ...job, bandLimit: workBand };
-  const spectraBytes = imageSpectraBytes(n, workOptions);
-  const keepSpectra =
-    !options.executor &&
-    options.localShiftRadius === undefined &&
-    spectraBytes !== undefined &&
-    spectraBytes <= KEPT_SPECTRA_BYTES;
+  const { place: spectraPlace } = await spectraPlacement(n, options);
 
   let state: ScaleState;
   if (options.state) {
@@ -793,248 +824,258 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
     };
   }
   const cap = batches.length + maxIter;
-  while (!state.converged && state.iteration < cap) {
-    throwIfAborted(options.signal);
-    const last = state.trace.at(-1);
-    if (state.iteration >= batches.length && last?.stage === 'full') {
-      const after = last.visits + 1 - 1e-9; // the visits after one more full pass
-      if (after > maxVisits) {
-        last.budgetReached = true;
-        break;
-      }
-      if (settle && after > settle.visits && last.sigma <= settle.sigma && !last.kept && !last.neighbours) {
-        last.settled = true;
-        break;
-      }
-    }
-    const t0 = performance.now();
-    const iteration = state.iteration + 1;
-    const rng = iterationRng(seed, iteration);
-    const isBatch = iteration <= batches.length;
-    const items = isBatch ? pickBatch(rng.fork(), n, batches[iteration - 1]) : null;
-    const set = items ? subsetProvider(images, box, items) : images;
-    const nb = items ? items.length : n;
-    const before = items ? Int32Array.from(items, (i) => state.assignment[i]) : state.assignment.slice();
-    const fine = { ...options.align, ...job, bandLimit: isBatch ? Math.min(workBand, batchBand) : workBand };
-
-    // a local shift search once every image has a shift from a full pass (a checkpoint of an
-    // older version has none: its next pass searches the whole grid)
-    const local: LocalShifts | undefined =
-      !isBatch && state.trace.at(-1)?.stage === 'full' && state.shiftX && state.shiftY
-        ? { centreX: state.shiftX, centreY: state.shiftY, radius: localRadius }
-        : undefined;
-    // between two rankings, the classes kept from the last one (plus the own class), while the
-    // references have not moved far from those they were ranked against
-    const widen = 2 ** keptDoublings(state.trace, sigma0);
-    let drift = 0;
-    for (let t = state.trace.length - 1; t >= 0; t--) {
-      const r = state.trace[t];
-      drift += r.referenceChange ?? Infinity;
-      if (r.stage !== 'full' || !r.kept) break;
-    }
-    const kept =
-      keeping &&
-      !isBatch &&
-      last?.stage === 'full' &&
-      last.sigma <= KEEP_SIGMA &&
-      last.sigma > sigma0 &&
-      drift <= KEEP_DRIFT * widen &&
-      state.kept !== undefined &&
-      state.keptIteration !== undefined &&
-      iteration - state.keptIteration < refresh * widen
-        ? state.kept
-        : undefined;
-    // a re-ranking: the kept classes and the classes nearest to the own class
-    const neighbours =
-      keeping &&
-      !isBatch &&
-      !kept &&
-      state.kept &&
-      rankAmongNeighbours(last, iteration, state.keptIteration, sigma0)
-        ? neighbourCandidates(
-            state.kept,
-            keep,
-            before,
-            await nearestClasses(state.references, NEIGHBOUR_CLASSES, fine),
-            NEIGHBOUR_CLASSES,
-            keep + NEIGHBOUR_CLASSES,
-          )
-        : undefined;
-    const pass = options.executor?.candidatePass ?? candidatePass;
-    if (!isBatch && keepSpectra) spectra ??= await imageSpectra(images, workOptions);
-    const table = await pass(
-      set,
-      state.references,
-      before,
-      kept ? keep : neighbours ? keep + NEIGHBOUR_CLASSES : m,
-      fine,
-      coarseBand,
-      options.onProgress,
-      local,
-      kept ?? neighbours,
-      isBatch ? undefined : spectra,
-    );
-    // a ranked pass after kept ones: how many images the kept classes would have missed
-    const keptBefore = !isBatch && !kept && last?.kept ? state.kept : undefined;
-    if (keeping && !isBatch && !kept) {
-      state.kept = topClasses(table.score, table.n, table.m, keep, table.classes);
-      state.keptIteration = iteration;
-    }
-    const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
-    for (let i = 0; i < nb; i++) {
-      const c = ownFactor[i] === 1 ? -1 : columnOf(table, i, before[i]);
-      if (c >= 0) table.score[c] *= ownFactor[i];
-    }
-    // the classes of images never assigned yet: the nearest candidate (the driver's initial rule)
-    const assignment = before.slice();
-    for (let i = 0; i < nb; i++) {
-      if (assignment[i] >= 0) continue;
-      let best = -1;
-      let bestD = Infinity;
-      for (let c = i * table.m; c < (i + 1) * table.m; c++) {
-        const h = table.classes[c];
-        if (h >= 0 && (table.score[c] < bestD || (table.score[c] === bestD && h < best))) {
-          bestD = table.score[c];
-          best = h;
+  try {
+    while (!state.converged && state.iteration < cap) {
+      throwIfAborted(options.signal);
+      const last = state.trace.at(-1);
+      if (state.iteration >= batches.length && last?.stage === 'full') {
+        const after = last.visits + 1 - 1e-9; // the visits after one more full pass
+        if (after > maxVisits) {
+          last.budgetReached = true;
+          break;
+        }
+        if (settle && after > settle.visits && last.sigma <= settle.sigma && !last.kept && !last.neighbours) {
+          last.settled = true;
+          break;
         }
       }
-      assignment[i] = best;
-    }
-    const sizes = new Int32Array(k);
-    for (let i = 0; i < nb; i++) sizes[assignment[i]]++;
-
-    // d_c exactly as ACK-means defines it: DC_IMAGES random images of the set against all k
-    const dcPicks = rng.fork().sample(nb, Math.min(DC_IMAGES, nb)).sort();
-    const dcImages = new Float32Array(dcPicks.length * dim);
-    const setProvider = asProvider(set, box);
-    for (let r = 0; r < dcPicks.length; r++) dcImages.set(await setProvider.read(dcPicks[r], 1), r * dim);
-    const dcTable = await align(dcImages, state.references, fine);
-    dcPicks.forEach((i, r) => {
-      if (ownFactor[i] !== 1) dcTable.score[r * k + before[i]] *= ownFactor[i];
-    });
-    const dc = characteristicDissimilarity(dcTable.score, dcPicks.length, k, rng.fork(), dcPicks.length);
-    const lambda2 = (beta * dc) / Math.max(1, Math.floor(nb / k));
-    const order = rng.fork().permutation(nb);
-    await ackPassSparse(table, k, assignment, sizes, lambda2, order, options.signal);
-    const emptyAfterPass = countEmpty(sizes);
-    const reseeded = refillSmallClassesSparse(table, k, assignment, sizes, minimumClassSize(nb, k));
-
-    // poses of each image for its own class; J1; images whose class is outside their shortlist
-    const poses = {
-      psi: new Float32Array(nb),
-      shiftX: new Float32Array(nb),
-      shiftY: new Float32Array(nb),
-      mirror: new Uint8Array(nb),
-    };
-    let j1 = 0;
-    let outside = 0;
-    let changed = 0;
-    for (let i = 0; i < nb; i++) {
-      const c = columnOf(table, i, assignment[i]);
-      if (c < 0)
-        throw new Error(`internal: image ${i} is in class ${assignment[i]}, not one of its candidates`);
-      if ((kept || neighbours || m < k) && c === (i + 1) * table.m - 1) outside++;
-      poses.psi[i] = table.psi[c];
-      poses.shiftX[i] = table.shiftX[c];
-      poses.shiftY[i] = table.shiftY[c];
-      poses.mirror[i] = table.mirror[c];
-      j1 += table.score[c];
-      if (assignment[i] !== before[i]) changed++;
-    }
-    let missed = 0;
-    if (keptBefore)
-      for (let i = 0; i < nb; i++) {
-        const c = assignment[i];
-        if (c !== before[i] && !keptBefore.subarray(i * keep, (i + 1) * keep).includes(c)) missed++;
-      }
-    // the class sums: after a full pass, of each image at its summed pose; updated here by the
-    // images that changed when the sums of the last pass are at hand, else made afresh
-    const summed =
-      !isBatch && state.sumPoses && last?.stage === 'full'
-        ? summedPoses(state.sumPoses, poses, before, assignment, sumRadius)
-        : undefined;
-    const sumPoses = summed?.poses ?? poses;
-    let sums: ClassSums;
-    if (
-      summed &&
-      state.sumPoses &&
-      !sumsOf &&
-      held?.iteration === state.iteration &&
-      summed.changed.length <= SUM_UPDATE_MAX * nb
-    ) {
-      sums = held.sums;
-      await updateSumsBy(sums, set, box, k, summed.changed, before, state.sumPoses, assignment, sumPoses, {
+      const t0 = performance.now();
+      const iteration = state.iteration + 1;
+      const rng = iterationRng(seed, iteration);
+      const isBatch = iteration <= batches.length;
+      const items = isBatch ? pickBatch(rng.fork(), n, batches[iteration - 1]) : null;
+      const set = items ? subsetProvider(images, box, items) : images;
+      const nb = items ? items.length : n;
+      const before = items ? Int32Array.from(items, (i) => state.assignment[i]) : state.assignment.slice();
+      const fine = {
+        ...options.align,
         ...job,
-        quantum,
-      });
-    } else {
-      // (a batch's halves go by the images' places in the batch, wherever it is summed)
-      sums = await (sumsOf ?? classSums)(set, box, assignment, k, sumPoses, { ...job, quantum });
-    }
-    held = isBatch ? undefined : { sums, iteration };
-    const avg = await classAveragesFromSums(sums, k, box, job);
-    const references = avg.averages.slice();
-    for (let j = 0; j < k; j++)
-      if (avg.sizes[j] === 0) references.set(state.references.subarray(j * dim, (j + 1) * dim), j * dim);
+        bandLimit: isBatch ? Math.min(workBand, batchBand) : workBand,
+      };
 
-    let moved = 0;
-    let norm = 0;
-    for (let p = 0; p < references.length; p++) {
-      const d = references[p] - state.references[p];
-      moved += d * d;
-      norm += references[p] * references[p];
-    }
-
-    const fullSizes = new Int32Array(k);
-    state.shiftX ??= new Float32Array(n);
-    state.shiftY ??= new Float32Array(n);
-    if (items) {
-      for (let r = 0; r < nb; r++) {
-        state.assignment[items[r]] = assignment[r];
-        state.shiftX[items[r]] = poses.shiftX[r];
-        state.shiftY[items[r]] = poses.shiftY[r];
+      // a local shift search once every image has a shift from a full pass (a checkpoint of an
+      // older version has none: its next pass searches the whole grid)
+      const local: LocalShifts | undefined =
+        !isBatch && state.trace.at(-1)?.stage === 'full' && state.shiftX && state.shiftY
+          ? { centreX: state.shiftX, centreY: state.shiftY, radius: localRadius }
+          : undefined;
+      // between two rankings, the classes kept from the last one (plus the own class), while the
+      // references have not moved far from those they were ranked against
+      const widen = 2 ** keptDoublings(state.trace, sigma0);
+      let drift = 0;
+      for (let t = state.trace.length - 1; t >= 0; t--) {
+        const r = state.trace[t];
+        drift += r.referenceChange ?? Infinity;
+        if (r.stage !== 'full' || !r.kept) break;
       }
-    } else {
-      state.assignment = assignment;
-      state.shiftX = poses.shiftX;
-      state.shiftY = poses.shiftY;
-      state.sumPoses = sumPoses;
+      const kept =
+        keeping &&
+        !isBatch &&
+        last?.stage === 'full' &&
+        last.sigma <= KEEP_SIGMA &&
+        last.sigma > sigma0 &&
+        drift <= KEEP_DRIFT * widen &&
+        state.kept !== undefined &&
+        state.keptIteration !== undefined &&
+        iteration - state.keptIteration < refresh * widen
+          ? state.kept
+          : undefined;
+      // a re-ranking: the kept classes and the classes nearest to the own class
+      const neighbours =
+        keeping &&
+        !isBatch &&
+        !kept &&
+        state.kept &&
+        rankAmongNeighbours(last, iteration, state.keptIteration, sigma0)
+          ? neighbourCandidates(
+              state.kept,
+              keep,
+              before,
+              await nearestClasses(state.references, NEIGHBOUR_CLASSES, fine),
+              NEIGHBOUR_CLASSES,
+              keep + NEIGHBOUR_CLASSES,
+            )
+          : undefined;
+      const pass = options.executor?.candidatePass ?? candidatePass;
+      if (!isBatch && spectraPlace === 'memory') spectra ??= await imageSpectra(images, workOptions);
+      if (!isBatch && spectraPlace === 'scratch' && !spectra)
+        spectra = spectraFile = await scratchSpectra(images, workOptions, options.scratch as string);
+      const table = await pass(
+        set,
+        state.references,
+        before,
+        kept ? keep : neighbours ? keep + NEIGHBOUR_CLASSES : m,
+        fine,
+        coarseBand,
+        options.onProgress,
+        local,
+        kept ?? neighbours,
+        isBatch ? undefined : spectra,
+      );
+      // a ranked pass after kept ones: how many images the kept classes would have missed
+      const keptBefore = !isBatch && !kept && last?.kept ? state.kept : undefined;
+      if (keeping && !isBatch && !kept) {
+        state.kept = topClasses(table.score, table.n, table.m, keep, table.classes);
+        state.keptIteration = iteration;
+      }
+      const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
+      for (let i = 0; i < nb; i++) {
+        const c = ownFactor[i] === 1 ? -1 : columnOf(table, i, before[i]);
+        if (c >= 0) table.score[c] *= ownFactor[i];
+      }
+      // the classes of images never assigned yet: the nearest candidate (the driver's initial rule)
+      const assignment = before.slice();
+      for (let i = 0; i < nb; i++) {
+        if (assignment[i] >= 0) continue;
+        let best = -1;
+        let bestD = Infinity;
+        for (let c = i * table.m; c < (i + 1) * table.m; c++) {
+          const h = table.classes[c];
+          if (h >= 0 && (table.score[c] < bestD || (table.score[c] === bestD && h < best))) {
+            bestD = table.score[c];
+            best = h;
+          }
+        }
+        assignment[i] = best;
+      }
+      const sizes = new Int32Array(k);
+      for (let i = 0; i < nb; i++) sizes[assignment[i]]++;
+
+      // d_c exactly as ACK-means defines it: DC_IMAGES random images of the set against all k
+      const dcPicks = rng.fork().sample(nb, Math.min(DC_IMAGES, nb)).sort();
+      const dcImages = new Float32Array(dcPicks.length * dim);
+      const setProvider = asProvider(set, box);
+      for (let r = 0; r < dcPicks.length; r++) dcImages.set(await setProvider.read(dcPicks[r], 1), r * dim);
+      const dcTable = await align(dcImages, state.references, fine);
+      dcPicks.forEach((i, r) => {
+        if (ownFactor[i] !== 1) dcTable.score[r * k + before[i]] *= ownFactor[i];
+      });
+      const dc = characteristicDissimilarity(dcTable.score, dcPicks.length, k, rng.fork(), dcPicks.length);
+      const lambda2 = (beta * dc) / Math.max(1, Math.floor(nb / k));
+      const order = rng.fork().permutation(nb);
+      await ackPassSparse(table, k, assignment, sizes, lambda2, order, options.signal);
+      const emptyAfterPass = countEmpty(sizes);
+      const reseeded = refillSmallClassesSparse(table, k, assignment, sizes, minimumClassSize(nb, k));
+
+      // poses of each image for its own class; J1; images whose class is outside their shortlist
+      const poses = {
+        psi: new Float32Array(nb),
+        shiftX: new Float32Array(nb),
+        shiftY: new Float32Array(nb),
+        mirror: new Uint8Array(nb),
+      };
+      let j1 = 0;
+      let outside = 0;
+      let changed = 0;
+      for (let i = 0; i < nb; i++) {
+        const c = columnOf(table, i, assignment[i]);
+        if (c < 0)
+          throw new Error(`internal: image ${i} is in class ${assignment[i]}, not one of its candidates`);
+        if ((kept || neighbours || m < k) && c === (i + 1) * table.m - 1) outside++;
+        poses.psi[i] = table.psi[c];
+        poses.shiftX[i] = table.shiftX[c];
+        poses.shiftY[i] = table.shiftY[c];
+        poses.mirror[i] = table.mirror[c];
+        j1 += table.score[c];
+        if (assignment[i] !== before[i]) changed++;
+      }
+      let missed = 0;
+      if (keptBefore)
+        for (let i = 0; i < nb; i++) {
+          const c = assignment[i];
+          if (c !== before[i] && !keptBefore.subarray(i * keep, (i + 1) * keep).includes(c)) missed++;
+        }
+      // the class sums: after a full pass, of each image at its summed pose; updated here by the
+      // images that changed when the sums of the last pass are at hand, else made afresh
+      const summed =
+        !isBatch && state.sumPoses && last?.stage === 'full'
+          ? summedPoses(state.sumPoses, poses, before, assignment, sumRadius)
+          : undefined;
+      const sumPoses = summed?.poses ?? poses;
+      let sums: ClassSums;
+      if (
+        summed &&
+        state.sumPoses &&
+        !sumsOf &&
+        held?.iteration === state.iteration &&
+        summed.changed.length <= SUM_UPDATE_MAX * nb
+      ) {
+        sums = held.sums;
+        await updateSumsBy(sums, set, box, k, summed.changed, before, state.sumPoses, assignment, sumPoses, {
+          ...job,
+          quantum,
+        });
+      } else {
+        // (a batch's halves go by the images' places in the batch, wherever it is summed)
+        sums = await (sumsOf ?? classSums)(set, box, assignment, k, sumPoses, { ...job, quantum });
+      }
+      held = isBatch ? undefined : { sums, iteration };
+      const avg = await classAveragesFromSums(sums, k, box, job);
+      const references = avg.averages.slice();
+      for (let j = 0; j < k; j++)
+        if (avg.sizes[j] === 0) references.set(state.references.subarray(j * dim, (j + 1) * dim), j * dim);
+
+      let moved = 0;
+      let norm = 0;
+      for (let p = 0; p < references.length; p++) {
+        const d = references[p] - state.references[p];
+        moved += d * d;
+        norm += references[p] * references[p];
+      }
+
+      const fullSizes = new Int32Array(k);
+      state.shiftX ??= new Float32Array(n);
+      state.shiftY ??= new Float32Array(n);
+      if (items) {
+        for (let r = 0; r < nb; r++) {
+          state.assignment[items[r]] = assignment[r];
+          state.shiftX[items[r]] = poses.shiftX[r];
+          state.shiftY[items[r]] = poses.shiftY[r];
+        }
+      } else {
+        state.assignment = assignment;
+        state.shiftX = poses.shiftX;
+        state.shiftY = poses.shiftY;
+        state.sumPoses = sumPoses;
+      }
+      for (let i = 0; i < n; i++) if (state.assignment[i] >= 0) fullSizes[state.assignment[i]]++;
+      const sigma = changed / nb;
+      const visitsBefore = state.trace.at(-1)?.visits ?? 0;
+      const record: ScaleRecord = {
+        iteration,
+        sigma,
+        changed,
+        j1,
+        j2: sizeTerm(sizes, lambda2 / 2),
+        dc,
+        lambda: lambda2 / 2,
+        sizes: Array.from(isBatch ? sizes : fullSizes),
+        empty: emptyAfterPass,
+        reseeded,
+        seconds: (performance.now() - t0) / 1000,
+        capReached: false,
+        stage: isBatch ? 'batch' : 'full',
+        setSize: nb,
+        visits: visitsBefore + nb / n,
+        outsideShortlist: outside / nb,
+        referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
+        ...(kept ? { kept: true } : {}),
+        ...(neighbours ? { neighbours: true } : {}),
+        ...(keptBefore ? { keptMissed: missed / nb } : {}),
+        ...(summed ? { sumsUpdated: summed.changed.length / nb } : {}),
+      };
+      state.iteration = iteration;
+      state.references = references;
+      // only a pass that ranked every class can end the run: a kept pass with σ ≤ σ0 is followed
+      // by a coarse ranking, or first by a re-ranking among neighbours when its kept classes were
+      // ranked long ago (kept or neighbouring classes may hold back images that would move)
+      state.converged = !isBatch && !kept && !neighbours && sigma <= sigma0;
+      state.trace.push(record);
+      if (!state.converged && state.iteration >= cap) record.capReached = true;
+      if (options.onIteration) await options.onIteration(record, snapshot(state));
     }
-    for (let i = 0; i < n; i++) if (state.assignment[i] >= 0) fullSizes[state.assignment[i]]++;
-    const sigma = changed / nb;
-    const visitsBefore = state.trace.at(-1)?.visits ?? 0;
-    const record: ScaleRecord = {
-      iteration,
-      sigma,
-      changed,
-      j1,
-      j2: sizeTerm(sizes, lambda2 / 2),
-      dc,
-      lambda: lambda2 / 2,
-      sizes: Array.from(isBatch ? sizes : fullSizes),
-      empty: emptyAfterPass,
-      reseeded,
-      seconds: (performance.now() - t0) / 1000,
-      capReached: false,
-      stage: isBatch ? 'batch' : 'full',
-      setSize: nb,
-      visits: visitsBefore + nb / n,
-      outsideShortlist: outside / nb,
-      referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
-      ...(kept ? { kept: true } : {}),
-      ...(neighbours ? { neighbours: true } : {}),
-      ...(keptBefore ? { keptMissed: missed / nb } : {}),
-      ...(summed ? { sumsUpdated: summed.changed.length / nb } : {}),
-    };
-    state.iteration = iteration;
-    state.references = references;
-    // only a pass that ranked every class can end the run: a kept pass with σ ≤ σ0 is followed
-    // by a coarse ranking, or first by a re-ranking among neighbours when its kept classes were
-    // ranked long ago (kept or neighbouring classes may hold back images that would move)
-    state.converged = !isBatch && !kept && !neighbours && sigma <= sigma0;
-    state.trace.push(record);
-    if (!state.converged && state.iteration >= cap) record.capReached = true;
-    if (options.onIteration) await options.onIteration(record, snapshot(state));
+  } finally {
+    await spectraFile?.close(); // the scratch file's space is freed
   }
   const final = snapshot(state);
   const sizes = new Int32Array(k);

@@ -7,11 +7,16 @@
  * keeps it until the descriptor closes), so it never outlives the process, even after kill -9,
  * and nothing is left in the folder on failure. A missing, read-only or too small folder fails
  * up front with one {@link AckmeansError} `ERR_SCRATCH` naming the folder.
+ *
+ * The scale engine keeps the images' polar spectra ({@link scratchSpectra}) in a second such
+ * file, float32, when they are too large to hold in memory.
  */
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, statfs, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type ImageProvider, SpareArrays } from '../align/provider.js';
+import { type ImageSpectra, imageSpectraBlocks } from '../align/candidates.js';
+import { type AlignOptions, resolveAlignOptions } from '../align/options.js';
+import { type ImageProvider, type Images, SpareArrays } from '../align/provider.js';
 import { AckmeansError, checkFloat32Array } from '../errors.js';
 import { native } from '../native.js';
 
@@ -81,6 +86,142 @@ function describeFsError(dir: string, err: unknown): AckmeansError {
 }
 
 /**
+ * A new scratch file in `folder` (absolute), unlinked at once: its space stays ours until the
+ * handle closes, or the process ends (even by kill -9), and nothing is left in the folder.
+ * @throws AckmeansError `ERR_SCRATCH` naming the folder.
+ */
+async function openScratchFile(folder: string, extension: string): Promise<FileHandle> {
+  const path = join(
+    folder,
+    `.ackmeans-scratch-${process.pid}-${randomBytes(6).toString('hex')}.${extension}`,
+  );
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'wx+', 0o600);
+  } catch (err) {
+    throw describeFsError(folder, err);
+  }
+  await unlink(path).catch(() => undefined);
+  return handle;
+}
+
+/** Bytes free for us in `folder` (statfs), or 0 when it cannot be asked. */
+export async function freeBytes(folder: string): Promise<number> {
+  const fs = await statfs(folder).catch(() => undefined);
+  return fs ? Number(fs.bavail) * Number(fs.bsize) : 0;
+}
+
+/** Writes all of `buf` at `position` of `handle`; file-system failures name the folder. */
+async function writeAll(
+  handle: FileHandle,
+  folder: string,
+  buf: Uint8Array,
+  position: number,
+): Promise<void> {
+  try {
+    let done = 0;
+    while (done < buf.byteLength) {
+      const { bytesWritten } = await handle.write(buf, done, buf.byteLength - done, position + done);
+      done += bytesWritten;
+    }
+  } catch (err) {
+    throw describeFsError(folder, err);
+  }
+}
+
+/** Reads all of `buf` from `position` of `handle`; a short file is an `ERR_SCRATCH` naming `what`. */
+async function readAll(
+  handle: FileHandle,
+  folder: string,
+  what: string,
+  buf: Uint8Array,
+  position: number,
+): Promise<void> {
+  let done = 0;
+  while (done < buf.byteLength) {
+    const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, position + done);
+    if (bytesRead === 0) throw scratchError(folder, `${what} ended early`);
+    done += bytesRead;
+  }
+}
+
+/** Kept image spectra in a scratch file: {@link ImageSpectra} plus the file's size and release. */
+export interface ScratchSpectra extends ImageSpectra {
+  /** Bytes of the scratch file. */
+  readonly bytes: number;
+  /** Closes the file (its space is freed). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The images' kept spectra for a search with `options` (see {@link ImageSpectra}), written block
+ * by block to a float32 scratch file in `dir` and read back in blocks, for sets whose spectra are
+ * too large to hold in memory: only the norms (8 bytes an image) stay in memory, and a block read
+ * is a third of the bytes of the float16 images it replaces, with no resampling. The same bits as
+ * {@link imageSpectra}.
+ * @throws AckmeansError `ERR_SCRATCH` naming the folder (missing, not writable, full).
+ */
+export async function scratchSpectra(
+  images: Images,
+  options: AlignOptions,
+  dir: string,
+): Promise<ScratchSpectra> {
+  const folder = resolve(dir);
+  const handle = await openScratchFile(folder, 'f32');
+  let isOpen = true;
+  const close = async (): Promise<void> => {
+    if (!isOpen) return;
+    isOpen = false;
+    await handle.close();
+  };
+  try {
+    const bytesPerImage =
+      4 * native().imageSpectrumFloats({ settings: resolveAlignOptions(options).settings });
+    const made = await imageSpectraBlocks(images, options, (start, spectra) =>
+      writeAll(
+        handle,
+        folder,
+        new Uint8Array(spectra.buffer, spectra.byteOffset, spectra.byteLength),
+        start * bytesPerImage,
+      ),
+    );
+    return {
+      ...made,
+      bytes: made.n * bytesPerImage,
+      read: async (start, count, out) => {
+        if (!isOpen) throw new Error('scratch spectra: read after close');
+        if (
+          !Number.isInteger(start) ||
+          !Number.isInteger(count) ||
+          start < 0 ||
+          count < 0 ||
+          start + count > made.n
+        )
+          throw new RangeError(
+            `scratch spectra: images ${start}..${start + count - 1} are outside 0..${made.n - 1}`,
+          );
+        const values = count * made.floats;
+        if (out !== undefined && (!(out instanceof Float32Array) || out.length < values))
+          throw new RangeError(`scratch spectra: out must be a Float32Array of at least ${values} values`);
+        const into = out ? out.subarray(0, values) : new Float32Array(values);
+        await readAll(
+          handle,
+          folder,
+          'the spectra file',
+          new Uint8Array(into.buffer, into.byteOffset, into.byteLength),
+          start * bytesPerImage,
+        );
+        return into;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
  * Creates a scratch stack of images of box² pixels in `dir`. When `expectedImages` is given, the
  * folder must have room for them (checked with statfs before anything is written).
  * @throws AckmeansError `ERR_SCRATCH` naming the folder (missing, not writable, too little space).
@@ -104,15 +245,7 @@ export async function createScratchStack(
         `needs ${formatBytes(need)} for the working stack, only ${formatBytes(free)} free (use --scratch DIR elsewhere)`,
       );
   }
-  const path = join(folder, `.ackmeans-scratch-${process.pid}-${randomBytes(6).toString('hex')}.f16`);
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'wx+', 0o600);
-  } catch (err) {
-    throw describeFsError(folder, err);
-  }
-  // Unlinked at once: the space stays ours until close (or process exit, even kill -9).
-  await unlink(path).catch(() => undefined);
+  const handle = await openScratchFile(folder, 'f16');
   let n = 0;
   let bytes = 0;
   let state: 'writing' | 'reading' | 'closed' = 'writing';
@@ -127,12 +260,7 @@ export async function createScratchStack(
     try {
       const bits = spare.subarray(0, values);
       const buf = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
-      let done = 0;
-      while (done < buf.byteLength) {
-        const { bytesRead } = await handle.read(buf, done, buf.byteLength - done, start * imageBytes + done);
-        if (bytesRead === 0) throw scratchError(folder, 'the scratch stack ended early');
-        done += bytesRead;
-      }
+      await readAll(handle, folder, 'the scratch stack', buf, start * imageBytes);
       return await decodeFloat16Native(bits, out);
     } finally {
       spareBits.giveBack(spare);
@@ -154,15 +282,7 @@ export async function createScratchStack(
       if (count === 0) return;
       const bits = await encodeFloat16Native(images);
       const buf = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
-      try {
-        let done = 0;
-        while (done < buf.byteLength) {
-          const { bytesWritten } = await handle.write(buf, done, buf.byteLength - done, bytes + done);
-          done += bytesWritten;
-        }
-      } catch (err) {
-        throw describeFsError(folder, err);
-      }
+      await writeAll(handle, folder, buf, bytes);
       bytes += buf.byteLength;
       n += count;
     },

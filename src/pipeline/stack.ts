@@ -56,6 +56,8 @@ export interface WorkingStack {
   quarantined: QuarantinedParticle[];
   /** Scratch-file bytes used (0 in memory). */
   scratchBytes: number;
+  /** The folder of the scratch file (absolute), when the stack streams through one. */
+  scratchDir?: string;
   /** Releases the scratch file (nothing in memory). Idempotent. */
   close(): Promise<void>;
 }
@@ -216,6 +218,7 @@ export async function prepareStack(
       kept: Int32Array.from(kept),
       quarantined,
       scratchBytes: scratch?.bytes ?? 0,
+      ...(scratch ? { scratchDir: scratch.dir } : {}),
       close: async () => {
         await scratch?.close();
       },

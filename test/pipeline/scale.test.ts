@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyCandidateTable } from '../../src/align/candidates.js';
 import { ackPass } from '../../src/cluster/ack.js';
@@ -14,6 +17,7 @@ import {
   neighbourCandidates,
   pickBatch,
   runScale,
+  spectraPlacement,
   subsetProvider,
   summedPoses,
 } from '../../src/pipeline/scale.js';
@@ -413,6 +417,21 @@ describe('runScale', () => {
     expect((kept.trace as ScaleRecord[]).some((r) => r.kept)).toBe(true);
     expect(kept.assignment).toEqual(resampled.assignment);
     expect(kept.references).toEqual(resampled.references);
+    // kept in a scratch file (as sets too large for memory are): the same classes, nothing left
+    const dir = mkdtempSync(join(tmpdir(), 'ack-spectra-'));
+    try {
+      const onFile = { ...shifting, scratch: dir, inMemorySpectraLimit: 0 };
+      expect((await spectraPlacement(n, onFile)).place).toBe('scratch');
+      expect((await spectraPlacement(n, shifting)).place).toBe('memory');
+      expect((await spectraPlacement(n, { ...onFile, localShiftRadius: 5 })).place).toBe('none');
+      expect((await spectraPlacement(n, { ...shifting, inMemorySpectraLimit: 0 })).place).toBe('none');
+      const filed = await runScale(images, onFile);
+      expect(filed.assignment).toEqual(kept.assignment);
+      expect(filed.references).toEqual(kept.references);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('with a local shift window: stays in its window, and resumes bit-identically', async () => {

@@ -19,7 +19,13 @@ import { preprocessImages } from '../../src/pipeline/preprocess.js';
 import { screenImages } from '../../src/pipeline/quarantine.js';
 import { runClassification } from '../../src/pipeline/run.js';
 import { type ImageProvider, imageBlocks } from '../../src/align/provider.js';
-import { createScratchStack, decodeFloat16Native, encodeFloat16Native } from '../../src/pipeline/scratch.js';
+import { imageSpectra } from '../../src/align/candidates.js';
+import {
+  createScratchStack,
+  decodeFloat16Native,
+  encodeFloat16Native,
+  scratchSpectra,
+} from '../../src/pipeline/scratch.js';
 import { type ParticleInput, prepareStack, stackImages } from '../../src/pipeline/stack.js';
 import { randomArray } from '../helpers/random.js';
 import { simulateStack } from './simulate.js';
@@ -258,6 +264,39 @@ describe('classification from a streamed working stack', () => {
       await set.close();
     }
   }, 120_000);
+});
+
+describe('kept image spectra in a scratch file', () => {
+  const box = 24;
+  const settings = { box, lastRing: 10, shiftRange: 1, bandLimit: 0.3, shiftReferences: true, threads: 2 };
+  it('holds the bits of the in-memory spectra, leaves nothing in the folder, and names bad folders', async () => {
+    const n = 2500; // more than one block of 2,048
+    const images = randomArray(n * box * box, 7);
+    const dir = tempDir();
+    const memory = await imageSpectra(images, settings);
+    const file = await scratchSpectra(images, settings, dir);
+    try {
+      expect(readdirSync(dir)).toEqual([]); // unlinked at once
+      expect(file.bytes).toBe(n * 4 * memory.floats);
+      expect(file.norms).toEqual(memory.norms);
+      expect(await file.read(0, n)).toEqual(await memory.read(0, n));
+      const out = new Float32Array(10 * file.floats + 5);
+      const part = await file.read(2040, 10, out);
+      expect(part.buffer).toBe(out.buffer);
+      expect(part).toEqual(await memory.read(2040, 10));
+      await expect(file.read(n - 1, 2)).rejects.toThrow(RangeError);
+      await expect(file.read(0, 2, new Float32Array(1))).rejects.toThrow(RangeError);
+    } finally {
+      await file.close();
+      await file.close(); // idempotent
+    }
+    await expect(file.read(0, 1)).rejects.toThrow(/after close/);
+    const missing = join(dir, 'missing');
+    await expect(scratchSpectra(images, settings, missing)).rejects.toMatchObject({
+      code: 'ERR_SCRATCH',
+      message: expect.stringContaining(missing),
+    });
+  }, 60_000);
 });
 
 describe('bad scratch folders', () => {
