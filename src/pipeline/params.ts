@@ -16,7 +16,6 @@ import {
   DEFAULT_SHORTLIST_REFRESH,
   KEEP_DRIFT,
   KEEP_SIGMA,
-  FRESH_KEPT_PASSES,
   KEPT_CANDIDATES,
   NEIGHBOUR_CLASSES,
 } from './scale.js';
@@ -275,15 +274,14 @@ export const PARAMS = {
    * plus its own (default {@link DEFAULT_SHORTLIST_REFRESH}; 1: rank every pass). Both limits
    * double after each re-ranking in a row that found the kept classes had held back at most
    * 0.1·σ0 of the images per kept pass (up to 8×; `keptDoublings` in src/pipeline/scale.ts).
-   * While σ > σ0, and after more than {@link FRESH_KEPT_PASSES} kept passes in a row, a
-   * re-ranking aligns each image to its kept classes and the {@link NEIGHBOUR_CLASSES} classes
-   * nearest to its own instead of running the coarse stage; only a coarse ranking ends the run.
-   * Measured (BENCHMARKS.md, rounds 9–12).
+   * While σ > σ0 a re-ranking aligns each image to its kept classes and the
+   * {@link NEIGHBOUR_CLASSES} classes nearest to its own instead of running the coarse stage; only a coarse ranking
+   * ends the run. Measured (BENCHMARKS.md, rounds 9–11).
    */
   shortlistRefresh: spec({
     schema: z.int().min(1).max(1000),
     default: DEFAULT_SHORTLIST_REFRESH,
-    help: `scale engine: rank all classes at least every N full passes; between, once σ ≤ ${KEEP_SIGMA} and while the references moved ≤ ${KEEP_DRIFT}, align each image to its ${KEPT_CANDIDATES} best classes of the last ranking and its own (1: rank every pass); both limits double, up to 8×, while re-rankings find few images held back; while σ > σ0 (or after over ${FRESH_KEPT_PASSES} kept passes in a row) a re-ranking tries the kept classes and the ${NEIGHBOUR_CLASSES} nearest to the own class instead of all`,
+    help: `scale engine: rank all classes at least every N full passes; between, once σ ≤ ${KEEP_SIGMA} and while the references moved ≤ ${KEEP_DRIFT}, align each image to its ${KEPT_CANDIDATES} best classes of the last ranking and its own (1: rank every pass); both limits double, up to 8×, while re-rankings find few images held back; while σ > σ0 a re-ranking tries the kept classes and the ${NEIGHBOUR_CLASSES} nearest to the own class instead of all`,
     unit: 'N',
   }),
   /**

@@ -31,9 +31,8 @@
  * per kept pass, the interval and the drift allowance double ({@link keptDoublings}). While σ > σ0
  * such a re-ranking skips the coarse stage: each image is aligned to its kept classes and the
  * {@link NEIGHBOUR_CLASSES} classes nearest to its own ({@link nearestClasses}: the class averages
- * aligned to each other), since an image that leaves its class goes to a similar one; so does a
- * ranking after a kept pass with σ ≤ σ0 when the kept classes are stale ({@link
- * rankAmongNeighbours}). Only a pass that ranked all k by the coarse stage ends the run on σ ≤ σ0.
+ * aligned to each other), since an image that leaves its class goes to a similar one. Only a pass
+ * that ranked all k by the coarse stage ends the run on σ ≤ σ0.
  * As in the exhaustive driver (src/cluster/own-class.ts),
  * each image is measured against its own class's average without it, and a class left with
  * fewer than 2 members is refilled from the largest. The characteristic dissimilarity d_c is
@@ -96,21 +95,12 @@ export const DEFAULT_SHORTLIST_REFRESH = 8;
 /** Classes kept per image between two rankings (its best by the full alignment; own class extra). */
 export const KEPT_CANDIDATES = 4;
 /**
- * A re-ranking (a ranked pass after kept ones: {@link rankAmongNeighbours}) aligns each image to its kept classes
+ * A re-ranking (a ranked pass after kept ones, while σ > σ0) aligns each image to its kept classes
  * and this many classes nearest to its own (by the alignment of the class averages to each other)
  * instead of ranking all k by the coarse stage: an image that leaves its class goes to a similar
  * one. Only a coarse ranking ends the run (see {@link ScaleRecord.neighbours}).
  */
 export const NEIGHBOUR_CLASSES = 8;
-/**
- * A kept pass that reached σ ≤ σ0 is followed by a coarse ranking (the only pass that can end
- * the run) when at most this many kept passes ran since the kept classes were ranked; after more,
- * by a re-ranking among neighbours first: kept classes ranked long ago hold back images that
- * would move (at 10⁶ × 200 the coarse ranking after 12 kept passes found σ 0.0136 > σ0, twice the
- * cost of the 4 kept passes it took to get back), and a re-ranking among neighbours finds most of
- * them at a quarter of a coarse ranking's cost ({@link rankAmongNeighbours}).
- */
-export const FRESH_KEPT_PASSES = 3;
 /** Kept classes are used only once a full pass changed the class of at most this fraction. */
 export const KEEP_SIGMA = 0.15;
 /**
@@ -575,23 +565,6 @@ export async function nearestClasses(
 }
 
 /**
- * Whether the ranked pass after `last` re-ranks among the kept and neighbouring classes instead
- * of ranking all k by the coarse stage: only right after a kept pass, and then while σ > σ0, or
- * when more than {@link FRESH_KEPT_PASSES} kept passes ran since the kept classes were ranked (at
- * `keptIteration`; the next pass is `iteration`). A re-ranking cannot end the run, so a kept pass
- * with σ ≤ σ0 is always followed, sooner or later, by a coarse ranking.
- */
-export function rankAmongNeighbours(
-  last: ScaleRecord | undefined,
-  iteration: number,
-  keptIteration: number | undefined,
-  sigma0: number,
-): boolean {
-  if (!last?.kept || keptIteration === undefined) return false;
-  return last.sigma > sigma0 || iteration - 1 - keptIteration > FRESH_KEPT_PASSES;
-}
-
-/**
  * Each image's candidates for a re-ranking (n·width, −1 for an empty slot): its `keep` kept
  * classes, then the classes nearest to its own class `own[i]` not already listed.
  */
@@ -880,13 +853,9 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         iteration - state.keptIteration < refresh * widen
           ? state.kept
           : undefined;
-      // a re-ranking: the kept classes and the classes nearest to the own class
+      // a re-ranking while σ > σ0: the kept classes and the classes nearest to the own class
       const neighbours =
-        keeping &&
-        !isBatch &&
-        !kept &&
-        state.kept &&
-        rankAmongNeighbours(last, iteration, state.keptIteration, sigma0)
+        keeping && !isBatch && !kept && last?.kept && last.sigma > sigma0 && state.kept
           ? neighbourCandidates(
               state.kept,
               keep,
@@ -1067,8 +1036,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       state.iteration = iteration;
       state.references = references;
       // only a pass that ranked every class can end the run: a kept pass with σ ≤ σ0 is followed
-      // by a coarse ranking, or first by a re-ranking among neighbours when its kept classes were
-      // ranked long ago (kept or neighbouring classes may hold back images that would move)
+      // by a coarse ranking (kept or neighbouring classes may hold back images that would move)
       state.converged = !isBatch && !kept && !neighbours && sigma <= sigma0;
       state.trace.push(record);
       if (!state.converged && state.iteration >= cap) record.capReached = true;

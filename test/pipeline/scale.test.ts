@@ -9,11 +9,9 @@ import {
   type ScaleState,
   ackPassSparse,
   batchSchedule,
-  FRESH_KEPT_PASSES,
   SUM_POSE_TOLERANCE,
   keptDoublings,
   nearestClasses,
-  rankAmongNeighbours,
   neighbourCandidates,
   pickBatch,
   runScale,
@@ -126,24 +124,6 @@ describe('keptDoublings', () => {
     // σ0 = 0: only a re-ranking that found nothing held back counts
     expect(keptDoublings([ranked, r(true), r(false, 0)], 0)).toBe(1);
     expect(keptDoublings([ranked, r(true), r(false, 1e-9)], 0)).toBe(0);
-  });
-});
-
-describe('rankAmongNeighbours', () => {
-  const rec = (sigma: number, kept: boolean): ScaleRecord =>
-    ({ stage: 'full', sigma, ...(kept ? { kept } : {}) }) as ScaleRecord;
-  it('re-ranks among neighbours after a kept pass while σ > σ0, or when the kept classes are stale', () => {
-    // right after a kept pass with σ > σ0, however fresh
-    expect(rankAmongNeighbours(rec(0.02, true), 8, 6, 0.01)).toBe(true);
-    // σ ≤ σ0 with at most FRESH_KEPT_PASSES kept passes since the ranking (at 6): the coarse ranking
-    expect(rankAmongNeighbours(rec(0.009, true), 8, 6, 0.01)).toBe(false);
-    expect(rankAmongNeighbours(rec(0.009, true), 6 + 1 + FRESH_KEPT_PASSES, 6, 0.01)).toBe(false);
-    // one kept pass more: the kept classes are stale, re-rank among neighbours first
-    expect(rankAmongNeighbours(rec(0.009, true), 6 + 2 + FRESH_KEPT_PASSES, 6, 0.01)).toBe(true);
-    // never after a ranked pass, nor without kept classes
-    expect(rankAmongNeighbours(rec(0.02, false), 20, 6, 0.01)).toBe(false);
-    expect(rankAmongNeighbours(undefined, 20, 6, 0.01)).toBe(false);
-    expect(rankAmongNeighbours(rec(0.02, true), 20, undefined, 0.01)).toBe(false);
   });
 });
 
