@@ -22,7 +22,14 @@ import {
   resolveAlignOptions,
   windowOf,
 } from './options.js';
-import { type ImageProvider, type Images, blockProgress, imageBlocks, imageCount } from './provider.js';
+import {
+  type ImageProvider,
+  type Images,
+  blockProgress,
+  imageBlocks,
+  imageCount,
+  readAhead,
+} from './provider.js';
 import { preprocessImages } from '../pipeline/preprocess.js';
 
 /** A sparse alignment table: per image, `m` columns of (class, score, pose). */
@@ -282,21 +289,10 @@ async function* spectraBlocks(
   n: number,
 ): AsyncGenerator<{ start: number; count: number; spectra: Float32Array }> {
   const slots = [0, 1].map(() => new Float32Array(Math.min(n, CANDIDATE_BLOCK) * spectra.floats));
-  const read = (start: number): Promise<Float32Array> => {
-    const p = spectra.read(start, Math.min(CANDIDATE_BLOCK, n - start), slots[(start / CANDIDATE_BLOCK) % 2]);
-    p.catch(() => undefined); // a read the caller never awaits (it stopped early)
-    return p;
-  };
-  let next = read(0);
-  try {
-    for (let start = 0; start < n; start += CANDIDATE_BLOCK) {
-      const data = await next;
-      if (start + CANDIDATE_BLOCK < n) next = read(start + CANDIDATE_BLOCK);
-      yield { start, count: Math.min(CANDIDATE_BLOCK, n - start), spectra: data };
-    }
-  } finally {
-    await next.catch(() => undefined); // no read may still be writing into a buffer
-  }
+  for await (const b of readAhead(n, CANDIDATE_BLOCK, (start, count) =>
+    spectra.read(start, count, slots[(start / CANDIDATE_BLOCK) % 2]),
+  ))
+    yield { start: b.start, count: b.count, spectra: b.data };
 }
 
 /**

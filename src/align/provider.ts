@@ -84,8 +84,7 @@ export async function* imageBlocks(
   const n = images.n;
   const provider = images;
   const slots: Float32Array[] = [];
-  const read = async (start: number): Promise<Float32Array> => {
-    const count = Math.min(block, n - start);
+  const read = async (start: number, count: number): Promise<Float32Array> => {
     let got: Float32Array;
     if (provider.readInto) {
       const slot = Math.floor(start / block) % 2;
@@ -100,8 +99,25 @@ export async function* imageBlocks(
       );
     return data;
   };
-  const prefetch = (start: number): Promise<Float32Array> => {
-    const p = read(start);
+  try {
+    for await (const b of readAhead(n, block, read)) yield { start: b.start, count: b.count, images: b.data };
+  } finally {
+    for (const b of slots) if (b) blockBuffers.giveBack(b);
+  }
+}
+
+/**
+ * Blocks start = 0, block, 2·block, … (< n) of `read(start, count)`, in order, each next block read
+ * while the caller works on the current one; when the generator ends, even early, no read is
+ * left running (so buffers a read writes into can be given back).
+ */
+export async function* readAhead<T>(
+  n: number,
+  block: number,
+  read: (start: number, count: number) => Promise<T>,
+): AsyncGenerator<{ start: number; count: number; data: T }> {
+  const prefetch = (start: number): Promise<T> => {
+    const p = read(start, Math.min(block, n - start));
     p.catch(() => undefined); // a read the caller never awaits (it stopped early) must not be an unhandled rejection
     return p;
   };
@@ -110,11 +126,10 @@ export async function* imageBlocks(
     for (let start = 0; start < n; start += block) {
       const data = await next;
       if (start + block < n) next = prefetch(start + block);
-      yield { start, count: data.length / dim, images: data };
+      yield { start, count: Math.min(block, n - start), data };
     }
   } finally {
-    await next.catch(() => undefined); // no read may still be writing into a buffer given back
-    for (const b of slots) if (b) blockBuffers.giveBack(b);
+    await next.catch(() => undefined);
   }
 }
 
