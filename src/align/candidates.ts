@@ -119,17 +119,24 @@ export function imageSpectraBytes(n: number, options: AlignOptions): number | un
   return floats > 0 ? n * (4 * floats + 8) : undefined;
 }
 
+/** Where {@link imageSpectraBlocks} puts each block's spectra. */
+export interface SpectraSink {
+  /** The array to fill with the spectra of images start..start+count−1 (count·floats values). */
+  into(start: number, count: number, floats: number): Float32Array;
+  /** Called with that array once it is filled, in order (awaited). */
+  done?(start: number, spectra: Float32Array): Promise<void>;
+}
+
 /**
  * Makes each image's side of a search with `options` (which must search the shifts on the
- * references' side), block by block: `sink(start, spectra)` gets the spectra of images
- * start..start+count−1 (count·floats values, valid until it resolves) in order.
+ * references' side), block by block, into the arrays `sink` gives.
  * @returns floats per image, the n norms and the resolved settings.
  * @throws RangeError when the options do not shift the references.
  */
 export async function imageSpectraBlocks(
   images: Images,
   options: AlignOptions,
-  sink: (start: number, spectra: Float32Array) => Promise<void> | void,
+  sink: SpectraSink,
 ): Promise<Omit<ImageSpectra, 'read'>> {
   const { settings, threads, signal } = resolveAlignOptions(options);
   const box = settings.box;
@@ -138,9 +145,8 @@ export async function imageSpectraBlocks(
   if (floats === 0)
     throw new RangeError("image spectra need the shifts searched on the references' side (shiftReferences)");
   const norms = new Float64Array(n);
-  const buffer = new Float32Array(Math.min(n, CANDIDATE_BLOCK) * floats);
   for await (const block of imageBlocks(asProvider(images, box), box, CANDIDATE_BLOCK)) {
-    const spectra = buffer.subarray(0, block.count * floats);
+    const spectra = sink.into(block.start, block.count, floats);
     await runNativeJob(
       (control) =>
         native().imageSpectra({
@@ -154,7 +160,7 @@ export async function imageSpectraBlocks(
         }),
       { signal },
     );
-    await sink(block.start, spectra);
+    await sink.done?.(block.start, spectra);
   }
   return { n, floats, norms, settings };
 }
@@ -165,11 +171,14 @@ export async function imageSpectraBlocks(
  * @throws RangeError when the options do not shift the references.
  */
 export async function imageSpectra(images: Images, options: AlignOptions): Promise<ImageSpectra> {
-  const floats = native().imageSpectrumFloats({ settings: resolveAlignOptions(options).settings });
-  const all = new Float32Array(imageCount('images', images, options.box) * floats);
-  const made = await imageSpectraBlocks(images, options, (start, spectra) =>
-    all.set(spectra, start * floats),
-  );
+  const n = imageCount('images', images, options.box);
+  let all = new Float32Array(0);
+  const made = await imageSpectraBlocks(images, options, {
+    into: (start, count, floats) => {
+      if (all.length === 0) all = new Float32Array(n * floats);
+      return all.subarray(start * floats, (start + count) * floats);
+    },
+  });
   return {
     ...made,
     read: async (start, count) => all.subarray(start * made.floats, (start + count) * made.floats),
@@ -258,13 +267,7 @@ export async function alignCandidates(
       (control) =>
         native().alignCandidates({
           ...('spectra' in block
-            ? {
-                spectra: block.spectra,
-                spectraNorms: (spectra as ImageSpectra).norms.subarray(
-                  block.start,
-                  block.start + block.count,
-                ),
-              }
+            ? { spectra: block.spectra, spectraNorms: block.norms }
             : { images: block.images }),
           n: block.count,
           references,
@@ -287,12 +290,17 @@ export async function alignCandidates(
 async function* spectraBlocks(
   spectra: ImageSpectra,
   n: number,
-): AsyncGenerator<{ start: number; count: number; spectra: Float32Array }> {
+): AsyncGenerator<{ start: number; count: number; spectra: Float32Array; norms: Float64Array }> {
   const slots = [0, 1].map(() => new Float32Array(Math.min(n, CANDIDATE_BLOCK) * spectra.floats));
   for await (const b of readAhead(n, CANDIDATE_BLOCK, (start, count) =>
     spectra.read(start, count, slots[(start / CANDIDATE_BLOCK) % 2]),
   ))
-    yield { start: b.start, count: b.count, spectra: b.data };
+    yield {
+      start: b.start,
+      count: b.count,
+      spectra: b.data,
+      norms: spectra.norms.subarray(b.start, b.start + b.count),
+    };
 }
 
 /**

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, statfs, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type ImageSpectra, imageSpectraBlocks } from '../align/candidates.js';
-import { type AlignOptions, resolveAlignOptions } from '../align/options.js';
+import type { AlignOptions } from '../align/options.js';
 import { type ImageProvider, type Images, SpareArrays } from '../align/provider.js';
 import { AckmeansError, checkFloat32Array } from '../errors.js';
 import { native } from '../native.js';
@@ -175,16 +175,22 @@ export async function scratchSpectra(
     await handle.close();
   };
   try {
-    const bytesPerImage =
-      4 * native().imageSpectrumFloats({ settings: resolveAlignOptions(options).settings });
-    const made = await imageSpectraBlocks(images, options, (start, spectra) =>
-      writeAll(
-        handle,
-        folder,
-        new Uint8Array(spectra.buffer, spectra.byteOffset, spectra.byteLength),
-        start * bytesPerImage,
-      ),
-    );
+    let buffer = new Float32Array(0); // the first block is the largest
+    let bytesPerImage = 0;
+    const made = await imageSpectraBlocks(images, options, {
+      into: (_start, count, floats) => {
+        if (buffer.length === 0) buffer = new Float32Array(count * floats);
+        bytesPerImage = 4 * floats;
+        return buffer.subarray(0, count * floats);
+      },
+      done: (start, spectra) =>
+        writeAll(
+          handle,
+          folder,
+          new Uint8Array(spectra.buffer, spectra.byteOffset, spectra.byteLength),
+          start * bytesPerImage,
+        ),
+    });
     return {
       ...made,
       bytes: made.n * bytesPerImage,
