@@ -279,6 +279,20 @@ export interface NativeAddon {
   float16Encode(options: { values: Float32Array }): Promise<Uint16Array>;
   /** float32 values of binary16 bit patterns, in a new array or in `out` (≥ bits.length values). */
   float16Decode(options: { bits: Uint16Array; out?: Float32Array }): Promise<Float32Array>;
+  /**
+   * Images `items` (each in 0..images−1) of `values` binary16 values each, image i at byte
+   * offset + 2·values·i of file descriptor `fd`, decoded into `out` in the order of items (runs of
+   * consecutive items read at once). Rejects with "read failed: …" or "the file ended early".
+   */
+  float16Gather(options: {
+    fd: number;
+    offset: number;
+    images: number;
+    values: number;
+    items: Int32Array;
+    out: Float32Array;
+    threads: number;
+  }): Promise<Float32Array>;
   /** Projections of a cubic map along n rotation matrices (RELION's convention). */
   projectVolume(
     options: NativeJob & {
@@ -320,6 +334,7 @@ export const NATIVE_EXPORTS: Readonly<Record<keyof NativeAddon, 0 | 1>> = {
   preprocessStack: 1,
   float16Encode: 1,
   float16Decode: 1,
+  float16Gather: 1,
   wienerAccumulate: 1,
   wienerFinalize: 1,
 };

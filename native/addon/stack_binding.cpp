@@ -4,10 +4,16 @@
 //   -> Promise<{ images: Float32Array(n*outBox²), screen: Uint8Array(n) | undefined }>
 // float16Encode({values: Float32Array}) -> Promise<Uint16Array>
 // float16Decode({bits: Uint16Array, out?: Float32Array}) -> Promise<Float32Array> (out, when given)
+// float16Gather({fd, offset, images, values, items: Int32Array, out: Float32Array, threads})
+//   -> Promise<Float32Array> (out): images `items` of a float16 file, decoded (core/gather.h);
+//   rejects with "read failed: <errno text>" or "the file ended early"
+#include <cstring>
+#include <stdexcept>
 #include <string>
 
 #include "../core/ctf.h"
 #include "../core/float16.h"
+#include "../core/gather.h"
 #include "../core/preprocess.h"
 #include "registry.h"
 #include "worker.h"
@@ -190,9 +196,64 @@ Napi::Value Float16Decode(const Napi::CallbackInfo& info) {
   return (new DecodeWorker(info.Env(), o.u16("bits"), o.has("out") ? o.f32("out") : Napi::Float32Array()))->Start();
 }
 
+class GatherWorker : public PromiseWorker {
+ public:
+  GatherWorker(Napi::Env env, int fd, int64_t offset, size_t values, Napi::Int32Array items, Napi::Float32Array out,
+               int threads)
+      : PromiseWorker(env, "ackmeans.float16Gather"),
+        fd_(fd),
+        offset_(offset),
+        values_(values),
+        items_(items.Data()),
+        count_(int64_t(items.ElementLength())),
+        out_(out.Data()),
+        threads_(threads) {
+    Keep(items);
+    outRef_ = Napi::Persistent(out);
+  }
+
+ protected:
+  void Run() override {
+    const int status = ack::gather_float16(fd_, offset_, values_, items_, count_, out_, threads_);
+    if (status == -1) throw std::runtime_error("the file ended early");
+    if (status != 0) throw std::runtime_error(std::string("read failed: ") + std::strerror(status));
+  }
+  Napi::Value Result(Napi::Env) override { return outRef_.Value(); }
+
+ private:
+  int fd_;
+  int64_t offset_;
+  size_t values_;
+  const int32_t* items_;
+  int64_t count_;
+  float* out_;
+  int threads_;
+  Napi::Reference<Napi::Float32Array> outRef_;
+};
+
+Napi::Value Float16Gather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Options o(info);
+  const int64_t fd = o.integer("fd"), offset = o.integer("offset"), images = o.integer("images");
+  const int64_t values = o.integer("values"), threads = o.integer("threads");
+  Napi::Int32Array items = o.i32("items");
+  Napi::Float32Array out = o.f32("out");
+  if (fd < 0 || offset < 0 || images < 0 || values < 1 || threads < 1)
+    throw Napi::RangeError::New(env, "need fd, offset, images >= 0, values >= 1, threads >= 1");
+  const size_t count = items.ElementLength();
+  for (size_t i = 0; i < count; ++i)
+    if (items[i] < 0 || items[i] >= images)
+      throw Napi::RangeError::New(env, "options.items[" + std::to_string(i) + "] = " + std::to_string(items[i]) +
+                                           " is outside 0.." + std::to_string(images - 1));
+  if (out.ElementLength() < count * size_t(values))
+    throw Napi::RangeError::New(env, "options.out must hold at least items.length*values values");
+  return (new GatherWorker(env, int(fd), offset, size_t(values), items, out, int(threads)))->Start();
+}
+
 Registrar regPreprocess("preprocessStack", PreprocessStack);
 Registrar regEncode("float16Encode", Float16Encode);
 Registrar regDecode("float16Decode", Float16Decode);
+Registrar regGather("float16Gather", Float16Gather);
 
 }  // namespace
 }  // namespace ackaddon

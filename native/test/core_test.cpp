@@ -1,5 +1,7 @@
 // Tests of native/core without Node (npm run test:native builds this with AddressSanitizer and
 // UndefinedBehaviorSanitizer): each kernel against a slow, obviously correct reference.
+#include <unistd.h>
+#include <cerrno>
 #include <cmath>
 #include <complex>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "../core/ctf.h"
 #include "../core/fft_plans.h"
 #include "../core/float16.h"
+#include "../core/gather.h"
 #include "../core/preprocess.h"
 #include "../core/simd.h"
 #include "../core/transform.h"
@@ -445,6 +448,42 @@ void test_align() {
 
 }  // namespace
 
+// gather_float16: chosen images of a float16 file (runs, single images, the last image) decoded as
+// decode_float16 decodes the whole file, for 1 and 3 threads; a file that ends early and a bad
+// descriptor are reported.
+void test_gather_float16() {
+  const size_t values = 37, images = 300, header = 12;
+  std::vector<float> all = random_floats(values * images, 9);
+  std::vector<uint16_t> bits(all.size());
+  ack::encode_float16(all.data(), bits.data(), bits.size());
+  ack::decode_float16(bits.data(), all.data(), bits.size());
+  char path[] = "/tmp/ackmeans-gather-XXXXXX";
+  const int fd = mkstemp(path);
+  CHECK(fd >= 0, "mkstemp");
+  if (fd < 0) return;
+  unlink(path);
+  std::vector<char> head(header, 'h');
+  bool wrote = write(fd, head.data(), header) == ssize_t(header);
+  wrote = wrote && write(fd, bits.data(), bits.size() * 2) == ssize_t(bits.size() * 2);
+  CHECK(wrote, "writing the test file");
+  const std::vector<int32_t> items = {0, 1, 2, 3, 9, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 120, 200, 201, 299};
+  for (const int threads : {1, 3}) {
+    std::vector<float> out(items.size() * values, -7.f);
+    const int status =
+        ack::gather_float16(fd, header, values, items.data(), int64_t(items.size()), out.data(), threads);
+    CHECK(status == 0, "status %d with %d threads", status, threads);
+    int differ = 0;
+    for (size_t r = 0; r < items.size(); ++r)
+      differ += std::memcmp(&out[r * values], &all[size_t(items[r]) * values], values * sizeof(float)) != 0;
+    CHECK(differ == 0, "%d of %zu images differ with %d threads", differ, items.size(), threads);
+  }
+  std::vector<float> out(values);
+  const int32_t beyond = int32_t(images);
+  CHECK(ack::gather_float16(fd, header, values, &beyond, 1, out.data(), 1) == -1, "reading past the end");
+  close(fd);
+  CHECK(ack::gather_float16(fd, header, values, items.data(), 1, out.data(), 1) == EBADF, "a closed descriptor");
+}
+
 int main() {
   test_ctf_sign();
   test_fft();
@@ -452,6 +491,7 @@ int main() {
   test_ack_pass();
   test_class_sums();
   test_float16();
+  test_gather_float16();
   test_preprocess();
   test_align();
   std::printf("native core tests: %d checks, %d failed\n", checks, failures);

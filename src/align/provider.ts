@@ -16,6 +16,13 @@ export interface ImageProvider {
    * of its first count·box² values. {@link imageBlocks} then reads into two reused buffers.
    */
   readInto?(start: number, count: number, out: Float32Array): Promise<Float32Array>;
+  /**
+   * Optional: images `items` (ascending, each in 0..n−1) as items.length·box² values in the order
+   * of items, in `out` when given (at least that many values; the view of its start is returned).
+   * For a few scattered images it spares reading the blocks around them (the scale engine's class
+   * sum updates, src/pipeline/scale.ts).
+   */
+  gather?(items: Int32Array, out?: Float32Array): Promise<Float32Array>;
 }
 
 /**

@@ -62,7 +62,7 @@ import {
 import { align } from '../align/align.js';
 import type { ImageParameters } from '../align/average.js';
 import type { AlignOptions, LocalShifts } from '../align/options.js';
-import { type ImageProvider, type Images, imageBlocks, imageCount } from '../align/provider.js';
+import { type ImageProvider, type Images, blockSize, imageBlocks, imageCount } from '../align/provider.js';
 import { characteristicDissimilarity } from '../cluster/ack.js';
 import { countEmpty, sizeTerm } from '../cluster/objective.js';
 import { leaveOneOutFactor, minimumClassSize } from '../cluster/own-class.js';
@@ -668,8 +668,9 @@ function posesAt(p: ImageParameters, items: Int32Array): ImageParameters {
 /**
  * Updates `sums` (of `images` in classes `before` at poses `oldPoses`) to classes `after` at
  * poses `newPoses`, through the images `changed` (sorted) only: each is taken out with its old
- * class and pose and added with its new ones, exactly. The images are read block by block in
- * order (a read per changed image would cost more than the sums).
+ * class and pose and added with its new ones, exactly (the same bits however they are split). A
+ * provider that can `gather` reads only those images; otherwise the images are read block by
+ * block in order (a read per changed image through Node would cost more than the sums).
  */
 async function updateSumsBy(
   sums: ClassSums,
@@ -684,6 +685,26 @@ async function updateSumsBy(
   options: JobOptions & { quantum: number },
 ): Promise<void> {
   const dim = box * box;
+  const update = async (items: Int32Array, picked: Float32Array): Promise<void> => {
+    const opts = { ...options, indices: items };
+    const classesOf = (cls: Int32Array): Int32Array => Int32Array.from(items, (i) => cls[i]);
+    await updateClassSums(sums, picked, box, classesOf(before), k, posesAt(oldPoses, items), {
+      ...opts,
+      sign: -1,
+    });
+    await updateClassSums(sums, picked, box, classesOf(after), k, posesAt(newPoses, items), opts);
+  };
+  const gather = images instanceof Float32Array ? undefined : images.gather?.bind(images);
+  if (gather) {
+    const block = blockSize(box);
+    const buffer = new Float32Array(Math.min(block, changed.length) * dim);
+    for (let c = 0; c < changed.length; c += block) {
+      throwIfAborted(options.signal);
+      const items = changed.subarray(c, Math.min(changed.length, c + block));
+      await update(items, await gather(items, buffer));
+    }
+    return;
+  }
   let c = 0;
   for await (const block of imageBlocks(images, box)) {
     let e = c;
@@ -695,13 +716,7 @@ async function updateSumsBy(
     items.forEach((i, r) =>
       picked.set(block.images.subarray((i - block.start) * dim, (i - block.start + 1) * dim), r * dim),
     );
-    const opts = { ...options, indices: items };
-    const classesOf = (cls: Int32Array): Int32Array => Int32Array.from(items, (i) => cls[i]);
-    await updateClassSums(sums, picked, box, classesOf(before), k, posesAt(oldPoses, items), {
-      ...opts,
-      sign: -1,
-    });
-    await updateClassSums(sums, picked, box, classesOf(after), k, posesAt(newPoses, items), opts);
+    await update(items, picked);
   }
 }
 

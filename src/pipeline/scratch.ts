@@ -229,13 +229,15 @@ export async function scratchSpectra(
 
 /**
  * Creates a scratch stack of images of box² pixels in `dir`. When `expectedImages` is given, the
- * folder must have room for them (checked with statfs before anything is written).
+ * folder must have room for them (checked with statfs before anything is written). `gather`
+ * reads with `threads` threads.
  * @throws AckmeansError `ERR_SCRATCH` naming the folder (missing, not writable, too little space).
  */
 export async function createScratchStack(
   dir: string,
   box: number,
   expectedImages?: number,
+  threads = 1,
 ): Promise<ScratchStack> {
   const folder = resolve(dir);
   const imageBytes = box * box * SCRATCH_BYTES_PER_PIXEL;
@@ -304,6 +306,30 @@ export async function createScratchStack(
           `scratch stack: out must be a Float32Array of at least ${count * box * box} values`,
         );
       return readDecoded(start, count, out);
+    },
+    async gather(items, out) {
+      if (state !== 'reading') throw new Error(`scratch stack: gather while ${state}`);
+      if (!(items instanceof Int32Array)) throw new TypeError('scratch stack: items must be an Int32Array');
+      const values = items.length * box * box;
+      if (out !== undefined && (!(out instanceof Float32Array) || out.length < values))
+        throw new RangeError(`scratch stack: out must be a Float32Array of at least ${values} values`);
+      const into = out ? out.subarray(0, values) : new Float32Array(values);
+      if (items.length === 0) return into;
+      try {
+        await native().float16Gather({
+          fd: handle.fd,
+          offset: 0,
+          images: n,
+          values: box * box,
+          items,
+          out: into,
+          threads,
+        });
+      } catch (err) {
+        if (err instanceof RangeError) throw new RangeError(`scratch stack: ${err.message}`);
+        throw scratchError(folder, `the scratch stack: ${(err as Error).message}`, err);
+      }
+      return into;
     },
     async close() {
       if (state === 'closed') return;

@@ -119,7 +119,7 @@ export async function prepareStack(
   const inMemory = input.count * outPixels * 4 <= limit;
   const scratch: ScratchStack | undefined = inMemory
     ? undefined
-    : await createScratchStack(job.scratch ?? tmpdir(), m, input.count);
+    : await createScratchStack(job.scratch ?? tmpdir(), m, input.count, resolveThreads(job.threads));
   try {
     let images: Float32Array | undefined = inMemory ? new Float32Array(input.count * outPixels) : undefined;
     const kept: number[] = [];

@@ -374,6 +374,22 @@ describe('runScale', () => {
     const one = await runScale(provider, { ...sticky, threads: 1 });
     expect(one.assignment).toEqual(full.assignment);
     expect(one.references).toEqual(full.references);
+    // and through a provider that gathers the changed images (as the scratch stack does)
+    const gathered: number[] = [];
+    const gathering = {
+      ...provider,
+      gather: async (items: Int32Array, out?: Float32Array) => {
+        gathered.push(items.length);
+        const into = out?.subarray(0, items.length * dim) ?? new Float32Array(items.length * dim);
+        items.forEach((i, r) => into.set(noisy.subarray(i * dim, (i + 1) * dim), r * dim));
+        return into;
+      },
+    };
+    const viaGather = await runScale(gathering, { ...sticky, threads: 2 });
+    expect(gathered.length).toBeGreaterThan(0);
+    expect(gathered.every((c) => c > 0 && c < n)).toBe(true);
+    expect(viaGather.assignment).toEqual(full.assignment);
+    expect(viaGather.references).toEqual(full.references);
     const resumed = await runScale(noisy, { ...sticky, state: structuredClone(states[keptAt[0]]) });
     expect(resumed.assignment).toEqual(full.assignment);
     expect(resumed.references).toEqual(full.references);

@@ -230,9 +230,24 @@ describe('fused preprocessing', () => {
       expect(seen.length).toBe(Math.ceil((n - 1) / 16));
       expect(seen[2]).toBe(seen[0]);
       expect(seen[1]).not.toBe(seen[0]);
+      // chosen images (runs and single ones, the last one) gathered: the same rows, in order
+      const items = Int32Array.from([0, 1, 2, 30, 31, 77, 100, 101, 102, 103, n - 2]);
+      const rows = new Float32Array(items.length * m * m);
+      items.forEach((i, r) =>
+        rows.set((memory.images as Float32Array).subarray(i * m * m, (i + 1) * m * m), r * m * m),
+      );
+      expect(await scratch.gather?.(items)).toEqual(rows);
+      const into = await scratch.gather?.(items, out);
+      expect(into?.buffer).toBe(out.buffer);
+      expect(into).toEqual(rows);
+      expect(await scratch.gather?.(new Int32Array(0))).toEqual(new Float32Array(0));
+      await expect(scratch.gather?.(Int32Array.from([n - 1]))).rejects.toThrow(RangeError);
+      await expect(scratch.gather?.(Int32Array.from([-1]))).rejects.toThrow(RangeError);
+      await expect(scratch.gather?.(items, new Float32Array(3))).rejects.toThrow(RangeError);
     } finally {
       await streamed.close();
     }
+    await expect((streamed.images as ImageProvider).gather?.(Int32Array.from([0]))).rejects.toThrow(/closed/);
   });
 });
 
