@@ -56,10 +56,6 @@ const std::vector<float>& decode_table() {
 }
 }  // namespace
 
-void encode_float16(const float* in, uint16_t* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
-}
-
 namespace {
 void decode_float16_table(const uint16_t* in, float* out, size_t n) {
   const float* t = decode_table().data();
@@ -76,11 +72,45 @@ __attribute__((target("avx2,f16c"))) void decode_float16_f16c(const uint16_t* in
   }
   decode_float16_table(in + i, out + i, n - i);
 }
+// F16C rounds 8 values per instruction to nearest, ties to even, with half subnormals and
+// overflow to infinity, as float_to_half does; a NaN is first made the quiet NaN of its sign,
+// which converts to float_to_half's 0x7e00 with the sign (F16C would keep payload bits).
+__attribute__((target("avx2,f16c"))) inline __m128i encode8(__m256 x) {
+  const __m256 sign = _mm256_and_ps(x, _mm256_castsi256_ps(_mm256_set1_epi32(int(0x80000000u))));
+  const __m256 quiet = _mm256_or_ps(sign, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000)));
+  return _mm256_cvtps_ph(_mm256_blendv_ps(x, quiet, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)), _MM_FROUND_TO_NEAREST_INT);
+}
+__attribute__((target("avx2,f16c"))) void encode_float16_f16c(const float* in, uint16_t* out, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), encode8(_mm256_loadu_ps(in + i)));
+  for (; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+__attribute__((target("avx2,f16c"))) void round_float16_f16c(float* v, size_t n) {
+  const __m256 nan = _mm256_set1_ps(std::nanf(""));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_cvtph_ps(encode8(_mm256_loadu_ps(v + i)));
+    _mm256_storeu_ps(v + i, _mm256_blendv_ps(x, nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+  }
+  const float* t = decode_table().data();
+  for (; i < n; ++i) v[i] = t[float_to_half(v[i])];
+}
 const bool g_f16c = [] {
   unsigned a = 0, b = 0, c = 0, d = 0;
   return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
 }();
 }  // namespace
+
+void encode_float16(const float* in, uint16_t* out, size_t n) {
+  if (g_f16c && simd_enabled()) return encode_float16_f16c(in, out, n);
+  for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+void round_float16(float* v, size_t n) {
+  if (g_f16c && simd_enabled()) return round_float16_f16c(v, n);
+  const float* t = decode_table().data();
+  for (size_t i = 0; i < n; ++i) v[i] = t[float_to_half(v[i])];
+}
 
 void decode_float16(const uint16_t* in, float* out, size_t n) {
   (g_f16c && simd_enabled() ? decode_float16_f16c : decode_float16_table)(in, out, n);

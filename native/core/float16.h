@@ -10,9 +10,11 @@ namespace ack {
 uint16_t float_to_half(float value);
 float half_to_float(uint16_t bits);
 
-// out[i] = float_to_half(in[i]) / half_to_float(in[i]) for i < n (decoding with F16C when the
-// SIMD switch is on and the CPU has it: the same bits).
+// out[i] = float_to_half(in[i]) / half_to_float(in[i]) for i < n, and v[i] =
+// half_to_float(float_to_half(v[i])) in place (with F16C when the SIMD switch is on and the CPU
+// has it: the same bits).
 void encode_float16(const float* in, uint16_t* out, size_t n);
 void decode_float16(const uint16_t* in, float* out, size_t n);
+void round_float16(float* v, size_t n);
 
 }  // namespace ack

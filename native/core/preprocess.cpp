@@ -206,8 +206,7 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
         if (p.invert)
           for (size_t j = 0; j < outSize; ++j) o[j] = -o[j];
         normaliseAndMask(o, p);
-        if (p.roundFloat16)
-          for (size_t j = 0; j < outSize; ++j) o[j] = half_to_float(float_to_half(o[j]));
+        if (p.roundFloat16) round_float16(o, outSize);
         control.advance(1);
       });
     }

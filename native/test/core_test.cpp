@@ -250,6 +250,39 @@ void test_float16() {
     }
     CHECK(differ == 0, "%d decoded halves differ from half_to_float (SIMD %d)", differ, int(simd));
   }
+  // encoding and rounding in place: float_to_half's bits, SIMD on and off, for floats across the
+  // whole range (every 4093rd bit pattern: all exponents, NaNs with payloads, both signs) and the
+  // edges (ties at normal and subnormal halves, the overflow threshold, float subnormals)
+  std::vector<float> floats;
+  for (uint64_t x = 0; x <= 0xffffffffu; x += 4093) {
+    float f;
+    const uint32_t b = uint32_t(x);
+    std::memcpy(&f, &b, sizeof f);
+    floats.push_back(f);
+  }
+  for (const float f : {65504.f, 65519.f, 65520.f, 65536.f, 1.f + 1.f / 2048, 1.f + 3.f / 2048, std::ldexp(3.f, -25),
+                        std::ldexp(1.f, -25), std::ldexp(1.f, -26), std::ldexp(1.f, -140), -0.f, INFINITY, -INFINITY,
+                        std::nanf(""), -std::nanf("")})
+    floats.push_back(f);
+  floats.push_back(0.5f);  // an odd count: a partial vector
+  for (const bool simd : {true, false}) {
+    std::vector<uint16_t> enc(floats.size());
+    std::vector<float> rounded(floats);
+    ack::set_simd(simd);
+    ack::encode_float16(floats.data(), enc.data(), floats.size());
+    ack::round_float16(rounded.data(), rounded.size());
+    ack::set_simd(true);
+    int badEnc = 0, badRound = 0;
+    for (size_t i = 0; i < floats.size(); ++i) {
+      const uint16_t want = ack::float_to_half(floats[i]);
+      const float back = ack::half_to_float(want);
+      badEnc += enc[i] != want;
+      badRound += std::memcmp(&rounded[i], &back, sizeof back) != 0;
+    }
+    CHECK(badEnc == 0, "%d of %zu encoded floats differ from float_to_half (SIMD %d)", badEnc, floats.size(),
+          int(simd));
+    CHECK(badRound == 0, "%d of %zu rounded floats differ (SIMD %d)", badRound, floats.size(), int(simd));
+  }
 }
 
 // Preprocessing: screening codes, and a constant-plus-pattern image cropped keeps its mean.
