@@ -67,7 +67,17 @@ const radius = (DEFAULT_DIAMETER_FRACTION * box) / 2;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const working = await prepareStack(
-  { count: n, box, pixelSize, readBatch: (start, count) => stack.readBatch(start, count) },
+  {
+    count: n,
+    box,
+    pixelSize,
+    readBatch: (start, count) => stack.readBatch(start, count),
+    // a float16 stack is decoded in the native preprocessing, as `ackmeans classify` does
+    ...(stack.float16 && {
+      readBatchFloat16: (start: number, count: number, out?: Uint16Array) =>
+        stack.readBatchFloat16(start, count, out),
+    }),
+  },
   { box, radius, invert: false, phaseFlip: false, workingPixelSize: pixelSize },
   { threads },
 );
