@@ -106,24 +106,41 @@ class FourierStep {
   fftwf_plan forward_, inverse_;
 };
 
-// Normalise on the background, then mask, in place on an m×m image.
-void normaliseAndMask(float* img, const PreprocessParams& p) {
-  const int m = p.outBox;
-  const int c = m / 2;
-  if (!p.normalise && !p.mask) return;
-  const double r2 = p.radius * p.radius;
-  double sum = 0, sum2 = 0;
-  int64_t count = 0;
-  for (int y = 0; y < m; ++y)
-    for (int x = 0; x < m; ++x) {
-      const double dx = x - c, dy = y - c;
-      if (dx * dx + dy * dy > r2) {
-        const double v = img[y * m + x];
-        sum += v;
-        sum2 += v * v;
-        ++count;
+// The background (pixels beyond the radius, for the normalisation) and the soft mask's weight of
+// every pixel of an m×m image (1 inside the radius, a raised cosine over `edge` pixels, zero
+// beyond: kOutside), made once per call: the weights are the values the per-pixel formula gives.
+struct MaskTable {
+  static constexpr double kOutside = -1;
+  std::vector<int32_t> background;
+  std::vector<double> weight;
+  explicit MaskTable(const PreprocessParams& p) {
+    const int m = p.outBox, c = m / 2;
+    const double r2 = p.radius * p.radius;
+    weight.assign(size_t(m) * m, 1.0);
+    for (int y = 0; y < m; ++y)
+      for (int x = 0; x < m; ++x) {
+        const double dx = x - c, dy = y - c;
+        if (dx * dx + dy * dy > r2) background.push_back(y * m + x);
+        const double r = std::sqrt(double(x - c) * (x - c) + double(y - c) * (y - c));
+        if (r > p.radius + p.edge)
+          weight[size_t(y) * m + x] = kOutside;
+        else if (r > p.radius)
+          weight[size_t(y) * m + x] = 0.5 * (1 + std::cos(M_PI * (r - p.radius) / p.edge));
       }
-    }
+  }
+};
+
+// Normalise on the background, then mask, in place on an m×m image.
+void normaliseAndMask(float* img, const PreprocessParams& p, const MaskTable& mask) {
+  const int m = p.outBox;
+  if (!p.normalise && !p.mask) return;
+  double sum = 0, sum2 = 0;
+  int64_t count = int64_t(mask.background.size());
+  for (const int32_t j : mask.background) {
+    const double v = img[j];
+    sum += v;
+    sum2 += v * v;
+  }
   if (count < m) {
     sum = sum2 = 0;
     count = int64_t(m) * m;
@@ -135,18 +152,18 @@ void normaliseAndMask(float* img, const PreprocessParams& p) {
   const double mean = p.normalise ? sum / count : 0.0;
   const double var = std::max(0.0, sum2 / count - (sum / count) * (sum / count));
   const double inv = p.normalise && var > 0 ? 1.0 / std::sqrt(var) : 1.0;
-  for (int y = 0; y < m; ++y)
-    for (int x = 0; x < m; ++x) {
-      double v = (img[y * m + x] - mean) * inv;
-      if (p.mask) {
-        const double r = std::sqrt(double(x - c) * (x - c) + double(y - c) * (y - c));
-        if (r > p.radius + p.edge)
-          v = 0;
-        else if (r > p.radius)
-          v *= 0.5 * (1 + std::cos(M_PI * (r - p.radius) / p.edge));
-      }
-      img[y * m + x] = float(v);
+  const size_t pixels = size_t(m) * m;
+  for (size_t j = 0; j < pixels; ++j) {
+    double v = (img[j] - mean) * inv;
+    if (p.mask) {
+      const double w = mask.weight[j];
+      if (w == MaskTable::kOutside)
+        v = 0;
+      else if (w != 1)
+        v *= w;
     }
+    img[j] = float(v);
+  }
 }
 
 }  // namespace
@@ -167,6 +184,7 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
   std::unique_ptr<FourierStep> step;
   if (fourier) step = std::make_unique<FourierStep>(p.box, p.outBox, zeroNyquist);
   control.setTotal(double(n));
+  const MaskTable mask(p);
   Guard guard;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
@@ -205,7 +223,7 @@ void preprocess_images(const float* in, int64_t n, const PreprocessParams& p, fl
         }
         if (p.invert)
           for (size_t j = 0; j < outSize; ++j) o[j] = -o[j];
-        normaliseAndMask(o, p);
+        normaliseAndMask(o, p, mask);
         if (p.roundFloat16) round_float16(o, outSize);
         control.advance(1);
       });
