@@ -21,7 +21,11 @@
  * band, the shift range at half resolution) ranks all k references per image and keeps the top
  * m; the full alignment runs against those m and the image's own class; the ACK pass works on
  * that sparse table (native/core/ack_pass.cpp: the dense pass is the same code with every class
- * a column). Once a full pass changed the class of at most {@link KEEP_SIGMA} of the images, the
+ * a column). A full pass right after a coarse ranking that changed the class of more than
+ * {@link KEEP_SIGMA} of the images re-scores that ranking's shortlists (each image's m best classes
+ * by its full alignment) instead of ranking again, while the references moved by at most
+ * {@link KEEP_DRIFT} ({@link ScaleRecord.shortlisted}; at 10⁶ × 200 that is the second full pass,
+ * ~3× cheaper than a ranking). Once a full pass changed the class of at most {@link KEEP_SIGMA} of the images, the
  * coarse ranking runs only when the references moved by more than {@link KEEP_DRIFT} since the
  * last one, or after `shortlistRefresh` full passes; the passes between align each
  * image to the {@link KEPT_CANDIDATES} classes that scored best for it in the last ranked pass,
@@ -186,6 +190,11 @@ export interface ScaleRecord extends IterationRecord {
    */
   neighbours?: boolean;
   /**
+   * True when this full pass re-scored the shortlists of the coarse ranking just before it
+   * ({@link ScaleState.shortlisted}) instead of ranking again (no coarse stage).
+   */
+  shortlisted?: boolean;
+  /**
    * On a ranked pass right after kept ones: the share of images whose class is now neither one
    * of the classes kept for them nor their class before (what the kept passes could not reach).
    */
@@ -211,6 +220,12 @@ export interface ScaleState extends ClusteringState {
    */
   kept?: Int32Array;
   keptIteration?: number;
+  /**
+   * After a full pass that ranked all k by the coarse stage: each image's m best classes by its
+   * full alignment in that pass (n·m, −1: an empty slot), for a next pass that re-scores them
+   * ({@link ScaleRecord.shortlisted}); dropped after any other pass.
+   */
+  shortlisted?: Int32Array;
   /**
    * After a full pass: the pose each image is summed into its class's average with
    * ({@link summedPoses}); the class averages are the exact class sums of the images at these
@@ -822,7 +837,14 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
           last.budgetReached = true;
           break;
         }
-        if (settle && after > settle.visits && last.sigma <= settle.sigma && !last.kept && !last.neighbours) {
+        if (
+          settle &&
+          after > settle.visits &&
+          last.sigma <= settle.sigma &&
+          !last.kept &&
+          !last.neighbours &&
+          !last.shortlisted
+        ) {
           last.settled = true;
           break;
         }
@@ -880,6 +902,22 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
               keep + NEIGHBOUR_CLASSES,
             )
           : undefined;
+      // right after a coarse ranking that moved many images (σ > KEEP_SIGMA): its shortlists,
+      // re-scored against the new references, while those moved little
+      const shortlisted =
+        keeping &&
+        m < k &&
+        !isBatch &&
+        !kept &&
+        !neighbours &&
+        last?.stage === 'full' &&
+        !last.kept &&
+        !last.neighbours &&
+        !last.shortlisted &&
+        last.sigma > KEEP_SIGMA &&
+        (last.referenceChange ?? Infinity) <= KEEP_DRIFT
+          ? state.shortlisted
+          : undefined;
       const pass = options.executor?.candidatePass ?? candidatePass;
       if (!isBatch && spectraPlace === 'memory') spectra ??= await imageSpectra(images, workOptions);
       if (!isBatch && spectraPlace === 'scratch' && !spectra)
@@ -893,7 +931,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         coarseBand,
         options.onProgress,
         local,
-        kept ?? neighbours,
+        kept ?? neighbours ?? shortlisted,
         isBatch ? undefined : spectra,
       );
       // a ranked pass after kept ones: how many images the kept classes would have missed
@@ -902,6 +940,9 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         state.kept = topClasses(table.score, table.n, table.m, keep, table.classes);
         state.keptIteration = iteration;
       }
+      const ranked = !isBatch && !kept && !neighbours && !shortlisted;
+      state.shortlisted =
+        keeping && m < k && ranked ? topClasses(table.score, table.n, table.m, m, table.classes) : undefined;
       const ownFactor = ownClassFactors(state, iteration, batches, n, k, items, before);
       for (let i = 0; i < nb; i++) {
         const c = ownFactor[i] === 1 ? -1 : columnOf(table, i, before[i]);
@@ -955,7 +996,7 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         const c = columnOf(table, i, assignment[i]);
         if (c < 0)
           throw new Error(`internal: image ${i} is in class ${assignment[i]}, not one of its candidates`);
-        if ((kept || neighbours || m < k) && c === (i + 1) * table.m - 1) outside++;
+        if ((kept || neighbours || shortlisted || m < k) && c === (i + 1) * table.m - 1) outside++;
         poses.psi[i] = table.psi[c];
         poses.shiftX[i] = table.shiftX[c];
         poses.shiftY[i] = table.shiftY[c];
@@ -1024,6 +1065,8 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
       }
       for (let i = 0; i < n; i++) if (state.assignment[i] >= 0) fullSizes[state.assignment[i]]++;
       const sigma = changed / nb;
+      // the shortlists are re-scored only after a ranking that moved many images
+      if (sigma <= KEEP_SIGMA) state.shortlisted = undefined;
       const visitsBefore = state.trace.at(-1)?.visits ?? 0;
       const record: ScaleRecord = {
         iteration,
@@ -1045,14 +1088,16 @@ export async function runScale(images: Images, options: ScaleOptions): Promise<C
         referenceChange: norm > 0 ? Math.sqrt(moved / norm) : 0,
         ...(kept ? { kept: true } : {}),
         ...(neighbours ? { neighbours: true } : {}),
+        ...(shortlisted ? { shortlisted: true } : {}),
         ...(keptBefore ? { keptMissed: missed / nb } : {}),
         ...(summed ? { sumsUpdated: summed.changed.length / nb } : {}),
       };
       state.iteration = iteration;
       state.references = references;
-      // only a pass that ranked every class can end the run: a kept pass with σ ≤ σ0 is followed
-      // by a coarse ranking (kept or neighbouring classes may hold back images that would move)
-      state.converged = !isBatch && !kept && !neighbours && sigma <= sigma0;
+      // only a pass that ranked every class can end the run: a kept, neighbour or shortlisted pass
+      // with σ ≤ σ0 is followed by a coarse ranking (their classes may hold back images that would
+      // move)
+      state.converged = ranked && sigma <= sigma0;
       state.trace.push(record);
       if (!state.converged && state.iteration >= cap) record.capReached = true;
       if (options.onIteration) await options.onIteration(record, snapshot(state));
@@ -1081,6 +1126,7 @@ function snapshot(state: ScaleState): ScaleState {
     trace: state.trace.map((r) => ({ ...r, sizes: [...r.sizes] })),
     ...(state.shiftX && state.shiftY && { shiftX: state.shiftX.slice(), shiftY: state.shiftY.slice() }),
     ...(state.kept && { kept: state.kept.slice() }),
+    ...(state.shortlisted && { shortlisted: state.shortlisted.slice() }),
     ...(state.sumPoses && { sumPoses: copyPoses(state.sumPoses) }),
   };
 }

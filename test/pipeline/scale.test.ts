@@ -398,6 +398,45 @@ describe('runScale', () => {
     await expect(runScale(noisy, { ...sticky, state: damaged })).rejects.toThrow(/kept classes/);
   }, 300_000);
 
+  it('re-scores the shortlists of a ranking that moved many images, and resumes and threads bit-identically', async () => {
+    // small first batch and more classes than views: the first full passes move many images
+    const moving = { ...options, k: 10, shortlist: 6, shortlistRefresh: 3, maxIter: 8, batches: [30] };
+    const states: ScaleState[] = [];
+    const run = await runScale(images, {
+      ...moving,
+      threads: 2,
+      onIteration: (_r, st) => void states.push(st),
+    });
+    const trace = run.trace as ScaleRecord[];
+    const at = trace.flatMap((r, t) => (r.shortlisted ? [t] : []));
+    expect(at.length, trace.map((r) => `${r.stage} σ ${r.sigma}`).join(', ')).toBeGreaterThanOrEqual(1);
+    trace.forEach((r, t) => {
+      const ranked = r.stage === 'full' && !r.kept && !r.neighbours && !r.shortlisted;
+      // a ranking's shortlists are kept for the next pass only when it moved many images
+      expect(states[t].shortlisted?.length).toBe(ranked && r.sigma > 0.15 ? n * 6 : undefined);
+    });
+    for (const t of at) {
+      const last = trace[t - 1];
+      expect(last.stage === 'full' && !last.kept && !last.neighbours && !last.shortlisted).toBe(true);
+      expect(last.sigma).toBeGreaterThan(0.15);
+      expect(last.referenceChange).toBeLessThanOrEqual(0.1);
+      expect(trace[t].kept).toBeUndefined();
+      // the class after it is one of the image's shortlisted classes or its class before
+      const list = states[t - 1].shortlisted as Int32Array;
+      for (let i = 0; i < n; i++) {
+        const c = states[t].assignment[i];
+        expect(c === states[t - 1].assignment[i] || list.subarray(6 * i, 6 * i + 6).includes(c)).toBe(true);
+      }
+    }
+    const one = await runScale(images, { ...moving, threads: 1 });
+    expect(one.assignment).toEqual(run.assignment);
+    expect(one.references).toEqual(run.references);
+    const resumed = await runScale(images, { ...moving, state: structuredClone(states[at[0] - 1]) });
+    expect(resumed.assignment).toEqual(run.assignment);
+    expect(resumed.references).toEqual(run.references);
+    expect(resumed.trace.map((r) => r.sigma)).toEqual(run.trace.map((r) => r.sigma));
+  }, 300_000);
+
   it('keeps the images’ spectra when shifting references: the classes of resampling every pass', async () => {
     // a whole-grid "window" (radius ≥ the shift range) searches as usual but keeps no spectra
     const shifting = {
