@@ -187,7 +187,7 @@ if (values.engine === 'exhaustive') {
     onIteration: (rec, st) => {
       keep(rec.iteration, st.assignment);
       log(
-        `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside ${rec.kept ? 'kept classes' : 'shortlist'} ${(100 * rec.outsideShortlist).toFixed(2)} %, J1 ${rec.j1.toExponential(6)}, references moved ${(rec.referenceChange ?? 0).toFixed(4)}${rec.keptMissed === undefined ? '' : `, missed by the kept classes ${(100 * rec.keptMissed).toFixed(3)} %`}${rec.sumsUpdated === undefined ? '' : `, sums updated by ${(100 * rec.sumsUpdated).toFixed(1)} %`}, ${rec.seconds.toFixed(1)} s`,
+        `    scale ${rec.stage} ${rec.iteration} (${rec.setSize} images): σ ${rec.sigma.toFixed(4)}, visits ${rec.visits.toFixed(2)}, outside ${rec.kept ? 'kept classes' : rec.neighbours ? 'kept and neighbouring classes' : rec.shortlisted ? 'the re-used shortlist' : 'shortlist'} ${(100 * rec.outsideShortlist).toFixed(2)} %, J1 ${rec.j1.toExponential(6)}, references moved ${(rec.referenceChange ?? 0).toFixed(4)}${rec.keptMissed === undefined ? '' : `, missed by the kept classes ${(100 * rec.keptMissed).toFixed(3)} %`}${rec.sumsUpdated === undefined ? '' : `, sums updated by ${(100 * rec.sumsUpdated).toFixed(1)} %`}, ${rec.seconds.toFixed(1)} s`,
       );
     },
   }).catch(async (err: unknown) => {
