@@ -22,10 +22,10 @@
  * m; the full alignment runs against those m and the image's own class; the ACK pass works on
  * that sparse table (native/core/ack_pass.cpp: the dense pass is the same code with every class
  * a column). A full pass right after a coarse ranking that changed the class of more than
- * {@link KEEP_SIGMA} of the images re-scores that ranking's shortlists (each image's m best classes
- * by its full alignment) instead of ranking again, while the references moved by at most
- * {@link KEEP_DRIFT} ({@link ScaleRecord.shortlisted}; at 10⁶ × 200 that is the second full pass,
- * ~3× cheaper than a ranking). Once a full pass changed the class of at most {@link KEEP_SIGMA} of the images, the
+ * {@link KEEP_SIGMA} of the images re-scores that ranking's shortlists (each image's m best
+ * classes by its full alignment) instead of ranking again, while the references moved by at most
+ * {@link KEEP_DRIFT} ({@link ScaleRecord.shortlisted}; at 10⁶ × 200 that is the second full
+ * pass). Once a full pass changed the class of at most {@link KEEP_SIGMA} of the images, the
  * coarse ranking runs only when the references moved by more than {@link KEEP_DRIFT} since the
  * last one, or after `shortlistRefresh` full passes; the passes between align each
  * image to the {@link KEPT_CANDIDATES} classes that scored best for it in the last ranked pass,
