@@ -263,7 +263,7 @@ export const PARAMS = {
   shortlist: spec({
     schema: z.int().min(1).max(4096),
     default: DEFAULT_SHORTLIST,
-    help: 'scale engine: candidate classes per image after the coarse stage',
+    help: `scale engine: candidate classes per image after the coarse stage (after a ranking that moved more than ${KEEP_SIGMA} of the images, the next pass re-aligns each image to its m best of them instead of ranking again; not with --shortlist-refresh 1)`,
     unit: 'm',
   }),
   /**
@@ -275,8 +275,10 @@ export const PARAMS = {
    * double after each re-ranking in a row that found the kept classes had held back at most
    * 0.1·σ0 of the images per kept pass (up to 8×; `keptDoublings` in src/pipeline/scale.ts).
    * While σ > σ0 a re-ranking aligns each image to its kept classes and the
-   * {@link NEIGHBOUR_CLASSES} classes nearest to its own instead of running the coarse stage; only a coarse ranking
-   * ends the run. Measured (BENCHMARKS.md, rounds 9–11).
+   * {@link NEIGHBOUR_CLASSES} classes nearest to its own instead of running the coarse stage; only a
+   * coarse ranking ends the run. After a ranking with σ > {@link KEEP_SIGMA} the next pass
+   * re-aligns each image to that ranking's m best classes instead (1 turns this off too).
+   * Measured (BENCHMARKS.md, rounds 9–13).
    */
   shortlistRefresh: spec({
     schema: z.int().min(1).max(1000),
