@@ -276,7 +276,8 @@ namespace {
 // What every alignment call shares: the polar grid, the shift grid and its samplers, the
 // correlation length, and the reference spectra.
 struct Setup {
-  const AlignSettings& st;
+  const AlignSettings st;
+  const bool local;
   PolarGrid grid;
   std::vector<double> dx, dy;
   // Whether the shifts are searched on the references' side (AlignSettings::shiftReferences):
@@ -300,6 +301,7 @@ struct Setup {
   // `local`: the call searches per-image offsets (a local search), which shift the images.
   Setup(const AlignSettings& s, bool local)
       : st(s),
+        local(local),
         grid(s.box, s.firstRing, s.lastRing, s.bandLimit),
         dx(grid_x(s)),
         dy(grid_y(s)),
@@ -612,10 +614,35 @@ struct RefSpectra {
   std::unique_ptr<TransposedRefs> T;
 };
 constexpr size_t kCachedRefs = 4;
+constexpr size_t kCachedSetups = 4;
 
 bool same_settings(const AlignSettings& a, const AlignSettings& b) {
   return a.box == b.box && a.firstRing == b.firstRing && a.lastRing == b.lastRing && a.shiftRange == b.shiftRange &&
          a.shiftStep == b.shiftStep && a.bandLimit == b.bandLimit;
+}
+
+// The setup of `st` for a search with (`local`) or without per-image offsets, made once and kept
+// (the 4 most recent): building its samplers' tables takes milliseconds, and a pass calls the
+// kernels once per block of a few thousand images. A setup is never changed once made.
+std::shared_ptr<const Setup> setup_for(const AlignSettings& st, bool local) {
+  static std::mutex mutex;
+  static std::vector<std::shared_ptr<const Setup>> cache;  // the most recent first
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    for (size_t e = 0; e < cache.size(); ++e) {
+      const Setup& c = *cache[e];
+      if (c.local == local && same_settings(c.st, st) && c.st.mirror == st.mirror &&
+          c.st.shiftReferences == st.shiftReferences) {
+        std::rotate(cache.begin(), cache.begin() + e, cache.begin() + e + 1);
+        return cache.front();
+      }
+    }
+  }
+  auto made = std::make_shared<const Setup>(st, local);
+  const std::lock_guard<std::mutex> lock(mutex);
+  cache.insert(cache.begin(), made);
+  if (cache.size() > kCachedSetups) cache.pop_back();
+  return made;
 }
 
 std::shared_ptr<const RefSpectra> reference_spectra(const Setup& u, const float* refs, int64_t k, bool transposed,
@@ -662,7 +689,8 @@ void align_images(const AlignSettings& st, const float* images, int64_t n, const
                   float* psi, float* shiftX, float* shiftY, uint8_t* mirror, int threads, Control& control,
                   AlignTimings* timings, const int32_t* offsets, int offsetsPerImage) {
   blas_init();
-  const Setup u(st, offsets != nullptr);
+  const std::shared_ptr<const Setup> setup = setup_for(st, offsets != nullptr);
+  const Setup& u = *setup;
   const int So = offsets_per_image(u, offsets, offsetsPerImage, n);
   const int T = std::max(1, kTargetRows / (So * u.halves));
   const int rowsMax = T * So * u.halves;
@@ -725,14 +753,16 @@ void require_reference_shifts(const Setup& u) {
 }  // namespace
 
 int image_spectrum_floats(const AlignSettings& st) {
-  const Setup u(st, false);
+  const std::shared_ptr<const Setup> setup = setup_for(st, false);
+  const Setup& u = *setup;
   require_reference_shifts(u);
   return 2 * u.grid.packed;
 }
 
 void image_spectra(const AlignSettings& st, const float* images, int64_t n, float* spectra, double* norms, int threads,
                    Control& control) {
-  const Setup u(st, false);
+  const std::shared_ptr<const Setup> setup = setup_for(st, false);
+  const Setup& u = *setup;
   require_reference_shifts(u);
   const size_t floats = size_t(2) * u.grid.packed;
   control.setTotal(double(n));
@@ -761,7 +791,8 @@ void align_candidates(const AlignSettings& st, const float* images, int64_t n, c
   for (int64_t e = 0; e < n * m; ++e)
     if (candidates[e] < -1 || candidates[e] >= k) throw std::out_of_range("candidates hold a class outside [-1, k)");
   blas_init();
-  const Setup u(st, offsets != nullptr);
+  const std::shared_ptr<const Setup> setup = setup_for(st, offsets != nullptr);
+  const Setup& u = *setup;
   if (spectra) {
     require_reference_shifts(u);
     if (!spectraNorms) throw std::invalid_argument("spectra need their norms");
