@@ -194,6 +194,8 @@ export interface NativeAddon {
     },
   ): Promise<void>;
   /** Averages, halves, FRC and resolution from the sums (cancellable). */
+  /** The largest |value| of `values` (NaNs ignored; 0 for none). */
+  maxAbs(options: { values: Float32Array }): Promise<number>;
   classFinalize(
     options: NativeJob & {
       evenSum: Float64Array;
@@ -323,6 +325,7 @@ export const NATIVE_EXPORTS: Readonly<Record<keyof NativeAddon, 0 | 1>> = {
   applyAlignment: 1,
   classAccumulate: 1,
   classFinalize: 1,
+  maxAbs: 1,
   ctfHalfplane: 1,
   applyCtf: 1,
   preprocessImages: 1,

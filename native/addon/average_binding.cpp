@@ -2,6 +2,7 @@
 //                  evenMembers, threads, control, quantum?, half?, sign?}) -> Promise<void>
 //                  (sums updated in place; quantum: a power of two, values rounded to its
 //                  multiples; half: each image's half; sign −1 takes images out; see average.h)
+// maxAbs({values: Float32Array}) -> Promise<number> (the largest |value|, NaNs ignored)
 // classFinalize({evenSum, oddSum, members, evenMembers, k, box, threads, control})
 //   -> Promise<{averages, even, odd, frc, resolution}>
 #include <cmath>
@@ -150,7 +151,30 @@ Napi::Value ClassFinalize(const Napi::CallbackInfo& info) {
   return w->Start();
 }
 
+class MaxAbsWorker : public PromiseWorker {
+ public:
+  MaxAbsWorker(Napi::Env env, Napi::Float32Array values)
+      : PromiseWorker(env, "ackmeans.maxAbs"), values_(values.Data()), n_(values.ElementLength()) {
+    Keep(values);
+  }
+
+ protected:
+  void Run() override { max_ = ack::max_abs(values_, n_); }
+  Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, max_); }
+
+ private:
+  const float* values_;
+  size_t n_;
+  float max_ = 0;
+};
+
+Napi::Value MaxAbs(const Napi::CallbackInfo& info) {
+  Options o(info);
+  return (new MaxAbsWorker(info.Env(), o.f32("values")))->Start();
+}
+
 Registrar reg1("classAccumulate", ClassAccumulate);
+Registrar regMaxAbs("maxAbs", MaxAbs);
 Registrar reg2("classFinalize", ClassFinalize);
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Class averages from each member's own alignment parameters, with even/odd half averages and
 // their Fourier ring correlation (a per-class resolution estimate).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "control.h"
@@ -23,6 +24,10 @@ void accumulate_classes(const float* images, int64_t count, int box, const int32
                         const float* shiftX, const float* shiftY, const uint8_t* mirror, int k, double* evenSum,
                         double* oddSum, int32_t* members, int32_t* evenMembers, int threads, Control& control,
                         double quantum = 0, const uint8_t* half = nullptr, int sign = 1);
+
+// The largest |v| of values[0..n−1], NaNs ignored (0 for none): what sets the quantum of the
+// exact sums (src/pipeline/class-sums.ts `sumQuantum`). AVX2 when the SIMD switch is on.
+float max_abs(const float* values, size_t n);
 
 // From the sums: averages (all members), even and odd half averages (k·box² floats each; zero
 // for an empty half), FRC between the halves in shells s = 0..box/2 (k × (box/2+1); shell s holds

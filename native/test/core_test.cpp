@@ -517,6 +517,26 @@ void test_gather_float16() {
   CHECK(ack::gather_float16(fd, header, values, items.data(), 1, out.data(), 1) == EBADF, "a closed descriptor");
 }
 
+// max_abs: the baseline's definition (NaNs skipped), SIMD on and off, over lengths with tails.
+void test_max_abs() {
+  for (const size_t n : {size_t(0), size_t(5), size_t(16), size_t(1001)}) {
+    std::vector<float> v = random_floats(n, 11 + unsigned(n));
+    if (n > 3) {
+      v[n / 2] = -7.5f;
+      v[1] = std::nanf("");
+    }
+    float want = 0;
+    for (const float x : v)
+      if (std::fabs(x) > want) want = std::fabs(x);
+    for (const bool simd : {true, false}) {
+      ack::set_simd(simd);
+      const float got = ack::max_abs(v.data(), v.size());
+      ack::set_simd(true);
+      CHECK(got == want, "n %zu SIMD %d: %g, not %g", n, int(simd), double(got), double(want));
+    }
+  }
+}
+
 int main() {
   test_ctf_sign();
   test_fft();
@@ -525,6 +545,7 @@ int main() {
   test_class_sums();
   test_float16();
   test_gather_float16();
+  test_max_abs();
   test_preprocess();
   test_align();
   std::printf("native core tests: %d checks, %d failed\n", checks, failures);

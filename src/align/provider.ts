@@ -23,6 +23,8 @@ export interface ImageProvider {
    * sum updates, src/pipeline/scale.ts).
    */
   gather?(items: Int32Array, out?: Float32Array): Promise<Float32Array>;
+  /** Optional: the largest |value| of all n images (NaNs ignored), when known without reading them. */
+  readonly maxAbs?: number;
 }
 
 /**

@@ -44,17 +44,15 @@ export interface ClassSumOptions extends JobOptions {
   indices?: Int32Array;
 }
 
-/** The largest |value| in `images` (streamed block by block). */
+/**
+ * The largest |value| in `images` (NaNs ignored): a provider's `maxAbs` when it knows it, else
+ * streamed block by block (natively).
+ */
 export async function maxAbsValue(images: Images, box: number): Promise<number> {
+  if (!(images instanceof Float32Array) && images.maxAbs !== undefined) return images.maxAbs;
   let max = 0;
-  for await (const block of imageBlocks(images, box)) {
-    const a = block.images;
-    for (let i = 0; i < a.length; i++) {
-      const v = a[i];
-      if (v > max) max = v;
-      else if (-v > max) max = -v;
-    }
-  }
+  for await (const block of imageBlocks(images, box))
+    max = Math.max(max, await native().maxAbs({ values: block.images }));
   return max;
 }
 

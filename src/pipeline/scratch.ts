@@ -50,6 +50,8 @@ export interface ScratchStack extends ImageProvider {
   readonly box: number;
   /** Bytes written so far. */
   readonly bytes: number;
+  /** The largest |value| of the images written (NaNs ignored; kept while appending). */
+  readonly maxAbs: number;
   /** Appends images (a multiple of box² values, already representable in float16). */
   append(images: Float32Array): Promise<void>;
   /** Ends writing; read() may be used from then on. */
@@ -256,6 +258,7 @@ export async function createScratchStack(
   const handle = await openScratchFile(folder, 'f16');
   let n = 0;
   let bytes = 0;
+  let maxAbs = 0;
   let state: 'writing' | 'reading' | 'closed' = 'writing';
   // Raw bits of reads in progress: buffers are reused (a fresh array is page faults to fill).
   const spareBits = new SpareArrays<Uint16Array>((length) => new Uint16Array(length));
@@ -283,16 +286,23 @@ export async function createScratchStack(
     get bytes() {
       return bytes;
     },
+    get maxAbs() {
+      return maxAbs;
+    },
     async append(images) {
       if (state !== 'writing') throw new Error('scratch stack: append after finish');
       const count = images.length / (box * box);
       if (!Number.isInteger(count)) throw new RangeError('scratch stack: append needs whole images');
       if (count === 0) return;
-      const bits = await encodeFloat16Native(images);
+      const [bits, most] = await Promise.all([
+        encodeFloat16Native(images),
+        native().maxAbs({ values: images }),
+      ]);
       const buf = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
       await writeAll(handle, folder, buf, bytes);
       bytes += buf.byteLength;
       n += count;
+      maxAbs = Math.max(maxAbs, most);
     },
     finish() {
       if (state === 'writing') state = 'reading';

@@ -241,6 +241,21 @@ describe('exact class sums', () => {
     expect(worst).toBeLessThanOrEqual(quantum / 2);
   });
 
+  it('take the largest |value| of the stack: NaNs skipped, over blocks, or a provider’s own', async () => {
+    const box = 8;
+    const values = Float32Array.from({ length: 37 * box * box }, (_, i) => Math.sin(i) * (i % 7));
+    values[5] = NaN;
+    values[1000] = -9.25;
+    let want = 0;
+    for (const v of values) if (Math.abs(v) > want) want = Math.abs(v);
+    expect(want).toBe(9.25);
+    expect(await maxAbsValue(values, box)).toBe(want);
+    const dim = box * box;
+    const read = async (s: number, c: number) => values.slice(s * dim, (s + c) * dim);
+    expect(await maxAbsValue({ n: 37, read }, box)).toBe(want);
+    expect(await maxAbsValue({ n: 37, read, maxAbs: 3 }, box)).toBe(3); // not read
+  });
+
   it('choose a quantum that keeps every sum of n values exact', () => {
     for (const [count, maxAbs] of [
       [1, 1],

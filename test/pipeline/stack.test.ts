@@ -209,6 +209,10 @@ describe('fused preprocessing', () => {
       expect(readdirSync(dir)).toEqual([]); // the scratch file is unlinked at once
       expect(Array.from(streamed.kept)).toEqual(Array.from(memory.kept));
       expect(await stackImages(streamed)).toEqual(memory.images);
+      // the largest |value|, kept while writing: that of the images read back
+      let most = 0;
+      for (const v of memory.images as Float32Array) most = Math.max(most, Math.abs(v));
+      expect((streamed.images as ImageProvider).maxAbs).toBe(most);
       // tiles read back equal the same rows
       const provider = streamed.images as { read(s: number, c: number): Promise<Float32Array> };
       const tile = await provider.read(37, 11);
