@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCandidateTable } from '../../src/align/candidates.js';
 import { ackPass } from '../../src/cluster/ack.js';
 import {
+  type ScaleOptions,
   type ScaleRecord,
   type ScaleState,
   ackPassSparse,
@@ -233,6 +234,17 @@ describe('runScale', () => {
     align: { box, shiftRange: 1, bandLimit: 0.3 },
   };
 
+  /** A run over `images` on 2 threads, with the state after every iteration. */
+  const trackedRun = async (opts: Omit<ScaleOptions, 'threads' | 'onIteration'>) => {
+    const states: ScaleState[] = [];
+    const result = await runScale(images, {
+      ...opts,
+      threads: 2,
+      onIteration: (_r, st) => void states.push(st),
+    });
+    return { result, states, trace: result.trace as ScaleRecord[] };
+  };
+
   it('classifies, reports stages and visits, and is the same streamed, in memory and for 1 or 2 threads', async () => {
     const records: ScaleRecord[] = [];
     const a = await runScale(images, { ...options, threads: 2, onIteration: (r) => void records.push(r) });
@@ -327,13 +339,7 @@ describe('runScale', () => {
     // every 3rd full pass once σ ≤ 0.15
     const noisy = images;
     const sticky = { ...options, k: 7, shortlist: 6, shortlistRefresh: 3, maxIter: 12, sigma0: 0 };
-    const states: ScaleState[] = [];
-    const full = await runScale(noisy, {
-      ...sticky,
-      threads: 2,
-      onIteration: (_r, s) => void states.push(s),
-    });
-    const trace = full.trace as ScaleRecord[];
+    const { result: full, states, trace } = await trackedRun(sticky);
     const keptAt = trace.flatMap((r, t) => (r.kept ? [t] : []));
     expect(keptAt.length, trace.map((r) => `${r.stage} σ ${r.sigma}`).join(', ')).toBeGreaterThanOrEqual(2);
     for (const t of keptAt) {
@@ -401,13 +407,7 @@ describe('runScale', () => {
   it('re-scores the shortlists of a ranking that moved many images, and resumes and threads bit-identically', async () => {
     // small first batch and more classes than views: the first full passes move many images
     const moving = { ...options, k: 10, shortlist: 6, shortlistRefresh: 3, maxIter: 8, batches: [30] };
-    const states: ScaleState[] = [];
-    const run = await runScale(images, {
-      ...moving,
-      threads: 2,
-      onIteration: (_r, st) => void states.push(st),
-    });
-    const trace = run.trace as ScaleRecord[];
+    const { result: run, states, trace } = await trackedRun(moving);
     const at = trace.flatMap((r, t) => (r.shortlisted ? [t] : []));
     expect(at.length, trace.map((r) => `${r.stage} σ ${r.sigma}`).join(', ')).toBeGreaterThanOrEqual(1);
     trace.forEach((r, t) => {
