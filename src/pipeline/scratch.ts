@@ -260,6 +260,9 @@ export async function createScratchStack(
   let bytes = 0;
   let maxAbs = 0;
   let state: 'writing' | 'reading' | 'closed' = 'writing';
+  // gathers in progress read the descriptor natively: close waits for them (a closed descriptor's
+  // number may be reused by the next file opened)
+  const gathering = new Set<Promise<unknown>>();
   // Raw bits of reads in progress: buffers are reused (a fresh array is page faults to fill).
   const spareBits = new SpareArrays<Uint16Array>((length) => new Uint16Array(length));
   const readDecoded = async (start: number, count: number, out?: Float32Array): Promise<Float32Array> => {
@@ -325,25 +328,30 @@ export async function createScratchStack(
         throw new RangeError(`scratch stack: out must be a Float32Array of at least ${values} values`);
       const into = out ? out.subarray(0, values) : new Float32Array(values);
       if (items.length === 0) return into;
+      const job = native().float16Gather({
+        fd: handle.fd,
+        offset: 0,
+        images: n,
+        values: box * box,
+        items,
+        out: into,
+        threads,
+      });
+      gathering.add(job);
       try {
-        await native().float16Gather({
-          fd: handle.fd,
-          offset: 0,
-          images: n,
-          values: box * box,
-          items,
-          out: into,
-          threads,
-        });
+        await job;
       } catch (err) {
         if (err instanceof RangeError) throw new RangeError(`scratch stack: ${err.message}`);
         throw scratchError(folder, `the scratch stack: ${(err as Error).message}`, err);
+      } finally {
+        gathering.delete(job);
       }
       return into;
     },
     async close() {
       if (state === 'closed') return;
       state = 'closed';
+      await Promise.allSettled(gathering);
       await handle.close();
     },
   };

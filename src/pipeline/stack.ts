@@ -117,14 +117,14 @@ export async function prepareStack(
   const outPixels = m * m;
   const limit = job.inMemoryLimit ?? IN_MEMORY_STACK_BYTES;
   const inMemory = input.count * outPixels * 4 <= limit;
+  const threads = resolveThreads(job.threads);
   const scratch: ScratchStack | undefined = inMemory
     ? undefined
-    : await createScratchStack(job.scratch ?? tmpdir(), m, input.count, resolveThreads(job.threads));
+    : await createScratchStack(job.scratch ?? tmpdir(), m, input.count, threads);
   try {
     let images: Float32Array | undefined = inMemory ? new Float32Array(input.count * outPixels) : undefined;
     const kept: number[] = [];
     const quarantined: QuarantinedParticle[] = [];
-    const threads = resolveThreads(job.threads);
     // Fourier cropping keeps pixel 0 fixed; this shift puts the input centre ⌊N/2⌋ on ⌊m/2⌋.
     const centre = (Math.floor(m / 2) * N) / m - Math.floor(N / 2);
     const batch = job.batch ?? batchSize(N);

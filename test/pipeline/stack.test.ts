@@ -248,6 +248,10 @@ describe('fused preprocessing', () => {
       await expect(scratch.gather?.(Int32Array.from([n - 1]))).rejects.toThrow(RangeError);
       await expect(scratch.gather?.(Int32Array.from([-1]))).rejects.toThrow(RangeError);
       await expect(scratch.gather?.(items, new Float32Array(3))).rejects.toThrow(RangeError);
+      // closing while a gather runs waits for it: the gather completes with the rows
+      const inFlight = scratch.gather?.(items);
+      await streamed.close();
+      expect(await inFlight).toEqual(rows);
     } finally {
       await streamed.close();
     }
