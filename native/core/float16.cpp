@@ -80,10 +80,17 @@ __attribute__((target("avx2,f16c"))) inline __m128i encode8(__m256 x) {
   const __m256 quiet = _mm256_or_ps(sign, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc00000)));
   return _mm256_cvtps_ph(_mm256_blendv_ps(x, quiet, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)), _MM_FROUND_TO_NEAREST_INT);
 }
+void encode_float16_scalar(const float* in, uint16_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+void round_float16_table(float* v, size_t n) {
+  const float* t = decode_table().data();
+  for (size_t i = 0; i < n; ++i) v[i] = t[float_to_half(v[i])];
+}
 __attribute__((target("avx2,f16c"))) void encode_float16_f16c(const float* in, uint16_t* out, size_t n) {
   size_t i = 0;
   for (; i + 8 <= n; i += 8) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), encode8(_mm256_loadu_ps(in + i)));
-  for (; i < n; ++i) out[i] = float_to_half(in[i]);
+  encode_float16_scalar(in + i, out + i, n - i);
 }
 __attribute__((target("avx2,f16c"))) void round_float16_f16c(float* v, size_t n) {
   const __m256 nan = _mm256_set1_ps(std::nanf(""));
@@ -92,8 +99,7 @@ __attribute__((target("avx2,f16c"))) void round_float16_f16c(float* v, size_t n)
     const __m256 x = _mm256_cvtph_ps(encode8(_mm256_loadu_ps(v + i)));
     _mm256_storeu_ps(v + i, _mm256_blendv_ps(x, nan, _mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
   }
-  const float* t = decode_table().data();
-  for (; i < n; ++i) v[i] = t[float_to_half(v[i])];
+  round_float16_table(v + i, n - i);
 }
 const bool g_f16c = [] {
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -102,15 +108,10 @@ const bool g_f16c = [] {
 }  // namespace
 
 void encode_float16(const float* in, uint16_t* out, size_t n) {
-  if (g_f16c && simd_enabled()) return encode_float16_f16c(in, out, n);
-  for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
+  (g_f16c && simd_enabled() ? encode_float16_f16c : encode_float16_scalar)(in, out, n);
 }
 
-void round_float16(float* v, size_t n) {
-  if (g_f16c && simd_enabled()) return round_float16_f16c(v, n);
-  const float* t = decode_table().data();
-  for (size_t i = 0; i < n; ++i) v[i] = t[float_to_half(v[i])];
-}
+void round_float16(float* v, size_t n) { (g_f16c && simd_enabled() ? round_float16_f16c : round_float16_table)(v, n); }
 
 void decode_float16(const uint16_t* in, float* out, size_t n) {
   (g_f16c && simd_enabled() ? decode_float16_f16c : decode_float16_table)(in, out, n);
